@@ -1,0 +1,57 @@
+# Sillage: `make run` and `make test` set up everything they need (venv, TimescaleDB, migrations).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.sillage-installed
+DB := infra/db.sh
+
+.PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate bench-ingest clean
+
+help:
+	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
+	@echo "make test     lint, type-check, import contracts and the test suite"
+	@echo "make db-up / db-down   start or stop the project-local TimescaleDB"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+db-up:
+	@if [ -z "$$SILLAGE_DATABASE_URL" ]; then $(DB) up; else echo "using SILLAGE_DATABASE_URL"; fi
+
+db-down:
+	@$(DB) down
+
+db-status:
+	@$(DB) status
+
+migrate: venv
+	@$(DB) exec $(BIN)/sillage db migrate
+
+run: venv migrate
+	@$(DB) exec $(BIN)/sillage serve
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+importlint: venv
+	$(BIN)/lint-imports
+
+pytest: venv
+	@$(DB) exec $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck importlint pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""The app factory: wires routes, OpenAPI, error mapping and the database lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from api.health import health
+from api.logs import configure_logging
+from api.problems import EXCEPTION_HANDLERS
+from core.errors import ConfigurationError
+from core.settings import Settings, load_settings
+from store.pool import Database
+
+
+def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> Litestar:
+    """Build the ASGI app. ``pool`` lets tests share one pool; otherwise the app owns its own."""
+    settings = settings or load_settings()
+    if settings.database_url is None and pool is None:
+        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (make run sets it for the local cluster)")
+    configure_logging(settings.log_level, json=settings.log_json)
+    db = Database(
+        settings.database_url or "",
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        pool=pool,
+    )
+
+    @asynccontextmanager
+    async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    return Litestar(
+        route_handlers=[health],
+        lifespan=[database_lifespan],
+        state=State({"settings": settings, "db": db}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Sillage",
+            version="0.1.0",
+            description="Self-data mobility coaching: GPS ingestion, trips and modes, CO2 coaching.",
+            path="/schema",
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+        debug=False,
+    )

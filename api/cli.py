@@ -1,0 +1,93 @@
+"""The ``sillage`` command line: serve, database migrations, and operator commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import asyncpg
+
+from core.errors import ConfigurationError, SillageError
+from core.settings import Settings, load_settings
+from store.migrate import migrate
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _require_url(url: str | None, name: str) -> str:
+    if not url:
+        raise ConfigurationError(f"{name} is not set (run through `make` or infra/db.sh exec)")
+    return url
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def go() -> int:
+        conn = await asyncpg.connect(_require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
+        try:
+            done = await migrate(conn)
+        finally:
+            await conn.close()
+        for mig in done:
+            print(f"applied {mig.version:04d}_{mig.name}")
+        print(f"database is at migration {done[-1].version:04d}" if done else "database is up to date")
+        return 0
+
+    return _run(go())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sillage", description="Sillage self-data mobility backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (SILLAGE_HOST, SILLAGE_PORT)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database administration")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    mig = dbsub.add_parser("migrate", help="apply pending migrations")
+    mig.set_defaults(func=cmd_db_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    try:
+        return func(args, load_settings())
+    except SillageError as exc:
+        print(f"sillage: {exc.title.lower()}: {exc.detail}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"sillage: database error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

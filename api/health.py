@@ -1,0 +1,48 @@
+"""``GET /health``: liveness plus the database's reachability and versions."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.datastructures import State
+
+from core.errors import DatabaseUnavailable
+from store.health import server_info
+from store.pool import UNAVAILABLE_ERRORS
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    database: str
+    postgresql: str | None = None
+    timescaledb: str | None = None
+    detail: str | None = None
+
+
+@get("/health", tags=["operations"])
+async def health(state: State) -> Response[Health]:
+    """200 with PostgreSQL and TimescaleDB versions when the database answers, 503 otherwise."""
+    settings: Any = state.settings
+    try:
+        async with asyncio.timeout(settings.health_timeout_s):
+            async with state.db.connection() as conn:
+                info = await server_info(conn)
+    except (DatabaseUnavailable, *UNAVAILABLE_ERRORS) as exc:  # type: ignore[misc]
+        detail = exc.detail if isinstance(exc, DatabaseUnavailable) else f"{type(exc).__name__}: {exc}"
+        return Response(Health(status="unavailable", database="down", detail=detail), status_code=503)
+    if info.timescaledb is None:
+        return Response(
+            Health(
+                status="unavailable",
+                database="up",
+                postgresql=info.postgresql,
+                detail="the timescaledb extension is missing",
+            ),
+            status_code=503,
+        )
+    return Response(
+        Health(status="ok", database="up", postgresql=info.postgresql, timescaledb=info.timescaledb)
+    )

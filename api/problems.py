@@ -1,0 +1,95 @@
+"""The one mapper from errors to RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core.errors import SillageError, TooManyRequests
+
+log = logging.getLogger("sillage.api")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://sillage.example/problems/"
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def sillage_error_handler(request: Request[Any, Any, Any], exc: SillageError) -> Response[dict[str, Any]]:
+    headers = None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    if exc.status >= 500:
+        log.warning("request failed", extra={"path": request.url.path, "error": exc.detail})
+    return problem(
+        exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, headers=headers, **exc.extra
+    )
+
+
+_TITLES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    slug, title = _TITLES.get(exc.status_code, ("http-error", "HTTP error"))
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException) or exc.status_code == 400:
+        slug, title = "validation", "Invalid request"
+        if exc.extra:
+            extra["errors"] = exc.extra
+    return problem(
+        exc.status_code,
+        slug,
+        title,
+        str(exc.detail),
+        instance=request.url.path,
+        headers=dict(exc.headers) if exc.headers else None,
+        **extra,
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "an unexpected error occurred; it has been logged",
+        instance=request.url.path,
+    )
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    SillageError: sillage_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_MEDIA_TYPE", "MediaType", "problem"]

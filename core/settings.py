@@ -1,0 +1,77 @@
+"""Settings, read from ``SILLAGE_*`` environment variables.
+
+Nothing is read at import time: :func:`load_settings` takes the environment mapping, so tests pass
+their own. Units are in the field names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+from core.errors import ConfigurationError
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service needs to start; immutable once built."""
+
+    database_url: str | None = None
+    admin_database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    db_connect_timeout_s: float = 5.0
+    health_timeout_s: float = 2.0
+    max_body_bytes: int = 1024 * 1024
+    max_fixes_per_batch: int = 1000
+    rate_limit_per_minute: int = 600
+
+    @property
+    def migration_url(self) -> str | None:
+        """Migrations run as the schema owner when one is configured, else as the app."""
+        return self.admin_database_url or self.database_url
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{key} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{key} must be a number, got {raw!r}") from exc
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: the process environment)."""
+    e = os.environ if env is None else env
+    return Settings(
+        database_url=e.get("SILLAGE_DATABASE_URL") or None,
+        admin_database_url=e.get("SILLAGE_ADMIN_DATABASE_URL") or None,
+        host=e.get("SILLAGE_HOST", "127.0.0.1"),
+        port=_int(e, "SILLAGE_PORT", 8000),
+        log_level=e.get("SILLAGE_LOG_LEVEL", "INFO").upper(),
+        log_json=e.get("SILLAGE_LOG_FORMAT", "json") != "text",
+        pool_min_size=_int(e, "SILLAGE_POOL_MIN_SIZE", 1),
+        pool_max_size=_int(e, "SILLAGE_POOL_MAX_SIZE", 10),
+        db_connect_timeout_s=_float(e, "SILLAGE_DB_CONNECT_TIMEOUT_S", 5.0),
+        health_timeout_s=_float(e, "SILLAGE_HEALTH_TIMEOUT_S", 2.0),
+        max_body_bytes=_int(e, "SILLAGE_MAX_BODY_BYTES", 1024 * 1024),
+        max_fixes_per_batch=_int(e, "SILLAGE_MAX_FIXES_PER_BATCH", 1000),
+        rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600),
+    )

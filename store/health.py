@@ -1,0 +1,33 @@
+"""Server and extension versions, for ``/health`` and the migration pre-flight check."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from core.errors import MissingExtension
+
+
+class ServerInfo(msgspec.Struct, frozen=True, kw_only=True):
+    postgresql: str
+    timescaledb: str | None
+
+
+async def server_info(conn: asyncpg.Connection) -> ServerInfo:
+    row = await conn.fetchrow(
+        "SELECT current_setting('server_version') AS pg,"
+        " (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts"
+    )
+    assert row is not None
+    return ServerInfo(postgresql=row["pg"], timescaledb=row["ts"])
+
+
+async def require_timescaledb(conn: asyncpg.Connection) -> ServerInfo:
+    """The server info, or MissingExtension: Sillage never runs on plain PostgreSQL."""
+    info = await server_info(conn)
+    if info.timescaledb is None:
+        raise MissingExtension(
+            "the database has no 'timescaledb' extension; a superuser must run"
+            " CREATE EXTENSION timescaledb (and preload it with shared_preload_libraries)"
+        )
+    return info

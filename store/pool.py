@@ -1,0 +1,91 @@
+"""The connection pool: one per app, created lazily so the API starts while the database is down.
+
+``/health`` must answer 503 while the database is unreachable and recover by itself when it
+returns; :class:`Database` therefore retries pool creation on demand instead of failing start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from core.errors import DatabaseUnavailable
+
+log = logging.getLogger("sillage.store")
+
+# Errors that mean "the server is not there right now", as opposed to a bug in a query.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+class Database:
+    """Owns the asyncpg pool of one app; creates it on first use and after failures."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        connect_timeout_s: float = 5.0,
+        pool: asyncpg.Pool | None = None,
+    ) -> None:
+        self._url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._timeout_s = connect_timeout_s
+        self._pool = pool
+        self._owns_pool = pool is None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        """The pool, created now if it does not exist yet; raises DatabaseUnavailable."""
+        if self._pool is not None:
+            return self._pool
+        async with self._lock:
+            if self._pool is None:
+                try:
+                    self._pool = await asyncpg.create_pool(
+                        self._url,
+                        min_size=self._min_size,
+                        max_size=self._max_size,
+                        timeout=self._timeout_s,
+                        command_timeout=60,
+                    )
+                except UNAVAILABLE_ERRORS as exc:
+                    raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
+        return self._pool
+
+    async def start(self) -> None:
+        """Try to connect at start-up; a database that is down is logged, not fatal."""
+        try:
+            await self.pool()
+        except DatabaseUnavailable as exc:
+            log.warning("database not reachable at start-up; will retry", extra={"error": exc.detail})
+
+    async def close(self) -> None:
+        if self._pool is not None and self._owns_pool:
+            await self._pool.close()
+        self._pool = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.pool.PoolConnectionProxy]:
+        """A pooled connection; connection-level failures become DatabaseUnavailable."""
+        pool = await self.pool()
+        try:
+            async with pool.acquire(timeout=self._timeout_s) as conn:
+                yield conn
+        except UNAVAILABLE_ERRORS as exc:
+            raise DatabaseUnavailable(f"database connection failed: {exc}") from exc

@@ -1,0 +1,67 @@
+import asyncio
+from urllib.parse import urlsplit
+
+import httpx
+
+from api.app import create_app
+from core.settings import Settings
+from tests.support.proxy import CuttableProxy
+from tests.support.server import serve
+
+
+async def test_health_reports_postgresql_and_timescaledb_versions(http: httpx.AsyncClient) -> None:
+    r = await http.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok"
+    assert body["timescaledb"].startswith("2.")
+    assert body["postgresql"][:2].isdigit()
+
+
+async def test_unknown_paths_get_an_rfc9457_problem(http: httpx.AsyncClient) -> None:
+    r = await http.get("/no/such/thing")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["status"] == 404
+    assert body["type"].endswith("/not-found")
+    assert body["title"]
+    assert body["detail"]
+
+
+async def test_openapi_is_served_under_schema(http: httpx.AsyncClient) -> None:
+    r = await http.get("/schema/openapi.json")
+    assert r.status_code == 200
+    assert "/health" in r.json()["paths"]
+
+
+async def _health_status(client: httpx.AsyncClient) -> int:
+    return (await client.get("/health")).status_code
+
+
+async def test_health_turns_503_while_the_database_is_away_and_recovers(settings: Settings) -> None:
+    assert settings.database_url is not None
+    url = urlsplit(settings.database_url)
+    proxy = CuttableProxy(url.hostname or "127.0.0.1", url.port or 5432)
+    proxy.start()
+    proxied = settings.database_url.replace(f":{url.port}/", f":{proxy.port}/")
+    app = create_app(Settings(database_url=proxied, db_connect_timeout_s=1.0, health_timeout_s=1.5))
+    proxy.cut()  # the database is down before the server even starts
+    with serve(app) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            assert await _health_status(client) == 503
+            body = (await client.get("/health")).json()
+            assert body["database"] == "down"
+            proxy.start()  # the database comes back
+            assert await _health_status(client) == 200
+            proxy.cut()  # and goes away again, with connections in the pool
+            statuses = [await _health_status(client) for _ in range(2)]
+            assert statuses[-1] == 503
+            proxy.start()
+            for _ in range(20):  # recovers by itself, without restarting the server
+                if await _health_status(client) == 200:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("health did not recover after the database came back")
+    proxy.close()

@@ -1,0 +1,60 @@
+"""Session fixtures: a migrated throw-away database, pools, and a real HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from api.app import create_app
+from core.settings import Settings
+from store.migrate import migrate
+from tests.support.database import ScratchDatabase, create_test_database, drop_test_database
+from tests.support.server import serve
+
+
+@pytest.fixture(scope="session")
+async def test_db() -> AsyncIterator[ScratchDatabase]:
+    db = await create_test_database()
+    try:
+        conn = await asyncpg.connect(db.admin_url)
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield db
+    finally:
+        await drop_test_database(db)
+
+
+@pytest.fixture(scope="session")
+def settings(test_db: ScratchDatabase) -> Settings:
+    return Settings(database_url=test_db.app_url, admin_database_url=test_db.admin_url, log_json=True)
+
+
+@pytest.fixture
+async def admin_conn(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the schema owner, inside a transaction that is rolled back afterwards."""
+    conn = await asyncpg.connect(test_db.admin_url)
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        yield conn
+    finally:
+        await tx.rollback()
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(settings: Settings) -> Iterator[str]:
+    """The real app served over loopback HTTP against the session database."""
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        yield client

@@ -1,0 +1,32 @@
+import pytest
+
+from core.errors import ConfigurationError
+from core.settings import load_settings
+
+
+def test_defaults_serve_on_loopback_8000() -> None:
+    s = load_settings({})
+    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert s.database_url is None
+
+
+def test_host_and_port_come_from_the_environment() -> None:
+    s = load_settings({"SILLAGE_HOST": "0.0.0.0", "SILLAGE_PORT": "9000"})
+    assert (s.host, s.port) == ("0.0.0.0", 9000)
+
+
+def test_migrations_use_the_admin_url_when_given() -> None:
+    s = load_settings({"SILLAGE_DATABASE_URL": "postgresql://app@h/db"})
+    assert s.migration_url == "postgresql://app@h/db"
+    s = load_settings(
+        {
+            "SILLAGE_DATABASE_URL": "postgresql://app@h/db",
+            "SILLAGE_ADMIN_DATABASE_URL": "postgresql://admin@h/db",
+        }
+    )
+    assert s.migration_url == "postgresql://admin@h/db"
+
+
+def test_a_non_numeric_port_is_a_clear_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="SILLAGE_PORT"):
+        load_settings({"SILLAGE_PORT": "eighty"})
