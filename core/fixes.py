@@ -1,0 +1,118 @@
+"""Position fixes: the one normalised shape every accepted format is turned into.
+
+Units: UTC, metres, metres per second, degrees. A :class:`RawFix` is what a decoder read, possibly
+invalid; :func:`normalise` turns it into a :class:`Fix` or a :class:`Rejection` with a reason the
+client can act on. Validation is per fix, so one bad fix never fails its batch.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import msgspec
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_FUTURE = timedelta(minutes=5)
+
+
+class Activity(StrEnum):
+    """The phone's own motion class, mapped from each platform's vocabulary."""
+
+    STILL = "still"
+    WALK = "walk"
+    RUN = "run"
+    BIKE = "bike"
+    VEHICLE = "vehicle"
+    UNKNOWN = "unknown"
+
+
+class RawFix(msgspec.Struct, kw_only=True):
+    """A fix as decoded from a payload, before validation. ``ts`` is timezone-aware or None."""
+
+    ts: datetime | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None = None
+    altitude_m: float | None = None
+    speed_mps: float | None = None
+    bearing_deg: float | None = None
+    activity: Activity | None = None
+    battery: float | None = None  # 0..1
+
+
+class Fix(msgspec.Struct, frozen=True, kw_only=True):
+    """A valid, normalised fix (UTC, metres, m/s, degrees)."""
+
+    ts: datetime
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    altitude_m: float | None = None
+    speed_mps: float | None = None
+    bearing_deg: float | None = None
+    activity: Activity | None = None
+    battery: float | None = None
+
+
+class Rejection(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str
+
+
+def _finite_or_none(name: str, value: float | None) -> tuple[float | None, str | None]:
+    if value is None:
+        return None, None
+    if not math.isfinite(value):
+        return None, f"{name} is not a finite number"
+    return value, None
+
+
+def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
+    """Validate one fix against ``now`` (UTC).
+
+    Rejected: missing or non-finite time or coordinates, latitude outside [-90, 90], longitude
+    outside [-180, 180], time before 2000-01-01 or more than 5 minutes after ``now``, negative
+    accuracy. Optional values that are impossible (negative speed, as Overland sends for
+    "unknown") are dropped rather than rejecting the fix.
+    """
+    if raw.ts is None:
+        return Rejection(reason="missing timestamp")
+    if raw.ts.tzinfo is None:
+        return Rejection(reason="timestamp has no UTC offset")
+    if raw.lat is None or raw.lon is None:
+        return Rejection(reason="missing coordinates")
+    for name, value in (("lat", raw.lat), ("lon", raw.lon)):
+        if not math.isfinite(value):
+            return Rejection(reason=f"{name} is not a finite number")
+    if not -90.0 <= raw.lat <= 90.0:
+        return Rejection(reason=f"latitude {raw.lat} is outside [-90, 90]")
+    if not -180.0 <= raw.lon <= 180.0:
+        return Rejection(reason=f"longitude {raw.lon} is outside [-180, 180]")
+    ts = raw.ts.astimezone(UTC)
+    if ts < EARLIEST:
+        return Rejection(reason="timestamp is before 2000-01-01")
+    if ts > now + MAX_FUTURE:
+        return Rejection(reason="timestamp is more than 5 minutes in the future")
+    optional: dict[str, float | None] = {}
+    for name in ("accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "battery"):
+        value, problem = _finite_or_none(name, getattr(raw, name))
+        if problem is not None:
+            return Rejection(reason=problem)
+        optional[name] = value
+    if optional["accuracy_m"] is not None and optional["accuracy_m"] < 0:
+        return Rejection(reason="accuracy_m is negative")
+    if optional["speed_mps"] is not None and optional["speed_mps"] < 0:
+        optional["speed_mps"] = None  # "unknown" in several trackers
+    if optional["bearing_deg"] is not None:
+        b = optional["bearing_deg"]
+        optional["bearing_deg"] = b % 360.0 if b >= 0 else None
+    if optional["battery"] is not None and not 0.0 <= optional["battery"] <= 1.0:
+        optional["battery"] = None
+    return Fix(
+        ts=ts,
+        lat=raw.lat,
+        lon=raw.lon,
+        activity=raw.activity,
+        **optional,
+    )
