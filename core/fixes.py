@@ -104,9 +104,9 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
         return Rejection(reason="accuracy_m is negative")
     if optional["speed_mps"] is not None and optional["speed_mps"] < 0:
         optional["speed_mps"] = None  # "unknown" in several trackers
-    if optional["bearing_deg"] is not None:
-        b = optional["bearing_deg"]
-        optional["bearing_deg"] = b % 360.0 if b >= 0 else None
+    bearing = optional["bearing_deg"]
+    if bearing is not None:
+        optional["bearing_deg"] = bearing % 360.0 if bearing >= 0 else None
     if optional["battery"] is not None and not 0.0 <= optional["battery"] <= 1.0:
         optional["battery"] = None
     return Fix(
