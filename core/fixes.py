@@ -96,10 +96,10 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
         return Rejection(reason="timestamp is more than 5 minutes in the future")
     optional: dict[str, float | None] = {}
     for name in ("accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "battery"):
-        value, problem = _finite_or_none(name, getattr(raw, name))
+        checked, problem = _finite_or_none(name, getattr(raw, name))
         if problem is not None:
             return Rejection(reason=problem)
-        optional[name] = value
+        optional[name] = checked
     if optional["accuracy_m"] is not None and optional["accuracy_m"] < 0:
         return Rejection(reason="accuracy_m is negative")
     if optional["speed_mps"] is not None and optional["speed_mps"] < 0:
