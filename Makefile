@@ -8,12 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
-.PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate bench-ingest clean
+.PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
+	bench-ingest bench-partitions
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
 	@echo "make test     lint, type-check, import contracts and the test suite"
 	@echo "make db-up / db-down   start or stop the project-local TimescaleDB"
+	@echo "make bench-ingest | bench-partitions   benchmarks (figures and ratios)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +54,13 @@ pytest: venv
 	@$(DB) exec $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck importlint pytest
+
+# Benchmarks print figures and ratios against a baseline measured in the same run (not tests).
+bench-ingest: venv
+	@$(DB) exec $(BIN)/python -m bench.ingest
+
+bench-partitions: venv
+	@$(DB) exec $(BIN)/python -m bench.partitions
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,9 +10,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
+from api.deps import DEPENDENCIES
 from api.health import health
-from api.logs import configure_logging
+from api.logs import configure_logging, request_logger
 from api.problems import EXCEPTION_HANDLERS
+from api.ratelimit import RateLimiter
+from api.routes import enrol as enrol_routes
+from api.routes import fixes as fixes_routes
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
 from store.pool import Database
@@ -41,9 +45,22 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             await db.close()
 
     return Litestar(
-        route_handlers=[health],
+        route_handlers=[
+            health,
+            enrol_routes.enrol,
+            enrol_routes.MeController,
+            *fixes_routes.ROUTES,
+        ],
+        dependencies=DEPENDENCIES,
+        middleware=[request_logger],
         lifespan=[database_lifespan],
-        state=State({"settings": settings, "db": db}),
+        state=State(
+            {
+                "settings": settings,
+                "db": db,
+                "limiter": RateLimiter(settings.rate_limit_per_minute),
+            }
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Sillage",

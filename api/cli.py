@@ -59,6 +59,27 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return _run(go())
 
 
+def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.testers import create_campaign
+
+    async def go() -> int:
+        conn = await asyncpg.connect(_require_url(settings.database_url, "SILLAGE_DATABASE_URL"))
+        try:
+            campaign = await create_campaign(
+                conn,
+                args.name,
+                fixes_retention_days=args.fixes_retention_days,
+                trips_retention_days=args.trips_retention_days,
+            )
+        finally:
+            await conn.close()
+        print(f"campaign {campaign.name!r} created ({campaign.id})")
+        print(f"invite code: {campaign.invite_code}")
+        return 0
+
+    return _run(go())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sillage", description="Sillage self-data mobility backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = db.add_subparsers(dest="db_command", required=True)
     mig = dbsub.add_parser("migrate", help="apply pending migrations")
     mig.set_defaults(func=cmd_db_migrate)
+
+    campaign = sub.add_parser("campaign", help="campaigns (operator)")
+    csub = campaign.add_subparsers(dest="campaign_command", required=True)
+    create = csub.add_parser("create", help="create a campaign and print its invite code")
+    create.add_argument("name")
+    create.add_argument("--fixes-retention-days", type=int, default=None)
+    create.add_argument("--trips-retention-days", type=int, default=None)
+    create.set_defaults(func=cmd_campaign_create)
     return parser
 
 

@@ -47,3 +47,42 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     )
     root.addHandler(handler)
     root.setLevel(level)
+
+
+_access = logging.getLogger("sillage.access")
+
+
+def request_logger(app: Any) -> Any:
+    """ASGI middleware: one structured line per request (method, path, status, duration).
+
+    Never the query string, headers or body: trackers put tokens in query strings and bodies hold
+    locations.
+    """
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not _access.isEnabledFor(logging.INFO):
+            await app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 0
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            _access.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+                },
+            )
+
+    return middleware

@@ -10,6 +10,7 @@ import pytest
 
 from api.app import create_app
 from core.settings import Settings
+from ingest.testers import create_campaign
 from store.migrate import migrate
 from tests.support.database import ScratchDatabase, create_test_database, drop_test_database
 from tests.support.server import serve
@@ -58,3 +59,24 @@ def base_url(settings: Settings) -> Iterator[str]:
 async def http(base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+async def app_conn(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the API's login (``sillage_app``), committing like the API does."""
+    conn = await asyncpg.connect(test_db.app_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def invite_code(test_db: ScratchDatabase) -> str:
+    """A campaign shared by the session's tests (each test enrols its own testers)."""
+    conn = await asyncpg.connect(test_db.app_url)
+    try:
+        campaign = await create_campaign(conn, "La Rochelle 2026 (tests)")
+    finally:
+        await conn.close()
+    return campaign.invite_code

@@ -1,9 +1,12 @@
 import asyncio
+import logging
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from api.app import create_app
+from api.logs import JsonFormatter
 from core.settings import Settings
 from tests.support.proxy import CuttableProxy
 from tests.support.server import serve
@@ -65,3 +68,16 @@ async def test_health_turns_503_while_the_database_is_away_and_recovers(settings
             else:
                 raise AssertionError("health did not recover after the database came back")
     proxy.close()
+
+
+async def test_request_logs_are_structured_and_never_carry_the_query_string(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="sillage.access"):
+        await http.get("/ingest/gpslogger?token=SECRET-TOKEN&lat=1&lon=2")
+    records = [r for r in caplog.records if r.name == "sillage.access"]
+    assert records
+    rec = records[-1]
+    assert rec.__dict__["path"] == "/ingest/gpslogger"
+    assert rec.__dict__["status"] == 401
+    assert "SECRET-TOKEN" not in JsonFormatter().format(rec)

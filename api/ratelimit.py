@@ -1,0 +1,39 @@
+"""Per-device request rate limiting: a token bucket in the API process.
+
+Each device may make ``per_minute`` requests per minute on average, with bursts up to the same
+number. The state is per process: behind several workers the effective limit is per worker.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections import OrderedDict
+
+from core.errors import TooManyRequests
+
+
+class RateLimiter:
+    def __init__(self, per_minute: int, *, max_keys: int = 200_000) -> None:
+        self.rate_per_s = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[uuid.UUID, tuple[float, float]] = OrderedDict()
+
+    def check(self, key: uuid.UUID, now: float | None = None) -> None:
+        """Take one token for ``key`` or raise TooManyRequests with the wait in seconds."""
+        if self.capacity <= 0:
+            return
+        t = time.monotonic() if now is None else now
+        tokens, last = self._buckets.pop(key, (self.capacity, t))
+        tokens = min(self.capacity, tokens + (t - last) * self.rate_per_s)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, t)
+            wait = math.ceil((1.0 - tokens) / self.rate_per_s)
+            raise TooManyRequests(
+                f"too many requests for this device; retry in {wait} s", retry_after_s=max(wait, 1)
+            )
+        self._buckets[key] = (tokens - 1.0, t)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)

@@ -1,0 +1,142 @@
+"""Enrolment and the tester's own account: ``/v1/enrol``, ``/v1/me``, devices and consents."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from api.deps import Caller, DbConn, utcnow
+from ingest import testers
+from store import testers as testers_db
+
+
+class ConsentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    purpose: str
+    terms_version: str = testers.CURRENT_TERMS
+
+
+class EnrolIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    invite_code: str
+    consents: list[str | ConsentIn]
+    device_label: str = "phone"
+
+
+class EnrolOut(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    token: str
+
+
+class ConsentOut(msgspec.Struct, frozen=True, kw_only=True):
+    purpose: str
+    terms_version: str
+    granted_at: datetime
+    revoked_at: datetime | None
+
+
+class DeviceOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    label: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    current: bool
+
+
+class MeOut(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    paused: bool
+    consents: list[ConsentOut]
+
+
+class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    label: str = "phone"
+
+
+class NewDeviceOut(msgspec.Struct, frozen=True, kw_only=True):
+    device_id: uuid.UUID
+    token: str
+
+
+def _choices(items: list[str | ConsentIn]) -> list[testers.ConsentChoice]:
+    return [
+        testers.ConsentChoice(purpose=i)
+        if isinstance(i, str)
+        else testers.ConsentChoice(purpose=i.purpose, terms_version=i.terms_version)
+        for i in items
+    ]
+
+
+@post("/v1/enrol", status_code=HTTP_201_CREATED, tags=["testers"])
+async def enrol(data: EnrolIn, conn: DbConn) -> EnrolOut:
+    """Join a campaign with its invite code and consents (`coaching` is required).
+
+    Creates the tester's own database partition and returns a device token, shown only once:
+    send it as `Authorization: Bearer <token>` on every other request.
+    """
+    result = await testers.enrol(
+        conn,
+        data.invite_code,
+        _choices(data.consents),
+        device_label=testers.require_text(data.device_label, "device_label"),
+        now=utcnow(),
+    )
+    return EnrolOut(user_id=result.user_id, device_id=result.device_id, token=result.token)
+
+
+class MeController(Controller):
+    path = "/v1/me"
+    tags = ["testers"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
+
+    @get("/")
+    async def me(self, conn: DbConn, principal: Caller) -> MeOut:
+        """Who the token belongs to, and the consents in force."""
+        consents = await testers_db.list_consents(conn, principal.user_id)
+        return MeOut(
+            user_id=principal.user_id,
+            device_id=principal.device_id,
+            paused=principal.paused,
+            consents=[
+                ConsentOut(
+                    purpose=c.purpose,
+                    terms_version=c.terms_version,
+                    granted_at=c.granted_at,
+                    revoked_at=c.revoked_at,
+                )
+                for c in consents
+            ],
+        )
+
+    @get("/devices")
+    async def devices(self, conn: DbConn, principal: Caller) -> list[DeviceOut]:
+        """The caller's devices (never their token secrets)."""
+        rows = await testers_db.list_devices(conn, principal.user_id)
+        return [
+            DeviceOut(
+                id=d.id,
+                label=d.label,
+                created_at=d.created_at,
+                last_seen_at=d.last_seen_at,
+                revoked_at=d.revoked_at,
+                current=d.id == principal.device_id,
+            )
+            for d in rows
+        ]
+
+    @post("/devices", status_code=HTTP_201_CREATED)
+    async def add_device(self, data: DeviceIn, conn: DbConn, principal: Caller) -> NewDeviceOut:
+        """Issue a token for another device of the same tester (a second phone, a tracker app)."""
+        device_id, token = await testers.add_device(
+            conn, principal, testers.require_text(data.label, "label")
+        )
+        return NewDeviceOut(device_id=device_id, token=token)
+
+    @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_device(self, device_id: uuid.UUID, conn: DbConn, principal: Caller) -> None:
+        """Revoke one of the caller's own devices (its token stops working at once)."""
+        await testers.revoke_device(conn, principal, device_id)

@@ -1,0 +1,173 @@
+"""GPS ingestion endpoints: our native batch format, file uploads, and the trackers people use.
+
+Every endpoint authenticates from the token alone, decodes with ``ingest.formats``, and stores
+through :func:`ingest.fixes.store_batch` (one transaction per batch). How to point each app at
+these endpoints is in the README.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+
+from api.deps import Caller, DbConn, identify, token_from_headers, utcnow
+from ingest import formats
+from ingest.fixes import BatchReport, store_batch
+from store.testers import Principal
+
+UPLOAD_MAX_BYTES = 64 * 1024 * 1024
+
+
+async def _store(conn: DbConn, principal: Principal, decoded: formats.Decoded, source: str) -> BatchReport:
+    return await store_batch(
+        conn, principal, decoded.items, source=source, now=utcnow(), skipped=decoded.skipped
+    )
+
+
+@post("/v1/fixes", tags=["ingestion"], status_code=200)
+async def post_fixes(request: Request[Any, Any, State], conn: DbConn, principal: Caller) -> BatchReport:
+    """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
+
+    Answers a per-fix report (`stored`, `duplicate`, `rejected` with a reason). A retried batch
+    stores nothing twice and still succeeds; invalid fixes are rejected one by one.
+    """
+    settings = request.app.state.settings
+    decoded = formats.decode_native(await request.body(), max_fixes=settings.max_fixes_per_batch)
+    return await _store(conn, principal, decoded, "native")
+
+
+@post("/v1/uploads", tags=["ingestion"], status_code=200, request_max_body_size=UPLOAD_MAX_BYTES)
+async def post_upload(
+    request: Request[Any, Any, State],
+    conn: DbConn,
+    principal: Caller,
+) -> BatchReport:
+    """A file of fixes (GPX, GeoJSON, CSV or GeoLife `.plt`) as the raw request body.
+
+    The format is recognised from the content (the `filename` query parameter and the
+    Content-Type are hints). History imports are welcome: old fixes mark their time range for
+    reprocessing like any late upload.
+    """
+    decoded = formats.decode_upload(
+        await request.body(),
+        filename=request.query_params.get("filename"),
+        content_type=request.headers.get("content-type"),
+    )
+    return await _store(conn, principal, decoded, "upload")
+
+
+class EmissionAck(msgspec.Struct, frozen=True, kw_only=True):
+    stored: int
+    duplicates: int
+    rejected: int
+    skipped: int
+
+
+@post("/usercache/put", tags=["ingestion"], status_code=200)
+async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> EmissionAck:
+    """OpenPATH / e-mission `usercache/put`: the token is the body's `user` field (or a bearer header).
+
+    Location entries are stored; other keys are counted as skipped, never failing the batch.
+    """
+    user, decoded = formats.decode_emission(await request.body())
+    principal = await identify(request, conn, token_from_headers(request) or user)
+    report = await _store(conn, principal, decoded, "emission")
+    return EmissionAck(
+        stored=report.stored, duplicates=report.duplicates, rejected=report.rejected, skipped=report.skipped
+    )
+
+
+@post("/ingest/owntracks", tags=["ingestion"], status_code=200)
+async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any]:
+    """OwnTracks HTTP mode: HTTP basic auth with the token as password (or a bearer header).
+
+    Answers `[]` (no friends' locations to return).
+    """
+    principal = await identify(request, conn, token_from_headers(request))
+    await _store(conn, principal, formats.decode_owntracks(await request.body()), "owntracks")
+    return []
+
+
+class OverlandAck(msgspec.Struct, frozen=True, kw_only=True):
+    result: str
+
+
+@post("/ingest/overland", tags=["ingestion"], status_code=200)
+async def overland(
+    request: Request[Any, Any, State],
+    conn: DbConn,
+) -> OverlandAck:
+    """Overland (iOS): `{"locations": [GeoJSON features]}`; answers `{"result":"ok"}` once stored.
+
+    Overland's "Access Token" setting sends a bearer header; `?token=` in the receiver URL works too.
+    """
+    token = request.query_params.get("token")
+    principal = await identify(request, conn, token_from_headers(request) or token)
+    await _store(conn, principal, formats.decode_overland(await request.body()), "overland")
+    return OverlandAck(result="ok")
+
+
+async def _query_and_form(request: Request[Any, Any, State]) -> dict[str, str]:
+    params = dict(request.query_params.items())
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("application/x-www-form-urlencoded") or ctype.startswith("multipart/form-data"):
+            form = await request.form()
+            params.update({k: str(v) for k, v in form.items()})
+    return params
+
+
+@get("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain")
+async def gpslogger_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    """GPSLogger (Android) custom URL: one fix per request; the token as `token=` (or a bearer header)."""
+    return await _gpslogger(request, conn)
+
+
+@post("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain", status_code=200)
+async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    """GPSLogger with HTTP POST: the same parameters in the query string or a form body."""
+    return await _gpslogger(request, conn)
+
+
+async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    params = await _query_and_form(request)
+    principal = await identify(request, conn, token_from_headers(request) or params.get("token"))
+    await _store(conn, principal, formats.decode_gpslogger(params), "gpslogger")
+    return Response("OK", media_type="text/plain")
+
+
+@get("/ingest/osmand", tags=["ingestion"], media_type="text/plain")
+async def osmand_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    """Traccar Client / OsmAnd protocol: the token is the app's device identifier (`id`)."""
+    return await _osmand(request, conn)
+
+
+@post("/ingest/osmand", tags=["ingestion"], media_type="text/plain", status_code=200)
+async def osmand_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    """Traccar Client / OsmAnd protocol by POST (query, form or Traccar's JSON body)."""
+    return await _osmand(request, conn)
+
+
+async def _osmand(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
+    params = await _query_and_form(request)
+    body = b"" if "lat" in params else await request.body()
+    device, decoded = formats.decode_osmand(params, body)
+    principal = await identify(request, conn, token_from_headers(request) or device)
+    await _store(conn, principal, decoded, "osmand")
+    return Response("OK", media_type="text/plain")
+
+
+ROUTES = [
+    post_fixes,
+    post_upload,
+    emission_put,
+    owntracks,
+    overland,
+    gpslogger_get,
+    gpslogger_post,
+    osmand_get,
+    osmand_post,
+]

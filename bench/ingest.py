@@ -1,0 +1,194 @@
+"""End-to-end ingest throughput against the raw COPY ceiling, measured in the same run.
+
+Run: ``make bench-ingest``. It starts the real server (``sillage serve``, a separate process) on a
+scratch database of the project cluster, enrols 1,000 testers through the API, then a separate
+load process posts concurrent 200-fix native batches for a fixed time. The ceiling: the same kind
+of rows written straight into the same testers' tables with ``COPY`` (asyncpg
+``copy_records_to_table``), with the same concurrency and duration. Last line:
+
+``ingest: X fixes/s end-to-end, Y fixes/s raw COPY, ratio Z, p50 A ms, p99 B ms``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import msgspec
+
+from bench.loadgen import run_in_process
+from bench.stats import pct
+from ingest.testers import create_campaign
+from store.migrate import migrate
+from tests.support.database import create_test_database, drop_test_database
+from tests.support.server import free_port
+
+USERS = int(os.environ.get("SILLAGE_BENCH_USERS", "1000"))
+DURATION_S = float(os.environ.get("SILLAGE_BENCH_SECONDS", "20"))
+CONCURRENCY = int(os.environ.get("SILLAGE_BENCH_CONCURRENCY", "16"))
+BATCH = 200
+EPOCH0 = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+
+
+def batch_fixes(user: int, seq: int) -> list[dict[str, float]]:
+    """Fixes for a tester's ``seq``-th batch: 1 s apart, never overlapping another batch."""
+    t0 = EPOCH0 + seq * BATCH + user * 1e-3
+    return [
+        {
+            "ts": t0 + i,
+            "lat": 46.15 + (i % 50) * 1e-5,
+            "lon": -1.15 + user * 1e-6,
+            "accuracy_m": 8.0,
+            "speed_mps": 1.4,
+        }
+        for i in range(BATCH)
+    ]
+
+
+@dataclass(frozen=True)
+class NativeRequests:
+    """Builds pre-encoded POST /v1/fixes requests; picklable for the load process."""
+
+    host: str
+    port: int
+    tokens: tuple[str, ...]
+    concurrency: int
+
+    def __call__(self, worker: int, i: int) -> tuple[bytes, int]:
+        user = (worker + i * self.concurrency) % len(self.tokens)
+        seq = (worker + i * self.concurrency) // len(self.tokens)
+        body = msgspec.json.encode({"fixes": batch_fixes(user, seq)})
+        head = (
+            f"POST /v1/fixes HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {self.tokens[user]}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        return head + body, BATCH
+
+
+async def enrol_all(base: str, code: str, n: int) -> list[str]:
+    tokens: list[str] = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+
+        async def one() -> None:
+            r = await client.post("/v1/enrol", json={"invite_code": code, "consents": ["coaching"]})
+            r.raise_for_status()
+            tokens.append(r.json()["token"])
+
+        for start in range(0, n, 8):
+            await asyncio.gather(*(one() for _ in range(min(8, n - start))))
+    return tokens
+
+
+async def copy_ceiling(
+    admin_url: str, roles: list[str], concurrency: int, duration_s: float
+) -> tuple[int, float]:
+    """Write the same shape of rows with COPY into the same tables; returns (fixes, seconds)."""
+    pool = await asyncpg.create_pool(admin_url, min_size=concurrency, max_size=concurrency)
+    columns = ["ts", "lat", "lon", "accuracy_m", "speed_mps", "source"]
+    total = 0
+    deadline = time.perf_counter() + duration_s
+
+    async def worker(w: int) -> None:
+        nonlocal total
+        i = 0
+        async with pool.acquire() as conn:
+            while time.perf_counter() < deadline:
+                user = (w + i * concurrency) % len(roles)
+                seq = 1_000_000 + (w + i * concurrency) // len(roles)
+                i += 1
+                rows = [
+                    (
+                        datetime.fromtimestamp(f["ts"], UTC),
+                        f["lat"],
+                        f["lon"],
+                        f["accuracy_m"],
+                        f["speed_mps"],
+                        "copy",
+                    )
+                    for f in batch_fixes(user, seq)
+                ]
+                await conn.copy_records_to_table(
+                    "fixes", schema_name=roles[user], records=rows, columns=columns
+                )
+                total += len(rows)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    elapsed = time.perf_counter() - t0
+    await pool.close()
+    return total, elapsed
+
+
+async def main() -> None:
+    db = await create_test_database()
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        admin = await asyncpg.connect(db.admin_url)
+        await migrate(admin)
+        app = await asyncpg.connect(db.app_url)
+        code = (await create_campaign(app, "bench-ingest")).invite_code
+        await app.close()
+        port = free_port()
+        env = dict(
+            os.environ,
+            SILLAGE_DATABASE_URL=db.app_url,
+            SILLAGE_PORT=str(port),
+            SILLAGE_LOG_LEVEL="WARNING",
+            SILLAGE_RATE_LIMIT_PER_MINUTE="0",
+            SILLAGE_POOL_MIN_SIZE="8",
+            SILLAGE_POOL_MAX_SIZE="16",
+        )
+        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        tokens = await enrol_all(base, code, USERS)
+        print(f"enrolled {len(tokens)} testers through the API", flush=True)
+        res = run_in_process(
+            "127.0.0.1",
+            port,
+            NativeRequests("127.0.0.1", port, tuple(tokens), CONCURRENCY),
+            CONCURRENCY,
+            DURATION_S,
+        )
+        e2e = res.fixes / res.elapsed_s
+        print(
+            f"end-to-end: {res.requests} requests ({res.errors} errors, statuses {res.statuses}) "
+            f"in {res.elapsed_s:.1f} s",
+            flush=True,
+        )
+        server.terminate()
+        server.wait(timeout=30)
+        server = None
+        roles = [r["role_name"] for r in await admin.fetch("SELECT role_name FROM sillage.users")]
+        stored = sum([await admin.fetchval(f'SELECT count(*) FROM "{r}".fixes') for r in roles[:50]])
+        n_copy, copy_s = await copy_ceiling(db.admin_url, roles, CONCURRENCY, DURATION_S)
+        raw = n_copy / copy_s
+        await admin.close()
+        print(f"raw COPY: {n_copy} fixes in {copy_s:.1f} s; sample of 50 testers holds {stored} API fixes")
+        print(
+            f"ingest: {e2e:.0f} fixes/s end-to-end, {raw:.0f} fixes/s raw COPY, ratio {e2e / raw:.2f}, "
+            f"p50 {pct(res.latencies_s, 50):.1f} ms, p99 {pct(res.latencies_s, 99):.1f} ms"
+        )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        await drop_test_database(db)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

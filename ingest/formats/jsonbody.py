@@ -1,0 +1,88 @@
+"""JSON bodies: msgspec first, the standard library when msgspec refuses, and errors that say where.
+
+msgspec is strict JSON (RFC 8259), so it refuses the ``NaN``/``Infinity`` literals that Python
+clients emit (``json.dumps`` writes them by default). Such a body is well-formed enough to read:
+we re-parse it with :mod:`json`, which accepts them, so the fix holding the NaN is rejected alone by
+``core.fixes.normalise`` instead of the batch failing. When both parsers refuse, the standard
+library's error gives the line, column and character offset reported to the client.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import msgspec
+
+from core.errors import BadRequest, Unprocessable
+from ingest.formats.decoded import ItemError
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest("malformed JSON: nested too deeply")
+
+
+_ANY: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+
+
+def lenient_loads(body: bytes) -> Any:
+    """Parse with the standard library (accepts NaN and Infinity) or raise a positioned BadRequest."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno} (char {exc.pos}): {exc.msg}",
+            line=exc.lineno,
+            column=exc.colno,
+            offset=exc.pos,
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"body is not UTF-8 text: invalid byte at offset {exc.start}", offset=exc.start
+        ) from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    except ValueError as exc:  # e.g. an integer longer than the interpreter's digit limit
+        raise BadRequest(f"malformed JSON: {exc}") from exc
+
+
+def loads(body: bytes) -> Any:
+    """Parse a JSON document into Python values (dicts, lists, str, int, float, bool, None)."""
+    try:
+        return _ANY.decode(body)
+    except msgspec.DecodeError:
+        return lenient_loads(body)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+
+
+def decode_document(body: bytes, decoder: msgspec.json.Decoder[T], lenient: type[U], *, shape: str) -> T | U:
+    """Decode the top level of a document with ``decoder``; fall back to ``lenient`` over stdlib values.
+
+    ``lenient`` mirrors the decoder's type with :class:`msgspec.Raw` replaced by ``Any``, since a raw
+    slice cannot be cut from already-parsed values. A well-formed document of another shape is
+    :class:`Unprocessable`, naming the expected ``shape``.
+    """
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise Unprocessable(f"expected {shape}: {exc}") from exc
+    except msgspec.DecodeError:
+        parsed = lenient_loads(body)
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    try:
+        return msgspec.convert(parsed, lenient)
+    except msgspec.ValidationError as exc:
+        raise Unprocessable(f"expected {shape}: {exc}") from exc
+
+
+def convert_item(value: object, type_: type[T]) -> T:
+    """Convert one parsed element into a wire Struct, or raise :class:`ItemError` with msgspec's reason."""
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        raise ItemError(str(exc)) from exc

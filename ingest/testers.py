@@ -1,0 +1,121 @@
+"""Use cases around testers: campaigns, enrolment with consent, devices, authentication."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from core import tokens
+from core.errors import BadRequest, Conflict, NotFound, Unauthorized, Unprocessable
+from store import testers as db
+from store.partition import Conn
+
+PURPOSES = ("coaching", "share_aggregates", "research_labels", "carpool_matching")
+REQUIRED_PURPOSES = ("coaching",)
+CURRENT_TERMS = "2026-11"
+TOUCH_EVERY_S = 60.0  # a device's last_seen_at is written at most once a minute
+
+
+class ConsentChoice(msgspec.Struct, frozen=True, kw_only=True):
+    purpose: str
+    terms_version: str = CURRENT_TERMS
+
+
+class Enrolment(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    token: str
+
+
+async def create_campaign(
+    conn: Conn, name: str, *, fixes_retention_days: int | None = None, trips_retention_days: int | None = None
+) -> db.Campaign:
+    import asyncpg
+
+    try:
+        async with conn.transaction():
+            return await db.create_campaign(
+                conn,
+                name,
+                tokens.invite_code(),
+                fixes_retention_days=fixes_retention_days,
+                trips_retention_days=trips_retention_days,
+            )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"a campaign named {name!r} already exists") from exc
+
+
+def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
+    seen: set[str] = set()
+    for c in choices:
+        if c.purpose not in PURPOSES:
+            raise Unprocessable(f"unknown consent purpose {c.purpose!r}; known: {', '.join(PURPOSES)}")
+        if c.purpose in seen:
+            raise Unprocessable(f"consent purpose {c.purpose!r} given twice")
+        seen.add(c.purpose)
+    missing = [p for p in REQUIRED_PURPOSES if p not in seen]
+    if missing:
+        raise Unprocessable(f"consent to {', '.join(missing)} is required to take part")
+    return choices
+
+
+async def enrol(
+    conn: Conn, invite_code: str, consents: list[ConsentChoice], *, device_label: str, now: datetime
+) -> Enrolment:
+    """Create a tester with their own partition, record consents and issue a first device token.
+
+    One transaction: if the partition cannot be created, no tester, consent or token remains.
+    """
+    choices = _check_consents(consents)
+    async with conn.transaction():
+        found = await db.campaign_for_invite(conn, invite_code.strip().upper())
+        if found is None:
+            raise NotFound("no campaign has this invite code")
+        campaign_id, is_open = found
+        if not is_open:
+            raise Conflict("enrolment in this campaign is closed")
+        user_id = uuid.uuid4()
+        await db.create_user(conn, user_id, campaign_id)
+        for c in choices:
+            await db.grant_consent(conn, user_id, c.purpose, c.terms_version, now)
+        secret, digest = tokens.new_secret()
+        device_id = await db.add_device(conn, user_id, digest, device_label)
+    return Enrolment(user_id=user_id, device_id=device_id, token=tokens.compose(device_id, secret))
+
+
+async def add_device(conn: Conn, principal: db.Principal, label: str) -> tuple[uuid.UUID, str]:
+    secret, digest = tokens.new_secret()
+    device_id = await db.add_device(conn, principal.user_id, digest, label)
+    return device_id, tokens.compose(device_id, secret)
+
+
+async def revoke_device(conn: Conn, principal: db.Principal, device_id: uuid.UUID) -> None:
+    if not await db.revoke_device(conn, device_id, principal.user_id):
+        raise NotFound("no such active device")
+
+
+async def authenticate(conn: Conn, token: str | None, *, now: datetime) -> db.Principal:
+    """The principal a token stands for; the only way any endpoint learns whose data it touches."""
+    if not token:
+        raise Unauthorized("a device token is required (Authorization: Bearer <token>)")
+    parsed = tokens.parse(token)
+    if parsed is None:
+        raise Unauthorized("malformed token")
+    row = await db.device(conn, parsed.device_id)
+    # Compare even when the device is unknown, so timing does not reveal which ids exist.
+    stored = row.secret_sha256 if row is not None else bytes(32)
+    ok = tokens.matches(parsed.secret, stored)
+    if row is None or not ok or row.revoked:
+        raise Unauthorized("invalid or revoked token")
+    if row.last_seen_at is None or (now - row.last_seen_at).total_seconds() > TOUCH_EVERY_S:
+        await db.touch_device(conn, row.device_id)
+    return db.Principal(device_id=row.device_id, user_id=row.user_id, role=row.role, paused=row.paused)
+
+
+def require_text(value: str, name: str, *, max_len: int = 100) -> str:
+    value = value.strip()
+    if not value or len(value) > max_len:
+        raise BadRequest(f"{name} must be 1 to {max_len} characters")
+    return value

@@ -1,0 +1,23 @@
+"""The incremental pipeline's per-tester dirty range (``sql/pipeline.sql``)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from store.partition import Conn
+from store.queries import queries
+
+
+def _q(name: str) -> str:
+    return queries("pipeline")[name]
+
+
+async def mark_dirty(conn: Conn, user_id: uuid.UUID, start: datetime, end: datetime) -> None:
+    """Widen the tester's range to reprocess to include [start, end]."""
+    await conn.execute(_q("mark_dirty"), user_id, start, end)
+
+
+async def dirty_range(conn: Conn, user_id: uuid.UUID) -> tuple[datetime, datetime] | None:
+    row = await conn.fetchrow(_q("dirty_range"), user_id)
+    return None if row is None else (row["from_ts"], row["to_ts"])

@@ -1,0 +1,100 @@
+import asyncpg
+import httpx
+
+from tests.support.testers import enrol
+
+
+async def test_enrolment_returns_a_user_and_a_device_token(http: httpx.AsyncClient, invite_code: str) -> None:
+    r = await http.post(
+        "/v1/enrol", json={"invite_code": invite_code, "consents": ["coaching", "share_aggregates"]}
+    )
+    assert r.status_code == 201
+    body = r.json()
+    assert set(body) == {"user_id", "device_id", "token"}
+    secret = body["token"].split(".", 1)[1]
+    assert len(secret) >= 22  # at least 128 bits in url-safe base64
+
+
+async def test_consents_are_recorded_per_purpose_with_terms_version(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    r = await http.post(
+        "/v1/enrol",
+        json={
+            "invite_code": invite_code,
+            "consents": ["coaching", {"purpose": "research_labels", "terms_version": "2026-09"}],
+        },
+    )
+    token = r.json()["token"]
+    me = (await http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
+    got = {c["purpose"]: c["terms_version"] for c in me["consents"]}
+    assert got == {"coaching": "2026-11", "research_labels": "2026-09"}
+    assert all(c["revoked_at"] is None for c in me["consents"])
+
+
+async def test_coaching_consent_is_required(http: httpx.AsyncClient, invite_code: str) -> None:
+    r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": ["share_aggregates"]})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "coaching" in r.json()["detail"]
+
+
+async def test_an_unknown_invite_code_is_refused(http: httpx.AsyncClient) -> None:
+    r = await http.post("/v1/enrol", json={"invite_code": "NOPE0-NOPE0", "consents": ["coaching"]})
+    assert r.status_code == 404
+
+
+async def test_a_refused_enrolment_leaves_no_tester_behind(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    before = await app_conn.fetchval("SELECT count(*) FROM sillage.users")
+    r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": ["coaching", "bogus"]})
+    assert r.status_code == 422
+    assert await app_conn.fetchval("SELECT count(*) FROM sillage.users") == before
+
+
+async def test_tester_endpoints_need_a_valid_token(http: httpx.AsyncClient, invite_code: str) -> None:
+    assert (await http.get("/v1/me")).status_code == 401
+    t = await enrol(http, invite_code)
+    forged = t.token[:-4] + ("AAAA" if not t.token.endswith("AAAA") else "BBBB")
+    r = await http.get("/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert r.status_code == 401
+    assert r.json()["type"].endswith("/unauthorized")
+    assert (await http.get("/v1/me", headers=t.auth)).json()["user_id"] == str(t.user_id)
+
+
+async def test_a_tester_can_have_several_devices_and_revoke_one(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post("/v1/me/devices", json={"label": "tablet"}, headers=t.auth)
+    assert r.status_code == 201
+    second = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert (await http.get("/v1/me", headers=second)).json()["user_id"] == str(t.user_id)
+    devices = (await http.get("/v1/me/devices", headers=t.auth)).json()
+    assert len(devices) == 2
+    assert all("token" not in d and "secret" not in str(d) for d in devices)
+    r = await http.delete(f"/v1/me/devices/{r.json()['device_id']}", headers=t.auth)
+    assert r.status_code == 204
+    assert (await http.get("/v1/me", headers=second)).status_code == 401
+    assert (await http.get("/v1/me", headers=t.auth)).status_code == 200
+
+
+async def test_a_tester_cannot_revoke_another_testers_device(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    a = await enrol(http, invite_code)
+    b = await enrol(http, invite_code)
+    r = await http.delete(f"/v1/me/devices/{b.device_id}", headers=a.auth)
+    assert r.status_code == 404
+    assert (await http.get("/v1/me", headers=b.auth)).status_code == 200
+
+
+async def test_tokens_are_stored_only_as_hashes(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    secret = t.token.split(".", 1)[1]
+    row = await app_conn.fetchrow("SELECT * FROM sillage.devices WHERE id = $1", t.device_id)
+    assert row is not None
+    assert all(secret not in str(v) for v in row.values())

@@ -1,0 +1,194 @@
+"""The trackers people already use, each authenticated the way the app supports, over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+from store.partition import as_user
+from tests.support.testers import Enrolled, enrol
+
+NOW = time.time()
+
+
+async def stored(app_conn: asyncpg.Connection, t: Enrolled) -> list[asyncpg.Record]:
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        return list(await app_conn.fetch("SELECT * FROM fixes ORDER BY ts"))
+
+
+async def test_owntracks_with_basic_auth_answers_an_empty_list(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    basic = base64.b64encode(f"alice:{t.token}".encode()).decode()
+    msg = {
+        "_type": "location",
+        "lat": 46.1591,
+        "lon": -1.1520,
+        "tst": int(NOW) - 30,
+        "acc": 12,
+        "vel": 36,
+        "batt": 80,
+        "tid": "al",
+    }
+    r = await http.post("/ingest/owntracks", json=msg, headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code == 200
+    assert r.json() == []
+    rows = await stored(app_conn, t)
+    assert len(rows) == 1
+    assert abs(rows[0]["speed_mps"] - 10.0) < 1e-4  # 36 km/h
+    assert abs(rows[0]["battery"] - 0.8) < 1e-6
+    r = await http.post(
+        "/ingest/owntracks",
+        json={"_type": "lwt", "tst": int(NOW)},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert r.status_code == 200
+    assert r.json() == []
+    assert (
+        await http.post("/ingest/owntracks", content=b"", headers={"Authorization": f"Basic {basic}"})
+    ).status_code == 200
+
+
+async def test_overland_gets_ok_only_once_stored(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    ts = datetime.fromtimestamp(NOW - 60, UTC).isoformat()
+    body = {
+        "locations": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [-1.152, 46.159]},
+                "properties": {
+                    "timestamp": ts,
+                    "speed": -1,
+                    "horizontal_accuracy": 5,
+                    "altitude": 3,
+                    "motion": ["walking"],
+                    "battery_level": 0.5,
+                },
+            },
+            {"type": "Feature", "geometry": None, "properties": {"type": "trip", "mode": "bicycle"}},
+        ]
+    }
+    r = await http.post("/ingest/overland", json=body, headers=t.auth)
+    assert r.status_code == 200
+    assert r.json() == {"result": "ok"}
+    rows = await stored(app_conn, t)
+    assert len(rows) == 1
+    assert rows[0]["speed_mps"] is None  # negative speed means unknown
+    assert rows[0]["activity"] == "walk"
+    bad = await http.post("/ingest/overland", json=body, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401  # anything but {"result":"ok"} makes the app resend
+
+
+async def test_emission_usercache_put_takes_the_token_from_the_body(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    entry = {
+        "metadata": {
+            "key": "background/filtered_location",
+            "write_ts": NOW,
+            "platform": "android",
+            "time_zone": "Europe/Paris",
+            "type": "sensor-data",
+        },
+        "data": {
+            "latitude": 46.16,
+            "longitude": -1.15,
+            "ts": (NOW - 90) * 1000,
+            "accuracy": 9.0,
+            "altitude": 4.0,
+            "bearing": 90.0,
+            "sensed_speed": 1.3,
+        },
+    }
+    other = {
+        "metadata": {
+            "key": "statemachine/transition",
+            "write_ts": NOW,
+            "platform": "android",
+            "time_zone": "Europe/Paris",
+            "type": "message",
+        },
+        "data": {"transition": "T_TRIP_ENDED", "ts": NOW - 80},
+    }
+    r = await http.post("/usercache/put", json={"user": t.token, "phone_to_server": [entry, other]})
+    assert r.status_code == 200
+    rows = await stored(app_conn, t)
+    assert len(rows) == 1
+    assert abs(rows[0]["ts"].timestamp() - (NOW - 90)) < 1e-3  # milliseconds understood
+
+
+async def test_gpslogger_get_with_token_in_the_query_and_an_encoded_offset(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    when = datetime.fromtimestamp(int(NOW) - 120, UTC).astimezone(
+        __import__("zoneinfo").ZoneInfo("Europe/Paris")
+    )
+    url = (
+        f"/ingest/gpslogger?token={t.token}&lat=46.16&lon=-1.15&acc=8&s=2.5&alt=5&dir=180&batt=55"
+        f"&time={when.isoformat().replace('+', '%2B')}"
+    )
+    r = await http.get(url)
+    assert r.status_code == 200
+    rows = await stored(app_conn, t)
+    assert len(rows) == 1
+    assert rows[0]["ts"] == when.astimezone(UTC)
+    assert abs(rows[0]["speed_mps"] - 2.5) < 1e-6
+
+
+async def test_osmand_protocol_converts_knots(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post(
+        f"/ingest/osmand?id={t.token}&lat=46.16&lon=-1.15&timestamp={int(NOW) - 40}"
+        "&speed=10&bearing=45&altitude=3&accuracy=6&batt=90"
+    )
+    assert r.status_code == 200
+    rows = await stored(app_conn, t)
+    assert len(rows) == 1
+    assert abs(rows[0]["speed_mps"] - 5.14444) < 1e-3
+
+
+async def test_a_gpx_file_upload_imports_history(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    start = datetime(2019, 5, 4, 7, 0, tzinfo=UTC)
+    pts = "".join(
+        f'<trkpt lat="{46.15 + i * 1e-4:.5f}" lon="-1.15"><ele>3</ele>'
+        f"<time>{(start + timedelta(seconds=5 * i)).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for i in range(20)
+    )
+    gpx = (
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><trkseg>{pts}</trkseg></trk></gpx>"
+    ).encode()
+    r = await http.post(
+        "/v1/uploads?filename=old.gpx", content=gpx, headers={**t.auth, "Content-Type": "application/gpx+xml"}
+    )
+    assert r.status_code == 200
+    assert r.json()["stored"] == 20
+    rows = await stored(app_conn, t)
+    assert rows[0]["ts"] == start
+    dirty = await app_conn.fetchrow(
+        "SELECT from_ts FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id
+    )
+    assert dirty is not None
+    assert dirty["from_ts"] == start
+
+
+async def test_an_unrecognised_upload_is_422(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post("/v1/uploads", content=b"\x00\x01garbage", headers=t.auth)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -1,0 +1,117 @@
+"""Each tester's partition is protected by the database itself, not by application code."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from core.fixes import Fix
+from ingest.testers import ConsentChoice, enrol
+from store import fixes as fixes_db
+from store.partition import as_user
+from store.testers import device
+
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+async def _tester(conn: asyncpg.Connection, invite_code: str) -> str:
+    e = await enrol(conn, invite_code, [ConsentChoice(purpose="coaching")], device_label="t", now=T0)
+    row = await device(conn, e.device_id)
+    assert row is not None
+    return row.role
+
+
+def _fixes(n: int, lat: float) -> list[Fix]:
+    return [Fix(ts=T0 + timedelta(seconds=10 * i), lat=lat, lon=-1.15) for i in range(n)]
+
+
+async def test_two_testers_alternating_on_one_connection_never_see_each_other(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    a = await _tester(app_conn, invite_code)
+    b = await _tester(app_conn, invite_code)
+    async with as_user(app_conn, a):
+        await fixes_db.insert_fixes(app_conn, _fixes(5, 46.1), "test")
+    async with as_user(app_conn, b):
+        await fixes_db.insert_fixes(app_conn, _fixes(3, 46.2), "test")
+    for _ in range(3):
+        for role, n, lat in ((a, 5, 46.1), (b, 3, 46.2)):
+            async with as_user(app_conn, role):
+                rows = await fixes_db.fixes_between(app_conn, T0 - timedelta(days=1), T0 + timedelta(days=1))
+                assert len(rows) == n
+                assert {r.lat for r in rows} == {lat}
+                other = b if role == a else a
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await app_conn.fetch(f'SELECT * FROM "{other}".fixes')
+
+
+async def test_a_tester_role_cannot_read_the_others_chunks_directly(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    a = await _tester(app_conn, invite_code)
+    b = await _tester(app_conn, invite_code)
+    async with as_user(app_conn, b):
+        await fixes_db.insert_fixes(app_conn, _fixes(3, 46.2), "test")
+    chunks = await app_conn.fetch(
+        "SELECT chunk_schema, chunk_name FROM timescaledb_information.chunks WHERE hypertable_schema = $1", b
+    )
+    assert chunks, "the hypertable has chunks"
+    for c in chunks:
+        assert c["chunk_schema"] == b  # chunks live in the tester's own schema
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with as_user(app_conn, a):
+                await app_conn.fetch(f'SELECT * FROM "{c["chunk_schema"]}"."{c["chunk_name"]}"')
+
+
+async def test_the_api_login_alone_reads_no_partition(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    a = await _tester(app_conn, invite_code)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.fetch(f'SELECT * FROM "{a}".fixes')
+
+
+async def test_the_role_ends_with_the_transaction(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    a = await _tester(app_conn, invite_code)
+    async def fail_inside() -> None:
+        async with as_user(app_conn, a):
+            assert await app_conn.fetchval("SELECT current_user") == a
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await fail_inside()
+    assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+
+
+async def test_enrolment_is_atomic_with_the_partition(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    role = await _tester(app_conn, invite_code)
+    user_id = uuid.UUID(hex=role.removeprefix("sillage_u_"))
+    assert await app_conn.fetchval("SELECT count(*) FROM sillage.users WHERE id = $1", user_id) == 1
+    assert await app_conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = $1", role) == 1
+    assert await app_conn.fetchval("SELECT count(*) FROM pg_roles WHERE rolname = $1", role) == 1
+
+
+async def test_a_tester_role_can_widen_only_its_own_dirty_range(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    a = await _tester(app_conn, invite_code)
+    b = await _tester(app_conn, invite_code)
+    b_id = uuid.UUID(hex=b.removeprefix("sillage_u_"))
+    async with as_user(app_conn, b):
+        await fixes_db.mark_my_dirty(app_conn, T0, T0 + timedelta(hours=1))
+    async with as_user(app_conn, a):
+        await fixes_db.mark_my_dirty(app_conn, T0 - timedelta(days=9), T0)
+        assert (
+            await app_conn.fetchval("SELECT count(*) FROM sillage.pipeline_dirty") == 1
+        )  # sees only its own
+        await app_conn.execute(
+            "UPDATE sillage.pipeline_dirty SET from_ts = '2001-01-01' WHERE user_id = $1", b_id
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await app_conn.execute(
+                "INSERT INTO sillage.pipeline_dirty (user_id, from_ts, to_ts) VALUES ($1, now(), now())"
+                " ON CONFLICT DO NOTHING",
+                uuid.uuid4(),
+            )
+    row = await app_conn.fetchrow("SELECT from_ts FROM sillage.pipeline_dirty WHERE user_id = $1", b_id)
+    assert row is not None
+    assert row["from_ts"] == T0  # b's range was not touched by a
