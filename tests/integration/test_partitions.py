@@ -72,6 +72,7 @@ async def test_the_api_login_alone_reads_no_partition(app_conn: asyncpg.Connecti
 
 async def test_the_role_ends_with_the_transaction(app_conn: asyncpg.Connection, invite_code: str) -> None:
     a = await _tester(app_conn, invite_code)
+
     async def fail_inside() -> None:
         async with as_user(app_conn, a):
             assert await app_conn.fetchval("SELECT current_user") == a
