@@ -17,7 +17,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${SILLAGE_DATA_DIR:-$ROOT/.data}
-PORT=${SILLAGE_DB_PORT:-55432}
 DBNAME=${SILLAGE_DB_NAME:-sillage}
 PGDATA=$DATA/pg
 RUN=$DATA/run
@@ -25,6 +24,19 @@ LOG=$DATA/postgresql.log
 ENVFILE=$DATA/env
 
 say() { printf 'db: %s\n' "$*" >&2; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The port: SILLAGE_DB_PORT, else the one this cluster was created with, else the first free port
+# from 55432 (another checkout's cluster may hold 55432 on the same machine).
+if [ -n "${SILLAGE_DB_PORT:-}" ]; then
+    PORT=$SILLAGE_DB_PORT
+elif [ -f "$DATA/port" ]; then
+    PORT=$(cat "$DATA/port")
+else
+    PORT=55432
+    while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
+fi
 die() { say "ERROR: $*"; exit 1; }
 
 if [ "$(id -u)" = 0 ]; then
@@ -65,6 +77,7 @@ init_cluster() {
         die "user $DBUSER cannot reach $DATA (a parent folder is private); set SILLAGE_DATA_DIR to a reachable folder"
     fi
     mkdir -p "$PGDATA" "$RUN"
+    echo "$PORT" > "$DATA/port"
     [ "$(id -u)" = 0 ] && chown "$DBUSER" "$PGDATA" "$RUN"
     chmod 700 "$PGDATA" "$RUN"
     say "initdb in $PGDATA"
