@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn, utcnow
@@ -73,7 +74,7 @@ def _choices(items: list[str | ConsentIn]) -> list[testers.ConsentChoice]:
 
 
 @post("/v1/enrol", status_code=HTTP_201_CREATED, tags=["testers"])
-async def enrol(data: EnrolIn, conn: DbConn) -> EnrolOut:
+async def enrol(data: JSONBody[EnrolIn], conn: DbConn) -> EnrolOut:
     """Join a campaign with its invite code and consents (`coaching` is required).
 
     Creates the tester's own database partition and returns a device token, shown only once:
@@ -129,7 +130,7 @@ class MeController(Controller):
         ]
 
     @post("/devices", status_code=HTTP_201_CREATED)
-    async def add_device(self, data: DeviceIn, conn: DbConn, principal: Caller) -> NewDeviceOut:
+    async def add_device(self, data: JSONBody[DeviceIn], conn: DbConn, principal: Caller) -> NewDeviceOut:
         """Issue a token for another device of the same tester (a second phone, a tracker app)."""
         device_id, token = await testers.add_device(
             conn, principal, testers.require_text(data.label, "label")
@@ -137,6 +138,6 @@ class MeController(Controller):
         return NewDeviceOut(device_id=device_id, token=token)
 
     @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT)
-    async def revoke_device(self, device_id: uuid.UUID, conn: DbConn, principal: Caller) -> None:
+    async def revoke_device(self, device_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
         """Revoke one of the caller's own devices (its token stops working at once)."""
         await testers.revoke_device(conn, principal, device_id)

@@ -1,0 +1,71 @@
+"""The thresholds of segmentation, in one frozen Struct with units in every name.
+
+Defaults follow published anchors: e-mission (accuracy filter at 200 m, jump smoothing at 100 m/s,
+stays of 5 min / 100 m on Android), trackintel (`generate_staypoints` sliding: 100 m, 5 min, gaps of
+15 min) and Zheng et al. 2008 for walk-based sections.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+NonNegative = Annotated[float, msgspec.Meta(ge=0)]
+
+
+class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Parameters of :func:`core.segmentation.segment`.
+
+    Cleaning
+        ``max_accuracy_m``: fixes whose reported accuracy is worse are dropped (unknown accuracy is
+        kept). e-mission drops accuracy >= 200 m; we use 100 m because a fix whose error can exceed
+        the stay radius can break a stay in two.
+        ``max_speed_mps``: an implied speed above it between consecutive fixes is a *jump* (e-mission
+        ``SmoothZigzag``: 100 m/s, above high-speed rail). ``max_outlier_run_fixes``: at most this
+        many fixes between jumps form an excursion that can be dropped (see ``cleaning``).
+
+    Stays and trips
+        ``stay_radius_m`` / ``stay_dwell_s``: a stay is a run of fixes within the radius of its first
+        fix for at least the dwell (Li et al. 2008; trackintel and e-mission Android: 100 m, 5 min;
+        e-mission iOS 50 m, 10 min; Traccar 200 m, 180 s). ``gap_s``: no fix for longer than this ends
+        a trip (trackintel's ``gap_threshold``, 15 min); it must be at least the dwell, so that a
+        gap whose two sides are within the radius is a stay. ``min_trip_fixes``: shorter runs of
+        moving fixes are not reported as trips (trackintel needs 2 for a line).
+
+    Sections (Zheng et al. 2008, walk-based segmentation)
+        ``speed_window_s``: speeds are displacements over this centred window, which averages GPS
+        noise out (5 m noise over 30 s is 0.2 m/s). ``still_speed_mps``: below it a fix is *still*
+        and takes the class of its neighbours (a bus at a stop is part of the bus leg).
+        ``walk_max_speed_mps``: still-to-walk speeds mark walk points. ``regime_window_s`` and
+        ``regime_bounds_mps``: the peak of the speed over the window puts a moving fix in a speed
+        regime (bike-like below 7.5 m/s, road, fast rail above 40 m/s); a change of regime splits a
+        section even without a walk between. ``min_section_duration_s``: shorter runs are merged
+        into the run before them (the one after, at the start of a trip).
+    """
+
+    max_accuracy_m: Positive = 100.0
+    max_speed_mps: Positive = 100.0
+    max_outlier_run_fixes: Annotated[int, msgspec.Meta(ge=1)] = 3
+    stay_radius_m: Positive = 100.0
+    stay_dwell_s: Positive = 300.0
+    gap_s: Positive = 900.0
+    min_trip_fixes: Annotated[int, msgspec.Meta(ge=1)] = 2
+    speed_window_s: Positive = 30.0
+    still_speed_mps: NonNegative = 0.6
+    walk_max_speed_mps: Positive = 2.5
+    regime_window_s: Positive = 180.0
+    regime_bounds_mps: tuple[float, ...] = (7.5, 40.0)
+    min_section_duration_s: NonNegative = 90.0
+
+    def __post_init__(self) -> None:
+        if self.gap_s < self.stay_dwell_s:
+            raise ValueError("gap_s must be at least stay_dwell_s: a gap between close fixes is a stay")
+        if self.still_speed_mps >= self.walk_max_speed_mps:
+            raise ValueError("still_speed_mps must be below walk_max_speed_mps")
+        if list(self.regime_bounds_mps) != sorted(set(self.regime_bounds_mps)):
+            raise ValueError("regime_bounds_mps must be strictly increasing")
+
+
+DEFAULT_PARAMS = SegmentationParams()

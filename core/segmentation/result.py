@@ -1,0 +1,79 @@
+"""What segmentation returns: stays, trips and their sections, as index ranges into the cleaned track.
+
+Vocabulary after trackintel: positionfixes → staypoints (:class:`Stay`) → triplegs (here the
+sections of a :class:`Trip`) → trips. All ranges are ``[start, end)`` indices into
+:attr:`Segmentation.cleaned`, so features are computed on slices without copying.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from core.track import Track
+
+
+class Stay(msgspec.Struct, frozen=True, kw_only=True):
+    """A staypoint: fixes ``[start, end)`` within the stay radius of the first for the dwell time.
+
+    ``lat``/``lon`` is the spherical mean of its fixes; ``t_start_s`` and ``t_end_s`` are the times of
+    its first and last fix. ``complete`` is False for a stay still going on at the end of the track
+    (its end will move when later fixes arrive).
+    """
+
+    start: int
+    end: int
+    lat: float
+    lon: float
+    t_start_s: float
+    t_end_s: float
+    complete: bool = True
+
+
+class SectionBounds(msgspec.Struct, frozen=True, kw_only=True):
+    """One section of a trip, fixes ``[start, end)``: one transport mode is assumed throughout."""
+
+    start: int
+    end: int
+
+
+class Trip(msgspec.Struct, frozen=True, kw_only=True):
+    """Fixes ``[start, end)`` between two stays (or a stay and a signal gap), cut into sections.
+
+    ``origin_stay`` and ``destination_stay`` index :attr:`Segmentation.stays`; they are None where
+    the trip begins or ends at a signal gap or at an edge of the track. ``complete`` is False for
+    the trip still in progress at the end of the track.
+    """
+
+    start: int
+    end: int
+    t_start_s: float
+    t_end_s: float
+    sections: tuple[SectionBounds, ...]
+    origin_stay: int | None
+    destination_stay: int | None
+    complete: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Segmentation:
+    """The result of :func:`core.segmentation.segment`.
+
+    ``kept`` is the cleaning mask over the input track and ``cleaned`` the kept fixes; every index
+    in ``stays`` and ``trips`` points into ``cleaned``.
+
+    ``complete_until_s`` tells an incremental caller what is final: every item marked complete
+    ends before it, and re-running :func:`segment` on the fixes at or after it (with any new ones)
+    reproduces the incomplete items. It is the time of the first fix of the open tail, ``-inf`` for
+    an empty track, and just after the last fix when a closing gap was observed (``now_s``).
+    """
+
+    kept: npt.NDArray[np.bool_]
+    cleaned: Track
+    stays: tuple[Stay, ...]
+    trips: tuple[Trip, ...]
+    complete_until_s: float = -math.inf

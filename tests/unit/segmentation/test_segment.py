@@ -1,0 +1,248 @@
+"""Behaviour of ``segment``: stays, trips, sections, cleaning and the open tail."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from core.fixes import Activity
+from core.segmentation import SegmentationParams, segment
+from core.track import Track
+from tests.unit.segmentation.builders import (
+    bus,
+    gap,
+    place,
+    ride,
+    since,
+    stay,
+    track_from,
+    until,
+    walk,
+    with_fix,
+)
+
+HOME = place(0.0, 0.0)
+STOP_A = place(300.0, 0.0)
+STOP_B = place(4300.0, 0.0)
+WORK = place(4600.0, 0.0)
+
+
+def commute() -> Track:
+    return track_from(
+        stay(600, at=HOME), walk(to=STOP_A), stay(120), bus(to=STOP_B), walk(to=WORK), stay(900)
+    )
+
+
+def test_a_stay_trip_stay_day_gives_one_trip_between_the_two_stays() -> None:
+    result = segment(track_from(stay(600, at=HOME), ride(to=WORK, speed_mps=12.0), stay(600)))
+    assert len(result.stays) == 2
+    (trip,) = result.trips
+    assert (trip.origin_stay, trip.destination_stay) == (0, 1)
+    assert trip.start == result.stays[0].end
+    assert trip.end == result.stays[1].start
+    start = result.cleaned.t_s[0]
+    # The trip leaves within the time it takes to get out of the stay radius (100 m at 12 m/s).
+    assert 600 <= trip.t_start_s - start <= 600 + 100 / 12 + 1
+
+
+def test_stays_are_placed_at_the_mean_of_their_fixes() -> None:
+    result = segment(track_from(stay(600, at=HOME), ride(to=WORK, speed_mps=12.0), stay(600)))
+    home, work = result.stays
+    assert abs(home.lat - 46.5197) < 1e-4
+    assert abs(home.lon - 6.6323) < 1e-4
+    assert work.lon > home.lon + 0.05
+
+
+def test_a_walk_bus_walk_trip_has_three_sections() -> None:
+    result = segment(commute())
+    (trip,) = result.trips
+    assert len(trip.sections) == 3
+    t = result.cleaned.t_s - result.cleaned.t_s[0]
+    walk_in, ride_leg, walk_out = trip.sections
+    assert walk_in.start == trip.start
+    assert walk_out.end == trip.end
+    assert walk_in.end == ride_leg.start
+    assert ride_leg.end == walk_out.start
+    # The bus runs from 934 s to 1364 s; boundaries fall within the speed window of it.
+    assert abs(t[ride_leg.start] - 934) <= 30
+    assert abs(t[walk_out.start] - 1364) <= 30
+
+
+def test_the_phone_activity_splits_legs_of_equal_speed() -> None:
+    track = track_from(
+        stay(600, at=HOME),
+        ride(to=place(1800.0, 0.0), speed_mps=6.0, activity=Activity.BIKE),
+        ride(to=place(3600.0, 0.0), speed_mps=6.0, activity=Activity.VEHICLE),
+        stay(600),
+    )
+    (trip,) = segment(track).trips
+    assert len(trip.sections) == 2
+    unlabelled = track_from(stay(600, at=HOME), ride(to=place(3600.0, 0.0), speed_mps=6.0), stay(600))
+    (plain,) = segment(unlabelled).trips
+    assert len(plain.sections) == 1
+
+
+def test_a_change_of_speed_regime_splits_without_a_walk() -> None:
+    track = track_from(
+        stay(600, at=HOME),
+        ride(to=place(6000.0, 0.0), speed_mps=12.0),
+        ride(to=place(30000.0, 0.0), speed_mps=45.0),
+        stay(600),
+    )
+    (trip,) = segment(track).trips
+    assert len(trip.sections) == 2
+
+
+def test_a_short_stop_in_a_vehicle_does_not_split_it() -> None:
+    track = track_from(stay(600, at=HOME), bus(to=WORK, stops=((0.3, 60.0), (0.7, 60.0))), stay(600))
+    (trip,) = segment(track).trips
+    assert len(trip.sections) == 1
+
+
+def test_an_hour_without_fixes_while_moving_splits_the_trip() -> None:
+    track = track_from(
+        stay(600, at=HOME),
+        ride(to=place(6000.0, 0.0), speed_mps=12.0),
+        gap(3600, to=place(30000.0, 0.0)),
+        ride(to=place(36000.0, 0.0), speed_mps=12.0),
+        stay(600),
+    )
+    result = segment(track)
+    first, second = result.trips
+    assert (first.origin_stay, first.destination_stay) == (0, None)
+    assert (second.origin_stay, second.destination_stay) == (None, 1)
+    assert second.t_start_s - first.t_end_s >= 3600
+
+
+def test_an_hour_without_fixes_at_the_same_place_is_one_stay() -> None:
+    result = segment(
+        track_from(stay(600, at=HOME), gap(3600), stay(600), ride(to=WORK, speed_mps=12.0), stay(600))
+    )
+    assert len(result.trips) == 1
+    home = result.stays[0]
+    assert home.t_end_s - home.t_start_s >= 600 + 3600 + 500
+
+
+def test_fixes_with_poor_accuracy_are_dropped() -> None:
+    base = track_from(stay(600, at=HOME), ride(to=WORK, speed_mps=12.0), stay(600))
+    t_bad = float(base.t_s[300]) + 0.5
+    track = with_fix(base, at_s=t_bad, east_m=0.0, north_m=0.0, accuracy_m=500.0)
+    result = segment(track)
+    assert not result.kept[301]
+    assert int(result.kept.sum()) == len(base)
+
+
+def test_a_speed_outlier_jump_is_dropped_and_the_stay_survives() -> None:
+    base = track_from(stay(1200, at=HOME), ride(to=WORK, speed_mps=12.0), stay(600))
+    track = with_fix(base, at_s=float(base.t_s[600]) + 0.5, east_m=5000.0, north_m=0.0)
+    result = segment(track)
+    assert not result.kept[601]
+    assert len(result.stays) == 2
+    assert result.stays[0].t_end_s - result.stays[0].t_start_s >= 1199
+
+
+def test_sustained_fast_travel_is_not_an_outlier() -> None:
+    # A plane at 250 m/s sampled every minute: every step is a jump, but it never comes back.
+    track = track_from(
+        stay(600, at=HOME), ride(to=place(600_000.0, 0.0), speed_mps=250.0, every_s=60.0), stay(600)
+    )
+    result = segment(track)
+    assert bool(result.kept.all())
+    assert len(result.trips) == 1
+
+
+def test_a_track_ending_while_moving_reports_an_open_trip() -> None:
+    full = commute()
+    result = segment(until(full, full.t_s[0] + 1200))
+    assert result.stays[0].complete
+    trip = result.trips[-1]
+    assert not trip.complete
+    assert result.complete_until_s == trip.t_start_s
+
+
+def test_a_track_ending_in_a_stay_completes_the_trip_before_it() -> None:
+    result = segment(commute())
+    *_, last_stay = result.stays
+    assert not last_stay.complete
+    assert result.trips[-1].complete
+    assert result.complete_until_s == last_stay.t_start_s
+
+
+def test_a_gap_observed_at_call_time_closes_the_open_trip() -> None:
+    full = commute()
+    head = until(full, full.t_s[0] + 1200)
+    result = segment(head, now_s=float(head.t_s[-1]) + 3600)
+    assert all(trip.complete for trip in result.trips)
+    assert result.trips[-1].destination_stay is None
+    assert result.complete_until_s > head.t_s[-1]
+
+
+def test_complete_items_do_not_change_when_more_fixes_arrive() -> None:
+    full = track_from(
+        stay(600, at=HOME),
+        walk(to=STOP_A),
+        stay(120),
+        bus(to=STOP_B),
+        walk(to=WORK),
+        stay(1200),
+        ride(to=HOME, speed_mps=12.0),
+        stay(900),
+    )
+    final = segment(full)
+    for cut in range(300, int(full.t_s[-1] - full.t_s[0]), 97):
+        partial = segment(until(full, full.t_s[0] + cut))
+        for mine in (s for s in partial.stays if s.complete):
+            assert any(s.t_start_s == mine.t_start_s and s.t_end_s == mine.t_end_s for s in final.stays)
+        for trip in (tr for tr in partial.trips if tr.complete):
+            same = [tr for tr in final.trips if tr.t_start_s == trip.t_start_s]
+            assert same
+            assert same[0].t_end_s == trip.t_end_s
+            assert len(same[0].sections) == len(trip.sections)
+            assert trip.t_end_s < partial.complete_until_s
+
+
+def test_the_open_tail_resegmented_alone_gives_the_same_trip() -> None:
+    full = commute()
+    head = until(full, full.t_s[0] + 1300)
+    tail_start = segment(head).complete_until_s
+    alone = segment(since(full, tail_start))
+    whole = segment(full)
+    assert [(t.t_start_s, t.t_end_s) for t in alone.trips] == [
+        (t.t_start_s, t.t_end_s) for t in whole.trips if t.t_start_s >= tail_start
+    ]
+
+
+def test_an_empty_track_has_nothing_and_nothing_is_complete() -> None:
+    empty = track_from()
+    result = segment(empty)
+    assert (result.stays, result.trips, len(result.cleaned)) == ((), (), 0)
+    assert result.complete_until_s == -math.inf
+
+
+def test_a_single_fix_is_an_open_tail_without_trips() -> None:
+    one = track_from(stay(1, at=HOME))
+    result = segment(one)
+    assert len(result.cleaned) == 1
+    assert (result.stays, result.trips) == ((), ())
+    assert result.complete_until_s == one.t_s[0]
+
+
+def test_repeated_timestamps_keep_the_first_fix() -> None:
+    base = track_from(stay(600, at=HOME))
+    track = with_fix(base, at_s=float(base.t_s[10]), east_m=50.0, north_m=0.0)
+    result = segment(track)
+    assert int(result.kept.sum()) == len(base)
+
+
+def test_an_unsorted_track_is_refused() -> None:
+    track = track_from(stay(60, at=HOME))
+    shuffled = track.take(np.arange(len(track))[::-1])
+    with pytest.raises(ValueError, match="sorted"):
+        segment(shuffled)
+
+
+def test_parameters_refuse_a_gap_shorter_than_the_dwell() -> None:
+    with pytest.raises(ValueError, match="gap_s"):
+        SegmentationParams(stay_dwell_s=600.0, gap_s=300.0)
