@@ -9,13 +9,13 @@ STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
 .PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
-	bench-ingest bench-partitions
+	bench-ingest bench-partitions bench-pipeline
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
 	@echo "make test     lint, type-check, import contracts and the test suite"
 	@echo "make db-up / db-down   start or stop the project-local TimescaleDB"
-	@echo "make bench-ingest | bench-partitions   benchmarks (figures and ratios)"
+	@echo "make bench-ingest | bench-partitions | bench-pipeline   benchmarks (figures and ratios)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ test: lint typecheck importlint pytest
 # Benchmarks print figures and ratios against a baseline measured in the same run (not tests).
 bench-ingest: venv
 	@$(DB) exec $(BIN)/python -m bench.ingest
+
+BENCH_STAMP := $(VENV)/.sillage-bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench-pipeline: $(BENCH_STAMP)
+	$(BIN)/python -m bench.pipeline
 
 bench-partitions: venv
 	@$(DB) exec $(BIN)/python -m bench.partitions

@@ -17,13 +17,22 @@ from api.problems import EXCEPTION_HANDLERS
 from api.ratelimit import RateLimiter
 from api.routes import enrol as enrol_routes
 from api.routes import fixes as fixes_routes
+from api.routes import trips as trips_routes
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
+from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
+from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
 
 
-def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = None) -> Litestar:
-    """Build the ASGI app. ``pool`` lets tests share one pool; otherwise the app owns its own."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    pool: asyncpg.Pool | None = None,
+    classifier: ModeClassifier | None = None,
+) -> Litestar:
+    """Build the ASGI app. ``pool`` lets tests share one pool (otherwise the app owns its own);
+    ``classifier`` replaces the shipped mode model (loaded at start-up otherwise)."""
     settings = settings or load_settings()
     if settings.database_url is None and pool is None:
         raise ConfigurationError("SILLAGE_DATABASE_URL is not set (make run sets it for the local cluster)")
@@ -36,12 +45,20 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
         pool=pool,
     )
 
+    pipeline = Pipeline(
+        classifier or load_classifier(), PipelineParams(poll_interval_s=settings.pipeline_poll_s)
+    )
+    worker = PipelineWorker(pipeline, db)
+
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start()
+        if settings.pipeline_enabled:
+            worker.start()
         try:
             yield
         finally:
+            await worker.stop()
             await db.close()
 
     return Litestar(
@@ -50,6 +67,7 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
             enrol_routes.enrol,
             enrol_routes.MeController,
             *fixes_routes.ROUTES,
+            *trips_routes.ROUTES,
         ],
         dependencies=DEPENDENCIES,
         middleware=[request_logger],
@@ -59,6 +77,8 @@ def create_app(settings: Settings | None = None, *, pool: asyncpg.Pool | None = 
                 "settings": settings,
                 "db": db,
                 "limiter": RateLimiter(settings.rate_limit_per_minute),
+                "pipeline": pipeline,
+                "worker": worker,
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,

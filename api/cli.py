@@ -80,6 +80,30 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run(go())
 
 
+def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import Pipeline
+    from models.classifier import load_classifier
+    from store.pool import Database
+
+    async def go() -> int:
+        db = Database(_require_url(settings.database_url, "SILLAGE_DATABASE_URL"), min_size=1, max_size=2)
+        pipeline = Pipeline(load_classifier())
+        total = 0
+        try:
+            while done := await pipeline.run_due(db):
+                total += len(done)
+                for o in done:
+                    print(
+                        f"{o.user_id}: {o.fixes} fixes from {o.reprocessed_from.isoformat()}, {o.trips} trips"
+                    )
+        finally:
+            await db.close()
+        print(f"processed {total} pending ranges")
+        return 0
+
+    return _run(go())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sillage", description="Sillage self-data mobility backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--fixes-retention-days", type=int, default=None)
     create.add_argument("--trips-retention-days", type=int, default=None)
     create.set_defaults(func=cmd_campaign_create)
+
+    pipe = sub.add_parser("pipeline", help="the incremental trips-and-modes pipeline")
+    psub = pipe.add_subparsers(dest="pipeline_command", required=True)
+    run = psub.add_parser("run", help="process every pending range now (the API does this continuously)")
+    run.set_defaults(func=cmd_pipeline_run)
+
+    from models.cli import register as register_models
+
+    register_models(sub)
     return parser
 
 

@@ -21,3 +21,22 @@ async def mark_dirty(conn: Conn, user_id: uuid.UUID, start: datetime, end: datet
 async def dirty_range(conn: Conn, user_id: uuid.UUID) -> tuple[datetime, datetime] | None:
     row = await conn.fetchrow(_q("dirty_range"), user_id)
     return None if row is None else (row["from_ts"], row["to_ts"])
+
+
+async def due_users(conn: Conn, now: datetime, limit: int) -> list[tuple[uuid.UUID, str]]:
+    rows = await conn.fetch(_q("due_users"), now, limit)
+    return [(r["user_id"], r["role_name"]) for r in rows]
+
+
+async def lock_dirty(conn: Conn, user_id: uuid.UUID, now: datetime) -> tuple[datetime, datetime] | None:
+    """Claim the tester's pending range (inside a transaction); None if nothing is due or it is taken."""
+    row = await conn.fetchrow(_q("lock_dirty"), user_id, now)
+    return None if row is None else (row["from_ts"], row["to_ts"])
+
+
+async def finish_dirty(conn: Conn, user_id: uuid.UUID) -> None:
+    await conn.execute(_q("finish_dirty"), user_id)
+
+
+async def defer_dirty(conn: Conn, user_id: uuid.UUID, start: datetime, end: datetime, due: datetime) -> None:
+    await conn.execute(_q("defer_dirty"), user_id, start, end, due)

@@ -32,7 +32,13 @@ async def test_db() -> AsyncIterator[ScratchDatabase]:
 
 @pytest.fixture(scope="session")
 def settings(test_db: ScratchDatabase) -> Settings:
-    return Settings(database_url=test_db.app_url, admin_database_url=test_db.admin_url, log_json=True)
+    # The pipeline worker is off in the shared server: tests run the pipeline when they choose.
+    return Settings(
+        database_url=test_db.app_url,
+        admin_database_url=test_db.admin_url,
+        log_json=True,
+        pipeline_enabled=False,
+    )
 
 
 @pytest.fixture

@@ -21,10 +21,19 @@ from store.testers import Principal
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024
 
 
-async def _store(conn: DbConn, principal: Principal, decoded: formats.Decoded, source: str) -> BatchReport:
-    return await store_batch(
+async def _store(
+    request: Request[Any, Any, State],
+    conn: DbConn,
+    principal: Principal,
+    decoded: formats.Decoded,
+    source: str,
+) -> BatchReport:
+    report = await store_batch(
         conn, principal, decoded.items, source=source, now=utcnow(), skipped=decoded.skipped
     )
+    if report.stored:
+        request.app.state.worker.poke()  # new fixes: let the pipeline look now
+    return report
 
 
 @post("/v1/fixes", tags=["ingestion"], status_code=200)
@@ -36,7 +45,7 @@ async def post_fixes(request: Request[Any, Any, State], conn: DbConn, principal:
     """
     settings = request.app.state.settings
     decoded = formats.decode_native(await request.body(), max_fixes=settings.max_fixes_per_batch)
-    return await _store(conn, principal, decoded, "native")
+    return await _store(request, conn, principal, decoded, "native")
 
 
 @post("/v1/uploads", tags=["ingestion"], status_code=200, request_max_body_size=UPLOAD_MAX_BYTES)
@@ -56,7 +65,7 @@ async def post_upload(
         filename=request.query_params.get("filename"),
         content_type=request.headers.get("content-type"),
     )
-    return await _store(conn, principal, decoded, "upload")
+    return await _store(request, conn, principal, decoded, "upload")
 
 
 class EmissionAck(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,7 +83,7 @@ async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> Emiss
     """
     user, decoded = formats.decode_emission(await request.body())
     principal = await identify(request, conn, token_from_headers(request) or user)
-    report = await _store(conn, principal, decoded, "emission")
+    report = await _store(request, conn, principal, decoded, "emission")
     return EmissionAck(
         stored=report.stored, duplicates=report.duplicates, rejected=report.rejected, skipped=report.skipped
     )
@@ -87,7 +96,7 @@ async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any
     Answers `[]` (no friends' locations to return).
     """
     principal = await identify(request, conn, token_from_headers(request))
-    await _store(conn, principal, formats.decode_owntracks(await request.body()), "owntracks")
+    await _store(request, conn, principal, formats.decode_owntracks(await request.body()), "owntracks")
     return []
 
 
@@ -106,7 +115,7 @@ async def overland(
     """
     token = request.query_params.get("token")
     principal = await identify(request, conn, token_from_headers(request) or token)
-    await _store(conn, principal, formats.decode_overland(await request.body()), "overland")
+    await _store(request, conn, principal, formats.decode_overland(await request.body()), "overland")
     return OverlandAck(result="ok")
 
 
@@ -135,7 +144,7 @@ async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Res
 async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     params = await _query_and_form(request)
     principal = await identify(request, conn, token_from_headers(request) or params.get("token"))
-    await _store(conn, principal, formats.decode_gpslogger(params), "gpslogger")
+    await _store(request, conn, principal, formats.decode_gpslogger(params), "gpslogger")
     return Response("OK", media_type="text/plain")
 
 
@@ -156,7 +165,7 @@ async def _osmand(request: Request[Any, Any, State], conn: DbConn) -> Response[s
     body = b"" if "lat" in params else await request.body()
     device, decoded = formats.decode_osmand(params, body)
     principal = await identify(request, conn, token_from_headers(request) or device)
-    await _store(conn, principal, decoded, "osmand")
+    await _store(request, conn, principal, decoded, "osmand")
     return Response("OK", media_type="text/plain")
 
 

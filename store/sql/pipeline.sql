@@ -10,3 +10,24 @@ SET from_ts = least(d.from_ts, EXCLUDED.from_ts),
 
 -- name: dirty_range
 SELECT from_ts, to_ts, updated_at FROM sillage.pipeline_dirty WHERE user_id = $1;
+
+-- name: due_users
+SELECT d.user_id, u.role_name
+FROM sillage.pipeline_dirty d JOIN sillage.users u ON u.id = d.user_id
+WHERE d.due_at <= $1
+ORDER BY d.due_at
+LIMIT $2;
+
+-- name: lock_dirty
+-- Claim one tester's pending range; a concurrent upload for them waits until this commits.
+SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1 AND due_at <= $2
+FOR UPDATE SKIP LOCKED;
+
+-- name: finish_dirty
+DELETE FROM sillage.pipeline_dirty WHERE user_id = $1;
+
+-- name: defer_dirty
+-- An open trip remains: look again when its end can be known (a signal gap has elapsed) or
+-- sooner if new fixes arrive (mark_dirty sets due_at to now).
+UPDATE sillage.pipeline_dirty SET from_ts = $2, to_ts = $3, due_at = $4, updated_at = now()
+WHERE user_id = $1;

@@ -10,7 +10,7 @@ import pytest
 from core.fixes import Activity
 from core.segmentation import SegmentationParams, segment
 from core.track import Track
-from tests.unit.segmentation.builders import (
+from tests.support.tracks import (
     bus,
     gap,
     place,

@@ -1,0 +1,199 @@
+"""From a segmentation to the trips, sections and stays a tester sees, with modes and footprints.
+
+Pure: it takes the segmentation, the class probabilities of each section, the tester's confirmed
+labels and vehicle profile, and returns records ready to store. Identifiers are derived from the
+tester and start times (UUIDv5), so reprocessing an unchanged trip keeps its id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from core.co2 import Registry, footprint_kg
+from core.co2.modes import Mode
+from core.co2.profile import LA_ROCHELLE, Deployment, VehicleProfile
+from core.geometry import path_length_m, simplified_linestring
+from core.segmentation import Segmentation
+
+F64 = npt.NDArray[np.float64]
+_NS = uuid.UUID("6f1d8a52-3c1e-4d0b-9b59-5b1f7b0f5e11")
+
+
+class Label(msgspec.Struct, frozen=True, kw_only=True):
+    """A mode the tester confirmed over a time interval."""
+
+    started_at: datetime
+    ended_at: datetime
+    mode: str
+
+
+class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    trip_id: uuid.UUID
+    seq: int
+    started_at: datetime
+    ended_at: datetime
+    distance_m: float
+    n_fixes: int
+    mode: str
+    probabilities: dict[str, float]
+    mode_source: str
+    model_version: str
+    geometry: dict[str, Any]
+    co2_kg: float | None
+    co2_factor: str | None
+    co2_registry: str | None
+
+
+class StayRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    lat: float
+    lon: float
+    n_fixes: int
+
+
+class TripRecord(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    origin: tuple[float, float]
+    destination: tuple[float, float]
+    origin_stay_id: uuid.UUID | None
+    destination_stay_id: uuid.UUID | None
+    distance_m: float
+    sections: tuple[SectionRecord, ...]
+
+
+class Built(msgspec.Struct, frozen=True, kw_only=True):
+    stays: list[StayRecord]
+    trips: list[TripRecord]
+
+
+def _ts(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def stay_id(owner: str, t_start_s: float) -> uuid.UUID:
+    return uuid.uuid5(_NS, f"{owner}:stay:{t_start_s:.3f}")
+
+
+def trip_id(owner: str, t_start_s: float) -> uuid.UUID:
+    return uuid.uuid5(_NS, f"{owner}:trip:{t_start_s:.3f}")
+
+
+def confirmed_mode(labels: Sequence[Label], start: datetime, end: datetime) -> str | None:
+    """The confirmed mode covering most of [start, end], if labels cover at least half of it."""
+    span = (end - start).total_seconds()
+    best: tuple[float, str] | None = None
+    for lab in labels:
+        overlap = (min(end, lab.ended_at) - max(start, lab.started_at)).total_seconds()
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, lab.mode)
+    if best is None or (span > 0 and best[0] < 0.5 * span):
+        return None
+    return best[1]
+
+
+def build(
+    owner: str,
+    seg: Segmentation,
+    probabilities: F64,
+    classes: Sequence[str],
+    *,
+    model_version: str,
+    labels: Sequence[Label],
+    profile: VehicleProfile,
+    registry: Registry,
+    deployment: Deployment = LA_ROCHELLE,
+    complete_only: bool = True,
+) -> Built:
+    """Records for the complete stays and trips of ``seg``.
+
+    ``probabilities`` has one row per section, in trip order, as ``features_matrix`` over all
+    sections of ``seg.trips`` was built. A section whose interval a label covers takes the
+    confirmed mode (``mode_source='user'``).
+    """
+    tr = seg.cleaned
+    source = "heuristic" if model_version.startswith("heuristic") else "model"
+    stays: list[StayRecord] = []
+    stay_ids: list[uuid.UUID] = []
+    for s in seg.stays:
+        sid = stay_id(owner, s.t_start_s)
+        stay_ids.append(sid)
+        if s.complete or not complete_only:
+            stays.append(
+                StayRecord(
+                    id=sid,
+                    started_at=_ts(s.t_start_s),
+                    ended_at=_ts(s.t_end_s),
+                    lat=s.lat,
+                    lon=s.lon,
+                    n_fixes=s.end - s.start,
+                )
+            )
+    trips: list[TripRecord] = []
+    row = 0
+    for trip in seg.trips:
+        n_sections = len(trip.sections)
+        if complete_only and not trip.complete:
+            row += n_sections
+            continue
+        tid = trip_id(owner, trip.t_start_s)
+        sections: list[SectionRecord] = []
+        for seq, b in enumerate(trip.sections):
+            probs = probabilities[row]
+            row += 1
+            lat, lon = tr.lat[b.start : b.end], tr.lon[b.start : b.end]
+            start, end = _ts(float(tr.t_s[b.start])), _ts(float(tr.t_s[b.end - 1]))
+            distance = path_length_m(lat, lon)
+            mode = classes[int(np.argmax(probs))]
+            src = source
+            confirmed = confirmed_mode(labels, start, end)
+            if confirmed is not None:
+                mode, src = confirmed, "user"
+            fp = footprint_kg(Mode(mode), distance, profile, registry, deployment=deployment)
+            sections.append(
+                SectionRecord(
+                    id=uuid.uuid5(tid, str(seq)),
+                    trip_id=tid,
+                    seq=seq,
+                    started_at=start,
+                    ended_at=end,
+                    distance_m=distance,
+                    n_fixes=b.end - b.start,
+                    mode=mode,
+                    probabilities={c: round(float(p), 4) for c, p in zip(classes, probs, strict=True)},
+                    mode_source=src,
+                    model_version=model_version,
+                    geometry=simplified_linestring(lat, lon),
+                    co2_kg=fp.kg,
+                    co2_factor=fp.factor_key,
+                    co2_registry=fp.registry_version,
+                )
+            )
+        a, z = trip.start, trip.end - 1
+        trips.append(
+            TripRecord(
+                id=tid,
+                started_at=_ts(trip.t_start_s),
+                ended_at=_ts(trip.t_end_s),
+                origin=(float(tr.lat[a]), float(tr.lon[a])),
+                destination=(float(tr.lat[z]), float(tr.lon[z])),
+                origin_stay_id=None if trip.origin_stay is None else stay_ids[trip.origin_stay],
+                destination_stay_id=None
+                if trip.destination_stay is None
+                else stay_ids[trip.destination_stay],
+                distance_m=sum(s.distance_m for s in sections),
+                sections=tuple(sections),
+            )
+        )
+    return Built(stays=stays, trips=trips)

@@ -1,0 +1,191 @@
+"""The incremental pipeline: after each upload, only the affected tester and time range.
+
+Per tester, in ONE transaction: claim their pending range (``sillage.pipeline_dirty``, locked so
+a concurrent upload waits), enter their partition, re-segment from the start of the last stay
+before the change, classify the sections, replace the derived rows from that point on, save the
+watermark (``pipeline_state.complete_until``) and release or defer the pending range. A crash at
+any point rolls everything back: nothing is lost (the range stays pending) and nothing is
+duplicated (derived rows are replaced, with ids derived from start times). e-mission runs the same
+steps as a daily batch (its per-user, per-stage watermarks are the idea kept here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import numpy as np
+
+from core.co2 import load_registry
+from core.co2.profile import VehicleProfile
+from core.features import features_matrix
+from core.fixes import Fix
+from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
+from core.track import Track
+from core.trips import Built, Label, build
+from models.classifier import ModeClassifier
+from store import pipeline as queue
+from store import trips as trips_db
+from store.partition import Conn, enter
+from store.pool import Database
+
+log = logging.getLogger("sillage.pipeline")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
+    poll_interval_s: float = 5.0
+    testers_per_round: int = 50
+    segmentation: SegmentationParams = DEFAULT_PARAMS
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: uuid.UUID
+    reprocessed_from: datetime
+    fixes: int
+    trips: int
+    complete_until: datetime | None
+
+
+def _compute(
+    role: str,
+    *,
+    fixes: list[Fix],
+    labels: list[Label],
+    profile: VehicleProfile,
+    classifier: ModeClassifier,
+    params: PipelineParams,
+    now: datetime,
+) -> tuple[Built, float]:
+    """The CPU part (run in a thread): segment, featurise, classify, build records."""
+    seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
+    bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
+    classes = classifier.classes
+    if bounds:
+        proba = classifier.predict_proba(features_matrix(seg.cleaned, bounds))
+    else:
+        proba = np.empty((0, len(classes)), dtype=np.float64)
+    built = build(
+        role,
+        seg,
+        proba,
+        classes,
+        model_version=classifier.version,
+        labels=labels,
+        profile=profile,
+        registry=load_registry(),
+    )
+    return built, seg.complete_until_s
+
+
+class Pipeline:
+    def __init__(self, classifier: ModeClassifier, params: PipelineParams | None = None) -> None:
+        self.classifier = classifier
+        self.params = params or PipelineParams()
+
+    async def process_user(
+        self, conn: Conn, user_id: uuid.UUID, role: str, now: datetime, *, as_of: datetime | None = None
+    ) -> Outcome | None:
+        """Process one tester's pending range; None when nothing was due (or another worker has it).
+
+        ``now`` decides what is due; ``as_of`` (default ``now``) is the time segmentation treats
+        as current, which closes a trip whose signal stopped more than ``gap_s`` before it.
+        """
+        seen_at = as_of or now
+        async with conn.transaction():
+            claimed = await queue.lock_dirty(conn, user_id, now)
+            if claimed is None:
+                return None
+            await enter(conn, role)
+            state = await trips_db.pipeline_state(conn)
+            changed_from = claimed[0]
+            if state is not None and state.complete_until is not None:
+                changed_from = min(changed_from, state.complete_until)
+            start = await trips_db.restart_point(conn, changed_from) or EARLIEST
+            fixes = await trips_db.fixes_from(conn, start)
+            labels = await trips_db.labels_from(conn, start)
+            profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
+            built, until_s = await asyncio.to_thread(
+                _compute,
+                role,
+                fixes=fixes,
+                labels=labels,
+                profile=profile,
+                classifier=self.classifier,
+                params=self.params,
+                now=seen_at,
+            )
+            await trips_db.replace_from(conn, start, built)
+            complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
+            await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
+            await conn.execute("RESET ROLE")
+            last = fixes[-1].ts if fixes else None
+            if last is not None and complete_until is not None and complete_until <= last:
+                due = last + timedelta(seconds=self.params.segmentation.gap_s + 1)
+                await queue.defer_dirty(conn, user_id, complete_until, last, due)
+            else:
+                await queue.finish_dirty(conn, user_id)
+        return Outcome(
+            user_id=user_id,
+            reprocessed_from=start,
+            fixes=len(fixes),
+            trips=len(built.trips),
+            complete_until=complete_until,
+        )
+
+    async def run_due(
+        self, db: Database, now: datetime | None = None, *, as_of: datetime | None = None
+    ) -> list[Outcome]:
+        """Process every tester whose pending range is due (one transaction each)."""
+        at = now or datetime.now(UTC)
+        async with db.connection() as conn:
+            due = await queue.due_users(conn, at, self.params.testers_per_round)
+            done: list[Outcome] = []
+            for user_id, role in due:
+                try:
+                    outcome = await self.process_user(conn, user_id, role, at, as_of=as_of)
+                except Exception:  # one tester's failure must not stop the others
+                    log.exception("pipeline failed for a tester", extra={"user_id": str(user_id)})
+                    continue
+                if outcome is not None:
+                    done.append(outcome)
+        return done
+
+
+class PipelineWorker:
+    """Runs :meth:`Pipeline.run_due` in the API process: woken by uploads, else every few seconds."""
+
+    def __init__(self, pipeline: Pipeline, db: Database) -> None:
+        self.pipeline = pipeline
+        self.db = db
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="sillage-pipeline")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.pipeline.params.poll_interval_s)
+            self._wake.clear()
+            try:
+                while len(await self.pipeline.run_due(self.db)) >= self.pipeline.params.testers_per_round:
+                    pass
+            except Exception:
+                log.exception("pipeline round failed; retrying at the next poll")

@@ -1,0 +1,55 @@
+"""Reading a tester's trips and confirming a section's mode."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from core.co2 import footprint_kg, load_registry
+from core.co2.modes import Mode
+from core.co2.profile import VehicleProfile
+from core.errors import NotFound, Unprocessable
+from store import trips as trips_db
+from store.partition import Conn, as_user
+from store.testers import Principal
+
+MAX_TRIPS = 500
+
+
+async def list_trips(
+    conn: Conn, principal: Principal, start: datetime, end: datetime, limit: int
+) -> list[trips_db.TripOut]:
+    if end <= start:
+        raise Unprocessable("'to' must be after 'from'")
+    async with as_user(conn, principal.role):
+        return await trips_db.trips_between(conn, start, end, limit=min(max(limit, 1), MAX_TRIPS))
+
+
+async def get_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> trips_db.TripOut:
+    async with as_user(conn, principal.role):
+        found = await trips_db.trip(conn, trip_id)
+    if found is None:
+        raise NotFound("no such trip")
+    return found
+
+
+async def confirm_mode(
+    conn: Conn, principal: Principal, section_id: uuid.UUID, mode: str
+) -> trips_db.SectionRow:
+    """Set the mode the tester confirms: kept as a label, footprint recomputed at once."""
+    try:
+        m = Mode(mode)
+    except ValueError as exc:
+        raise Unprocessable(f"unknown mode {mode!r}; known: {', '.join(x.value for x in Mode)}") from exc
+    async with as_user(conn, principal.role):
+        section = await trips_db.section(conn, section_id)
+        if section is None:
+            raise NotFound("no such section")
+        profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
+        fp = footprint_kg(m, section.distance_m, profile, load_registry(), occupants=section.occupants)
+        await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
+        updated = await trips_db.section(conn, section_id)
+    assert updated is not None
+    return updated

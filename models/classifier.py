@@ -1,0 +1,165 @@
+"""Loading the mode classifier: a verified skops artifact, or the documented heuristic fallback.
+
+Artifacts live in ``models/artifacts/mode/<version>/`` as ``model.skops`` and ``card.json``.
+:func:`load_classifier` takes the highest version (or the directory given), checks the card
+against the file and the running code, and loads the pipeline with skops restricted to an explicit
+list of trusted types (skops refuses anything else, so a tampered file cannot run code). Any
+failure is logged with its reason and the heuristic of :mod:`models.heuristic` is returned, so
+serving never stops for want of a model.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from core.features import FEATURE_NAMES
+from models.card import ModelCard, read_card, sha256_file
+from models.heuristic import HeuristicClassifier
+
+log = logging.getLogger(__name__)
+
+F64 = npt.NDArray[np.float64]
+
+# Every mode Sillage can output; a given model may know a subset (its card lists them).
+MODES: tuple[str, ...] = ("walk", "bike", "ebike", "bus", "tram", "metro", "train", "car", "motorbike")
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts" / "mode"
+MODEL_FILE = "model.skops"
+CARD_FILE = "card.json"
+
+# The only types skops may instantiate: the pipeline and gradient-boosting internals we train.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "builtins.getattr",
+    "collections.OrderedDict",
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+    "numpy.random.mtrand.RandomState",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.MultinomialLogit",
+    "sklearn._loss.loss.HalfMultinomialLoss",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._label.LabelEncoder",
+)
+
+
+class ModeClassifier(Protocol):
+    """What serving needs: the class order and calibrated-enough probabilities."""
+
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+
+    @property
+    def version(self) -> str: ...
+
+    def predict_proba(self, x: F64) -> F64: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SklearnModeClassifier:
+    """A loaded, verified artifact."""
+
+    pipeline: Any
+    card: ModelCard
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.card.classes
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def predict_proba(self, x: F64) -> F64:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        if x.shape[0] == 0:
+            return np.empty((0, len(self.classes)))
+        return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+
+
+class ArtifactError(Exception):
+    """An artifact that must not be served; the message says why."""
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", name))
+
+
+def latest_artifact(root: Path = ARTIFACTS_DIR) -> Path | None:
+    """The artifact directory with the highest numeric version under ``root``, if any."""
+    if not root.is_dir():
+        return None
+    found = [p for p in root.iterdir() if p.is_dir() and (p / CARD_FILE).exists()]
+    return max(found, key=lambda p: _version_key(p.name)) if found else None
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return _version_key(version)[:2]
+
+
+def verify_and_load(directory: Path) -> SklearnModeClassifier:
+    """Load ``directory`` or raise :class:`ArtifactError` saying which check failed."""
+    import sklearn
+    import skops.io as sio
+
+    try:
+        card = read_card(directory / CARD_FILE)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ArtifactError(f"card.json unreadable: {exc}") from exc
+    model_path = directory / MODEL_FILE
+    try:
+        digest = sha256_file(model_path)
+    except OSError as exc:
+        raise ArtifactError(f"model file unreadable: {exc}") from exc
+    if digest != card.model_sha256:
+        raise ArtifactError(f"sha256 mismatch: card says {card.model_sha256[:12]}, file is {digest[:12]}")
+    if tuple(card.feature_names) != FEATURE_NAMES:
+        raise ArtifactError("feature names differ from core.features.FEATURE_NAMES: retrain the model")
+    if _minor(card.sklearn_version) != _minor(sklearn.__version__):
+        raise ArtifactError(
+            f"trained with scikit-learn {card.sklearn_version}, running {sklearn.__version__} (minor differs)"
+        )
+    try:
+        untrusted = set(sio.get_untrusted_types(file=model_path)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ArtifactError(f"model holds untrusted types: {sorted(untrusted)}")
+        pipeline = sio.load(model_path, trusted=list(TRUSTED_TYPES))
+    except ArtifactError:
+        raise
+    except Exception as exc:  # skops raises many kinds (UntrustedTypesFoundException, ValueError...)
+        raise ArtifactError(f"skops could not load the model: {type(exc).__name__}: {exc}") from exc
+    model_classes = tuple(str(c) for c in getattr(pipeline, "classes_", ()))
+    if model_classes != tuple(card.classes):
+        raise ArtifactError(f"model classes {model_classes} differ from the card's {card.classes}")
+    return SklearnModeClassifier(pipeline=pipeline, card=card)
+
+
+def load_classifier(path: Path | None = None) -> ModeClassifier:
+    """The artifact at ``path`` (or the latest shipped one), else the heuristic fallback.
+
+    Never raises: a missing, corrupt, tampered or incompatible artifact is logged at WARNING with
+    the reason and :class:`models.heuristic.HeuristicClassifier` is returned.
+    """
+    directory = path if path is not None else latest_artifact()
+    if directory is None:
+        log.warning("mode classifier: no artifact under %s, using the speed heuristic", ARTIFACTS_DIR)
+        return HeuristicClassifier()
+    try:
+        model = verify_and_load(directory)
+    except ArtifactError as exc:
+        log.warning("mode classifier: artifact %s rejected (%s), using the speed heuristic", directory, exc)
+        return HeuristicClassifier()
+    log.info("mode classifier: loaded %s version %s", directory, model.version)
+    return model

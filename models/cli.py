@@ -1,0 +1,244 @@
+"""``sillage simulate`` and ``sillage models train|evaluate``: argparse wiring for api/cli.py.
+
+:func:`register` adds the sub-commands to the main parser's sub-parsers; each handler has the
+``(args, settings) -> exit code`` shape of ``api.cli`` and ignores the settings (no database).
+Results go to stdout (JSON for evaluate), progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from core.errors import BadRequest, ConfigurationError
+
+ARTIFACTS_ROOT = Path(__file__).resolve().parent / "artifacts"
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_simulate(args: argparse.Namespace, _settings: object = None) -> int:
+    """Write simulated, labelled days as CSV or GPX (one file per user when ``--users`` > 1)."""
+    from core.simulate import simulate_days
+    from core.simulate.days import SimulatedTrack
+    from core.simulate.formats import to_csv, to_gpx
+
+    out: Path = args.out
+    fmt = args.format or ("gpx" if out.suffix.lower() == ".gpx" else "csv")
+    per_user: dict[int, list[SimulatedTrack]] = {}
+    for day in simulate_days(users=args.users, days=args.days, seed=args.seed):
+        per_user.setdefault(day.user, []).append(day.sim)
+    for user, sims in per_user.items():
+        merged = _merge(sims)
+        path = out if args.users == 1 else out.with_name(f"{out.stem}-user{user}{out.suffix or '.' + fmt}")
+        text = to_gpx(merged, name=f"sillage simulation user {user}") if fmt == "gpx" else to_csv(merged)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        _progress(f"wrote {path} ({len(merged.track)} fixes, {len(merged.legs)} legs)")
+    return 0
+
+
+def _merge(sims: list[Any]) -> Any:
+    import numpy as np
+
+    from core.simulate.days import SimulatedLeg, SimulatedTrack
+    from core.track import Track
+
+    offset = 0
+    legs: list[SimulatedLeg] = []
+    for sim in sims:
+        legs.extend(
+            SimulatedLeg(start=leg.start + offset, end=leg.end + offset, mode=leg.mode) for leg in sim.legs
+        )
+        offset += len(sim.track)
+    cols = {
+        name: np.concatenate([getattr(s.track, name) for s in sims])
+        for name in ("t_s", "lat", "lon", "accuracy_m", "speed_mps", "activity")
+    }
+    return SimulatedTrack(
+        track=Track(**cols), labels=np.concatenate([s.labels for s in sims]), legs=tuple(legs)
+    )
+
+
+def _is_inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
+    """Train on synthetic sections (+ consented labels, + GeoLife for licence holders) and write the
+    artifact to ``--out``; held-out synthetic metrics (and GeoLife ones with ``--eval-geolife``) go
+    in the card."""
+    from models.classifier import SklearnModeClassifier
+    from models.dataset import Dataset, SyntheticParams, geolife_dataset, labels_dataset, synthetic_dataset
+    from models.evaluate import evaluate_classifier, predict_labels
+    from models.metrics import classification_report
+    from models.train import FitParams, fit_pipeline, write_artifact
+
+    out: Path = args.out
+    if args.geolife is not None and _is_inside(out, ARTIFACTS_ROOT):
+        raise ConfigurationError(
+            "a model trained on GeoLife (research licence) must not be written under models/artifacts: "
+            "choose an --out outside the repository"
+        )
+    sim_params = SyntheticParams(sections_per_mode=args.synthetic, seed=args.seed)
+    parts = []
+    sources = []
+    if args.synthetic > 0:
+        _progress(f"simulating {args.synthetic} sections per mode (seed {args.seed})")
+        parts.append(synthetic_dataset(sim_params))
+        sources.append(f"{args.synthetic} simulated sections per mode from core.simulate (seed {args.seed})")
+    if args.labels is not None:
+        parts.append(labels_dataset(args.labels, known_modes=sim_params.modes))
+        sources.append(f"user-confirmed labels from {args.labels.name}")
+    if args.geolife is not None:
+        parts.append(geolife_dataset(args.geolife, cache_dir=args.cache))
+        sources.append("GeoLife 1.3 labelled intervals (Microsoft Research licence, non-commercial)")
+    data = Dataset.concat(parts)
+    if len(data) == 0:
+        raise BadRequest("no training data: give --synthetic N > 0, --labels or --geolife")
+    _progress(f"fitting on {len(data)} sections {data.class_counts()}")
+    pipeline = fit_pipeline(data, FitParams(seed=args.seed))
+    metrics: dict[str, Any] = {}
+    if args.synthetic > 0:
+        held = synthetic_dataset(
+            SyntheticParams(sections_per_mode=max(args.synthetic // 4, 20), seed=args.seed + 1)
+        )
+        pred = predict_labels(_Fitted(pipeline), held.X)
+        metrics["held_out_synthetic"] = classification_report(held.y, pred, labels=sim_params.modes)
+    version = args.version or out.name
+    limitations = (
+        "Trained on simulated kinematics calibrated on published speeds of French cities; real traces "
+        "differ (congestion, GPS quality, phones' duty cycling). Modes with similar kinematics (bus/tram, "
+        "bike/e-bike, car/motorbike) are often confused. No map or transit-stop data is used."
+    )
+    card = write_artifact(
+        pipeline,
+        out,
+        version=version,
+        training=data,
+        description="; ".join(sources),
+        metrics=metrics,
+        limitations=limitations,
+    )
+    if args.eval_geolife is not None:
+        from models.card import sha256_file, write_card
+        from models.classifier import MODEL_FILE
+
+        gl = geolife_dataset(args.eval_geolife, cache_dir=args.cache)
+        report = evaluate_classifier(SklearnModeClassifier(pipeline=pipeline, card=card), gl)
+        metrics["geolife_sections"] = report
+        card = type(card)(
+            **{
+                **{f: getattr(card, f) for f in card.__struct_fields__},
+                "metrics": metrics,
+                "model_sha256": sha256_file(out / MODEL_FILE),
+            }
+        )
+        write_card(out / "card.json", card)
+    print(json.dumps({"artifact": str(out), "version": card.version, "metrics": _summary(metrics)}, indent=2))
+    return 0
+
+
+class _Fitted:
+    """A just-fitted pipeline seen through the classifier protocol (for held-out metrics)."""
+
+    def __init__(self, pipeline: Any) -> None:
+        self.pipeline = pipeline
+        self.classes: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
+        self.version = "unsaved"
+
+    def predict_proba(self, x: Any) -> Any:
+        return self.pipeline.predict_proba(x)
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, m in metrics.items():
+        if "accuracy" in m:
+            out[name] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+        else:
+            out[name] = {
+                k: {"accuracy": v["accuracy"], "macro_f1": v["macro_f1"]}
+                for k, v in m.items()
+                if isinstance(v, dict) and "macro_f1" in v
+            }
+    return out
+
+
+def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
+    """Print one JSON object: ``classifier``, ``end_to_end`` and, with ``--cv-users K``, ``user_cv``."""
+    from models.classifier import load_classifier
+    from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
+    from models.evaluate import cross_validate_users, evaluate_classifier, evaluate_end_to_end
+    from models.geolife import read_geolife
+
+    model = load_classifier(args.model)
+    data = geolife_dataset(args.geolife, cache_dir=args.cache)
+    result: dict[str, Any] = {
+        "dataset": str(args.geolife),
+        "classifier": evaluate_classifier(model, data),
+    }
+    if args.skip_end_to_end:
+        result["end_to_end"] = {"available": False, "reason": "skipped (--skip-end-to-end)"}
+    else:
+        result["end_to_end"] = evaluate_end_to_end(model, read_geolife(args.geolife, cache_dir=args.cache))
+    if args.cv_users:
+        result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
+        if args.cv_synthetic > 0:
+            extra = synthetic_dataset(SyntheticParams(sections_per_mode=args.cv_synthetic, seed=args.seed))
+            result["user_cv_with_synthetic"] = cross_validate_users(
+                data, folds=args.cv_users, extra_training=extra
+            )
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``simulate`` and ``models {train,evaluate}`` to an argparse sub-parsers object."""
+    sim = subparsers.add_parser("simulate", help="write simulated, labelled days (CSV or GPX)")
+    sim.add_argument("--users", type=int, default=1)
+    sim.add_argument("--days", type=int, default=1)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--format", choices=("csv", "gpx"), help="default: from the --out suffix")
+    sim.add_argument("--out", type=Path, required=True, help="output file (per-user suffix when --users > 1)")
+    sim.set_defaults(func=cmd_simulate)
+
+    models = subparsers.add_parser("models", help="train and evaluate the transport-mode classifier")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    train = msub.add_parser("train", help="train an artifact (synthetic data, consented labels, GeoLife)")
+    train.add_argument("--synthetic", type=int, default=400, metavar="N", help="simulated sections per mode")
+    train.add_argument(
+        "--labels", type=Path, help="CSV of user-confirmed sections (section_id,ts,lat,lon,mode...)"
+    )
+    train.add_argument("--geolife", type=Path, help="GeoLife 1.3 zip or folder (licence holders only)")
+    train.add_argument("--eval-geolife", type=Path, help="score on GeoLife and record it in the card")
+    train.add_argument("--cache", type=Path, help="cache parsed GeoLife here (outside the repository)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--version", help="default: the --out directory name")
+    train.add_argument("--out", type=Path, required=True, help="artifact directory to write")
+    train.set_defaults(func=cmd_train)
+
+    ev = msub.add_parser("evaluate", help="score a model on GeoLife; prints one JSON object")
+    ev.add_argument("--geolife", type=Path, required=True)
+    ev.add_argument("--model", type=Path, help="artifact directory (default: latest shipped)")
+    ev.add_argument("--cache", type=Path, help="cache parsed GeoLife here (outside the repository)")
+    ev.add_argument("--cv-users", type=int, default=0, metavar="K", help="also K-fold CV grouped by user")
+    ev.add_argument(
+        "--cv-synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --cv-users: also CV with N simulated sections per mode added to training",
+    )
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--skip-end-to-end", action="store_true")
+    ev.set_defaults(func=cmd_evaluate)

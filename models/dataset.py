@@ -1,0 +1,187 @@
+"""Labelled feature matrices from the three allowed sources: simulator, consented labels, GeoLife.
+
+Every source goes through :func:`core.features.features_matrix`, the function serving uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import BadRequest
+from core.features import FEATURE_NAMES, features_matrix
+from core.fixes import Activity
+from core.simulate import MODES as SIM_MODES
+from core.simulate import simulate_leg_track
+from core.track import ACTIVITY_CODES, Track
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """Feature rows ``X``, their modes ``y`` and a group per row (user) for user-wise splits."""
+
+    X: F64
+    y: npt.NDArray[np.str_]
+    groups: npt.NDArray[np.str_]
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
+        digest.update("\n".join(self.y.tolist()).encode())
+        return digest.hexdigest()
+
+    def class_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(self.y.tolist()).items()))
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> Dataset:
+        return Dataset(X=self.X[mask], y=self.y[mask], groups=self.groups[mask])
+
+    @staticmethod
+    def concat(parts: Iterable[Dataset]) -> Dataset:
+        items = [p for p in parts if len(p)]
+        if not items:
+            return Dataset(
+                X=np.empty((0, len(FEATURE_NAMES))),
+                y=np.empty(0, dtype=np.str_),
+                groups=np.empty(0, dtype=np.str_),
+            )
+        return Dataset(
+            X=np.vstack([p.X for p in items]),
+            y=np.concatenate([p.y for p in items]),
+            groups=np.concatenate([p.groups for p in items]),
+        )
+
+
+class SyntheticParams(msgspec.Struct, frozen=True, kw_only=True):
+    sections_per_mode: int = 400
+    seed: int = 0
+    modes: tuple[str, ...] = SIM_MODES
+    crop_prob: float = 0.4  # share of sections cropped to a random sub-window (imperfect segmentation)
+    min_fixes: int = 3  # legs observed with fewer fixes (metro fully in tunnels) are not sections
+
+
+def synthetic_dataset(params: SyntheticParams) -> Dataset:
+    """Simulated single-mode legs, ``sections_per_mode`` of each mode, reproducible from the seed."""
+    rng = np.random.default_rng(params.seed)
+    rows: list[F64] = []
+    labels: list[str] = []
+    groups: list[str] = []
+    for mode in params.modes:
+        made = 0
+        attempts = 0
+        while made < params.sections_per_mode and attempts < 5 * params.sections_per_mode:
+            attempts += 1
+            sim = simulate_leg_track(mode, rng)
+            n = len(sim.track)
+            if n < params.min_fixes:
+                continue
+            start, end = 0, n
+            if rng.random() < params.crop_prob and n >= 10:
+                keep = int(n * rng.uniform(0.3, 0.9))
+                start = int(rng.integers(0, n - keep + 1))
+                end = start + keep
+            rows.append(features_matrix(sim.track, [(start, end)])[0])
+            labels.append(mode)
+            groups.append(f"sim-{mode}-{made}")
+            made += 1
+    return Dataset(
+        X=np.vstack(rows), y=np.asarray(labels, dtype=np.str_), groups=np.asarray(groups, dtype=np.str_)
+    )
+
+
+_CSV_REQUIRED = ("section_id", "ts", "lat", "lon", "mode")
+
+
+def _opt_float(text: str | None) -> float:
+    if text is None or text.strip() == "":
+        return float("nan")
+    return float(text)
+
+
+def labels_dataset(path: Path, *, known_modes: tuple[str, ...]) -> Dataset:
+    """Sections confirmed by consenting users, as CSV: ``section_id, ts (ISO 8601 with offset), lat,
+    lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user``. One section per id; its
+    fixes are sorted by time; the section's mode must be the same on all its rows."""
+    sections: dict[str, list[dict[str, str]]] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in _CSV_REQUIRED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise BadRequest(f"{path}: missing columns {missing}")
+        for row in reader:
+            sections.setdefault(row["section_id"], []).append(row)
+    rows: list[F64] = []
+    labels: list[str] = []
+    groups: list[str] = []
+    unknown = ACTIVITY_CODES[Activity.UNKNOWN]
+    for sid, fixes in sorted(sections.items()):
+        modes = {f["mode"].strip().lower() for f in fixes}
+        if len(modes) != 1:
+            raise BadRequest(f"{path}: section {sid} has several modes {sorted(modes)}")
+        mode = modes.pop()
+        if mode not in known_modes:
+            raise BadRequest(f"{path}: section {sid} has unknown mode {mode!r}")
+        try:
+            fixes.sort(key=lambda f: datetime.fromisoformat(f["ts"]).timestamp())
+            acts = [f.get("activity") or "" for f in fixes]
+            track = Track(
+                t_s=np.asarray([datetime.fromisoformat(f["ts"]).timestamp() for f in fixes]),
+                lat=np.asarray([float(f["lat"]) for f in fixes]),
+                lon=np.asarray([float(f["lon"]) for f in fixes]),
+                accuracy_m=np.asarray([_opt_float(f.get("accuracy_m")) for f in fixes]),
+                speed_mps=np.asarray([_opt_float(f.get("speed_mps")) for f in fixes]),
+                activity=np.asarray(
+                    [
+                        ACTIVITY_CODES[Activity(a)] if a in Activity.__members__.values() else unknown
+                        for a in acts
+                    ],
+                    dtype=np.int8,
+                ),
+            )
+        except ValueError as exc:
+            raise BadRequest(f"{path}: section {sid}: {exc}") from exc
+        rows.append(features_matrix(track, [(0, len(track))])[0])
+        labels.append(mode)
+        groups.append(f"labels-{fixes[0].get('user') or sid}")
+    if not rows:
+        raise BadRequest(f"{path}: no labelled section")
+    return Dataset(
+        X=np.vstack(rows), y=np.asarray(labels, dtype=np.str_), groups=np.asarray(groups, dtype=np.str_)
+    )
+
+
+def geolife_dataset(
+    path: Path, *, cache_dir: Path | None = None, modes: tuple[str, ...] | None = None
+) -> Dataset:
+    """GeoLife sections cut at the labelled intervals (mapped modes), grouped by user.
+
+    For deployers holding the GeoLife licence; never commit a model trained on it.
+    """
+    from models.geolife import labelled_sections, read_geolife
+
+    parts: list[Dataset] = []
+    for user in read_geolife(path, cache_dir=cache_dir):
+        sections = [s for s in labelled_sections(user) if modes is None or s.mode in modes]
+        if not sections:
+            continue
+        parts.append(
+            Dataset(
+                X=features_matrix(user.track, [(s.start, s.end) for s in sections]),
+                y=np.asarray([s.mode for s in sections], dtype=np.str_),
+                groups=np.asarray([user.user] * len(sections), dtype=np.str_),
+            )
+        )
+    return Dataset.concat(parts)

@@ -1,0 +1,61 @@
+"""Classification metrics as plain JSON-ready dicts (accuracy, macro-F1, per class, confusion)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+
+def classification_report(
+    y_true: Sequence[str] | npt.NDArray[np.str_],
+    y_pred: Sequence[str] | npt.NDArray[np.str_],
+    *,
+    labels: Sequence[str],
+    weights: npt.NDArray[np.float64] | None = None,
+) -> dict[str, Any]:
+    """Scores over the rows whose true label is in ``labels``; predictions outside ``labels`` are
+    errors and appear as extra confusion-matrix columns. ``weights`` (e.g. seconds) weight rows.
+
+    ``macro_f1`` averages the F1 of the ``labels`` that have support (a class absent from the truth
+    would otherwise add an uninformative 0).
+    """
+    yt = np.asarray(y_true, dtype=np.str_)
+    yp = np.asarray(y_pred, dtype=np.str_)
+    w = np.ones(yt.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    scored = np.isin(yt, list(labels))
+    yt, yp, w = yt[scored], yp[scored], w[scored]
+    total = float(w.sum())
+    columns = list(labels) + sorted(set(yp.tolist()) - set(labels))
+    confusion = [[float(w[(yt == a) & (yp == b)].sum()) for b in columns] for a in labels]
+    per_class: dict[str, dict[str, float]] = {}
+    f1s: list[float] = []
+    for c in labels:
+        tp = float(w[(yt == c) & (yp == c)].sum())
+        support = float(w[yt == c].sum())
+        predicted = float(w[yp == c].sum())
+        precision = tp / predicted if predicted > 0 else 0.0
+        recall = tp / support if support > 0 else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+        per_class[c] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": round(support, 3) if weights is not None else int(support),
+        }
+        if support > 0:
+            f1s.append(f1)
+    accuracy = float(w[yt == yp].sum()) / total if total > 0 else float("nan")
+    return {
+        "n": int(yt.shape[0]),
+        "accuracy": round(accuracy, 4),
+        "macro_f1": round(float(np.mean(f1s)), 4) if f1s else None,
+        "per_class": per_class,
+        "confusion": {
+            "rows_true": list(labels),
+            "columns_predicted": columns,
+            "matrix": [[round(x, 3) if weights is not None else int(x) for x in row] for row in confusion],
+        },
+    }

@@ -1,0 +1,70 @@
+-- A tester's stays, trips, sections, confirmed labels, watermark and vehicle profile.
+-- Runs inside the tester's partition (their role and search_path).
+
+-- name: pipeline_state
+SELECT complete_until, model_version FROM pipeline_state WHERE singleton;
+
+-- name: save_pipeline_state
+INSERT INTO pipeline_state (singleton, complete_until, processed_at, model_version)
+VALUES (true, $1, now(), $2)
+ON CONFLICT (singleton) DO UPDATE
+SET complete_until = EXCLUDED.complete_until, processed_at = now(), model_version = EXCLUDED.model_version;
+
+-- name: restart_point
+-- Where reprocessing must start so that a change at $1 is seen in context: the start of the last
+-- stay that began at or before it (or nothing: from the first fix).
+SELECT max(started_at) FROM stays WHERE started_at <= $1;
+
+-- name: delete_stays_from
+DELETE FROM stays WHERE started_at >= $1;
+
+-- name: delete_trips_from
+DELETE FROM trips WHERE started_at >= $1;
+
+-- name: fixes_from
+SELECT ts, lat, lon, accuracy_m, speed_mps, activity FROM fixes WHERE ts >= $1 ORDER BY ts;
+
+-- name: labels_from
+SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at;
+
+-- name: insert_stay
+INSERT INTO stays (id, started_at, ended_at, lat, lon, n_fixes) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO UPDATE SET ended_at = EXCLUDED.ended_at, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
+    n_fixes = EXCLUDED.n_fixes;
+
+-- name: insert_trip
+INSERT INTO trips (id, started_at, ended_at, origin_lat, origin_lon, destination_lat, destination_lon,
+                   origin_stay_id, destination_stay_id, distance_m)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: insert_section
+INSERT INTO sections (id, trip_id, seq, started_at, ended_at, distance_m, n_fixes, mode, probabilities,
+                      mode_source, model_version, geometry, co2_kg, co2_factor, co2_registry)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15);
+
+-- name: vehicle_profile
+SELECT vehicle FROM profile WHERE singleton;
+
+-- name: trips_json
+-- Trips overlapping [$2, $3) (or the one trip $1), newest first, with their sections as JSON.
+SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
+       t.distance_m, t.purpose,
+       coalesce((SELECT jsonb_agg(jsonb_build_object(
+           'id', s.id, 'seq', s.seq, 'started_at', s.started_at, 'ended_at', s.ended_at,
+           'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
+           'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry) ORDER BY s.seq)
+         FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
+FROM trips t
+WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND NOT t.hidden
+ORDER BY t.started_at DESC
+LIMIT $4;
+
+-- name: get_section
+SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
+
+-- name: insert_label
+INSERT INTO labels (started_at, ended_at, mode, section_id) VALUES ($1, $2, $3, $4);
+
+-- name: set_section_mode
+UPDATE sections SET mode = $2, mode_source = 'user', co2_kg = $3, co2_factor = $4, co2_registry = $5
+WHERE id = $1;

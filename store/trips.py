@@ -1,0 +1,204 @@
+"""A tester's derived data (``sql/partition/trips.sql``); call inside :func:`store.partition.as_user`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from core.fixes import Activity, Fix
+from core.trips import Built, Label
+from store.partition import Conn
+from store.queries import queries
+
+_json = msgspec.json.Encoder()
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _q(name: str) -> str:
+    return queries("partition/trips")[name]
+
+
+class PipelineState(msgspec.Struct, frozen=True, kw_only=True):
+    complete_until: datetime | None
+    model_version: str | None
+
+
+class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    seq: int
+    started_at: datetime
+    ended_at: datetime
+    distance_m: float
+    mode: str
+    mode_source: str
+    probabilities: dict[str, float]
+    co2_kg: float | None
+    geometry: dict[str, Any]
+
+
+class TripOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    origin: tuple[float, float]
+    destination: tuple[float, float]
+    distance_m: float
+    duration_s: float
+    purpose: str | None
+    sections: list[SectionOut]
+
+
+class SectionRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    trip_id: uuid.UUID
+    started_at: datetime
+    ended_at: datetime
+    distance_m: float
+    mode: str
+    occupants: int
+
+
+async def pipeline_state(conn: Conn) -> PipelineState | None:
+    row = await conn.fetchrow(_q("pipeline_state"))
+    return (
+        None
+        if row is None
+        else PipelineState(complete_until=row["complete_until"], model_version=row["model_version"])
+    )
+
+
+async def save_pipeline_state(conn: Conn, complete_until: datetime | None, model_version: str) -> None:
+    await conn.execute(_q("save_pipeline_state"), complete_until, model_version)
+
+
+async def restart_point(conn: Conn, at: datetime) -> datetime | None:
+    point: datetime | None = await conn.fetchval(_q("restart_point"), at)
+    return point
+
+
+async def fixes_from(conn: Conn, start: datetime) -> list[Fix]:
+    rows = await conn.fetch(_q("fixes_from"), start)
+    return [
+        Fix(
+            ts=r["ts"],
+            lat=r["lat"],
+            lon=r["lon"],
+            accuracy_m=r["accuracy_m"],
+            speed_mps=r["speed_mps"],
+            activity=None if r["activity"] is None else Activity(r["activity"]),
+        )
+        for r in rows
+    ]
+
+
+async def labels_from(conn: Conn, start: datetime) -> list[Label]:
+    rows = await conn.fetch(_q("labels_from"), start)
+    return [Label(started_at=r["started_at"], ended_at=r["ended_at"], mode=r["mode"]) for r in rows]
+
+
+async def vehicle_profile(conn: Conn) -> dict[str, Any]:
+    raw = await conn.fetchval(_q("vehicle_profile"))
+    return {} if raw is None else dict(msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw)
+
+
+async def replace_from(conn: Conn, start: datetime, built: Built) -> None:
+    """Delete what was derived from ``start`` on, and store ``built`` in its place."""
+    await conn.execute(_q("delete_trips_from"), start)
+    await conn.execute(_q("delete_stays_from"), start)
+    if built.stays:
+        await conn.executemany(
+            _q("insert_stay"),
+            [(s.id, s.started_at, s.ended_at, s.lat, s.lon, s.n_fixes) for s in built.stays],
+        )
+    if built.trips:
+        await conn.executemany(
+            _q("insert_trip"),
+            [
+                (
+                    t.id,
+                    t.started_at,
+                    t.ended_at,
+                    t.origin[0],
+                    t.origin[1],
+                    t.destination[0],
+                    t.destination[1],
+                    t.origin_stay_id,
+                    t.destination_stay_id,
+                    t.distance_m,
+                )
+                for t in built.trips
+            ],
+        )
+        await conn.executemany(
+            _q("insert_section"),
+            [
+                (
+                    s.id,
+                    s.trip_id,
+                    s.seq,
+                    s.started_at,
+                    s.ended_at,
+                    s.distance_m,
+                    s.n_fixes,
+                    s.mode,
+                    _json.encode(s.probabilities).decode(),
+                    s.mode_source,
+                    s.model_version,
+                    _json.encode(s.geometry).decode(),
+                    s.co2_kg,
+                    s.co2_factor,
+                    s.co2_registry,
+                )
+                for t in built.trips
+                for s in t.sections
+            ],
+        )
+
+
+def _trip(row: Any) -> TripOut:
+    return TripOut(
+        id=row["id"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        origin=(row["origin_lat"], row["origin_lon"]),
+        destination=(row["destination_lat"], row["destination_lon"]),
+        distance_m=row["distance_m"],
+        duration_s=(row["ended_at"] - row["started_at"]).total_seconds(),
+        purpose=row["purpose"],
+        sections=msgspec.json.decode(row["sections"], type=list[SectionOut]),
+    )
+
+
+async def trips_between(conn: Conn, start: datetime, end: datetime, *, limit: int) -> list[TripOut]:
+    rows = await conn.fetch(_q("trips_json"), None, start, end, limit)
+    return [_trip(r) for r in rows]
+
+
+async def trip(conn: Conn, trip_id: uuid.UUID) -> TripOut | None:
+    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1)
+    return _trip(rows[0]) if rows else None
+
+
+async def section(conn: Conn, section_id: uuid.UUID) -> SectionRow | None:
+    r = await conn.fetchrow(_q("get_section"), section_id)
+    if r is None:
+        return None
+    return SectionRow(
+        id=r["id"],
+        trip_id=r["trip_id"],
+        started_at=r["started_at"],
+        ended_at=r["ended_at"],
+        distance_m=r["distance_m"],
+        mode=r["mode"],
+        occupants=r["occupants"],
+    )
+
+
+async def confirm_mode(conn: Conn, s: SectionRow, mode: str, co2: tuple[float, str, str]) -> None:
+    """Keep the confirmation as a label (it survives reprocessing) and update the section."""
+    await conn.execute(_q("insert_label"), s.started_at, s.ended_at, mode, s.id)
+    await conn.execute(_q("set_section_mode"), s.id, mode, *co2)

@@ -1,0 +1,265 @@
+"""The incremental pipeline: uploads become trips with modes, per tester and time range."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+
+from api.app import create_app
+from core.settings import Settings
+from core.track import Track
+from ingest.pipeline import Pipeline, PipelineParams
+from models.heuristic import HeuristicClassifier
+from store import trips as trips_db
+from store.pool import Database
+from tests.support.server import serve
+from tests.support.testers import Enrolled, enrol
+from tests.support.tracks import bus, place, stay, track_from, walk
+
+HOME = place(0.0, 0.0)
+STOP_A = place(300.0, 0.0)
+STOP_B = place(4300.0, 0.0)
+WORK = place(4600.0, 0.0)
+DAY = datetime(2026, 9, 14, 7, 0, tzinfo=UTC).timestamp()
+
+
+def commute(start_s: float = DAY) -> Track:
+    return track_from(
+        stay(900, at=HOME, every_s=5),
+        walk(to=STOP_A, every_s=5),
+        stay(120, every_s=5),
+        bus(to=STOP_B, every_s=5),
+        walk(to=WORK, every_s=5),
+        stay(900, every_s=5),
+        start_s=start_s,
+    )
+
+
+def fixes_json(track: Track, mask: np.ndarray | None = None) -> list[dict[str, Any]]:
+    idx = np.arange(len(track)) if mask is None else np.flatnonzero(mask)
+    return [
+        {"ts": float(track.t_s[i]), "lat": float(track.lat[i]), "lon": float(track.lon[i]), "accuracy_m": 6.0}
+        for i in idx
+    ]
+
+
+async def upload(http: httpx.AsyncClient, t: Enrolled, fixes: list[dict[str, Any]]) -> None:
+    for k in range(0, len(fixes), 1000):
+        r = await http.post("/v1/fixes", json={"fixes": fixes[k : k + 1000]}, headers=t.auth)
+        assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    assert settings.database_url is not None
+    database = Database(settings.database_url, min_size=1, max_size=2)
+    yield database
+    await database.close()
+
+
+@pytest.fixture(scope="session")
+def pipeline() -> Pipeline:
+    return Pipeline(HeuristicClassifier(), PipelineParams())
+
+
+def after(track: Track, seconds: float) -> datetime:
+    return datetime.fromtimestamp(float(track.t_s[-1]) + seconds, UTC)
+
+
+async def trips_of(http: httpx.AsyncClient, t: Enrolled, day: float = DAY) -> list[dict[str, Any]]:
+    start = datetime.fromtimestamp(day - 86400, UTC).isoformat()
+    end = datetime.fromtimestamp(day + 86400, UTC).isoformat()
+    r = await http.get("/v1/trips", params={"from": start, "to": end}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    trips: list[dict[str, Any]] = r.json()
+    return trips
+
+
+async def test_a_commute_becomes_one_trip_of_walk_bus_walk(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    outcomes = await pipeline.run_due(db, as_of=after(track, 60))
+    assert t.user_id in {o.user_id for o in outcomes}
+    (trip,) = await trips_of(http, t)
+    assert [s["mode"] for s in trip["sections"]] == ["walk", "bus", "walk"]
+    assert 4000 < trip["distance_m"] < 5500
+    for s in trip["sections"]:
+        assert abs(sum(s["probabilities"].values()) - 1.0) < 1e-3
+        assert s["geometry"]["type"] == "LineString"
+        assert len(s["geometry"]["coordinates"]) >= 2
+    assert trip["sections"][1]["co2_kg"] > 0  # a bus emits; walking does not
+    assert trip["sections"][0]["co2_kg"] == 0
+    one = await http.get(f"/v1/trips/{trip['id']}", headers=t.auth)
+    assert one.json()["id"] == trip["id"]
+
+
+async def test_an_open_trip_waits_and_completes_when_the_rest_arrives(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    half = track.t_s < track.t_s[0] + 1500  # home, the walk and part of the bus ride
+    await upload(http, t, fixes_json(track, half))
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(track.t_s[0] + 1510, UTC))
+    assert await trips_of(http, t) == []
+    pending = await app_conn.fetchrow(
+        "SELECT due_at FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id
+    )
+    assert pending is not None  # deferred until the gap elapses or more fixes arrive
+    await upload(http, t, fixes_json(track, ~half))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    assert len(trip["sections"]) == 3
+    # What stays pending is only the stay at work, still going on after the trip
+    tail = await app_conn.fetchrow("SELECT from_ts FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id)
+    assert tail is not None
+    assert tail["from_ts"] >= datetime.fromisoformat(trip["ended_at"])
+
+
+async def test_incremental_processing_gives_the_same_trip_as_one_pass(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    track = commute()
+    whole = await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    parts = await enrol(http, invite_code)
+    cuts = track.t_s[0] + np.array([300, 1000, 1400, 1800, 99999])
+    lo = -np.inf
+    for c in cuts:
+        mask = (track.t_s >= lo) & (track.t_s < c)
+        lo = c
+        await upload(http, parts, fixes_json(track, mask))
+        await pipeline.run_due(db, as_of=datetime.fromtimestamp(min(c, track.t_s[-1] + 60), UTC))
+    (a,) = await trips_of(http, whole)
+    (b,) = await trips_of(http, parts)
+    assert (a["started_at"], a["ended_at"]) == (b["started_at"], b["ended_at"])
+    assert [s["mode"] for s in a["sections"]] == [s["mode"] for s in b["sections"]]
+
+
+async def test_late_fixes_for_an_earlier_day_are_processed_in_their_range(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    today = commute()
+    await upload(http, t, fixes_json(today))
+    await pipeline.run_due(db, as_of=after(today, 60))
+    (today_trip,) = await trips_of(http, t)
+    yesterday = commute(DAY - 86400)
+    await upload(http, t, fixes_json(yesterday))  # days late
+    await pipeline.run_due(db, as_of=after(today, 120))
+    both = await trips_of(http, t)
+    assert len(both) == 2
+    assert today_trip["id"] in {x["id"] for x in both}  # the untouched trip kept its id
+
+
+async def test_a_crash_mid_way_loses_and_duplicates_nothing(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    app_conn: asyncpg.Connection,
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    real = trips_db.replace_from
+
+    async def crash(conn: Any, start: datetime, built: Any) -> None:
+        await real(conn, start, built)  # rows written...
+        raise RuntimeError("power cut")  # ...then the process dies before commit
+
+    monkeypatch.setattr(trips_db, "replace_from", crash)
+    assert await pipeline.run_due(db, as_of=after(track, 60)) == []
+    assert await trips_of(http, t) == []
+    assert (
+        await app_conn.fetchval("SELECT count(*) FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id)
+        == 1
+    )
+    monkeypatch.setattr(trips_db, "replace_from", real)
+    await pipeline.run_due(db, as_of=after(track, 60))
+    await pipeline.run_due(db, as_of=after(track, 61))  # nothing more to do, nothing duplicated
+    assert len(await trips_of(http, t)) == 1
+
+
+async def test_a_trip_without_a_following_stay_is_closed_by_the_signal_gap(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = track_from(
+        stay(900, at=HOME, every_s=5), walk(to=STOP_A, every_s=5), bus(to=STOP_B, every_s=5), start_s=DAY
+    )  # the phone stops sending on arrival
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    assert await trips_of(http, t) == []
+    await pipeline.run_due(db, as_of=after(track, PipelineParams().segmentation.gap_s + 5))
+    assert len(await trips_of(http, t)) == 1
+
+
+async def test_a_confirmed_mode_is_kept_through_reprocessing(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    ride = trip["sections"][1]
+    r = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200
+    assert r.json()["mode"] == "tram"
+    (trip,) = await trips_of(http, t)
+    assert trip["sections"][1]["mode_source"] == "user"
+    assert trip["sections"][1]["co2_kg"] < ride["co2_kg"]  # a tram emits less than a bus
+    await upload(http, t, fixes_json(commute(DAY - 86400)))  # forces reprocessing of everything
+    await pipeline.run_due(db, as_of=after(track, 120))
+    today = [x for x in await trips_of(http, t) if x["id"] == trip["id"]]
+    assert today[0]["sections"][1]["mode"] == "tram"
+    bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "teleport"}, headers=t.auth)
+    assert bad.status_code == 422
+
+
+async def test_a_tester_never_reads_another_testers_trip(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    a = await enrol(http, invite_code)
+    b = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, a, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, a)
+    assert (await http.get(f"/v1/trips/{trip['id']}", headers=b.auth)).status_code == 404
+    section = trip["sections"][0]["id"]
+    assert (
+        await http.patch(f"/v1/sections/{section}", json={"mode": "car"}, headers=b.auth)
+    ).status_code == 404
+    assert await trips_of(http, b) == []
+
+
+async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
+    settings: Settings, invite_code: str
+) -> None:
+    live = Settings(database_url=settings.database_url, pipeline_enabled=True, pipeline_poll_s=0.2)
+    with serve(create_app(live, classifier=HeuristicClassifier())) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            t = await enrol(client, invite_code)
+            now = datetime.now(UTC).timestamp()
+            track = commute(now - 3300)  # ended a few minutes ago
+            await upload(client, t, fixes_json(track))
+            for _ in range(100):  # bounded wait for the background worker
+                if await trips_of(client, t, day=now):
+                    break
+                await __import__("asyncio").sleep(0.1)
+            (trip,) = await trips_of(client, t, day=now)
+            assert len(trip["sections"]) == 3
+            _ = timedelta

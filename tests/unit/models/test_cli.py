@@ -1,0 +1,59 @@
+"""The ``simulate`` and ``models train`` commands as an operator runs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.errors import ConfigurationError
+from models.cli import ARTIFACTS_ROOT, register
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="sillage")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args, None)
+    return code
+
+
+def test_simulate_writes_one_csv_per_user(tmp_path: Path) -> None:
+    assert (
+        run(["simulate", "--users", "2", "--days", "1", "--seed", "1", "--out", str(tmp_path / "sim.csv")])
+        == 0
+    )
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["sim-user0.csv", "sim-user1.csv"]
+    assert (tmp_path / "sim-user0.csv").read_text().startswith("ts,lat,lon,accuracy_m,speed_mps,mode\n")
+
+
+def test_simulate_writes_gpx_from_the_suffix(tmp_path: Path) -> None:
+    assert run(["simulate", "--out", str(tmp_path / "day.gpx")]) == 0
+    assert (tmp_path / "day.gpx").read_text().startswith("<?xml")
+
+
+def test_train_writes_a_model_and_its_card(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "0.0.1"
+    assert run(["models", "train", "--synthetic", "12", "--out", str(out)]) == 0
+    card: dict[str, Any] = json.loads((out / "card.json").read_text())
+    assert card["version"] == "0.0.1"
+    assert "held_out_synthetic" in card["metrics"]
+    assert json.loads(capsys.readouterr().out)["artifact"] == str(out)
+
+
+def test_train_refuses_to_put_a_geolife_model_among_the_shipped_artifacts(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="GeoLife"):
+        run(
+            [
+                "models",
+                "train",
+                "--geolife",
+                str(tmp_path / "g.zip"),
+                "--out",
+                str(ARTIFACTS_ROOT / "mode" / "x"),
+            ]
+        )

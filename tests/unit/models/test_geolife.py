@@ -1,0 +1,84 @@
+"""The GeoLife reader, on a two-user archive made up in the test (no GeoLife data in the repo)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.geolife import labelled_sections, parse_plt, read_geolife
+
+ROOT = "Geolife Trajectories 1.3/Data"
+HEADER = "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n"
+DAY_2008_10_23 = 39744.0  # days since 1899-12-30
+
+
+def plt(start_s_of_day: float, n: int, step_s: float = 5.0) -> str:
+    rows = []
+    for i in range(n):
+        days = DAY_2008_10_23 + (start_s_of_day + i * step_s) / 86400.0
+        rows.append(f"{39.9 + i * 1e-4:.6f},116.3,0,492,{days:.10f},2008-10-23,00:00:00")
+    return HEADER + "\n".join(rows) + "\n"
+
+
+LABELS = (
+    "Start Time\tEnd Time\tTransportation Mode\n"
+    "2008/10/23 01:00:00\t2008/10/23 01:00:20\ttaxi\n"
+    "2008/10/23 02:00:00\t2008/10/23 02:10:00\tsubway\n"
+)
+
+
+def archive(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{ROOT}/010/labels.txt", LABELS)
+        zf.writestr(f"{ROOT}/010/Trajectory/20081023010000.plt", plt(3600.0, 10))
+        zf.writestr(
+            f"{ROOT}/010/Trajectory/20081023010030.plt", plt(3640.0, 4)
+        )  # overlaps the first file by two fixes
+        zf.writestr(f"{ROOT}/011/Trajectory/20081023050000.plt", plt(5 * 3600.0, 3))  # no labels.txt
+    return path
+
+
+def test_plt_times_are_unix_seconds() -> None:
+    t, lat, lon = parse_plt(plt(3600.0, 2).encode())
+    assert t.tolist() == [1224723600.0, 1224723605.0]
+    assert lat[1] == pytest.approx(39.9001)
+    assert lon.tolist() == [116.3, 116.3]
+
+
+def test_users_without_labels_are_skipped_and_files_merge_without_duplicates(tmp_path: Path) -> None:
+    users = list(read_geolife(archive(tmp_path / "g.zip")))
+    assert [u.user for u in users] == ["010"]
+    t = users[0].track.t_s
+    assert len(t) == 12
+    assert np.all(np.diff(t) > 0)
+
+
+def test_labels_map_taxi_to_car_and_subway_to_metro(tmp_path: Path) -> None:
+    user = next(read_geolife(archive(tmp_path / "g.zip")))
+    assert [iv.mode for iv in user.labels] == ["car", "metro"]
+
+
+def test_sections_are_cut_at_labelled_intervals_and_empty_ones_left_out(tmp_path: Path) -> None:
+    user = next(read_geolife(archive(tmp_path / "g.zip")))
+    sections = labelled_sections(user)
+    assert [(s.mode, s.end - s.start) for s in sections] == [("car", 5)]
+
+
+def test_an_unpacked_folder_reads_like_the_zip(tmp_path: Path) -> None:
+    with zipfile.ZipFile(archive(tmp_path / "g.zip")) as zf:
+        zf.extractall(tmp_path / "unpacked")
+    from_zip = next(read_geolife(tmp_path / "g.zip"))
+    from_dir = next(read_geolife(tmp_path / "unpacked"))
+    np.testing.assert_array_equal(from_zip.track.t_s, from_dir.track.t_s)
+
+
+def test_the_cache_returns_the_same_user(tmp_path: Path) -> None:
+    source = archive(tmp_path / "g.zip")
+    first = next(read_geolife(source, cache_dir=tmp_path / "cache"))
+    again = next(read_geolife(source, cache_dir=tmp_path / "cache"))
+    assert list((tmp_path / "cache").rglob("*.npz"))
+    np.testing.assert_array_equal(first.track.lat, again.track.lat)
+    assert again.labels == first.labels

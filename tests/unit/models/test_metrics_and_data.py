@@ -1,0 +1,60 @@
+"""Metrics, labelled-section CSV and user-wise cross-validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.errors import BadRequest
+from models.dataset import Dataset, labels_dataset
+from models.evaluate import cross_validate_users
+from models.metrics import classification_report
+from tests.unit.models.builders import QUICK_FIT, tiny_synthetic
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "models"
+
+
+def test_report_scores_only_the_listed_labels_and_counts_other_predictions_as_errors() -> None:
+    report = classification_report(
+        ["walk", "car", "car", "plane"], ["walk", "car", "tram", "car"], labels=["walk", "car"]
+    )
+    assert report["n"] == 3
+    assert report["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
+    assert report["per_class"]["car"]["recall"] == 0.5
+    assert report["confusion"]["columns_predicted"] == ["walk", "car", "tram"]
+
+
+def test_macro_f1_ignores_classes_without_support() -> None:
+    report = classification_report(["walk", "walk"], ["walk", "walk"], labels=["walk", "train"])
+    assert report["macro_f1"] == 1.0
+
+
+def test_time_weights_weight_the_rows() -> None:
+    report = classification_report(
+        ["walk", "car"], ["walk", "walk"], labels=["walk", "car"], weights=np.array([30.0, 10.0])
+    )
+    assert report["accuracy"] == 0.75
+
+
+def test_labelled_sections_csv_gives_one_row_per_section() -> None:
+    data = labels_dataset(DATA / "labels.csv", known_modes=("walk", "car"))
+    assert data.y.tolist() == ["walk", "car"]
+    assert data.groups.tolist() == ["labels-u1", "labels-u1"]
+
+
+def test_labelled_sections_with_an_unknown_mode_are_refused() -> None:
+    with pytest.raises(BadRequest, match="unknown mode"):
+        labels_dataset(DATA / "labels.csv", known_modes=("walk",))
+
+
+def test_user_cross_validation_never_tests_on_a_training_user() -> None:
+    parts = []
+    for user in range(4):
+        d = tiny_synthetic(per_mode=4, seed=user, modes=("walk", "bike", "car"))
+        parts.append(Dataset(X=d.X, y=d.y, groups=np.full(len(d), f"u{user}")))
+    result = cross_validate_users(Dataset.concat(parts), folds=4, fit=QUICK_FIT)
+    tested = [u for fold in result["per_fold"] for u in fold["test_users"]]
+    assert sorted(tested) == ["u0", "u1", "u2", "u3"]
+    assert result["pooled"]["n"] == 48
