@@ -15,9 +15,7 @@ from api.health import health
 from api.logs import configure_logging, request_logger
 from api.problems import EXCEPTION_HANDLERS
 from api.ratelimit import RateLimiter
-from api.routes import enrol as enrol_routes
-from api.routes import fixes as fixes_routes
-from api.routes import trips as trips_routes
+from api.routes import all_routes
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
 from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
@@ -62,13 +60,7 @@ def create_app(
             await db.close()
 
     return Litestar(
-        route_handlers=[
-            health,
-            enrol_routes.enrol,
-            enrol_routes.MeController,
-            *fixes_routes.ROUTES,
-            *trips_routes.ROUTES,
-        ],
+        route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
         middleware=[request_logger],
         lifespan=[database_lifespan],

@@ -104,6 +104,20 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
     return _run(go())
 
 
+def command_modules() -> list[Callable[[Any], None]]:
+    """``register(subparsers)`` of every module in ``api.commands`` (one per operator noun)."""
+    import importlib
+    import pkgutil
+
+    import api.commands
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(api.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"api.commands.{info.name}")
+        found.append(module.register)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sillage", description="Sillage self-data mobility backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     from models.cli import register as register_models
 
     register_models(sub)
+    for register in command_modules():
+        register(sub)
     return parser
 
 

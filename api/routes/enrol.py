@@ -141,3 +141,6 @@ class MeController(Controller):
     async def revoke_device(self, device_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
         """Revoke one of the caller's own devices (its token stops working at once)."""
         await testers.revoke_device(conn, principal, device_id)
+
+
+ROUTES = [enrol, MeController]

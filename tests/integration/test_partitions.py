@@ -11,6 +11,7 @@ from ingest.testers import ConsentChoice, enrol
 from store import fixes as fixes_db
 from store.partition import as_user
 from store.testers import device
+from tests.support.database import ScratchDatabase
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -116,3 +117,25 @@ async def test_a_tester_role_can_widen_only_its_own_dirty_range(
     row = await app_conn.fetchrow("SELECT from_ts FROM sillage.pipeline_dirty WHERE user_id = $1", b_id)
     assert row is not None
     assert row["from_ts"] == T0  # b's range was not touched by a
+
+
+async def test_a_partition_step_reaches_existing_and_new_testers(
+    test_db: ScratchDatabase, invite_code: str
+) -> None:
+    admin = await asyncpg.connect(test_db.admin_url)
+    app = await asyncpg.connect(test_db.app_url)
+    tx = admin.transaction()
+    await tx.start()
+    try:
+        before = await _tester(admin, invite_code)
+        await admin.execute(
+            "SELECT sillage.add_partition_step('test_notes', 999,"
+            " 'CREATE TABLE IF NOT EXISTS %1$I.notes (x int); GRANT SELECT ON %1$I.notes TO %2$I')"
+        )
+        after = await _tester(admin, invite_code)
+        for role in (before, after):
+            assert await admin.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{role}.notes")
+    finally:
+        await tx.rollback()
+        await admin.close()
+        await app.close()
