@@ -9,7 +9,7 @@ STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
 .PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
-	bench-ingest bench-partitions bench-pipeline
+	bench-ingest bench-partitions bench-pipeline bench-coach bench-export bench-match web browser
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
@@ -37,7 +37,14 @@ db-status:
 migrate: venv
 	@$(DB) exec $(BIN)/sillage db migrate
 
-run: venv migrate
+# The dashboard's front-end assets (npm) and, for the browser tests, Debian's Chromium.
+web:
+	@if [ -x infra/build-web.sh ]; then infra/build-web.sh; fi
+
+browser:
+	@if [ -x infra/install-browser.sh ]; then infra/install-browser.sh; fi
+
+run: venv migrate web
 	@$(DB) exec $(BIN)/sillage serve
 
 lint: venv
@@ -50,7 +57,7 @@ typecheck: venv
 importlint: venv
 	$(BIN)/lint-imports
 
-pytest: venv
+pytest: venv web browser
 	@$(DB) exec $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck importlint pytest
@@ -66,6 +73,15 @@ $(BENCH_STAMP): $(STAMP)
 
 bench-pipeline: $(BENCH_STAMP)
 	$(BIN)/python -m bench.pipeline
+
+bench-coach: venv
+	@$(DB) exec $(BIN)/python -m bench.coach
+
+bench-export: venv
+	@$(DB) exec $(BIN)/python -m bench.export
+
+bench-match: venv
+	@$(DB) exec $(BIN)/python -m bench.match
 
 bench-partitions: venv
 	@$(DB) exec $(BIN)/python -m bench.partitions
