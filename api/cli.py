@@ -32,15 +32,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.app import create_app
 
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    common: dict[str, Any] = {"log_config": None, "access_log": False, "server_header": False}
+    if settings.workers > 1:
+        # Each worker process builds its own app (and pool) from the same SILLAGE_* environment.
+        uvicorn.run(
+            "api.app:create_app", factory=True, host=host, port=port, workers=settings.workers, **common
+        )
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, **common)
     return 0
 
 

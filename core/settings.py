@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     max_fixes_per_batch: int = 1000
     rate_limit_per_minute: int = 600
+    workers: int = 1
     pipeline_enabled: bool = True
     pipeline_poll_s: float = 5.0
 
@@ -76,6 +77,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(e, "SILLAGE_MAX_BODY_BYTES", 1024 * 1024),
         max_fixes_per_batch=_int(e, "SILLAGE_MAX_FIXES_PER_BATCH", 1000),
         rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600),
+        workers=_int(e, "SILLAGE_WORKERS", 1),
         pipeline_enabled=e.get("SILLAGE_PIPELINE", "on").lower() not in {"off", "0", "false", "no"},
         pipeline_poll_s=_float(e, "SILLAGE_PIPELINE_POLL_S", 5.0),
     )

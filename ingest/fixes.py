@@ -84,8 +84,6 @@ async def store_batch(
     if valid:
         async with as_user(conn, principal.role):
             stored_ts = set(await fixes_db.insert_fixes(conn, valid, source))
-            if stored_ts:
-                await fixes_db.mark_my_dirty(conn, min(stored_ts), max(stored_ts))
     seen: set[datetime] = set()
     n_stored = 0
     for i, fix in zip(valid_index, valid, strict=True):

@@ -15,7 +15,10 @@ def _q(name: str) -> str:
 
 
 async def insert_fixes(conn: Conn, fixes: Sequence[Fix], source: str) -> list[datetime]:
-    """Store ``fixes`` (one round trip); returns the timestamps newly stored, duplicates excluded."""
+    """Store ``fixes`` and queue their range for the pipeline (one round trip).
+
+    Returns the timestamps newly stored, duplicates excluded.
+    """
     if not fixes:
         return []
     rows = await conn.fetch(

@@ -2,13 +2,19 @@
 -- `SET LOCAL ROLE <tester>` and `SET LOCAL search_path = <tester>, public`, so `fixes` is theirs.
 
 -- name: insert_fixes
--- Stores a batch; returns the timestamps actually stored (the others were already there).
-INSERT INTO fixes (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
-SELECT * FROM unnest(
-    $1::timestamptz[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::real[],
-    $8::text[], $9::real[], $10::text[])
-ON CONFLICT (ts) DO NOTHING
-RETURNING ts;
+-- Stores a batch and widens this tester's reprocessing range to the newly stored fixes, in one
+-- statement; returns the timestamps actually stored (the others were already there).
+WITH ins AS (
+    INSERT INTO fixes (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
+    SELECT * FROM unnest(
+        $1::timestamptz[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::real[],
+        $8::text[], $9::real[], $10::text[])
+    ON CONFLICT (ts) DO NOTHING
+    RETURNING ts
+), marked AS (
+    SELECT sillage.mark_my_dirty(min(ts), max(ts)) FROM ins HAVING count(*) > 0
+)
+SELECT ts FROM ins WHERE (SELECT count(*) FROM marked) >= 0;
 
 -- name: mark_my_dirty
 -- Widen this tester's reprocessing range (SECURITY DEFINER; the tester is current_user).
