@@ -18,10 +18,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${SILLAGE_DATA_DIR:-$ROOT/.data}
 DBNAME=${SILLAGE_DB_NAME:-sillage}
-PGDATA=$DATA/pg
-RUN=$DATA/run
-LOG=$DATA/postgresql.log
 ENVFILE=$DATA/env
+# The cluster's own files must be reachable by the database's OS user; when the checkout sits
+# under a private folder (say /root), they go to /var/lib/sillage/<hash of the checkout> instead,
+# and .data/pgdir remembers where.
+PGHOME=$DATA
+[ -f "$DATA/pgdir" ] && PGHOME=$(cat "$DATA/pgdir")
+set_pg_paths() { PGDATA=$PGHOME/pg; RUN=$PGHOME/run; LOG=$PGHOME/postgresql.log; }
+set_pg_paths
 
 say() { printf 'db: %s\n' "$*" >&2; }
 
@@ -41,7 +45,7 @@ die() { say "ERROR: $*"; exit 1; }
 
 if [ "$(id -u)" = 0 ]; then
     DBUSER=sillage-db
-    as_db() { runuser -u "$DBUSER" -- "$@"; }
+    as_db() { (cd / && runuser -u "$DBUSER" -- "$@"); }
 else
     DBUSER=$(id -un)
     as_db() { "$@"; }
@@ -74,8 +78,14 @@ init_cluster() {
     mkdir -p "$DATA"
     chmod 755 "$DATA"
     if [ "$(id -u)" = 0 ] && ! runuser -u "$DBUSER" -- test -x "$DATA"; then
-        die "user $DBUSER cannot reach $DATA (a parent folder is private); set SILLAGE_DATA_DIR to a reachable folder"
+        PGHOME=/var/lib/sillage/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)
+        say "$DBUSER cannot reach $DATA (a parent folder is private): cluster files go to $PGHOME"
+        mkdir -p "$PGHOME"
+        chmod 755 /var/lib/sillage "$PGHOME"
+        runuser -u "$DBUSER" -- test -x "$PGHOME" || die "user $DBUSER cannot reach $PGHOME either"
     fi
+    echo "$PGHOME" > "$DATA/pgdir"
+    set_pg_paths
     mkdir -p "$PGDATA" "$RUN"
     echo "$PORT" > "$DATA/port"
     [ "$(id -u)" = 0 ] && chown "$DBUSER" "$PGDATA" "$RUN"
