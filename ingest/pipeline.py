@@ -41,6 +41,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval_s: float = 5.0
     testers_per_round: int = 50
+    # A step reads at most this many fixes (a history import of years is processed in steps,
+    # each its own transaction, each continuing where the last one's complete part ended).
+    max_fixes_per_step: int = 200_000
     segmentation: SegmentationParams = DEFAULT_PARAMS
 
 
@@ -107,7 +110,11 @@ class Pipeline:
             if state is not None and state.complete_until is not None:
                 changed_from = min(changed_from, state.complete_until)
             start = await trips_db.restart_point(conn, changed_from) or EARLIEST
-            fixes = await trips_db.fixes_from(conn, start)
+            fixes = await trips_db.fixes_from(conn, start, self.params.max_fixes_per_step)
+            truncated = len(fixes) >= self.params.max_fixes_per_step
+            if truncated:
+                # More fixes follow: what ends at the cut is not closed by a "gap" before now.
+                seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
             profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
             built, until_s = await asyncio.to_thread(
@@ -125,9 +132,13 @@ class Pipeline:
             await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
             await conn.execute("RESET ROLE")
             last = fixes[-1].ts if fixes else None
-            if last is not None and complete_until is not None and complete_until <= last:
-                due = last + timedelta(seconds=self.params.segmentation.gap_s + 1)
-                await queue.defer_dirty(conn, user_id, complete_until, last, due)
+            if truncated and complete_until is not None and complete_until > start:
+                await queue.defer_dirty(conn, user_id, complete_until, last or complete_until, now)
+            elif last is not None and complete_until is not None and complete_until <= last:
+                # Look again once the signal gap after the last fix has elapsed (measured on the
+                # data's clock, scheduled on the wall clock), or sooner when new fixes arrive.
+                wait = last + timedelta(seconds=self.params.segmentation.gap_s + 1) - seen_at
+                await queue.defer_dirty(conn, user_id, complete_until, last, now + max(wait, timedelta(0)))
             else:
                 await queue.finish_dirty(conn, user_id)
         return Outcome(

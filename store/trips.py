@@ -80,8 +80,8 @@ async def restart_point(conn: Conn, at: datetime) -> datetime | None:
     return point
 
 
-async def fixes_from(conn: Conn, start: datetime) -> list[Fix]:
-    rows = await conn.fetch(_q("fixes_from"), start)
+async def fixes_from(conn: Conn, start: datetime, limit: int) -> list[Fix]:
+    rows = await conn.fetch(_q("fixes_from"), start, limit)
     return [
         Fix(
             ts=r["ts"],

@@ -72,8 +72,10 @@ def after(track: Track, seconds: float) -> datetime:
     return datetime.fromtimestamp(float(track.t_s[-1]) + seconds, UTC)
 
 
-async def trips_of(http: httpx.AsyncClient, t: Enrolled, day: float = DAY) -> list[dict[str, Any]]:
-    start = datetime.fromtimestamp(day - 86400, UTC).isoformat()
+async def trips_of(
+    http: httpx.AsyncClient, t: Enrolled, day: float = DAY, days_before: int = 1
+) -> list[dict[str, Any]]:
+    start = datetime.fromtimestamp(day - days_before * 86400, UTC).isoformat()
     end = datetime.fromtimestamp(day + 86400, UTC).isoformat()
     r = await http.get("/v1/trips", params={"from": start, "to": end}, headers=t.auth)
     assert r.status_code == 200, r.text
@@ -202,7 +204,8 @@ async def test_a_trip_without_a_following_stay_is_closed_by_the_signal_gap(
     await upload(http, t, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
     assert await trips_of(http, t) == []
-    await pipeline.run_due(db, as_of=after(track, PipelineParams().segmentation.gap_s + 5))
+    later = PipelineParams().segmentation.gap_s + 5
+    await pipeline.run_due(db, datetime.now(UTC) + timedelta(seconds=later), as_of=after(track, later))
     assert len(await trips_of(http, t)) == 1
 
 
@@ -262,4 +265,26 @@ async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
                 await __import__("asyncio").sleep(0.1)
             (trip,) = await trips_of(client, t, day=now)
             assert len(trip["sections"]) == 3
-            _ = timedelta
+
+
+async def test_a_long_history_is_processed_in_bounded_steps_with_the_same_result(
+    http: httpx.AsyncClient, invite_code: str, db: Database
+) -> None:
+    days = [commute(DAY - k * 86400) for k in range(4, 0, -1)]
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    for d in days:
+        await upload(http, whole, fixes_json(d))
+        await upload(http, stepped, fixes_json(d))
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
+    rounds = 0
+    while await small.run_due(db, as_of=after(days[-1], 60)):
+        rounds += 1
+        assert rounds < 50
+    await Pipeline(HeuristicClassifier()).run_due(db, as_of=after(days[-1], 60))
+    a = await trips_of(http, whole, days_before=5)
+    b = await trips_of(http, stepped, days_before=5)
+    assert rounds > 3  # it really took several steps
+    assert len(b) == 4
+    assert [(x["started_at"], [s["mode"] for s in x["sections"]]) for x in a] == [
+        (x["started_at"], [s["mode"] for s in x["sections"]]) for x in b
+    ]
