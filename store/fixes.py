@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from core.fixes import Fix
+from asyncpg import Record
+
+from core.fixes import Activity, Fix
 from store.partition import Conn
 from store.queries import queries
 
@@ -42,22 +44,23 @@ async def mark_my_dirty(conn: Conn, start: datetime, end: datetime) -> None:
     await conn.execute(_q("mark_my_dirty"), start, end)
 
 
+def fix_from_row(r: Record) -> Fix:
+    """A stored fix (a row of ``fixes``) as the domain type."""
+    return Fix(
+        ts=r["ts"],
+        lat=r["lat"],
+        lon=r["lon"],
+        accuracy_m=r["accuracy_m"],
+        altitude_m=r["altitude_m"],
+        speed_mps=r["speed_mps"],
+        bearing_deg=r["bearing_deg"],
+        activity=None if r["activity"] is None else Activity(r["activity"]),
+        battery=r["battery"],
+    )
+
+
 async def fixes_between(conn: Conn, start: datetime, end: datetime) -> list[Fix]:
-    rows = await conn.fetch(_q("fixes_between"), start, end)
-    return [
-        Fix(
-            ts=r["ts"],
-            lat=r["lat"],
-            lon=r["lon"],
-            accuracy_m=r["accuracy_m"],
-            altitude_m=r["altitude_m"],
-            speed_mps=r["speed_mps"],
-            bearing_deg=r["bearing_deg"],
-            activity=r["activity"],
-            battery=r["battery"],
-        )
-        for r in rows
-    ]
+    return [fix_from_row(r) for r in await conn.fetch(_q("fixes_between"), start, end)]
 
 
 async def count_fixes(conn: Conn) -> int:

@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
-from core.fixes import Activity, Fix
+from core.fixes import Fix
 from core.trips import Built, Label
+from store.fixes import fix_from_row
 from store.partition import Conn
 from store.queries import queries
 
@@ -81,18 +82,7 @@ async def restart_point(conn: Conn, at: datetime) -> datetime | None:
 
 
 async def fixes_from(conn: Conn, start: datetime, limit: int) -> list[Fix]:
-    rows = await conn.fetch(_q("fixes_from"), start, limit)
-    return [
-        Fix(
-            ts=r["ts"],
-            lat=r["lat"],
-            lon=r["lon"],
-            accuracy_m=r["accuracy_m"],
-            speed_mps=r["speed_mps"],
-            activity=None if r["activity"] is None else Activity(r["activity"]),
-        )
-        for r in rows
-    ]
+    return [fix_from_row(r) for r in await conn.fetch(_q("fixes_from"), start, limit)]
 
 
 async def labels_from(conn: Conn, start: datetime) -> list[Label]:

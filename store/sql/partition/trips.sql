@@ -23,7 +23,8 @@ DELETE FROM trips WHERE started_at >= $1;
 
 -- name: fixes_from
 -- At most $2 fixes from $1 on (a pipeline step is bounded; the next step continues).
-SELECT ts, lat, lon, accuracy_m, speed_mps, activity FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $2;
+SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
+FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $2;
 
 -- name: labels_from
 SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at;
