@@ -21,13 +21,14 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import numpy as np
 
-from core.co2 import load_registry
+from core.co2 import Registry
 from core.co2.profile import VehicleProfile
 from core.features import features_matrix
 from core.fixes import Fix
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
 from core.trips import Built, Label, build
+from ingest import coaching
 from models.classifier import ModeClassifier
 from store import pipeline as queue
 from store import trips as trips_db
@@ -58,6 +59,7 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
 def _compute(
     role: str,
     *,
+    registry: Registry,
     fixes: list[Fix],
     labels: list[Label],
     profile: VehicleProfile,
@@ -81,7 +83,7 @@ def _compute(
         model_version=classifier.version,
         labels=labels,
         profile=profile,
-        registry=load_registry(),
+        registry=registry,
     )
     return built, seg.complete_until_s
 
@@ -117,17 +119,20 @@ class Pipeline:
                 seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
             profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
+            registry = await coaching.adopted_registry(conn)
             built, until_s = await asyncio.to_thread(
                 _compute,
                 role,
                 fixes=fixes,
                 labels=labels,
                 profile=profile,
+                registry=registry,
                 classifier=self.classifier,
                 params=self.params,
                 now=seen_at,
             )
             await trips_db.replace_from(conn, start, built)
+            await coaching.name_trip_purposes(conn, seen_at, since=start)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
             await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
             await conn.execute("RESET ROLE")

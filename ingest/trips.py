@@ -7,10 +7,12 @@ from datetime import datetime
 
 import msgspec
 
-from core.co2 import footprint_kg, load_registry
+from core.co2 import footprint_kg
 from core.co2.modes import Mode
 from core.co2.profile import VehicleProfile
+from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
+from ingest import coaching
 from store import trips as trips_db
 from store.partition import Conn, as_user
 from store.testers import Principal
@@ -48,7 +50,9 @@ async def confirm_mode(
         if section is None:
             raise NotFound("no such section")
         profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
-        fp = footprint_kg(m, section.distance_m, profile, load_registry(), occupants=section.occupants)
+        registry = await coaching.adopted_registry(conn)
+        occupants = occupants_for(section.occupants, profile)
+        fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)
         await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
         updated = await trips_db.section(conn, section_id)
     assert updated is not None

@@ -9,6 +9,9 @@ reported by Vert) puts the average footprint at 9.9 t, with more than 2 t from t
 more than 0.4 t from planes, i.e. 25-30 %. The default 0.25 gives a 500 kgCO2e yearly mobility
 budget. Keeping today's split in the 2 t target is a simplification, stated as such to the user.
 
+A tester may set their own yearly mobility budget (``personal_budget_kg``), which replaces the
+product of the two defaults.
+
 The pace is linear: used / elapsed fraction of the local calendar year, projected to year end.
 """
 
@@ -30,9 +33,13 @@ class BudgetParams(msgspec.Struct, frozen=True, kw_only=True):
     mobility_share: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.25
     time_zone: str = DEFAULT_TIME_ZONE
     min_elapsed_days_for_projection: float = 1.0
+    personal_budget_kg: Annotated[float, msgspec.Meta(gt=0)] | None = None
 
     @property
     def yearly_mobility_kg(self) -> float:
+        """The tester's own budget if they set one, else the default trajectory's mobility share."""
+        if self.personal_budget_kg is not None:
+            return self.personal_budget_kg
         return self.yearly_total_kg * self.mobility_share
 
 
