@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import asyncpg
 from litestar import Litestar
@@ -12,12 +13,14 @@ from litestar.openapi import OpenAPIConfig
 
 from api.deps import DEPENDENCIES
 from api.health import health
+from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
 from api.problems import EXCEPTION_HANDLERS
 from api.ratelimit import RateLimiter
 from api.routes import all_routes
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
+from ingest import carpool
 from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
 from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
@@ -47,15 +50,27 @@ def create_app(
         classifier or load_classifier(), PipelineParams(poll_interval_s=settings.pipeline_poll_s)
     )
     worker = PipelineWorker(pipeline, db)
+    jobs = [
+        PeriodicJob(
+            "carpool",
+            settings.carpool_every_h * 3600,
+            lambda: carpool.scheduled_run(db, now=datetime.now(UTC)),
+        ),
+    ]
 
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start()
         if settings.pipeline_enabled:
             worker.start()
+        if settings.jobs_enabled:
+            for job in jobs:
+                job.start()
         try:
             yield
         finally:
+            for job in jobs:
+                await job.stop()
             await worker.stop()
             await db.close()
 

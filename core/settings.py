@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     pipeline_enabled: bool = True
     pipeline_poll_s: float = 5.0
+    jobs_enabled: bool = True
+    carpool_every_h: float = 24.0
 
     @property
     def migration_url(self) -> str | None:
@@ -80,4 +82,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         workers=_int(e, "SILLAGE_WORKERS", 1),
         pipeline_enabled=e.get("SILLAGE_PIPELINE", "on").lower() not in {"off", "0", "false", "no"},
         pipeline_poll_s=_float(e, "SILLAGE_PIPELINE_POLL_S", 5.0),
+        jobs_enabled=e.get("SILLAGE_JOBS", "on").lower() not in {"off", "0", "false", "no"},
+        carpool_every_h=_float(e, "SILLAGE_CARPOOL_EVERY_H", 24.0),
     )

@@ -28,10 +28,11 @@ from core.fixes import Fix
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
 from core.trips import Built, Label, build
-from ingest import coaching
+from ingest import carpool, coaching
 from models.classifier import ModeClassifier
 from store import pipeline as queue
 from store import trips as trips_db
+from store.carpool import Tester
 from store.partition import Conn, enter
 from store.pool import Database
 
@@ -136,6 +137,10 @@ class Pipeline:
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
             await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
             await conn.execute("RESET ROLE")
+            # Sections were rebuilt with one occupant: re-apply a confirmed carpool, if any.
+            await carpool.apply_confirmed_carpools(
+                conn, Tester(user_id=user_id, role=role), registry=registry
+            )
             last = fixes[-1].ts if fixes else None
             if truncated and complete_until is not None and complete_until > start:
                 await queue.defer_dirty(conn, user_id, complete_until, last or complete_until, now)

@@ -40,9 +40,18 @@ async def as_user(conn: Conn, role: str) -> AsyncIterator[Conn]:
     already open transaction it nests as a savepoint instead.
     """
     if conn.is_in_transaction():
+        # A savepoint: SET LOCAL would outlive it, so the caller's role and path are put back.
+        row = await conn.fetchrow("SELECT current_user AS r, current_setting('search_path') AS p")
+        assert row is not None
         async with conn.transaction():
             await enter(conn, role)
             yield conn
+        restore = "RESET ROLE" if row["r"] == await conn.fetchval("SELECT session_user") else None
+        if restore is None:
+            await enter(conn, checked_role(row["r"]))
+        else:
+            await conn.execute(restore)
+            await conn.execute("SELECT set_config('search_path', $1, true)", row["p"])
         return
     r = checked_role(role)
     await conn.execute(f'BEGIN; SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public')

@@ -38,6 +38,7 @@ def settings(test_db: ScratchDatabase) -> Settings:
         admin_database_url=test_db.admin_url,
         log_json=True,
         pipeline_enabled=False,
+        jobs_enabled=False,
     )
 
 

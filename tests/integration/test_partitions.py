@@ -139,3 +139,14 @@ async def test_a_partition_step_reaches_existing_and_new_testers(
         await tx.rollback()
         await admin.close()
         await app.close()
+
+
+async def test_a_nested_partition_block_gives_the_callers_role_back(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    a = await _tester(app_conn, invite_code)
+    async with app_conn.transaction():
+        async with as_user(app_conn, a):
+            assert await app_conn.fetchval("SELECT current_user") == a
+        assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+        assert "sillage_u_" not in await app_conn.fetchval("SELECT current_setting('search_path')")

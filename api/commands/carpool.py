@@ -1,0 +1,60 @@
+"""``sillage carpool match``: offers for every consenting tester, then matching (operator/cron)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from core.carpool import DEFAULT_MATCH_PARAMS
+from core.errors import ConfigurationError
+from core.settings import Settings
+
+
+def _url(settings: Settings) -> str:
+    if not settings.database_url:
+        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
+    return settings.database_url
+
+
+def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute offers and proposals; prints what was done."""
+    import msgspec
+
+    from ingest.carpool import run
+
+    params = msgspec.structs.replace(
+        DEFAULT_MATCH_PARAMS,
+        origin_radius_m=args.radius_m,
+        destination_radius_m=args.radius_m,
+        max_departure_gap_min=args.departure_gap_min,
+        max_detour_m=args.max_detour_m,
+    )
+
+    async def go() -> int:
+        conn = await asyncpg.connect(_url(settings))
+        try:
+            done = await run(conn, now=datetime.now(UTC), match_params=params)
+        finally:
+            await conn.close()
+        print(
+            f"{done.testers} consenting testers, {done.offers} offers, {done.proposals} proposals,"
+            f" {done.carpool_sections} sections counted as carpools"
+        )
+        return 0
+
+    return asyncio.run(go())
+
+
+def register(subparsers: Any) -> None:
+    carpool = subparsers.add_parser("carpool", help="carpool matching among consenting testers")
+    sub = carpool.add_subparsers(dest="carpool_command", required=True)
+    match = sub.add_parser("match", help="recompute every consenting tester's offers and the proposals")
+    d = DEFAULT_MATCH_PARAMS
+    match.add_argument("--radius-m", type=float, default=d.origin_radius_m, help="origins and destinations")
+    match.add_argument("--departure-gap-min", type=float, default=d.max_departure_gap_min)
+    match.add_argument("--max-detour-m", type=float, default=d.max_detour_m)
+    match.set_defaults(func=cmd_match)
