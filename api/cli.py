@@ -60,7 +60,9 @@ def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
+    from api.commands.rights import operator_name
     from ingest.testers import create_campaign
+    from store.rights import Actor
 
     async def go() -> int:
         conn = await asyncpg.connect(_require_url(settings.database_url, "SILLAGE_DATABASE_URL"))
@@ -68,6 +70,7 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
             campaign = await create_campaign(
                 conn,
                 args.name,
+                actor=Actor.operator(operator_name()),
                 fixes_retention_days=args.fixes_retention_days,
                 trips_retention_days=args.trips_retention_days,
             )

@@ -34,6 +34,7 @@ from ingest.testers import ConsentChoice, create_campaign, enrol
 from store import trips as trips_db
 from store.migrate import migrate
 from store.partition import as_user
+from store.rights import Actor
 from store.testers import device
 from tests.support.database import create_test_database, drop_test_database
 from tests.support.server import free_port
@@ -236,7 +237,7 @@ async def main() -> None:
         await migrate(admin)
         await admin.close()
         conn = await asyncpg.connect(db.app_url)
-        code = (await create_campaign(conn, "bench")).invite_code
+        code = (await create_campaign(conn, "bench", actor=Actor.operator("bench"))).invite_code
         year_token = await _tester(conn, code, year)
         week_token = await _tester(conn, code, week)
         await conn.close()

@@ -27,6 +27,7 @@ from bench.loadgen import run_in_process
 from bench.stats import pct
 from ingest.testers import create_campaign
 from store.migrate import migrate
+from store.rights import Actor
 from tests.support.database import create_test_database, drop_test_database
 from tests.support.server import free_port
 
@@ -134,7 +135,7 @@ async def main() -> None:
         admin = await asyncpg.connect(db.admin_url)
         await migrate(admin)
         app = await asyncpg.connect(db.app_url)
-        code = (await create_campaign(app, "bench-ingest")).invite_code
+        code = (await create_campaign(app, "bench-ingest", actor=Actor.operator("bench"))).invite_code
         await app.close()
         port = free_port()
         env = dict(

@@ -24,6 +24,7 @@ from ingest.testers import ConsentChoice, create_campaign, enrol
 from store import fixes as fixes_db
 from store.migrate import migrate
 from store.partition import as_user
+from store.rights import Actor
 from store.testers import device
 from tests.support.database import create_test_database, drop_test_database
 
@@ -98,7 +99,7 @@ async def main() -> None:
         await migrate(admin)
         pool = await asyncpg.create_pool(db.app_url, min_size=4, max_size=4)
         async with pool.acquire() as conn:
-            code = (await create_campaign(conn, "bench")).invite_code
+            code = (await create_campaign(conn, "bench", actor=Actor.operator("bench"))).invite_code
         cat0 = await _catalogue_bytes(admin)
         roles: list[str] = []
         enrol_s: list[float] = []

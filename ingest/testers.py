@@ -11,6 +11,7 @@ from core import tokens
 from core.errors import BadRequest, Conflict, NotFound, Unauthorized, Unprocessable
 from store import testers as db
 from store.partition import Conn
+from store.rights import Actor, audit
 
 PURPOSES = ("coaching", "share_aggregates", "research_labels", "carpool_matching")
 REQUIRED_PURPOSES = ("coaching",)
@@ -30,21 +31,24 @@ class Enrolment(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def create_campaign(
-    conn: Conn, name: str, *, fixes_retention_days: int | None = None, trips_retention_days: int | None = None
+    conn: Conn,
+    name: str,
+    *,
+    actor: Actor,
+    fixes_retention_days: int | None = None,
+    trips_retention_days: int | None = None,
 ) -> db.Campaign:
-    import asyncpg
-
-    try:
-        async with conn.transaction():
-            return await db.create_campaign(
-                conn,
-                name,
-                tokens.invite_code(),
-                fixes_retention_days=fixes_retention_days,
-                trips_retention_days=trips_retention_days,
-            )
-    except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"a campaign named {name!r} already exists") from exc
+    """Create a campaign with a fresh invite code; audited as an operator action."""
+    async with conn.transaction():
+        campaign = await db.create_campaign(
+            conn,
+            name,
+            tokens.invite_code(),
+            fixes_retention_days=fixes_retention_days,
+            trips_retention_days=trips_retention_days,
+        )
+        await audit(conn, actor, "campaign.create", detail={"campaign": str(campaign.id)})
+    return campaign
 
 
 def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
@@ -82,6 +86,13 @@ async def enrol(
             await db.grant_consent(conn, user_id, c.purpose, c.terms_version, now)
         secret, digest = tokens.new_secret()
         device_id = await db.add_device(conn, user_id, digest, device_label)
+        await audit(
+            conn,
+            Actor.tester(user_id),
+            "account.enrol",
+            subject=user_id,
+            detail={"consents": ",".join(c.purpose for c in choices)},
+        )
     return Enrolment(user_id=user_id, device_id=device_id, token=tokens.compose(device_id, secret))
 
 

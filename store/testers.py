@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import asyncpg
 import msgspec
 
+from core.errors import Conflict
 from store.partition import Conn
 from store.queries import queries
 
@@ -64,9 +66,12 @@ async def create_campaign(
     fixes_retention_days: int | None = None,
     trips_retention_days: int | None = None,
 ) -> Campaign:
-    row = await conn.fetchrow(
-        _q("create_campaign"), name, invite_code, fixes_retention_days, trips_retention_days
-    )
+    try:
+        row = await conn.fetchrow(
+            _q("create_campaign"), name, invite_code, fixes_retention_days, trips_retention_days
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"a campaign named {name!r} already exists") from exc
     assert row is not None
     return Campaign(
         id=row["id"], name=row["name"], invite_code=row["invite_code"], created_at=row["created_at"]

@@ -12,6 +12,7 @@ from api.app import create_app
 from core.settings import Settings
 from ingest.testers import create_campaign
 from store.migrate import migrate
+from store.rights import Actor
 from tests.support.database import ScratchDatabase, create_test_database, drop_test_database
 from tests.support.server import serve
 
@@ -83,7 +84,7 @@ async def invite_code(test_db: ScratchDatabase) -> str:
     """A campaign shared by the session's tests (each test enrols its own testers)."""
     conn = await asyncpg.connect(test_db.app_url)
     try:
-        campaign = await create_campaign(conn, "La Rochelle 2026 (tests)")
+        campaign = await create_campaign(conn, "La Rochelle 2026 (tests)", actor=Actor.operator("tests"))
     finally:
         await conn.close()
     return campaign.invite_code

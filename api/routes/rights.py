@@ -1,0 +1,134 @@
+"""Testers' rights over their data: export, deletion, erasure, pause, hidden trips.
+
+Identity comes from the token alone; every route acts on the caller's own data. Plain handlers,
+not a controller: ``DELETE /v1/me`` shares its path with the account controller of ``enrol.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import delete, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from api.deps import Caller, DbConn, utcnow
+from ingest import export, rights
+from store.rights import RangeDeleted
+
+
+class Deleted(msgspec.Struct, frozen=True, kw_only=True):
+    """What a deletion removed (sections go with their trips)."""
+
+    fixes: int
+    trips: int
+    stays: int
+    labels: int
+
+
+class ErasedOut(msgspec.Struct, frozen=True, kw_only=True):
+    erased: bool
+    receipt: str
+
+
+class RecordingOut(msgspec.Struct, frozen=True, kw_only=True):
+    paused: bool
+
+
+def _deleted(d: RangeDeleted) -> Deleted:
+    return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
+
+
+@get("/v1/me/export", tags=["rights"])
+async def export_data(
+    conn: DbConn,
+    principal: Caller,
+    state: State,
+    fmt: Annotated[export.ExportFormat, QueryParameter(name="format")] = export.ExportFormat.ZIP,
+) -> Stream:
+    """Everything Sillage holds about the caller, streamed.
+
+    `zip` (default) is complete: a README describing every file and unit, the account, consents
+    and their history, devices (never token secrets), the audit entries about you, and one CSV
+    per table of your partition (raw fixes, stays, trips, sections with modes and CO2,
+    corrections, hidden trips, coaching data). `csv` is the raw fixes; `geojson` stays,
+    sections and fixes; `gpx` stays as waypoints and fixes as a track.
+    """
+    now = utcnow()
+    await export.record_export(conn, principal, fmt)
+    return Stream(
+        export.stream(state.db, principal, fmt, now=now),
+        media_type=export.MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename(fmt, now)}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@delete("/v1/me/trips/{trip_id:uuid}", status_code=HTTP_200_OK, tags=["rights"])
+async def delete_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> Deleted:
+    """Delete one of the caller's trips together with the positions it was made of (otherwise
+    reprocessing would rebuild it); the stays around it are recomputed."""
+    return _deleted(await rights.delete_trip(conn, principal, trip_id))
+
+
+@delete("/v1/me/fixes", status_code=HTTP_200_OK, tags=["rights"])
+async def delete_fixes(
+    conn: DbConn,
+    principal: Caller,
+    start: Annotated[datetime, QueryParameter(name="from")],
+    end: Annotated[datetime, QueryParameter(name="to")],
+) -> Deleted:
+    """Delete the caller's positions in [from, to) (ISO 8601) and the trips, stays and
+    corrections derived from any of them; what remains around the range is recomputed."""
+    return _deleted(await rights.delete_fixes(conn, principal, _aware(start), _aware(end)))
+
+
+@delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"])
+async def erase(conn: DbConn, principal: Caller) -> ErasedOut:
+    """Erase the caller's account and everything about them: partition, role, tokens,
+    consents, corrections, coaching, queued work. Irreversible.
+
+    The answer holds an erasure receipt: the audit log keeps what was done under this random
+    reference only, which nothing in Sillage links to you any more. Released aggregates are
+    anonymous and remain.
+    """
+    erased = await rights.erase_account(conn, principal)
+    return ErasedOut(erased=True, receipt=erased.receipt)
+
+
+@post("/v1/me/pause", status_code=HTTP_200_OK, tags=["rights"])
+async def pause(conn: DbConn, principal: Caller) -> RecordingOut:
+    """Stop storing new positions (they are answered with status `paused`); nothing is deleted."""
+    return RecordingOut(paused=await rights.set_paused(conn, principal, paused=True))
+
+
+@post("/v1/me/resume", status_code=HTTP_200_OK, tags=["rights"])
+async def resume(conn: DbConn, principal: Caller) -> RecordingOut:
+    """Store new positions again."""
+    return RecordingOut(paused=await rights.set_paused(conn, principal, paused=False))
+
+
+@post("/v1/me/trips/{trip_id:uuid}/hide", status_code=HTTP_204_NO_CONTENT, tags=["rights"])
+async def hide(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
+    """Hide a trip from coaching and sharing (it stays hidden when recomputed)."""
+    await rights.set_hidden(conn, principal, trip_id, hidden=True)
+
+
+@post("/v1/me/trips/{trip_id:uuid}/unhide", status_code=HTTP_204_NO_CONTENT, tags=["rights"])
+async def unhide(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
+    """Show a hidden trip again."""
+    await rights.set_hidden(conn, principal, trip_id, hidden=False)
+
+
+ROUTES = [export_data, delete_trip, delete_fixes, erase, pause, resume, hide, unhide]

@@ -1,0 +1,273 @@
+"""A tester's export of everything Sillage holds about them (GDPR articles 15 and 20).
+
+``zip`` is the complete export: a README describing every file and its units, ``account.json``,
+one CSV per shared table about the tester (consents and their history, devices without token
+digests, queued work, the audit entries about them) and one CSV per table of their partition
+(raw fixes, stays, trips, sections with modes and footprints, labels, hidden trips, and whatever
+later features add, such as coaching). ``csv`` (raw fixes), ``geojson`` (stays, sections and
+fixes) and ``gpx`` (stays as waypoints, fixes as a track) are portable views for other tools.
+
+Everything streams: a pooled connection of its own (the request's is released before the body
+is sent), one read-only snapshot, server-side cursors, and a zip written on the fly (data
+descriptors, ZIP64), so memory does not grow with the number of fixes (``bench/export.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from ingest.readme import readme
+from store import export as ex
+from store.pool import Database
+from store.rights import Actor, audit
+from store.testers import Principal
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+    from store.partition import Conn
+
+
+class ExportFormat(StrEnum):
+    ZIP = "zip"
+    GEOJSON = "geojson"
+    GPX = "gpx"
+    CSV = "csv"
+
+
+MEDIA_TYPES = {
+    ExportFormat.ZIP: "application/zip",
+    ExportFormat.GEOJSON: "application/geo+json",
+    ExportFormat.GPX: "application/gpx+xml",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+}
+
+
+class ExportParams(msgspec.Struct, frozen=True, kw_only=True):
+    batch_rows: int = 5000  # rows per cursor fetch
+    flush_bytes: int = 256 * 1024  # send once this much output is ready
+    zip_compresslevel: int = 6
+
+
+DEFAULT_PARAMS = ExportParams()
+
+
+def filename(fmt: ExportFormat, now: datetime) -> str:
+    return f"sillage-export-{now:%Y%m%dT%H%M%SZ}.{fmt.value}"
+
+
+async def record_export(conn: Conn, principal: Principal, fmt: ExportFormat) -> None:
+    """The audit entry of an export (written before the first byte is sent)."""
+    await audit(
+        conn,
+        Actor.tester(principal.user_id),
+        "export.download",
+        subject=principal.user_id,
+        detail={"format": fmt.value},
+    )
+
+
+async def stream(
+    db: Database,
+    principal: Principal,
+    fmt: ExportFormat,
+    *,
+    now: datetime,
+    params: ExportParams = DEFAULT_PARAMS,
+) -> AsyncIterator[bytes]:
+    """The export's bytes, in pieces of about ``params.flush_bytes``."""
+    async with db.connection() as conn, ex.snapshot(conn):
+        account = await ex.account(conn, principal.user_id)
+        if account is None:  # erased between authentication and now
+            return
+        writer = {
+            ExportFormat.ZIP: _zip,
+            ExportFormat.CSV: _csv,
+            ExportFormat.GEOJSON: _geojson,
+            ExportFormat.GPX: _gpx,
+        }[fmt]
+        async for chunk in writer(conn, principal, account, now, params):
+            yield chunk
+
+
+class _Spool(io.RawIOBase):
+    """A write-only sink the zip writer fills and the stream empties (never seekable, so
+    ``zipfile`` writes data descriptors instead of seeking back)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: ReadableBuffer, /) -> int:
+        data = bytes(b)
+        self._buf += data
+        return len(data)
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    def take(self) -> bytes:
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+
+def _csv_body(header: str, lines: list[str]) -> bytes:
+    return (header + "\n" + "".join(line + "\n" for line in lines)).encode()
+
+
+def _iso(d: datetime | None) -> str | None:
+    return None if d is None else d.isoformat().replace("+00:00", "Z")
+
+
+async def _zip(
+    conn: Conn, principal: Principal, account: ex.Account, now: datetime, params: ExportParams
+) -> AsyncIterator[bytes]:
+    uid = principal.user_id
+    # Shared rows first, as the API's login (they are few), then the partition as the tester.
+    shared = await ex.shared_relations(conn)
+    shared_files: list[tuple[str, bytes]] = []
+    for rel in shared:
+        rows = [line async for batch in ex.relation_lines(conn, rel, uid) for line in batch]
+        shared_files.append((_shared_name(rel), _csv_body(ex.csv_header(rel.columns), rows)))
+    audit_rows = [line async for batch in ex.audit_lines(conn, uid) for line in batch]
+    shared_files.append(
+        ("account/audit_log.csv", _csv_body(ex.csv_header(ex.AUDIT_RELATION.columns), audit_rows))
+    )
+    summary = _account_json(account, now)
+    await ex.enter_partition(conn, principal.role)
+    partition = await ex.partition_relations(conn)
+
+    spool = _Spool()
+    with zipfile.ZipFile(
+        spool, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=params.zip_compresslevel
+    ) as zf:
+        docs = readme(account, [(_shared_name(r), r) for r in shared], partition, now)
+        for name, data in (("README.md", docs.encode()), ("account.json", summary), *shared_files):
+            zf.writestr(name, data)
+            yield spool.take()
+        for rel in partition:
+            with zf.open(f"data/{rel.name}.csv", mode="w", force_zip64=True) as f:
+                f.write((ex.csv_header(rel.columns) + "\n").encode())
+                async for batch in ex.lines(conn, ex.csv_select(rel), batch_rows=params.batch_rows):
+                    f.write("".join(line + "\n" for line in batch).encode())
+                    if len(spool) >= params.flush_bytes:
+                        yield spool.take()
+            yield spool.take()
+    yield spool.take()
+
+
+def _shared_name(rel: ex.Relation) -> str:
+    prefix = "" if rel.schema == "sillage" else f"{rel.schema}."
+    by = f".{rel.user_column}" if rel.shares_table else ""
+    return f"account/{prefix}{rel.name}{by}.csv"
+
+
+def _account_json(account: ex.Account, now: datetime) -> bytes:
+    doc = {
+        "user_id": str(account.user_id),
+        "campaign": account.campaign,
+        "enrolled_at": _iso(account.enrolled_at),
+        "paused_at": _iso(account.paused_at),
+        "fixes_retention_days": account.fixes_retention_days,
+        "trips_retention_days": account.trips_retention_days,
+        "exported_at": _iso(now),
+    }
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n"
+
+
+class _Buffer:
+    """Accumulates text and hands it out as bytes once ``flush_bytes`` is reached."""
+
+    def __init__(self, flush_bytes: int) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._flush = flush_bytes
+
+    def add(self, text: str) -> Iterator[bytes]:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= self._flush:
+            yield from self.drain()
+
+    def drain(self) -> Iterator[bytes]:
+        if self._parts:
+            out = "".join(self._parts).encode()
+            self._parts.clear()
+            self._size = 0
+            yield out
+
+
+async def _csv(
+    conn: Conn, principal: Principal, account: ex.Account, now: datetime, params: ExportParams
+) -> AsyncIterator[bytes]:
+    await ex.enter_partition(conn, principal.role)
+    fixes = next(r for r in await ex.partition_relations(conn) if r.name == "fixes")
+    buf = _Buffer(params.flush_bytes)
+    for chunk in buf.add(ex.csv_header(fixes.columns) + "\n"):
+        yield chunk
+    async for batch in ex.lines(conn, ex.csv_select(fixes), batch_rows=params.batch_rows):
+        for chunk in buf.add("".join(line + "\n" for line in batch)):
+            yield chunk
+    for chunk in buf.drain():
+        yield chunk
+
+
+async def _geojson(
+    conn: Conn, principal: Principal, account: ex.Account, now: datetime, params: ExportParams
+) -> AsyncIterator[bytes]:
+    await ex.enter_partition(conn, principal.role)
+    meta = msgspec.json.encode({"user_id": str(account.user_id), "exported_at": _iso(now)}).decode()
+    buf = _Buffer(params.flush_bytes)
+    for chunk in buf.add('{"type":"FeatureCollection","sillage":' + meta + ',"features":[\n'):
+        yield chunk
+    first = True
+    for query in ("geojson_stays", "geojson_sections", "geojson_fixes"):
+        async for batch in ex.partition_query_lines(conn, query):
+            text = ",\n".join(batch)
+            for chunk in buf.add(text if first else ",\n" + text):
+                yield chunk
+            first = False
+    for chunk in buf.add("\n]}\n"):
+        yield chunk
+    for chunk in buf.drain():
+        yield chunk
+
+
+async def _gpx(
+    conn: Conn, principal: Principal, account: ex.Account, now: datetime, params: ExportParams
+) -> AsyncIterator[bytes]:
+    await ex.enter_partition(conn, principal.role)
+    buf = _Buffer(params.flush_bytes)
+    head = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="Sillage" xmlns="http://www.topografix.com/GPX/1/1">\n'
+        f"<metadata><name>Sillage export</name><time>{_iso(now)}</time></metadata>\n"
+    )
+    for chunk in buf.add(head):
+        yield chunk
+    async for batch in ex.partition_query_lines(conn, "gpx_waypoints"):
+        for chunk in buf.add("\n".join(batch) + "\n"):
+            yield chunk
+    for chunk in buf.add("<trk><name>Raw positions</name><trkseg>\n"):
+        yield chunk
+    async for batch in ex.partition_query_lines(conn, "gpx_points"):
+        for chunk in buf.add("\n".join(batch) + "\n"):
+            yield chunk
+    for chunk in buf.add("</trkseg></trk>\n</gpx>\n"):
+        yield chunk
+    for chunk in buf.drain():
+        yield chunk
+
+
+__all__ = ["MEDIA_TYPES", "ExportFormat", "ExportParams", "filename", "record_export", "stream"]

@@ -1,0 +1,115 @@
+-- Testers' rights inside the tester's partition (their role and search_path): export, deletion
+-- of trips and time ranges, hiding trips, retention.
+
+-- name: partition_relations
+-- The tables of this partition (not the chunks of its hypertables, read through the hypertable),
+-- including those later features add through sillage.partition_steps.
+SELECT c.oid, n.nspname AS schema, c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema()
+  AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+  AND has_table_privilege(c.oid, 'SELECT')
+ORDER BY c.relname;
+
+-- name: trip_bounds
+SELECT started_at, ended_at FROM trips WHERE id = $1;
+
+-- name: delete_fixes
+-- [$1, $2)
+WITH d AS (DELETE FROM fixes WHERE ts >= $1 AND ts < $2 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: delete_trips_overlapping
+-- Trips (and their sections) derived from any fix of [$1, $2).
+WITH d AS (DELETE FROM trips WHERE started_at < $2 AND ended_at >= $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: delete_stays_overlapping
+WITH d AS (DELETE FROM stays WHERE started_at < $2 AND ended_at >= $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: delete_labels_within
+WITH d AS (DELETE FROM labels WHERE started_at >= $1 AND ended_at < $2 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: delete_hidden_within
+WITH d AS (DELETE FROM hidden_trips WHERE started_at >= $1 AND ended_at < $2 RETURNING 1)
+SELECT count(*) FROM d;
+
+-- name: hide_trip
+UPDATE trips SET hidden = true WHERE id = $1 RETURNING started_at, ended_at;
+
+-- name: remember_hidden
+INSERT INTO hidden_trips (started_at, ended_at)
+SELECT $1, $2
+WHERE NOT EXISTS (SELECT 1 FROM hidden_trips h WHERE h.started_at <= $2 AND h.ended_at >= $1);
+
+-- name: unhide_trip
+UPDATE trips SET hidden = false WHERE id = $1 RETURNING started_at, ended_at;
+
+-- name: forget_hidden
+DELETE FROM hidden_trips WHERE started_at <= $2 AND ended_at >= $1;
+
+-- name: fixes_before
+WITH d AS (DELETE FROM fixes WHERE ts < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: trips_before
+WITH d AS (DELETE FROM trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: stays_before
+WITH d AS (DELETE FROM stays WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: labels_before
+WITH d AS (DELETE FROM labels WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: hidden_before
+WITH d AS (DELETE FROM hidden_trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: geojson_fixes
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(lon, lat)),
+    'properties', json_build_object(
+        'kind', 'fix', 'ts', to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'accuracy_m', accuracy_m, 'altitude_m', altitude_m, 'speed_mps', speed_mps,
+        'bearing_deg', bearing_deg, 'activity', activity, 'battery', battery, 'source', source))::text
+FROM fixes ORDER BY ts;
+
+-- name: geojson_sections
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', s.geometry,
+    'properties', json_build_object(
+        'kind', 'section', 'trip_id', t.id, 'seq', s.seq,
+        'started_at', to_char(s.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'ended_at', to_char(s.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
+        'co2_kg', s.co2_kg, 'co2_factor', s.co2_factor, 'occupants', s.occupants,
+        'trip_hidden', t.hidden, 'trip_purpose', t.purpose))::text
+FROM sections s JOIN trips t ON t.id = s.trip_id
+ORDER BY s.started_at, s.seq;
+
+-- name: geojson_stays
+SELECT json_build_object(
+    'type', 'Feature',
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(lon, lat)),
+    'properties', json_build_object(
+        'kind', 'stay',
+        'started_at', to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'ended_at', to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        'n_fixes', n_fixes))::text
+FROM stays ORDER BY started_at;
+
+-- name: gpx_waypoints
+-- Stays as GPX waypoints (GPX 1.1 puts every <wpt> before the track).
+SELECT format('<wpt lat="%s" lon="%s"><time>%s</time><name>stay</name><desc>until %s</desc></wpt>',
+              lat, lon, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+              to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+FROM stays ORDER BY started_at;
+
+-- name: gpx_points
+-- Raw fixes as track points, one <trkseg> per UTC day (the caller opens the first one).
+SELECT CASE WHEN lag(ts) OVER w IS NOT NULL
+                 AND date_trunc('day', lag(ts) OVER w AT TIME ZONE 'UTC') <> date_trunc('day', ts AT TIME ZONE 'UTC')
+            THEN '</trkseg><trkseg>' ELSE '' END
+       || format('<trkpt lat="%s" lon="%s">%s<time>%s</time></trkpt>', lat, lon,
+                 CASE WHEN altitude_m IS NULL THEN '' ELSE format('<ele>%s</ele>', altitude_m) END,
+                 to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+FROM fixes WINDOW w AS (ORDER BY ts) ORDER BY ts;

@@ -1,0 +1,258 @@
+"""GET /v1/me/export: everything about the caller, complete, streamed, in four formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+from defusedxml import ElementTree
+
+from core.settings import Settings
+from ingest.pipeline import Pipeline, PipelineParams
+from models.heuristic import HeuristicClassifier
+from store.partition import as_user
+from store.pool import Database
+from tests.support.testers import Enrolled, enrol
+from tests.support.tracks import bus, place, stay, track_from, walk
+
+DAY = datetime(2026, 10, 5, 7, 0, tzinfo=UTC).timestamp()
+GPX_NS = "{http://www.topografix.com/GPX/1/1}"
+
+
+def commute_fixes(start_s: float = DAY) -> list[dict[str, Any]]:
+    track = track_from(
+        stay(900, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(300.0, 0.0), every_s=5),
+        stay(120, every_s=5),
+        bus(to=place(4300.0, 0.0), every_s=5),
+        walk(to=place(4600.0, 0.0), every_s=5),
+        stay(900, every_s=5),
+        start_s=start_s,
+    )
+    return [
+        {
+            "ts": float(track.t_s[i]),
+            "lat": float(track.lat[i]),
+            "lon": float(track.lon[i]),
+            "accuracy_m": 6.5,
+            "battery": 0.75,
+            **({"altitude_m": 12.25, "activity": "walk"} if i % 2 else {}),
+        }
+        for i in range(len(track))
+    ]
+
+
+async def upload(http: httpx.AsyncClient, t: Enrolled, fixes: list[dict[str, Any]]) -> None:
+    for k in range(0, len(fixes), 1000):
+        r = await http.post("/v1/fixes", json={"fixes": fixes[k : k + 1000]}, headers=t.auth)
+        assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    assert settings.database_url is not None
+    database = Database(settings.database_url, min_size=1, max_size=2)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def commuter(http: httpx.AsyncClient, invite_code: str, db: Database) -> Enrolled:
+    """A tester with fixes, stays, trips, sections, a corrected mode and a hidden trip."""
+    t = await enrol(http, invite_code, "coaching", "research_labels")
+    fixes = commute_fixes()
+    await upload(http, t, fixes)
+    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(
+        db, as_of=datetime.fromtimestamp(fixes[-1]["ts"] + 3600, UTC)
+    )
+    day = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
+    trips = (await http.get("/v1/trips", params=day, headers=t.auth)).json()
+    assert trips, "the commute should make a trip"
+    r = await http.patch(
+        f"/v1/sections/{trips[0]['sections'][0]['id']}", json={"mode": "bike"}, headers=t.auth
+    )
+    assert r.status_code == 200, r.text
+    r = await http.post(f"/v1/me/trips/{trips[0]['id']}/hide", headers=t.auth)
+    assert r.status_code == 204, r.text
+    return t
+
+
+async def export(http: httpx.AsyncClient, t: Enrolled, fmt: str) -> httpx.Response:
+    r = await http.get("/v1/me/export", params={"format": fmt}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    return r
+
+
+async def partition_tables(app_conn: asyncpg.Connection, t: Enrolled) -> dict[str, list[asyncpg.Record]]:
+    """Every table of the tester's partition (chunks aside) and all its rows, read independently."""
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        names = [
+            r["table_name"]
+            for r in await app_conn.fetch(
+                "SELECT table_name FROM information_schema.tables t WHERE table_schema = current_schema()"
+                " AND table_type = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM pg_inherits i"
+                " WHERE i.inhrelid = format('%I.%I', t.table_schema, t.table_name)::regclass)"
+            )
+        ]
+        return {n: await app_conn.fetch(f'SELECT * FROM "{n}"') for n in names}
+
+
+def same(cell: str, value: Any) -> bool:
+    """Whether a CSV cell states the database value (NULL is an empty cell)."""
+    if value is None:
+        return cell == ""
+    if isinstance(value, bool):
+        return cell == ("true" if value else "false")
+    if isinstance(value, datetime):
+        return datetime.strptime(cell, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) == value
+    if isinstance(value, float):
+        return float(cell) == value or np.float32(float(cell)) == np.float32(value)
+    if isinstance(value, int):
+        return int(cell) == value
+    if isinstance(value, str) and value[:1] in "{[":
+        return bool(json.loads(cell) == json.loads(value))
+    return cell == str(value)
+
+
+def matches(csv_rows: list[dict[str, str]], db_rows: list[asyncpg.Record]) -> bool:
+    """Row by row: each database row is stated by exactly one CSV row, and nothing else is there."""
+    remaining = list(csv_rows)
+    for record in db_rows:
+        columns = list(record.keys())  # iterating a Record yields its values, not its keys
+        found = next(
+            (i for i, row in enumerate(remaining) if all(same(row[k], record[k]) for k in columns)), None
+        )
+        if found is None:
+            return False
+        remaining.pop(found)
+    return not remaining
+
+
+def read_csv(z: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(z.read(name).decode())))
+
+
+async def test_the_zip_holds_every_row_of_every_partition_table(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
+    tables = await partition_tables(app_conn, commuter)
+    assert {"fixes", "stays", "trips", "sections", "labels", "hidden_trips"} <= set(tables)
+    assert all(tables[n] for n in ("fixes", "stays", "trips", "sections", "labels", "hidden_trips"))
+    for name, rows in tables.items():
+        assert matches(read_csv(z, f"data/{name}.csv"), rows), name
+
+
+async def test_the_zip_holds_the_shared_rows_about_the_tester_without_secrets(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
+    for table in ("consents", "consent_events"):
+        rows = await app_conn.fetch(f"SELECT * FROM sillage.{table} WHERE user_id = $1", commuter.user_id)
+        assert len(rows) == 2
+        assert matches(read_csv(z, f"account/{table}.csv"), rows), table
+    devices = read_csv(z, "account/devices.csv")
+    assert [d["id"] for d in devices] == [str(commuter.device_id)]
+    assert not any("secret" in k or "sha256" in k for k in devices[0])
+    account = json.loads(z.read("account.json"))
+    assert account["user_id"] == str(commuter.user_id)
+    assert account["campaign"] == "La Rochelle 2026 (tests)"
+
+
+async def test_the_readme_describes_every_file_with_units(
+    http: httpx.AsyncClient, commuter: Enrolled
+) -> None:
+    z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
+    readme = z.read("README.md").decode()
+    for name in z.namelist():
+        if name != "README.md":
+            assert f"`{name}`" in readme, name
+    assert "`accuracy_m` (real): horizontal accuracy radius reported by the device, metres" in readme
+    assert "`co2_kg` (double precision): footprint, kilograms of CO2-equivalent" in readme
+
+
+async def test_each_export_is_in_the_audit_log(http: httpx.AsyncClient, commuter: Enrolled) -> None:
+    await export(http, commuter, "gpx")
+    z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
+    entries = read_csv(z, "account/audit_log.csv")
+    downloads = [json.loads(e["detail"])["format"] for e in entries if e["action"] == "export.download"]
+    assert downloads == ["gpx", "zip"]
+
+
+async def test_the_csv_export_is_every_raw_fix(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    r = await export(http, commuter, "csv")
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert matches(rows, (await partition_tables(app_conn, commuter))["fixes"])
+
+
+async def test_the_geojson_export_has_every_fix_section_and_stay(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    doc = (await export(http, commuter, "geojson")).json()
+    tables = await partition_tables(app_conn, commuter)
+    kinds = [f["properties"]["kind"] for f in doc["features"]]
+    assert doc["type"] == "FeatureCollection"
+    assert kinds.count("fix") == len(tables["fixes"])
+    assert kinds.count("section") == len(tables["sections"])
+    assert kinds.count("stay") == len(tables["stays"])
+    first = min(tables["fixes"], key=lambda f: f["ts"])
+    point = next(f for f in doc["features"] if f["properties"]["kind"] == "fix")
+    assert point["geometry"]["coordinates"] == [first["lon"], first["lat"]]
+
+
+async def test_the_gpx_export_is_a_track_of_every_fix(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    root = ElementTree.fromstring((await export(http, commuter, "gpx")).content)
+    points = root.findall(f"{GPX_NS}trk/{GPX_NS}trkseg/{GPX_NS}trkpt")
+    tables = await partition_tables(app_conn, commuter)
+    assert len(points) == len(tables["fixes"])
+    assert len(root.findall(f"{GPX_NS}wpt")) == len(tables["stays"])
+    first = min(tables["fixes"], key=lambda f: f["ts"])
+    assert (float(points[0].attrib["lat"]), float(points[0].attrib["lon"])) == (first["lat"], first["lon"])
+
+
+async def test_an_export_holds_nothing_of_another_tester(
+    http: httpx.AsyncClient, invite_code: str, commuter: Enrolled
+) -> None:
+    other = await enrol(http, invite_code)
+    await upload(http, other, commute_fixes(DAY + 86400))
+    content = (await export(http, commuter, "zip")).content
+    z = zipfile.ZipFile(io.BytesIO(content))
+    text = b"".join(z.read(n) for n in z.namelist()).decode()
+    assert str(other.user_id) not in text
+    assert other.user_id.hex not in text
+    assert all(r["ts"].startswith("2026-10-05") for r in read_csv(z, "data/fixes.csv"))
+
+
+async def test_an_unknown_format_is_refused(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.get("/v1/me/export", params={"format": "kml"}, headers=t.auth)
+    assert r.status_code == 400
+
+
+async def test_an_export_needs_a_token(http: httpx.AsyncClient) -> None:
+    r = await http.get("/v1/me/export")
+    assert r.status_code == 401
+
+
+async def test_a_new_tester_exports_empty_tables(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    z = zipfile.ZipFile(io.BytesIO((await export(http, t, "zip")).content))
+    assert read_csv(z, "data/fixes.csv") == []
+    assert z.read("data/fixes.csv").decode().startswith("ts,lat,lon,")
+    assert uuid.UUID(json.loads(z.read("account.json"))["user_id"]) == t.user_id

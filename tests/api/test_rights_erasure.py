@@ -1,0 +1,160 @@
+"""DELETE /v1/me: nothing refers to the tester afterwards, as `sillage rights verify-erased` proves."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from api.commands.rights import cmd_verify_erased
+from api.logs import JsonFormatter
+from core.settings import Settings
+from ingest.pipeline import Pipeline, PipelineParams
+from models.heuristic import HeuristicClassifier
+from store.pool import Database
+from tests.api.test_export import DAY, commute_fixes, upload
+from tests.support.testers import Enrolled, enrol
+
+
+@pytest.fixture
+def app_log(tmp_path: Path) -> Iterator[Path]:
+    """The app's log as a file (the test server runs in this process and logs to the root logger)."""
+    path = tmp_path / "sillage.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    assert settings.database_url is not None
+    database = Database(settings.database_url, min_size=1, max_size=2)
+    yield database
+    await database.close()
+
+
+async def verify(settings: Settings, user_id: uuid.UUID, *logs: Path) -> int:
+    args = argparse.Namespace(user_id=user_id, log_file=[str(p) for p in logs])
+    return await asyncio.to_thread(cmd_verify_erased, args, settings)
+
+
+async def active_tester(http: httpx.AsyncClient, invite_code: str, db: Database) -> Enrolled:
+    """A tester who used everything: fixes, trips, a correction, a hidden trip, a second device,
+    an export, a pause, a deleted range, and optional consents."""
+    t = await enrol(http, invite_code, "coaching", "share_aggregates", "research_labels")
+    fixes = commute_fixes()
+    await upload(http, t, fixes)
+    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(
+        db, as_of=datetime.fromtimestamp(fixes[-1]["ts"] + 3600, UTC)
+    )
+    window = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
+    trip = (await http.get("/v1/trips", params=window, headers=t.auth)).json()[0]
+    await http.patch(f"/v1/sections/{trip['sections'][0]['id']}", json={"mode": "bike"}, headers=t.auth)
+    await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)
+    await http.post("/v1/me/devices", json={"label": "watch"}, headers=t.auth)
+    assert (await http.get("/v1/me/export", headers=t.auth)).status_code == 200
+    await http.post("/v1/me/pause", headers=t.auth)
+    await http.post("/v1/me/resume", headers=t.auth)
+    r = await http.delete(
+        "/v1/me/fixes", params={"from": window["from"], "to": trip["started_at"]}, headers=t.auth
+    )
+    assert r.status_code == 200, r.text
+    return t
+
+
+async def test_after_erasure_nothing_refers_to_the_tester(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    settings: Settings,
+    app_log: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    t = await active_tester(http, invite_code, db)
+    r = await http.delete("/v1/me", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["erased"] is True
+    assert await verify(settings, t.user_id, app_log) == 0
+    out = capsys.readouterr().out
+    assert "nothing refers to the tester" in out
+    assert "FOUND" not in out
+
+
+async def test_the_verifier_finds_a_tester_who_was_not_erased(
+    http: httpx.AsyncClient, invite_code: str, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = await enrol(http, invite_code)
+    await upload(http, t, commute_fixes()[:5])
+    assert await verify(settings, t.user_id) == 1
+    out = capsys.readouterr().out
+    assert f"role sillage_u_{t.user_id.hex} exists" in out
+    assert "FOUND sillage.users" in out
+    assert "FOUND sillage.devices" in out
+
+
+async def test_the_verifier_finds_a_log_line_naming_the_tester(
+    http: httpx.AsyncClient, invite_code: str, settings: Settings, tmp_path: Path
+) -> None:
+    t = await enrol(http, invite_code)
+    assert (await http.delete("/v1/me", headers=t.auth)).status_code == 200
+    log = tmp_path / "old.log"
+    log.write_text(f'{{"msg": "pipeline failed for a tester", "user_id": "{t.user_id}"}}\n', encoding="utf-8")
+    assert await verify(settings, t.user_id) == 0
+    assert await verify(settings, t.user_id, log) == 1
+
+
+async def test_an_erased_tester_token_no_longer_works(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    assert (await http.delete("/v1/me", headers=t.auth)).status_code == 200
+    assert (await http.get("/v1/me", headers=t.auth)).status_code == 401
+    assert (await http.delete("/v1/me", headers=t.auth)).status_code == 401
+
+
+async def test_the_audit_log_keeps_the_history_under_the_erasure_receipt_only(
+    http: httpx.AsyncClient, invite_code: str, admin_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    await http.post("/v1/me/pause", headers=t.auth)
+    await http.get("/v1/me/export", params={"format": "csv"}, headers=t.auth)
+    pseudonym = await admin_conn.fetchval("SELECT sillage.audit_pseudonym($1)", t.user_id)
+    assert (
+        await admin_conn.fetchval("SELECT count(*) FROM sillage.audit_log WHERE actor = $1", pseudonym) == 3
+    )
+    receipt = (await http.delete("/v1/me", headers=t.auth)).json()["receipt"]
+    rows = await admin_conn.fetch(
+        "SELECT actor, subject, action FROM sillage.audit_log WHERE actor = $1", receipt
+    )
+    assert [r["action"] for r in rows] == [
+        "account.enrol",
+        "recording.pause",
+        "export.download",
+        "account.erase",
+    ]
+    assert all(r["subject"] == receipt for r in rows)
+    mentions = "SELECT count(*) FROM sillage.audit_log a WHERE a::text LIKE '%' || $1 || '%'"
+    assert await admin_conn.fetchval(mentions, pseudonym) == 0
+
+
+async def test_erasing_one_tester_leaves_the_others_intact(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    leaving, staying = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, staying, commute_fixes()[:20])
+    await http.delete("/v1/me", headers=leaving.auth)
+    assert (await http.get("/v1/me", headers=staying.auth)).status_code == 200
+    export = await http.get("/v1/me/export", params={"format": "csv"}, headers=staying.auth)
+    assert len(export.text.strip().splitlines()) == 21
