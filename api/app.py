@@ -22,6 +22,7 @@ from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
 from ingest import carpool
 from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
+from ingest.sharing.scheduler import ReleaseScheduler
 from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
 
@@ -50,7 +51,9 @@ def create_app(
         classifier or load_classifier(), PipelineParams(poll_interval_s=settings.pipeline_poll_s)
     )
     worker = PipelineWorker(pipeline, db)
+    releases = ReleaseScheduler(db)
     jobs = [
+        PeriodicJob("releases", settings.release_every_h * 3600, releases.run_once),
         PeriodicJob(
             "carpool",
             settings.carpool_every_h * 3600,

@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pipeline_poll_s: float = 5.0
     jobs_enabled: bool = True
     carpool_every_h: float = 24.0
+    release_every_h: float = 6.0
 
     @property
     def migration_url(self) -> str | None:
@@ -84,4 +85,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pipeline_poll_s=_float(e, "SILLAGE_PIPELINE_POLL_S", 5.0),
         jobs_enabled=e.get("SILLAGE_JOBS", "on").lower() not in {"off", "0", "false", "no"},
         carpool_every_h=_float(e, "SILLAGE_CARPOOL_EVERY_H", 24.0),
+        release_every_h=_float(e, "SILLAGE_RELEASE_EVERY_H", 6.0),
     )

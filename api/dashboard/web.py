@@ -1,0 +1,111 @@
+"""Rendering and HTTP hygiene for the dashboard: templates, security headers, cookies, CSV.
+
+Templates are plain ``string.Template`` files: every substituted value is HTML-escaped here, and
+pages carry no inline script (the Content-Security-Policy allows scripts from 'self' only), so
+there is no template logic to get wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from litestar import Response
+from litestar.datastructures import ResponseHeader
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+VENDOR_FILES = ("chart.umd.min.js", "leaflet.js", "leaflet.css")
+
+SESSION_COOKIE = "sillage_team"
+LOGIN_CSRF_COOKIE = "sillage_login_csrf"
+
+# No tile server, no CDN: everything the pages load comes from this origin.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    ResponseHeader(name="Content-Security-Policy", value=CSP),
+    ResponseHeader(name="X-Frame-Options", value="DENY"),
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+    ResponseHeader(name="Cross-Origin-Opener-Policy", value="same-origin"),
+    ResponseHeader(name="Permissions-Policy", value="geolocation=(), camera=(), microphone=()"),
+    ResponseHeader(name="Cache-Control", value="no-store"),
+]
+
+
+async def static_headers(response: Response[Any]) -> Response[Any]:
+    """The same security headers on static files (nested routers do not inherit them)."""
+    for h in SECURITY_HEADERS:
+        if h.name != "Cache-Control" and h.value is not None:
+            response.headers[h.name] = h.value
+    return response
+
+
+FILTER = """<section class="filter">
+  <label>Period <select id="period-kind"><option value="week">weeks</option>
+  <option value="month">months</option></select></label>
+  <label>Release <select id="release"></select></label>
+  <span id="release-info"></span>
+</section>"""
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((HERE / "templates" / f"{name}.html").read_text(encoding="utf-8"))
+
+
+def render(name: str, **values: str) -> str:
+    """The template with every value HTML-escaped."""
+    return _template(name).substitute({k: html.escape(v) for k, v in values.items()})
+
+
+def render_trusted(name: str, **html_values: str) -> str:
+    """The template filled with values that are already HTML (escaped by the caller)."""
+    return _template(name).substitute(html_values)
+
+
+def page(
+    name: str,
+    *,
+    title: str,
+    email: str,
+    role: str,
+    csrf: str,
+    filter_bar: bool = True,
+    content: str | None = None,
+) -> str:
+    """A page inside the layout; ``content`` is the page's HTML (default: its template as is)."""
+    if content is None:
+        content = _template(name).template
+    admin = '<a href="/dashboard/campaigns">Campaigns</a>' if role == "admin" else ""
+    return _template("base").substitute(
+        title=html.escape(title),
+        page=html.escape(name),
+        email=html.escape(email),
+        role=html.escape(role),
+        csrf=html.escape(csrf),
+        admin_link=admin,
+        filter=FILTER if filter_bar else "",
+        content=content,
+    )
+
+
+def csv_text(header: list[str], rows: list[list[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def assets_built() -> bool:
+    return all((STATIC_DIR / "vendor" / f).is_file() for f in VENDOR_FILES)

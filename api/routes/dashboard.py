@@ -1,0 +1,417 @@
+"""The mobility team's dashboard under ``/dashboard``: login, pages, JSON for charts, downloads.
+
+Everything the team sees comes from the ``released`` schema, read under the ``sillage_team``
+database role (:func:`store.sharing.as_team`); the admin-only campaign page shows counts per
+campaign, never a person. Sessions are cookies (HttpOnly, SameSite=Strict, Secure over HTTPS);
+every POST carries the session's CSRF token (the login form a double-submit cookie token).
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import MediaType, Request, Response, Router, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_303_SEE_OTHER
+
+from api.dashboard import web
+from api.deps import DbConn, utcnow
+from core.errors import Forbidden, NotFound, Unauthorized
+from ingest.sharing import team
+from store import sharing as db
+from store.partition import Conn
+
+Req = Request[Any, Any, Any]
+TABLES = (
+    "mode_trips",
+    "mode_km",
+    "mode_co2",
+    "avg_km_by_mode",
+    "trips_by_hour",
+    "trips_by_weekday",
+    "od_flows",
+)
+DIMENSIONS = {
+    "mode_trips": ("mode", "", "trips"),
+    "mode_km": ("mode", "", "km"),
+    "mode_co2": ("mode", "", "co2_kg"),
+    "avg_km_by_mode": ("mode", "", "km_per_trip"),
+    "trips_by_hour": ("hour", "", "trips"),
+    "trips_by_weekday": ("iso_weekday", "", "trips"),
+    "od_flows": ("origin_zone", "destination_zone", "trips"),
+}
+
+
+class CellOut(msgspec.Struct, frozen=True, kw_only=True):
+    table: str
+    dim_a: str
+    dim_b: str
+    value: float
+
+
+class ReleaseOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    period_kind: str
+    period_start: str
+    period_end: str
+    epsilon: float
+    k: int
+    participants: str
+    caps: dict[str, Any]
+    tables: list[dict[str, Any]]
+    table_names: list[str]
+    cells: list[CellOut]
+
+
+class ReleaseSummary(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    period_kind: str
+    period_start: str
+    period_end: str
+    epsilon: float
+    k: int
+    participants: str
+
+
+class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
+    period_start: str
+    co2_kg: float
+
+
+def _secure(request: Req) -> bool:
+    return request.url.scheme == "https"
+
+
+def _cookie(request: Req, key: str, value: str, *, max_age: int | None = None) -> Cookie:
+    return Cookie(
+        key=key,
+        value=value,
+        path="/dashboard",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        max_age=max_age,
+    )
+
+
+async def _session(request: Req, conn: Conn) -> db.TeamSession | None:
+    return await team.session(conn, request.cookies.get(web.SESSION_COOKIE), now=utcnow())
+
+
+async def _require(request: Req, conn: Conn) -> db.TeamSession:
+    s = await _session(request, conn)
+    if s is None:
+        raise Unauthorized("log in to the dashboard first")
+    return s
+
+
+def _html(body: str, status_code: int = 200, cookies: list[Cookie] | None = None) -> Response[str]:
+    return Response(body, media_type=MediaType.HTML, status_code=status_code, cookies=cookies or [])
+
+
+def _login_page(request: Req, error: str = "", status_code: int = 200) -> Response[str]:
+    token = secrets.token_urlsafe(32)
+    body = web.render("login", csrf=token, error=error)
+    return _html(body, status_code, [_cookie(request, web.LOGIN_CSRF_COOKIE, token, max_age=3600)])
+
+
+@get("/login", include_in_schema=False)
+async def login_form(request: Req) -> Response[str]:
+    """The login page (with a fresh CSRF token bound to a cookie)."""
+    return _login_page(request)
+
+
+@post("/login", include_in_schema=False)
+async def login(request: Req, conn: DbConn) -> Response[Any]:
+    """Check the password (argon2) and open a session; refused without the form's CSRF token."""
+    form = await request.form()
+    if not team.csrf_ok(request.cookies.get(web.LOGIN_CSRF_COOKIE) or "\0", _field(form, "_csrf")):
+        raise Forbidden("missing or wrong CSRF token: reload the login page")
+    try:
+        session, _ = await team.login(
+            conn, _field(form, "email") or "", _field(form, "password") or "", now=utcnow()
+        )
+    except Unauthorized:
+        return _login_page(request, "Wrong e-mail address or password.", 401)
+    max_age = int(team.SESSION_TTL.total_seconds())
+    return Redirect(
+        "/dashboard/",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[
+            _cookie(request, web.SESSION_COOKIE, session.token, max_age=max_age),
+            _cookie(request, web.LOGIN_CSRF_COOKIE, "", max_age=0),
+        ],
+    )
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Req, conn: DbConn) -> Response[Any]:
+    """End the session (CSRF-protected like every POST)."""
+    s = await _require(request, conn)
+    form = await request.form()
+    if not team.csrf_ok(s.csrf_token, _field(form, "_csrf")):
+        raise Forbidden("missing or wrong CSRF token")
+    await team.logout(conn, request.cookies.get(web.SESSION_COOKIE) or "", now=utcnow())
+    return Redirect(
+        "/dashboard/login",
+        status_code=HTTP_303_SEE_OTHER,
+        cookies=[_cookie(request, web.SESSION_COOKIE, "", max_age=0)],
+    )
+
+
+async def _page(request: Req, conn: Conn, name: str, title: str) -> Response[Any]:
+    s = await _session(request, conn)
+    if s is None:
+        return Redirect("/dashboard/login", status_code=HTTP_303_SEE_OTHER)
+    return _html(web.page(name, title=title, email=s.email, role=s.role, csrf=s.csrf_token))
+
+
+@get("/", include_in_schema=False)
+async def overview(request: Req, conn: DbConn) -> Response[Any]:
+    return await _page(request, conn, "overview", "Overview")
+
+
+@get("/map", include_in_schema=False)
+async def flow_map(request: Req, conn: DbConn) -> Response[Any]:
+    return await _page(request, conn, "map", "Flows")
+
+
+@get("/time", include_in_schema=False)
+async def time_profiles(request: Req, conn: DbConn) -> Response[Any]:
+    return await _page(request, conn, "time", "Time profiles")
+
+
+@get("/campaigns", include_in_schema=False)
+async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
+    """Admins only: invite codes, enrolments, active devices and last upload, per campaign."""
+    s = await _session(request, conn)
+    if s is None:
+        return Redirect("/dashboard/login", status_code=HTTP_303_SEE_OTHER)
+    if s.role != "admin":
+        raise Forbidden("the campaign page is for admins")
+    rows = "\n".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                c.name,
+                c.invite_code,
+                "open" if c.enrolment_open else "closed",
+                c.enrolments,
+                c.active_devices,
+                c.last_upload.isoformat(timespec="minutes") if c.last_upload else "never",
+            )
+        )
+        + "</tr>"
+        for c in await db.campaign_stats(conn)
+    )
+    content = web.render_trusted("campaigns", rows=rows)
+    return _html(
+        web.page(
+            "campaigns",
+            title="Campaigns",
+            email=s.email,
+            role=s.role,
+            csrf=s.csrf_token,
+            filter_bar=False,
+            content=content,
+        )
+    )
+
+
+# --- JSON and downloads (released tables only, read as sillage_team) ---------------------------
+
+
+@get("/api/releases", tags=["dashboard"])
+async def releases(
+    request: Req,
+    conn: DbConn,
+    period: Annotated[Literal["week", "month"] | None, QueryParameter()] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 104,
+) -> list[ReleaseSummary]:
+    """Releases, newest first (optionally only weeks or months), with their epsilon and k."""
+    await _require(request, conn)
+    async with db.as_team(conn):
+        rows = await db.list_releases(conn, period, limit)
+    return [
+        ReleaseSummary(
+            id=r.id,
+            period_kind=r.period_kind,
+            period_start=r.period_start.isoformat(),
+            period_end=r.period_end.isoformat(),
+            epsilon=r.epsilon,
+            k=r.k,
+            participants=r.participants,
+        )
+        for r in rows
+    ]
+
+
+async def _release(conn: Conn, release_id: uuid.UUID) -> db.ReleaseRow:
+    r = await db.release_by_id(conn, release_id)
+    if r is None:
+        raise NotFound("no such release")
+    return r
+
+
+@get("/api/releases/{release_id:uuid}", tags=["dashboard"])
+async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> ReleaseOut:
+    """One release: its parameters (epsilon, k, caps, noise scale per table) and published cells."""
+    await _require(request, conn)
+    async with db.as_team(conn):
+        r = await _release(conn, release_id)
+        cells = await db.release_cells(conn, release_id)
+    return ReleaseOut(
+        id=r.id,
+        period_kind=r.period_kind,
+        period_start=r.period_start.isoformat(),
+        period_end=r.period_end.isoformat(),
+        epsilon=r.epsilon,
+        k=r.k,
+        participants=r.participants,
+        caps=r.caps,
+        tables=r.tables,
+        table_names=list(TABLES),
+        cells=[CellOut(table=c.table, dim_a=c.dim_a, dim_b=c.dim_b, value=c.value) for c in cells],
+    )
+
+
+def _flows_geojson(cells: list[db.CellRow], zones: list[db.ZoneRow]) -> dict[str, Any]:
+    by_id = {z.zone_id: z for z in zones}
+    features = []
+    for c in cells:
+        o, d = by_id.get(c.dim_a), by_id.get(c.dim_b)
+        if o is None or d is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[o.centroid[1], o.centroid[0]], [d.centroid[1], d.centroid[0]]],
+                },
+                "properties": {
+                    "origin": o.zone_id,
+                    "destination": d.zone_id,
+                    "origin_name": o.name,
+                    "destination_name": d.name,
+                    "trips": c.value,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _zones_geojson(zones: list[db.ZoneRow]) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": z.zone_id, "geometry": z.geometry, "properties": {"name": z.name}}
+            for z in zones
+        ],
+    }
+
+
+@get("/api/releases/{release_id:uuid}/flows.geojson", tags=["dashboard"])
+async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    """The release's zones and origin–destination flows as GeoJSON (lines between zone centres)."""
+    await _require(request, conn)
+    async with db.as_team(conn):
+        await _release(conn, release_id)
+        cells = await db.release_cells(conn, release_id, "od_flows")
+        zones = await db.release_zones(conn, release_id)
+    return {"zones": _zones_geojson(zones), "flows": _flows_geojson(cells, zones)}
+
+
+@get("/api/co2-trend", tags=["dashboard"])
+async def co2_trend(
+    request: Req,
+    conn: DbConn,
+    period: Annotated[Literal["week", "month"], QueryParameter()] = "week",
+) -> list[TrendPoint]:
+    """Released CO2 (sum over the published modes) per period, oldest first."""
+    await _require(request, conn)
+    async with db.as_team(conn):
+        points = await db.co2_trend(conn, period, 104)
+    return [TrendPoint(period_start=start.isoformat(), co2_kg=round(v, 3)) for start, v in points]
+
+
+@get("/download/{release_id:uuid}/{filename:str}", include_in_schema=False)
+async def download(
+    request: Req, conn: DbConn, release_id: FromPath[uuid.UUID], filename: FromPath[str]
+) -> Response[Any]:
+    """``<table>.csv`` or ``<table>.geojson`` of a release (any table; flows as lines)."""
+    await _require(request, conn)
+    table, _, ext = filename.rpartition(".")
+    if table not in TABLES or ext not in {"csv", "geojson"}:
+        raise NotFound(f"tables: {', '.join(TABLES)}; formats: csv, geojson")
+    async with db.as_team(conn):
+        r = await _release(conn, release_id)
+        cells = await db.release_cells(conn, release_id, table)
+        zones = await db.release_zones(conn, release_id) if table == "od_flows" else []
+    a, b, v = DIMENSIONS[table]
+    name = f"sillage-{table}-{r.period_kind}-{r.period_start.date()}.{ext}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if ext == "csv":
+        header = ["period_start", "period_end", "epsilon", "k", a, *([b] if b else []), v]
+        rows: list[list[object]] = [
+            [
+                r.period_start.isoformat(),
+                r.period_end.isoformat(),
+                r.epsilon,
+                r.k,
+                c.dim_a,
+                *([c.dim_b] if b else []),
+                c.value,
+            ]
+            for c in cells
+        ]
+        return Response(web.csv_text(header, rows), media_type="text/csv; charset=utf-8", headers=headers)
+    if table == "od_flows":
+        body = _flows_geojson(cells, zones)
+    else:
+        body = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": None, "properties": {a: c.dim_a, v: c.value}} for c in cells
+            ],
+        }
+    body["properties"] = {"epsilon": r.epsilon, "k": r.k, "period_start": r.period_start.isoformat()}
+    return Response(body, media_type="application/geo+json", headers=headers)
+
+
+dashboard = Router(
+    path="/dashboard",
+    route_handlers=[
+        login_form,
+        login,
+        logout,
+        overview,
+        flow_map,
+        time_profiles,
+        campaigns,
+        releases,
+        release_detail,
+        flows,
+        co2_trend,
+        download,
+        create_static_files_router(
+            path="/static", directories=[web.STATIC_DIR], after_request=web.static_headers
+        ),
+    ],
+    response_headers=web.SECURITY_HEADERS,
+)
+
+ROUTES = [dashboard]

@@ -1,0 +1,53 @@
+"""The documented parameters of a release: caps, threshold, privacy budget, geography.
+
+Units are in the field names. The defaults are the published policy; a release stores the values it
+used, so the city can read the epsilon, k and caps of every table it receives.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ContributionCaps(msgspec.Struct, frozen=True, kw_only=True):
+    """How much one tester can weigh in a release (user-level sensitivity follows from these).
+
+    Each local day keeps at most ``max_trips_per_day`` trips (chosen by a keyed hash, so neither the
+    first nor the last trips of a day are favoured); each kept trip's distance is clipped to
+    ``max_km_per_trip`` and its CO2 to ``max_co2_kg_per_trip``.
+    """
+
+    max_trips_per_day: int = 4
+    max_km_per_trip: float = 40.0
+    max_co2_kg_per_trip: float = 8.0
+
+
+class ReleaseParams(msgspec.Struct, frozen=True, kw_only=True):
+    """One release's privacy and geography settings.
+
+    ``epsilon`` is split equally over the noisy queries of the release (basic sequential
+    composition, Dwork & Roth 2014, Thm 3.14). ``k`` is the minimum number of distinct testers for a
+    cell to be published. ``km_unit`` and ``co2_unit_kg`` are the integer resolutions at which noise
+    is drawn (OpenDP's discrete Laplace, which avoids floating-point attacks, Mironov 2012).
+    """
+
+    epsilon: float = 1.0
+    k: int = 10
+    caps: ContributionCaps = ContributionCaps()
+    timezone: str = "Europe/Paris"
+    grid_cell_m: float = 1000.0
+    km_unit: float = 0.1
+    co2_unit_kg: float = 0.01
+
+
+class BudgetParams(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-tester privacy budget: the sum of epsilons of the releases a tester contributed to over
+    the last ``window_days`` may not exceed ``epsilon_per_window``.
+
+    The default (70 per 365 days) admits one weekly and one monthly release at epsilon 1 (64 a
+    year). A tester whose budget would be exceeded is left out of the release (not refused as a
+    whole: one exhausted budget must not stop the city's statistics).
+    """
+
+    epsilon_per_window: float = 70.0
+    window_days: int = 365

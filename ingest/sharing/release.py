@@ -1,0 +1,187 @@
+"""Computing a release: from consenting testers only, inside each tester's own partition.
+
+Steps (``release``):
+
+1. Serialise with other release jobs (advisory lock), refuse a period already released or not
+   over yet.
+2. Testers who granted ``share_aggregates`` before the period's end and have not revoked it.
+3. Leave out every tester whose privacy budget (``sillage.privacy_ledger`` over the budget window)
+   cannot pay this release's epsilon; they are counted in the outcome, never in the release.
+4. For each remaining tester, enter their partition (their own role, :func:`store.partition.as_user`)
+   and read their not-hidden trips of the period; bound their contribution there and then (only
+   the bounded sums leave the loop).
+5. Compose (suppression, OpenDP noise), then in ONE transaction: re-check that every contributor
+   still consents (rows locked, so a concurrent revocation waits), store the release, its cells
+   and zones, and charge each contributor's budget. If someone revoked meanwhile, start over
+   without them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from core.coaching.periods import Period, local_date, local_midnight, period_start, shift
+from core.errors import Conflict, Unprocessable
+from core.privacy.contribution import Contribution, contribution
+from core.privacy.params import BudgetParams, ReleaseParams
+from core.privacy.release import Composed, TableInfo, compose
+from core.privacy.zones import GridZones, Zones
+from store import sharing as db
+from store.partition import Conn, as_user
+
+log = logging.getLogger("sillage.sharing")
+
+PeriodKind = Literal["week", "month"]
+MECHANISM = "contribution bounding + k-threshold with complementary suppression + discrete Laplace (OpenDP)"
+ATTEMPTS = 3
+
+
+class ReleaseOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    release_id: uuid.UUID
+    period_kind: str
+    period_start: datetime
+    period_end: datetime
+    contributors: int  # exact, for the operator only; the release publishes a bucket
+    excluded_for_budget: int
+    participants: str
+    epsilon: float
+    k: int
+    cells: int
+    tables: list[TableInfo]
+
+
+def period_bounds(kind: PeriodKind, day: date, tz: ZoneInfo) -> tuple[datetime, datetime, int]:
+    """Local-midnight bounds of the week (Monday first) or month containing ``day``, and its length
+    in days."""
+    p = Period(kind)
+    first = period_start(day, p)
+    after = shift(first, p, 1)
+    return local_midnight(first, tz), local_midnight(after, tz), (after - first).days
+
+
+def last_complete_day(kind: PeriodKind, now: datetime, tz: ZoneInfo) -> date:
+    """A day of the last period that is over at ``now``."""
+    today = local_date(now, tz)
+    return shift(period_start(today, Period(kind)), Period(kind), -1)
+
+
+async def _contributions(
+    conn: Conn,
+    *,
+    sharers: list[db.Sharer],
+    start: datetime,
+    end: datetime,
+    params: ReleaseParams,
+    zones: Zones,
+    seed: bytes,
+) -> list[tuple[uuid.UUID, Contribution]]:
+    out = []
+    for s in sharers:
+        async with as_user(conn, s.role):
+            trips = await db.period_trips(conn, start, end)
+        out.append((s.user_id, contribution(trips, params, zone_of=zones.zone_of, seed=seed)))
+    return out
+
+
+async def _eligible(
+    conn: Conn, end: datetime, now: datetime, epsilon: float, budget: BudgetParams
+) -> tuple[list[db.Sharer], int]:
+    sharers = await db.sharing_testers(conn, end)
+    since = now - timedelta(days=budget.window_days)
+    spent = await db.budget_spent(conn, [s.user_id for s in sharers], since)
+    ok = [s for s in sharers if spent.get(s.user_id, 0.0) + epsilon <= budget.epsilon_per_window + 1e-9]
+    return ok, len(sharers) - len(ok)
+
+
+def _zone_rows(composed: Composed, zones: Zones) -> list[db.ZoneRow]:
+    ids = sorted({z for c in composed.cells if c.table == "od_flows" for z in (c.dim_a, c.dim_b)})
+    rows = []
+    for zid in ids:
+        z = zones.zone(zid)
+        rows.append(db.ZoneRow(zone_id=z.id, name=z.name, geometry=z.geometry, centroid=z.centroid))
+    return rows
+
+
+async def release(
+    conn: Conn,
+    kind: PeriodKind,
+    *,
+    day: date | None = None,
+    now: datetime,
+    params: ReleaseParams | None = None,
+    budget: BudgetParams | None = None,
+    zones: Zones | None = None,
+) -> ReleaseOutcome:
+    """Compute and store the release of the ``kind`` period containing ``day`` (default: the last
+    complete one). ``conn`` must not be inside a transaction."""
+    params = params or ReleaseParams()
+    budget = budget or BudgetParams()
+    if params.epsilon <= 0 or params.epsilon > budget.epsilon_per_window:
+        raise Unprocessable(f"epsilon must be in (0, {budget.epsilon_per_window:g}]")
+    if params.k < 2:
+        raise Unprocessable("k must be at least 2")
+    zones = zones or GridZones(params.grid_cell_m)
+    tz = ZoneInfo(params.timezone)
+    start, end, n_days = period_bounds(kind, day or last_complete_day(kind, now, tz), tz)
+    if end > now:
+        raise Conflict(f"the {kind} from {start.date()} is not over until {end.isoformat()}")
+    async with db.release_lock(conn):
+        if await db.release_exists(conn, kind, start):
+            raise Conflict(f"the {kind} from {start.date()} was already released (a period is released once)")
+        for _ in range(ATTEMPTS):
+            sharers, excluded = await _eligible(conn, end, now, params.epsilon, budget)
+            if len(sharers) < params.k:
+                raise Conflict(
+                    f"fewer than k={params.k} testers share aggregates for this period: nothing released"
+                )
+            seed = secrets.token_bytes(16)
+            contribs = await _contributions(
+                conn, sharers=sharers, start=start, end=end, params=params, zones=zones, seed=seed
+            )
+            composed = await asyncio.to_thread(compose, [c for _, c in contribs], params, n_days=n_days)
+            ids = [u for u, _ in contribs]
+            async with conn.transaction():
+                if await db.still_sharing(conn, ids) != set(ids):
+                    log.info("a tester revoked consent during the release; recomputing without them")
+                    continue
+                release_id = await db.insert_release(
+                    conn,
+                    db.NewRelease(
+                        period_kind=kind,
+                        period_start=start,
+                        period_end=end,
+                        released_at=now,
+                        epsilon=params.epsilon,
+                        k=params.k,
+                        participants=composed.participants_bucket,
+                        caps=msgspec.to_builtins(params.caps),
+                        tables=msgspec.to_builtins(composed.tables),
+                        zones_source=zones.source,
+                        mechanism=MECHANISM,
+                    ),
+                    [(c.table, c.dim_a, c.dim_b, c.value) for c in composed.cells],
+                    _zone_rows(composed, zones),
+                    ids,
+                )
+            return ReleaseOutcome(
+                release_id=release_id,
+                period_kind=kind,
+                period_start=start,
+                period_end=end,
+                contributors=len(ids),
+                excluded_for_budget=excluded,
+                participants=composed.participants_bucket,
+                epsilon=params.epsilon,
+                k=params.k,
+                cells=len(composed.cells),
+                tables=composed.tables,
+            )
+    raise Conflict("consents kept changing during the release; try again")

@@ -1,0 +1,51 @@
+"""Releases on a schedule, inside the API process.
+
+The API's periodic jobs (``api/jobs.py``) call :meth:`ReleaseScheduler.run_once` every
+``SILLAGE_RELEASE_EVERY_H`` hours: it releases the last complete week and month if they were not
+released yet (``released.releases`` is unique per period, and release jobs take an advisory lock,
+so several API processes may run it). A period with fewer than k consenting testers is skipped
+and logged. Past periods are never back-filled automatically: the operator runs
+``sillage share release --at DATE`` for those.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import msgspec
+
+from core.errors import Conflict
+from core.privacy.params import BudgetParams, ReleaseParams
+from ingest.sharing.release import PeriodKind, ReleaseOutcome, release
+from store.pool import Database
+
+log = logging.getLogger("sillage.sharing")
+
+
+class SchedulerParams(msgspec.Struct, frozen=True, kw_only=True):
+    kinds: tuple[PeriodKind, ...] = ("week", "month")
+    release: ReleaseParams = ReleaseParams()
+    budget: BudgetParams = BudgetParams()
+
+
+class ReleaseScheduler:
+    def __init__(self, db: Database, params: SchedulerParams | None = None) -> None:
+        self.db = db
+        self.params = params or SchedulerParams()
+
+    async def run_once(self, now: datetime | None = None) -> list[ReleaseOutcome]:
+        """Release every due period now; periods already released or too small are skipped."""
+        at = now or datetime.now(UTC)
+        done = []
+        async with self.db.connection() as conn:
+            for kind in self.params.kinds:
+                try:
+                    done.append(
+                        await release(
+                            conn, kind, now=at, params=self.params.release, budget=self.params.budget
+                        )
+                    )
+                except Conflict as exc:
+                    log.info("no release", extra={"period": kind, "reason": exc.detail})
+        return done

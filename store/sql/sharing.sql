@@ -1,0 +1,140 @@
+-- Sharing: consents (changes and history), the release job, the privacy ledger, the released
+-- tables (read by the dashboard under the `sillage_team` role), team accounts and sessions.
+
+-- name: consents_for_update
+-- The tester's consent rows, locked so a release deciding who takes part waits for the change.
+SELECT purpose, terms_version, granted_at, revoked_at
+FROM sillage.consents WHERE user_id = $1 ORDER BY purpose FOR UPDATE;
+
+-- name: revoke_consent
+WITH revoked AS (
+    UPDATE sillage.consents SET revoked_at = $3
+    WHERE user_id = $1 AND purpose = $2 AND revoked_at IS NULL
+    RETURNING user_id, purpose, terms_version
+)
+INSERT INTO sillage.consent_events (user_id, purpose, action, terms_version, at)
+SELECT user_id, purpose, 'revoke', terms_version, $3 FROM revoked
+RETURNING id;
+
+-- name: consent_history
+SELECT purpose, action, terms_version, at FROM sillage.consent_events WHERE user_id = $1 ORDER BY at, id;
+
+-- name: release_lock
+-- Releases are serialised (budgets and the once-per-period rule are checked under this lock).
+SELECT pg_advisory_lock(hashtext('sillage.release'));
+
+-- name: release_unlock
+SELECT pg_advisory_unlock(hashtext('sillage.release'));
+
+-- name: sharing_testers
+-- Who may be in a release of a period ending at $1: share_aggregates granted before the period's
+-- end and not revoked now.
+SELECT u.id, u.role_name
+FROM sillage.consents c JOIN sillage.users u ON u.id = c.user_id
+WHERE c.purpose = 'share_aggregates' AND c.granted_at < $1 AND c.revoked_at IS NULL
+ORDER BY u.id;
+
+-- name: still_sharing
+-- Of the testers $1, those whose consent still holds, locked until the release commits: a
+-- revocation made meanwhile waits, and takes effect from the next release.
+SELECT user_id FROM sillage.consents
+WHERE purpose = 'share_aggregates' AND user_id = ANY($1::uuid[]) AND revoked_at IS NULL
+FOR SHARE;
+
+-- name: budget_spent
+SELECT user_id, sum(epsilon) AS spent FROM sillage.privacy_ledger
+WHERE user_id = ANY($1::uuid[]) AND spent_at >= $2
+GROUP BY user_id;
+
+-- name: release_exists
+SELECT id FROM released.releases WHERE period_kind = $1 AND period_start = $2;
+
+-- name: insert_release
+INSERT INTO released.releases (period_kind, period_start, period_end, released_at, epsilon, k,
+                               participants, caps, tables, zones_source, mechanism)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)
+RETURNING id;
+
+-- name: insert_cell
+INSERT INTO released.cells (release_id, table_name, dim_a, dim_b, value) VALUES ($1, $2, $3, $4, $5);
+
+-- name: insert_zone
+INSERT INTO released.zones (release_id, zone_id, name, geometry, centroid_lat, centroid_lon)
+VALUES ($1, $2, $3, $4::jsonb, $5, $6);
+
+-- name: insert_ledger
+INSERT INTO sillage.privacy_ledger (user_id, release_id, epsilon, spent_at) VALUES ($1, $2, $3, $4);
+
+-- name: ledger_users
+SELECT user_id FROM sillage.privacy_ledger WHERE release_id = $1 ORDER BY user_id;
+
+-- name: last_release_start
+SELECT max(period_start) FROM released.releases WHERE period_kind = $1;
+
+-- name: list_releases
+SELECT id, period_kind, period_start, period_end, released_at, epsilon, k, participants,
+       caps::text AS caps, tables::text AS tables, zones_source, mechanism
+FROM released.releases
+WHERE ($1::text IS NULL OR period_kind = $1)
+ORDER BY period_start DESC, period_kind
+LIMIT $2;
+
+-- name: release_cells
+SELECT table_name, dim_a, dim_b, value FROM released.cells
+WHERE release_id = $1 AND ($2::text IS NULL OR table_name = $2)
+ORDER BY table_name, dim_a, dim_b;
+
+-- name: release_zones
+SELECT zone_id, name, geometry::text AS geometry, centroid_lat, centroid_lon
+FROM released.zones WHERE release_id = $1 ORDER BY zone_id;
+
+-- name: co2_trend
+SELECT r.period_start, r.period_end, sum(c.value) AS co2_kg
+FROM released.releases r
+JOIN released.cells c ON c.release_id = r.id AND c.table_name = 'mode_co2'
+WHERE r.period_kind = $1
+GROUP BY r.id
+ORDER BY r.period_start
+LIMIT $2;
+
+-- name: campaign_stats
+-- Per campaign only (never per person): enrolments, devices seen in the last 7 days, last upload.
+SELECT c.id, c.name, c.invite_code, c.enrolment_open, c.created_at,
+       count(DISTINCT u.id) AS enrolments,
+       count(DISTINCT d.id) FILTER (
+           WHERE d.revoked_at IS NULL AND d.last_seen_at > now() - interval '7 days') AS active_devices,
+       max(d.last_seen_at) AS last_upload
+FROM sillage.campaigns c
+LEFT JOIN sillage.users u ON u.campaign_id = c.id
+LEFT JOIN sillage.devices d ON d.user_id = u.id
+GROUP BY c.id
+ORDER BY c.created_at, c.name;
+
+-- name: insert_team_account
+INSERT INTO sillage.team_accounts (email, role, password_hash) VALUES ($1, $2, $3)
+ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
+    disabled_at = NULL
+RETURNING id, (xmax = 0) AS created;
+
+-- name: team_account_by_email
+SELECT id, email, role, password_hash FROM sillage.team_accounts
+WHERE email = $1 AND disabled_at IS NULL;
+
+-- name: rehash_team_password
+UPDATE sillage.team_accounts SET password_hash = $2 WHERE id = $1;
+
+-- name: insert_team_session
+INSERT INTO sillage.team_sessions (token_sha256, account_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4);
+
+-- name: team_session
+SELECT a.id, a.email, a.role, s.csrf_token
+FROM sillage.team_sessions s JOIN sillage.team_accounts a ON a.id = s.account_id
+WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL;
+
+-- name: delete_team_session
+DELETE FROM sillage.team_sessions WHERE token_sha256 = $1 OR expires_at <= $2;
+
+-- name: release_by_id
+SELECT id, period_kind, period_start, period_end, released_at, epsilon, k, participants,
+       caps::text AS caps, tables::text AS tables, zones_source, mechanism
+FROM released.releases WHERE id = $1;

@@ -1,0 +1,71 @@
+"""``GET/PUT /v1/me/consents`` over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.testers import enrol
+
+
+async def test_lists_every_purpose_with_its_state(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching", "share_aggregates")
+    r = await http.get("/v1/me/consents", headers=t.auth)
+    assert r.status_code == 200
+    states = {c["purpose"]: c for c in r.json()["consents"]}
+    assert set(states) == {"coaching", "share_aggregates", "research_labels", "carpool_matching"}
+    assert states["share_aggregates"]["granted"] is True
+    assert states["research_labels"]["granted"] is False
+
+
+async def test_revoking_sharing_records_time_and_history(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching", "share_aggregates")
+    r = await http.put(
+        "/v1/me/consents",
+        headers=t.auth,
+        json={"consents": [{"purpose": "share_aggregates", "granted": False}]},
+    )
+    assert r.status_code == 200
+    state = next(c for c in r.json()["consents"] if c["purpose"] == "share_aggregates")
+    assert state["granted"] is False
+    assert state["revoked_at"] is not None
+    assert [(e["purpose"], e["action"]) for e in r.json()["history"]][-1] == ("share_aggregates", "revoke")
+
+
+async def test_says_released_aggregates_stay(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching", "share_aggregates")
+    body = (await http.get("/v1/me/consents", headers=t.auth)).json()
+    notice = next(c for c in body["consents"] if c["purpose"] == "share_aggregates")["revoke_notice"]
+    assert "already released stay" in notice
+    assert "cannot be withdrawn" in body["already_released"]
+
+
+async def test_granting_again_records_a_new_grant(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching")
+    r = await http.put(
+        "/v1/me/consents",
+        headers=t.auth,
+        json={"consents": [{"purpose": "research_labels", "granted": True, "terms_version": "2027-01"}]},
+    )
+    state = next(c for c in r.json()["consents"] if c["purpose"] == "research_labels")
+    assert (state["granted"], state["terms_version"]) == (True, "2027-01")
+
+
+async def test_coaching_cannot_be_revoked_without_leaving(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching")
+    r = await http.put(
+        "/v1/me/consents", headers=t.auth, json={"consents": [{"purpose": "coaching", "granted": False}]}
+    )
+    assert r.status_code == 409
+    assert r.json()["leave"] == "DELETE /v1/me"
+
+
+async def test_unknown_purpose_is_refused(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code, "coaching")
+    r = await http.put(
+        "/v1/me/consents", headers=t.auth, json={"consents": [{"purpose": "advertising", "granted": True}]}
+    )
+    assert r.status_code == 422
+
+
+async def test_requires_a_token(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/v1/me/consents")).status_code == 401

@@ -1,0 +1,117 @@
+"""The dashboard over real HTTP: login, CSRF, cookies, security headers, roles, downloads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.support.database import ScratchDatabase
+from tests.support.sharing import Seeded, seed_dashboard
+
+MONDAY = datetime(2024, 1, 15, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+@pytest.fixture(scope="module")
+async def seeded(test_db: ScratchDatabase, invite_code: str) -> AsyncIterator[Seeded]:
+    conn = await asyncpg.connect(test_db.app_url)
+    try:
+        yield await seed_dashboard(conn, invite_code, MONDAY)
+    finally:
+        await conn.close()
+
+
+def _csrf(page: str) -> str:
+    m = re.search(r'name="_csrf" value="([^"]+)"', page)
+    assert m is not None
+    return m.group(1)
+
+
+async def _login(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    form = await http.get("/dashboard/login")
+    return await http.post(
+        "/dashboard/login", data={"email": email, "password": password, "_csrf": _csrf(form.text)}
+    )
+
+
+async def test_login_sets_a_strict_httponly_session_cookie(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    r = await _login(http, seeded.analyst_email, seeded.password)
+    assert r.status_code == 303
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("sillage_team="))
+    assert "HttpOnly" in cookie
+    assert "samesite=strict" in cookie.lower()
+
+
+async def test_wrong_password_is_refused(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    r = await _login(http, seeded.analyst_email, "not the password")
+    assert r.status_code == 401
+    assert "sillage_team=" not in r.headers.get("set-cookie", "")
+
+
+async def test_login_without_csrf_token_is_refused(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await http.get("/dashboard/login")
+    r = await http.post("/dashboard/login", data={"email": seeded.analyst_email, "password": seeded.password})
+    assert r.status_code == 403
+
+
+async def test_logout_without_csrf_token_is_refused(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    assert (await http.post("/dashboard/logout", data={})).status_code == 403
+    assert (await http.get("/dashboard/api/releases")).status_code == 200
+
+
+async def test_pages_carry_security_headers(http: httpx.AsyncClient) -> None:
+    r = await http.get("/dashboard/login")
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_data_needs_a_session(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/dashboard/api/releases")).status_code == 401
+
+
+async def test_pages_redirect_to_login_without_a_session(http: httpx.AsyncClient) -> None:
+    r = await http.get("/dashboard/")
+    assert (r.status_code, r.headers["location"]) == (303, "/dashboard/login")
+
+
+async def test_analyst_cannot_open_the_campaign_page(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    assert (await http.get("/dashboard/campaigns")).status_code == 403
+
+
+async def test_admin_sees_campaigns_not_people(
+    http: httpx.AsyncClient, seeded: Seeded, invite_code: str
+) -> None:
+    await _login(http, seeded.admin_email, seeded.password)
+    r = await http.get("/dashboard/campaigns")
+    assert r.status_code == 200
+    assert invite_code in r.text
+    assert "sillage_u_" not in r.text
+
+
+async def test_csv_download_of_a_released_table(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    r = await http.get(f"/dashboard/download/{seeded.release_id}/mode_trips.csv")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0] == "period_start,period_end,epsilon,k,mode,trips"
+    assert any(",car," in line for line in lines[1:])
+
+
+async def test_geojson_download_of_flows(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    r = await http.get(f"/dashboard/download/{seeded.release_id}/od_flows.geojson")
+    body = r.json()
+    assert body["type"] == "FeatureCollection"
+    assert body["features"][0]["geometry"]["type"] == "LineString"
+    assert body["properties"]["k"] == 10

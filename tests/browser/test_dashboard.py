@@ -1,0 +1,114 @@
+"""The dashboard in a real headless browser, against the real server and a real release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.support.sharing import Seeded
+
+WAIT_S = 60  # an upper bound for pages to settle, not a performance assertion
+
+
+def log_in(browser: webdriver.Chrome, base_url: str, email: str, password: str) -> None:
+    browser.get(f"{base_url}/dashboard/login")
+    browser.find_element(By.ID, "email").send_keys(email)
+    browser.find_element(By.ID, "password").send_keys(password)
+    button = browser.find_element(By.ID, "login")
+    button.click()
+    WebDriverWait(browser, WAIT_S).until(staleness_of(button))
+
+
+def ready(browser: webdriver.Chrome) -> None:
+    WebDriverWait(browser, WAIT_S).until(
+        lambda b: b.execute_script("return document.body && document.body.dataset.ready") == "true"
+    )
+
+
+def chart_points(browser: webdriver.Chrome, canvas_id: str) -> int:
+    n = browser.execute_script(
+        "const c = Chart.getChart(document.getElementById(arguments[0]));"
+        "return c ? c.data.datasets[0].data.length : -1;",
+        canvas_id,
+    )
+    assert isinstance(n, int)
+    return n
+
+
+def test_overview_renders_charts_from_the_release(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded
+) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    ready(browser)
+    assert chart_points(browser, "mode-trips") >= 1
+    assert chart_points(browser, "co2-trend") >= 1
+    assert "epsilon 1" in browser.find_element(By.ID, "privacy").text
+
+
+def test_flow_map_draws_vector_flows_without_tiles(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded
+) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    browser.get(f"{base_url}/dashboard/map")
+    ready(browser)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#flow-map path.leaflet-interactive")) >= 2
+    assert browser.find_elements(By.CSS_SELECTOR, "#flow-map img.leaflet-tile") == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#flow-table tbody tr")) >= 1
+
+
+def test_time_profiles_render(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    browser.get(f"{base_url}/dashboard/time")
+    ready(browser)
+    assert chart_points(browser, "by-hour") >= 1
+    assert chart_points(browser, "by-weekday") >= 1
+
+
+def test_csv_download(browser: webdriver.Chrome, base_url: str, seeded: Seeded, downloads: Path) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    ready(browser)
+    browser.find_element(By.CSS_SELECTOR, "a.download-csv[href$='/mode_trips.csv']").click()
+    WebDriverWait(browser, WAIT_S).until(lambda _: list(downloads.glob("sillage-mode_trips-week-*.csv")))
+    (saved,) = downloads.glob("sillage-mode_trips-week-*.csv")
+    assert saved.read_text().startswith("period_start,period_end,epsilon,k,mode,trips")
+
+
+def test_wrong_password_is_refused(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
+    log_in(browser, base_url, seeded.analyst_email, "not my password at all")
+    assert "Wrong e-mail address or password" in browser.find_element(By.ID, "login-error").text
+    assert browser.get_cookie("sillage_team") is None
+
+
+def test_login_without_csrf_token_is_refused(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded
+) -> None:
+    browser.get(f"{base_url}/dashboard/login")
+    browser.execute_script("document.querySelector('input[name=_csrf]').remove()")
+    browser.find_element(By.ID, "email").send_keys(seeded.analyst_email)
+    browser.find_element(By.ID, "password").send_keys(seeded.password)
+    button = browser.find_element(By.ID, "login")
+    button.click()
+    WebDriverWait(browser, WAIT_S).until(staleness_of(button))
+    assert "CSRF" in browser.find_element(By.TAG_NAME, "body").text
+    assert browser.get_cookie("sillage_team") is None
+
+
+def test_analyst_cannot_open_the_admin_page(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    ready(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, "a[href='/dashboard/campaigns']") == []
+    browser.get(f"{base_url}/dashboard/campaigns")
+    assert "for admins" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_admin_opens_the_campaign_page(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
+    log_in(browser, base_url, seeded.admin_email, seeded.password)
+    ready(browser)
+    link = browser.find_element(By.CSS_SELECTOR, "a[href='/dashboard/campaigns']")
+    link.click()
+    WebDriverWait(browser, WAIT_S).until(staleness_of(link))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#campaigns tbody tr")) >= 1
