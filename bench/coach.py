@@ -17,9 +17,6 @@ import asyncio
 import math
 import os
 import random
-import subprocess
-import sys
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 
+from bench.server import served
 from bench.stats import Stopwatch, pct
 from core.co2 import Mode, VehicleProfile, footprint_kg, load_registry
 from core.trips import Built, SectionRecord, StayRecord, TripRecord
@@ -37,7 +35,6 @@ from store.partition import as_user
 from store.rights import Actor
 from store.testers import device
 from tests.support.database import create_test_database, drop_test_database
-from tests.support.server import free_port
 
 PARIS = ZoneInfo("Europe/Paris")
 REGISTRY = load_registry()
@@ -184,32 +181,6 @@ async def _tester(conn: asyncpg.Connection, code: str, built: Built) -> str:
     return e.token
 
 
-def _serve(app_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        SILLAGE_DATABASE_URL=app_url,
-        SILLAGE_PORT=str(port),
-        SILLAGE_PIPELINE="off",
-        SILLAGE_RATE_LIMIT_PER_MINUTE="1000000",
-        SILLAGE_LOG_LEVEL="WARNING",
-    )
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env)
-
-
-def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the server exited")
-        try:
-            if httpx.get(base + "/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
 def _time(client: httpx.Client, token: str, path: str, params: dict[str, str], n: int) -> list[float]:
     headers = {"Authorization": f"Bearer {token}"}
     query = {"at": AT.isoformat(), **params}
@@ -231,7 +202,6 @@ async def main() -> None:
     n_sections = sum(len(t.sections) for t in year.trips)
     print(f"year tester: {len(year.trips)} trips, {n_sections} sections, {len(year.stays)} stays", flush=True)
     db = await create_test_database()
-    proc: subprocess.Popen[bytes] | None = None
     try:
         admin = await asyncpg.connect(db.admin_url)
         await migrate(admin)
@@ -241,14 +211,13 @@ async def main() -> None:
         year_token = await _tester(conn, code, year)
         week_token = await _tester(conn, code, week)
         await conn.close()
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        proc = _serve(db.app_url, port)
-        _wait(base, proc)
         summary = []
         under = 0
         print(f"{'endpoint':<26} {'1 week p50/p99 ms':>18} {'1 year p50/p99 ms':>18} {'ratio':>6}  <100 ms")
-        with httpx.Client(base_url=base, timeout=30) as client:
+        with (
+            served(db.app_url, RATE_LIMIT_PER_MINUTE="0") as server,
+            httpx.Client(base_url=server.base_url, timeout=30) as client,
+        ):
             for label, path, params in ENDPOINTS:
                 w = _time(client, week_token, path, params, n)
                 y = _time(client, year_token, path, params, n)
@@ -265,9 +234,6 @@ async def main() -> None:
                 )
         print(f"coach: {'; '.join(summary)}; under 100 ms at p99: {under}/{len(ENDPOINTS)}")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
         await drop_test_database(db)
 
 

@@ -16,10 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import socket
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench.server import served
 from ingest.testers import ConsentChoice, create_campaign, enrol
 from store.migrate import migrate
 from store.partition import as_user
@@ -90,13 +87,6 @@ async def _tester(conn: asyncpg.Connection, code: str, n_fixes: int) -> str:
     return e.token
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _status_kb(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):
@@ -118,47 +108,19 @@ class Measure:
 
 def _measure(db: ScratchDatabase, token: str, fmt: str) -> Measure:
     """One fresh server, one export; its peak RSS during the export."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SILLAGE_DATABASE_URL": db.app_url,
-        "SILLAGE_PIPELINE": "off",
-        "SILLAGE_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {token}"}
-    try:
-        with httpx.Client(base_url=base, timeout=600) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.2)
-            client.get("/v1/me", headers=auth).raise_for_status()  # warm-up
-            Path(f"/proc/{proc.pid}/clear_refs").write_text("5")  # reset the peak RSS
-            rss_kb = _status_kb(proc.pid, "VmRSS")
-            t0 = time.perf_counter()
-            size = 0
-            with client.stream("GET", "/v1/me/export", params={"format": fmt}, headers=auth) as r:
-                r.raise_for_status()
-                for chunk in r.iter_bytes():
-                    size += len(chunk)
-            seconds = time.perf_counter() - t0
-            peak_kb = _status_kb(proc.pid, "VmHWM")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with served(db.app_url) as server, httpx.Client(base_url=server.base_url, timeout=600) as client:
+        client.get("/v1/me", headers=auth).raise_for_status()  # warm-up
+        Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # reset the peak RSS
+        rss_kb = _status_kb(server.pid, "VmRSS")
+        t0 = time.perf_counter()
+        size = 0
+        with client.stream("GET", "/v1/me/export", params={"format": fmt}, headers=auth) as r:
+            r.raise_for_status()
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+        seconds = time.perf_counter() - t0
+        peak_kb = _status_kb(server.pid, "VmHWM")
     return Measure(seconds, size, rss_kb, peak_kb)
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +22,12 @@ import httpx
 import msgspec
 
 from bench.loadgen import run_in_process
+from bench.server import served
 from bench.stats import pct
 from ingest.testers import create_campaign
 from store.migrate import migrate
 from store.rights import Actor
 from tests.support.database import create_test_database, drop_test_database
-from tests.support.server import free_port
 
 USERS = int(os.environ.get("SILLAGE_BENCH_USERS", "1000"))
 DURATION_S = float(os.environ.get("SILLAGE_BENCH_SECONDS", "20"))
@@ -130,50 +128,23 @@ async def copy_ceiling(
 
 async def main() -> None:
     db = await create_test_database()
-    server: subprocess.Popen[bytes] | None = None
     try:
         admin = await asyncpg.connect(db.admin_url)
         await migrate(admin)
         app = await asyncpg.connect(db.app_url)
         code = (await create_campaign(app, "bench-ingest", actor=Actor.operator("bench"))).invite_code
         await app.close()
-        port = free_port()
-        env = dict(
-            os.environ,
-            SILLAGE_DATABASE_URL=db.app_url,
-            SILLAGE_PORT=str(port),
-            SILLAGE_LOG_LEVEL="WARNING",
-            SILLAGE_RATE_LIMIT_PER_MINUTE="0",
-            SILLAGE_POOL_MIN_SIZE="8",
-            SILLAGE_POOL_MAX_SIZE="16",
-        )
-        server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-        tokens = await enrol_all(base, code, USERS)
-        print(f"enrolled {len(tokens)} testers through the API", flush=True)
-        res = run_in_process(
-            "127.0.0.1",
-            port,
-            NativeRequests("127.0.0.1", port, tuple(tokens), CONCURRENCY),
-            CONCURRENCY,
-            DURATION_S,
-        )
+        with served(db.app_url, RATE_LIMIT_PER_MINUTE="0", POOL_MIN_SIZE="8", POOL_MAX_SIZE="16") as server:
+            tokens = await enrol_all(server.base_url, code, USERS)
+            print(f"enrolled {len(tokens)} testers through the API", flush=True)
+            requests = NativeRequests("127.0.0.1", server.port, tuple(tokens), CONCURRENCY)
+            res = run_in_process("127.0.0.1", server.port, requests, CONCURRENCY, DURATION_S)
         e2e = res.fixes / res.elapsed_s
         print(
             f"end-to-end: {res.requests} requests ({res.errors} errors, statuses {res.statuses}) "
             f"in {res.elapsed_s:.1f} s",
             flush=True,
         )
-        server.terminate()
-        server.wait(timeout=30)
-        server = None
         roles = [r["role_name"] for r in await admin.fetch("SELECT role_name FROM sillage.users")]
         stored = sum([await admin.fetchval(f'SELECT count(*) FROM "{r}".fixes') for r in roles[:50]])
         n_copy, copy_s = await copy_ceiling(db.admin_url, roles, CONCURRENCY, DURATION_S)
@@ -185,9 +156,6 @@ async def main() -> None:
             f"p50 {pct(res.latencies_s, 50):.1f} ms, p99 {pct(res.latencies_s, 99):.1f} ms"
         )
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
         await drop_test_database(db)
 
 
