@@ -192,3 +192,14 @@ async def test_an_unrecognised_upload_is_422(http: httpx.AsyncClient, invite_cod
     r = await http.post("/v1/uploads", content=b"\x00\x01garbage", headers=t.auth)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_emission_app_gets_its_start_up_answers(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post("/usercache/get", json={"user": t.token})
+    assert r.status_code == 200
+    assert r.json() == {"server_to_phone": []}
+    r = await http.post("/pipeline/get_complete_ts", json={"user": t.token})
+    assert r.status_code == 200
+    assert r.json() == {"complete_ts": None}  # nothing processed yet
+    assert (await http.post("/pipeline/get_complete_ts", json={"user": "nope"})).status_code == 401
