@@ -1,0 +1,44 @@
+import asyncio
+
+import pytest
+
+from api.jobs import PeriodicJob
+
+
+async def test_a_job_runs_every_period_until_stopped() -> None:
+    runs: list[int] = []
+
+    async def work() -> int:
+        runs.append(1)
+        return len(runs)
+
+    job = PeriodicJob("count", 0.01, work)
+    job.start()
+    for _ in range(500):  # bounded wait for three periods
+        if len(runs) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    await job.stop()
+    done = len(runs)
+    assert done >= 3
+    await asyncio.sleep(0.05)
+    assert len(runs) == done  # nothing after stop
+
+
+async def test_a_failing_job_is_logged_and_retried(caplog: pytest.LogCaptureFixture) -> None:
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("database away")
+
+    job = PeriodicJob("flaky", 0.01, flaky)
+    job.start()
+    for _ in range(500):
+        if len(runs) >= 2:
+            break
+        await asyncio.sleep(0.01)
+    await job.stop()
+    assert len(runs) >= 2
+    assert any(r.message.startswith("job failed") for r in caplog.records)
