@@ -10,7 +10,8 @@
 # - Anything else (a developer's laptop): use whatever `pg_config` finds if TimescaleDB is
 #   already installed for it; otherwise stop and say what is missing.
 #
-# Idempotent: an existing installation is detected and reused. Prints the PostgreSQL bin
+# Idempotent: an existing installation is detected and reused (SILLAGE_TIMESCALEDB_REBUILD=1 forces
+# the Debian 12 build, e.g. to check it). Prints the PostgreSQL bin
 # directory on its last line of stdout (all progress goes to stderr).
 set -euo pipefail
 
@@ -58,7 +59,7 @@ case "$codename" in
 bookworm)
     PGV=15
     BINDIR=/usr/lib/postgresql/$PGV/bin
-    if has_timescaledb "$BINDIR"; then echo "$BINDIR"; exit 0; fi
+    if has_timescaledb "$BINDIR" && [ -z "${SILLAGE_TIMESCALEDB_REBUILD:-}" ]; then echo "$BINDIR"; exit 0; fi
     command -v apt-get >/dev/null || die "apt-get is required on Debian"
     [ -z "$SUDO" ] && [ "$(id -u)" != 0 ] && die "building TimescaleDB needs root or sudo to install packages"
     apt_install postgresql-$PGV postgresql-server-dev-$PGV cmake gcc make dpkg-dev \
