@@ -3,7 +3,12 @@
 A section is a slice ``[start, end)`` of a :class:`core.track.Track`. Features are kinematic
 summaries that survive the sampling regimes phones produce (1 s to 30 s, duty-cycled gaps):
 
-- speed percentiles and moments, time-weighted so that dense and sparse sampling agree;
+- speed percentiles and moments, time-weighted so that dense and sparse sampling agree, computed
+  (like every kinematic feature) on the section thinned to one fix per
+  ``FeatureParams.kinematic_interval_s`` so that a 1 Hz logger and a 10 s phone see the same time
+  base and GPS jitter does not become speed (:func:`_thinned`);
+- the share of time below walking pace and above urban-bus speed, and signal gaps per km with the
+  speed they imply (a metro between stations loses GPS and reappears kilometres away);
 - acceleration and jerk percentiles (Dabiri & Heaslip 2018 use speed, acceleration and jerk as
   the point features of their GeoLife CNN);
 - heading change rate, stop rate and velocity change rate per kilometre, the traffic-robust
@@ -53,6 +58,10 @@ class FeatureParams(msgspec.Struct, frozen=True, kw_only=True):
     min_heading_move_m: float = 2.0  # headings of shorter hops are GPS jitter
     spike_detour_ratio: float = 3.0  # a fix whose in+out hops exceed this times the bridging hop...
     spike_min_m: float = 30.0  # ...plus this (metres) is a one-fix multipath spike, left out
+    kinematic_interval_s: float = 10.0  # kinematics use at most one fix per this many seconds...
+    kinematic_intervals_min: int = 8  # ...or per 1/this of the section's duration if that is shorter
+    slow_speed_mps: float = 2.0  # "below walking pace or stopped": walk cruise 1.3-1.5 m/s (Bohannon 1997)
+    fast_speed_mps: float = 12.0  # above urban bus and bike speeds (43 km/h)
 
 
 DEFAULT_PARAMS = FeatureParams()
@@ -96,6 +105,13 @@ FEATURE_NAMES: tuple[str, ...] = (
     "stops_per_km",
     "stop_mean_s",
     "straightness",
+    "speed_p25_mps",
+    "moving_speed_p85_mps",
+    "slow_time_share",
+    "fast_time_share",
+    "gaps_per_km",
+    "gap_speed_mps",
+    "accel_p85_to_speed_p85",
     "activity_known_share",
     *(f"activity_{a.value}_share" for a in _ACTIVITIES),
 )
@@ -191,7 +207,6 @@ def section_features(track: Track, start: int, end: int, *, params: FeatureParam
     ok_time = dt > 0
     v_all = np.where(ok_time, d / np.where(ok_time, dt, 1.0), np.inf)
     valid = ok_time & (v_all <= params.max_speed_mps)
-    kin = valid & (dt <= params.gap_s)
     distance = float(d[valid].sum())
     out[_INDEX["distance_m"]] = distance
     out[_INDEX["fixes_per_min"]] = n / max(duration / 60.0, 1.0 / 60.0)
@@ -203,11 +218,39 @@ def section_features(track: Track, start: int, end: int, *, params: FeatureParam
     disp = haversine_m(float(lat[0]), float(lon[0]), float(lat[-1]), float(lon[-1]))
     out[_INDEX["straightness"]] = disp / distance if distance > 0 else np.nan
 
+    gap_mask = ok_time & (dt > params.gap_s) & valid
+    out[_INDEX["gaps_per_km"]] = float(gap_mask.sum()) / max(distance / 1000.0, 0.01)
+    gap_time = float(dt[gap_mask].sum())
+    out[_INDEX["gap_speed_mps"]] = float(d[gap_mask].sum()) / gap_time if gap_time > 0 else np.nan
+
+    thin = _thinned(t, duration, params)
+    t, lat, lon = t[thin], lat[thin], lon[thin]
+    dt = np.diff(t)
+    d = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    ok_time = dt > 0
+    v_all = np.where(ok_time, d / np.where(ok_time, dt, 1.0), np.inf)
+    kin = ok_time & (v_all <= params.max_speed_mps) & (dt <= params.gap_s)
     if kin.any():
         moves = _Intervals(dt=dt, d=d, v=v_all, kin=kin, lat=lat, lon=lon)
         _fill_speeds(out, moves, params)
         _fill_changes(out, moves, params)
+        p85 = out[_INDEX["speed_p85_mps"]]
+        if p85 > 0:
+            out[_INDEX["accel_p85_to_speed_p85"]] = out[_INDEX["accel_p85_mps2"]] / p85
     return out
+
+
+def _thinned(t: F64, duration_s: float, params: FeatureParams) -> npt.NDArray[np.intp]:
+    """Indices of the first fix in each time bin, so that kinematics see the same time base whether
+    the phone sampled every second or every ten: GPS position noise divided by a 1 s interval makes
+    metres-per-second speed noise and large spurious accelerations (Jun, Guensler & Ogle 2006, TRR
+    1972), which would make a 1 Hz walk look like a jerky vehicle. Short sections keep at least
+    ``params.kinematic_intervals_min`` bins."""
+    step = min(params.kinematic_interval_s, duration_s / params.kinematic_intervals_min)
+    if step <= 0 or t.size < 3:
+        return np.arange(t.size)
+    bins = np.floor((t - t[0]) / step)
+    return np.flatnonzero(np.diff(bins, prepend=-1.0) != 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +280,14 @@ def _fill_speeds(out: F64, iv: _Intervals, params: FeatureParams) -> None:
     out[_INDEX["speed_p10_mps"] : _INDEX["speed_p95_mps"] + 1] = _weighted_quantiles(
         v, w, (0.10, 0.50, 0.85, 0.95)
     )
+    out[_INDEX["speed_p25_mps"]] = _weighted_quantiles(v, w, (0.25,))[0]
     out[_INDEX["speed_max_mps"]] = float(v.max())
     moving = v > params.stop_speed_mps
-    out[_INDEX["moving_speed_p50_mps"]] = _weighted_quantiles(v[moving], w[moving], (0.5,))[0]
+    out[_INDEX["moving_speed_p50_mps"]], out[_INDEX["moving_speed_p85_mps"]] = _weighted_quantiles(
+        v[moving], w[moving], (0.5, 0.85)
+    )
+    out[_INDEX["slow_time_share"]] = float(w[v < params.slow_speed_mps].sum()) / float(w.sum())
+    out[_INDEX["fast_time_share"]] = float(w[v > params.fast_speed_mps].sum()) / float(w.sum())
     slow = v < params.stop_speed_mps
     stops = _stop_episodes(slow, w, params.min_stop_s)
     out[_INDEX["stop_time_share"]] = float(w[slow].sum()) / float(w.sum())

@@ -9,6 +9,7 @@ frequency ("balanced") so rare modes are not drowned by walk and car.
 from __future__ import annotations
 
 import platform
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,15 @@ from models.dataset import Dataset
 
 
 class FitParams(msgspec.Struct, frozen=True, kw_only=True):
-    max_iter: int = 300
-    learning_rate: float = 0.08
-    max_leaf_nodes: int = 31
-    min_samples_leaf: int = 20
-    l2_regularization: float = 1.0
+    """Boosting hyper-parameters. Small trees with strong L2 (version 1.1): on simulator-to-GeoLife
+    transfer they scored as well as 31-leaf trees or better (within the spread between simulator
+    seeds, about 0.03 macro-F1), and the artifact is several times smaller."""
+
+    max_iter: int = 120
+    learning_rate: float = 0.1
+    max_leaf_nodes: int = 8
+    min_samples_leaf: int = 80
+    l2_regularization: float = 10.0
     early_stopping: bool = True
     validation_fraction: float = 0.15
     seed: int = 0
@@ -72,7 +77,8 @@ def write_artifact(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / MODEL_FILE
-    sio.dump(pipeline, model_path)
+    # Deflate: the schema and the thousands of small tree arrays shrink ~10x (the loader reads it as is).
+    sio.dump(pipeline, model_path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     card = ModelCard(
         name="mode",
         version=version,

@@ -86,21 +86,54 @@ def test_accuracy_values_do_not_change_kinematic_features() -> None:
 
 
 def test_a_signal_gap_counts_as_gap_time_and_not_as_speed() -> None:
-    t = [0.0, 1.0, 2.0, 3.0, 303.0, 304.0, 305.0]
-    north = [0.0, 1.0, 2.0, 3.0, 6003.0, 6004.0, 6005.0]  # 20 m/s across the gap
-    row = section_features(track(t, north), 0, 7)
-    assert feature(row, "gap_time_share") == pytest.approx(300.0 / 305.0)
-    assert feature(row, "max_gap_s") == 300.0
+    t = [float(i) for i in range(60)] + [360.0 + i for i in range(60)]
+    north = [1.0 * x for x in t[:60]] + [6000.0 + (x - 360.0) for x in t[60:]]  # ~20 m/s across the gap
+    row = section_features(track(t, north), 0, 120)
+    assert feature(row, "gap_time_share") == pytest.approx(301.0 / 419.0)
+    assert feature(row, "max_gap_s") == 301.0
     assert feature(row, "speed_max_mps") == pytest.approx(1.0, rel=0.01)
 
 
+def test_a_gap_is_counted_per_km_with_the_speed_it_implies() -> None:
+    t = [float(i) for i in range(60)] + [360.0 + i for i in range(60)]
+    north = [1.0 * x for x in t[:60]] + [6000.0 + (x - 360.0) for x in t[60:]]
+    row = section_features(track(t, north), 0, 120)
+    assert feature(row, "gaps_per_km") * feature(row, "distance_m") / 1000.0 == pytest.approx(1.0)
+    assert feature(row, "gap_speed_mps") == pytest.approx((6000.0 - 59.0) / 301.0, rel=0.01)
+
+
+def test_a_section_without_gaps_has_no_gap_speed() -> None:
+    row = section_features(steady(5.0, 100), 0, 100)
+    assert feature(row, "gaps_per_km") == 0.0
+    assert math.isnan(feature(row, "gap_speed_mps"))
+
+
+def test_speed_features_do_not_depend_on_the_sampling_rate_under_gps_noise() -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(0.0, 600.0)
+    north = 1.4 * t + rng.normal(0.0, 2.0, t.size)  # a 1.4 m/s walk with 2 m GPS jitter
+    dense = section_features(track(t.tolist(), north.tolist()), 0, t.size)
+    every = 10
+    sparse = section_features(track(t[::every].tolist(), north[::every].tolist()), 0, t.size // every)
+    assert feature(dense, "speed_p85_mps") == pytest.approx(feature(sparse, "speed_p85_mps"), rel=0.1)
+    assert feature(dense, "speed_p85_mps") < 2.0
+
+
+def test_slow_and_fast_time_shares_split_a_section_by_speed() -> None:
+    t = [float(i) for i in range(0, 400, 5)]
+    north = [min(x, 200.0) * 1.0 + max(x - 200.0, 0.0) * 20.0 for x in t]  # 200 s at 1 m/s, then 20 m/s
+    row = section_features(track(t, north), 0, len(t))
+    assert feature(row, "slow_time_share") == pytest.approx(0.5, abs=0.05)
+    assert feature(row, "fast_time_share") == pytest.approx(0.5, abs=0.05)
+
+
 def test_a_stop_between_two_moving_stretches_is_one_stop() -> None:
-    t = [float(i) for i in range(100)]
-    north = [min(x, 40.0) * 8.0 + max(x - 70.0, 0.0) * 8.0 for x in t]  # moves, waits 30 s, moves
-    row = section_features(track(t, north), 0, 100)
+    t = [float(i) for i in range(0, 1000, 10)]
+    north = [min(x, 400.0) * 8.0 + max(x - 700.0, 0.0) * 8.0 for x in t]  # moves, waits 300 s, moves
+    row = section_features(track(t, north), 0, len(t))
     distance_km = feature(row, "distance_m") / 1000.0
     assert feature(row, "stops_per_km") * distance_km == pytest.approx(1.0)
-    assert feature(row, "stop_mean_s") == pytest.approx(30.0, abs=1.0)
+    assert feature(row, "stop_mean_s") == pytest.approx(300.0, abs=1.0)
 
 
 def test_activity_shares_count_only_fixes_that_carry_an_activity() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import ConfigurationError
+from core.errors import BadRequest, ConfigurationError
 from models.cli import ARTIFACTS_ROOT, register
 
 
@@ -57,3 +57,31 @@ def test_train_refuses_to_put_a_geolife_model_among_the_shipped_artifacts(tmp_pa
                 str(ARTIFACTS_ROOT / "mode" / "x"),
             ]
         )
+
+
+def test_evaluate_refuses_unknown_synthetic_cv_modes(tmp_path: Path) -> None:
+    empty = tmp_path / "geolife"
+    (empty / "Data").mkdir(parents=True)
+    with pytest.raises(BadRequest, match="unknown modes"):
+        run(
+            [
+                "models",
+                "evaluate",
+                "--geolife",
+                str(empty),
+                "--skip-end-to-end",
+                "--cv-users",
+                "2",
+                "--cv-synthetic",
+                "3",
+                "--cv-synthetic-modes",
+                "walk,hovercraft",
+            ]
+        )
+
+
+def test_evaluate_refuses_a_folder_without_labelled_sections(tmp_path: Path) -> None:
+    empty = tmp_path / "geolife"
+    (empty / "Data").mkdir(parents=True)
+    with pytest.raises(BadRequest, match="no labelled GeoLife section"):
+        run(["models", "evaluate", "--geolife", str(empty), "--skip-end-to-end"])

@@ -43,3 +43,11 @@ def test_end_to_end_scores_labelled_time_and_its_coverage() -> None:
     assert result["available"] is True
     assert 0.0 < result["coverage"] <= 1.0
     assert 0.0 <= result["time_accuracy"] <= 1.0
+
+
+def test_classifier_report_gives_each_users_figures() -> None:
+    x = np.vstack([np.full(len(FEATURE_NAMES), 1.0), np.full(len(FEATURE_NAMES), 30.0)])
+    data = Dataset(X=x, y=np.asarray(["walk", "train"]), groups=np.asarray(["u1", "u2"]))
+    report = evaluate_classifier(HeuristicClassifier(), data)
+    assert set(report["per_user_open_set"]) == {"u1", "u2"}
+    assert report["per_user_open_set"]["u1"]["sections"] == 1

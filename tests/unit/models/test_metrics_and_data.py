@@ -58,3 +58,28 @@ def test_user_cross_validation_never_tests_on_a_training_user() -> None:
     tested = [u for fold in result["per_fold"] for u in fold["test_users"]]
     assert sorted(tested) == ["u0", "u1", "u2", "u3"]
     assert result["pooled"]["n"] == 48
+
+
+def test_user_cross_validation_scores_walk_only_where_it_is_labelled() -> None:
+    parts = []
+    for user in range(4):
+        modes = ("walk", "bike", "car") if user == 0 else ("bike", "car")
+        d = tiny_synthetic(per_mode=4, seed=user, modes=modes)
+        parts.append(Dataset(X=d.X, y=d.y, groups=np.full(len(d), f"u{user}")))
+    result = cross_validate_users(Dataset.concat(parts), folds=4, fit=QUICK_FIT)
+    assert result["walk_users"] == ["u0"]
+    assert result["pooled"]["per_class"]["walk"]["support"] == 4
+    walk_fold = next(f for f in result["per_fold"] if f["test_users"] == ["u0"])
+    assert walk_fold["train_walk_sections"] == 0
+    assert result["pooled_macro_f1_without_walk"] is not None
+
+
+def test_user_cross_validation_can_teach_walk_from_extra_training_sections() -> None:
+    parts = []
+    for user in range(3):
+        modes = ("walk", "bike", "car") if user == 0 else ("bike", "car")
+        d = tiny_synthetic(per_mode=4, seed=user, modes=modes)
+        parts.append(Dataset(X=d.X, y=d.y, groups=np.full(len(d), f"u{user}")))
+    extra = tiny_synthetic(per_mode=5, seed=9, modes=("walk",))
+    result = cross_validate_users(Dataset.concat(parts), folds=3, fit=QUICK_FIT, extra_training=extra)
+    assert all(f["train_walk_sections"] >= 5 for f in result["per_fold"])

@@ -108,3 +108,12 @@ def test_gpx_is_well_formed_with_one_point_per_fix() -> None:
     document = minidom.parseString(to_gpx(sim))  # noqa: S318 - our own output, not untrusted input
     points = document.getElementsByTagName("trkpt")
     assert len(points) == len(sim.track)
+
+
+def test_a_receiver_that_holds_in_tunnels_logs_slow_drift_then_jumps() -> None:
+    truth = simulate_motion(PROFILES["metro"], 3000.0, np.random.default_rng(0), tunnel_share=1.0)
+    holding = SamplingRegime(interval_s=1.0, tunnel_hold_prob=1.0, outlier_prob=0.0)
+    seen = observe(truth, holding, np.random.default_rng(1))
+    assert seen.index.size > 0.9 * len(truth)
+    hops = np.hypot(np.diff(seen.x_m), np.diff(seen.y_m))
+    assert np.median(hops) < 5.0  # held position: metres of drift and jitter, not 10+ m per second
