@@ -68,6 +68,7 @@ class CellRow(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     dim_a: str
     dim_b: str
+    dim_c: str  # the time band of carpool cells, else ""
     value: float
 
 
@@ -169,6 +170,11 @@ async def still_sharing(conn: Conn, user_ids: Sequence[uuid.UUID]) -> set[uuid.U
     return {r["user_id"] for r in await conn.fetch(_q("still_sharing"), list(user_ids))}
 
 
+async def still_carpooling(conn: Conn, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Of ``user_ids``, those still consenting to carpool matching (rows locked until commit)."""
+    return {r["user_id"] for r in await conn.fetch(_q("still_carpooling"), list(user_ids))}
+
+
 async def budget_spent(conn: Conn, user_ids: Sequence[uuid.UUID], since: datetime) -> dict[uuid.UUID, float]:
     rows = await conn.fetch(_q("budget_spent"), list(user_ids), since)
     return {r["user_id"]: float(r["spent"]) for r in rows}
@@ -200,7 +206,7 @@ async def period_trips(conn: Conn, start: datetime, end: datetime) -> list[TripR
 async def insert_release(
     conn: Conn,
     release: NewRelease,
-    cells: Sequence[tuple[str, str, str, float]],
+    cells: Sequence[tuple[str, str, str, str, float]],
     zones: Sequence[ZoneRow],
     contributors: Sequence[uuid.UUID],
 ) -> uuid.UUID:
@@ -289,7 +295,8 @@ async def list_releases(conn: Conn, period_kind: str | None, limit: int) -> list
 async def release_cells(conn: Conn, release_id: uuid.UUID, table: str | None = None) -> list[CellRow]:
     rows = await conn.fetch(_q("release_cells"), release_id, table)
     return [
-        CellRow(table=r["table_name"], dim_a=r["dim_a"], dim_b=r["dim_b"], value=r["value"]) for r in rows
+        CellRow(table=r["table_name"], dim_a=r["dim_a"], dim_b=r["dim_b"], dim_c=r["dim_c"], value=r["value"])
+        for r in rows
     ]
 
 

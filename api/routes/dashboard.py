@@ -37,22 +37,29 @@ TABLES = (
     "trips_by_hour",
     "trips_by_weekday",
     "od_flows",
+    "carpool_matches",
+    "carpool_co2",
 )
-DIMENSIONS = {
-    "mode_trips": ("mode", "", "trips"),
-    "mode_km": ("mode", "", "km"),
-    "mode_co2": ("mode", "", "co2_kg"),
-    "avg_km_by_mode": ("mode", "", "km_per_trip"),
-    "trips_by_hour": ("hour", "", "trips"),
-    "trips_by_weekday": ("iso_weekday", "", "trips"),
-    "od_flows": ("origin_zone", "destination_zone", "trips"),
+# Per table: the names of its dimensions (dim_a, dim_b, dim_c; unused ones left out) and value.
+DIMENSIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "mode_trips": (("mode",), "trips"),
+    "mode_km": (("mode",), "km"),
+    "mode_co2": (("mode",), "co2_kg"),
+    "avg_km_by_mode": (("mode",), "km_per_trip"),
+    "trips_by_hour": (("hour",), "trips"),
+    "trips_by_weekday": (("iso_weekday",), "trips"),
+    "od_flows": (("origin_zone", "destination_zone"), "trips"),
+    "carpool_matches": (("origin_zone", "destination_zone", "time_band"), "potential_matches"),
+    "carpool_co2": (("origin_zone", "destination_zone", "time_band"), "co2_kg_per_year"),
 }
+LINE_TABLES = ("od_flows", "carpool_matches", "carpool_co2")
 
 
 class CellOut(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     dim_a: str
     dim_b: str
+    dim_c: str
     value: float
 
 
@@ -188,6 +195,11 @@ async def flow_map(request: Req, conn: DbConn) -> Response[Any]:
     return await _page(request, conn, "map", "Flows")
 
 
+@get("/corridors", include_in_schema=False)
+async def corridor_map(request: Req, conn: DbConn) -> Response[Any]:
+    return await _page(request, conn, "corridors", "Carpool corridors")
+
+
 @get("/time", include_in_schema=False)
 async def time_profiles(request: Req, conn: DbConn) -> Response[Any]:
     return await _page(request, conn, "time", "Time profiles")
@@ -284,42 +296,74 @@ async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.U
         caps=r.caps,
         tables=r.tables,
         table_names=list(TABLES),
-        cells=[CellOut(table=c.table, dim_a=c.dim_a, dim_b=c.dim_b, value=c.value) for c in cells],
+        cells=[
+            CellOut(table=c.table, dim_a=c.dim_a, dim_b=c.dim_b, dim_c=c.dim_c, value=c.value) for c in cells
+        ],
     )
 
 
-def _flows_geojson(cells: list[db.CellRow], zones: list[db.ZoneRow]) -> dict[str, Any]:
+def _line(o: db.ZoneRow, d: db.ZoneRow, properties: dict[str, Any]) -> dict[str, Any]:
+    """A straight line between two zone centres (never a tester's own place)."""
+    return {
+        "type": "Feature",
+        "geometry": {
+            "type": "LineString",
+            "coordinates": [[o.centroid[1], o.centroid[0]], [d.centroid[1], d.centroid[0]]],
+        },
+        "properties": {
+            "origin": o.zone_id,
+            "destination": d.zone_id,
+            "origin_name": o.name,
+            "destination_name": d.name,
+            **properties,
+        },
+    }
+
+
+def _lines_geojson(table: str, cells: list[db.CellRow], zones: list[db.ZoneRow]) -> dict[str, Any]:
+    """Cells of a zone-to-zone table as lines between zone centres (time band if it has one)."""
     by_id = {z.zone_id: z for z in zones}
+    dims, value = DIMENSIONS[table]
     features = []
     for c in cells:
         o, d = by_id.get(c.dim_a), by_id.get(c.dim_b)
         if o is None or d is None:
             continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": [[o.centroid[1], o.centroid[0]], [d.centroid[1], d.centroid[0]]],
-                },
-                "properties": {
-                    "origin": o.zone_id,
-                    "destination": d.zone_id,
-                    "origin_name": o.name,
-                    "destination_name": d.name,
-                    "trips": c.value,
-                },
-            }
-        )
+        extra: dict[str, Any] = {"time_band": c.dim_c} if len(dims) > 2 else {}
+        features.append(_line(o, d, {**extra, value: c.value}))
     return {"type": "FeatureCollection", "features": features}
 
 
-def _zones_geojson(zones: list[db.ZoneRow]) -> dict[str, Any]:
+def _corridors_geojson(
+    matches: list[db.CellRow], co2: list[db.CellRow], zones: list[db.ZoneRow]
+) -> dict[str, Any]:
+    """One line per corridor and time band with both carpool values (the two tables share their
+    suppression, so they have the same cells)."""
+    by_id = {z.zone_id: z for z in zones}
+    saved = {(c.dim_a, c.dim_b, c.dim_c): c.value for c in co2}
+    features = []
+    for c in matches:
+        o, d = by_id.get(c.dim_a), by_id.get(c.dim_b)
+        if o is None or d is None:
+            continue
+        props = {
+            "time_band": c.dim_c,
+            "potential_matches": c.value,
+            "co2_kg_per_year": saved.get((c.dim_a, c.dim_b, c.dim_c), 0.0),
+        }
+        features.append(_line(o, d, props))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _zones_geojson(zones: list[db.ZoneRow], cells: list[db.CellRow]) -> dict[str, Any]:
+    """The zones that ``cells`` connect (a release's zones serve its flows and its corridors)."""
+    used = {z for c in cells for z in (c.dim_a, c.dim_b)}
     return {
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "id": z.zone_id, "geometry": z.geometry, "properties": {"name": z.name}}
             for z in zones
+            if z.zone_id in used
         ],
     }
 
@@ -332,7 +376,20 @@ async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> 
         await _release(conn, release_id)
         cells = await db.release_cells(conn, release_id, "od_flows")
         zones = await db.release_zones(conn, release_id)
-    return {"zones": _zones_geojson(zones), "flows": _flows_geojson(cells, zones)}
+    return {"zones": _zones_geojson(zones, cells), "flows": _lines_geojson("od_flows", cells, zones)}
+
+
+@get("/api/releases/{release_id:uuid}/corridors.geojson", tags=["dashboard"])
+async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
+    """The release's carpool corridors as GeoJSON: a line between zone centres per corridor and
+    departure-time band, with its potential matches and the CO2 a year shared journeys could save."""
+    await _require(request, conn)
+    async with db.as_team(conn):
+        await _release(conn, release_id)
+        matches = await db.release_cells(conn, release_id, "carpool_matches")
+        co2 = await db.release_cells(conn, release_id, "carpool_co2")
+        zones = await db.release_zones(conn, release_id)
+    return {"zones": _zones_geojson(zones, matches), "corridors": _corridors_geojson(matches, co2, zones)}
 
 
 @get("/api/co2-trend", tags=["dashboard"])
@@ -352,7 +409,8 @@ async def co2_trend(
 async def download(
     request: Req, conn: DbConn, release_id: FromPath[uuid.UUID], filename: FromPath[str]
 ) -> Response[Any]:
-    """``<table>.csv`` or ``<table>.geojson`` of a release (any table; flows as lines)."""
+    """``<table>.csv`` or ``<table>.geojson`` of a release (any table; flows and carpool corridors
+    as lines)."""
     await _require(request, conn)
     table, _, ext = filename.rpartition(".")
     if table not in TABLES or ext not in {"csv", "geojson"}:
@@ -360,32 +418,32 @@ async def download(
     async with db.as_team(conn):
         r = await _release(conn, release_id)
         cells = await db.release_cells(conn, release_id, table)
-        zones = await db.release_zones(conn, release_id) if table == "od_flows" else []
-    a, b, v = DIMENSIONS[table]
+        zones = await db.release_zones(conn, release_id) if table in LINE_TABLES else []
+    dims, v = DIMENSIONS[table]
     name = f"sillage-{table}-{r.period_kind}-{r.period_start.date()}.{ext}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if ext == "csv":
-        header = ["period_start", "period_end", "epsilon", "k", a, *([b] if b else []), v]
+        header = ["period_start", "period_end", "epsilon", "k", *dims, v]
         rows: list[list[object]] = [
             [
                 r.period_start.isoformat(),
                 r.period_end.isoformat(),
                 r.epsilon,
                 r.k,
-                c.dim_a,
-                *([c.dim_b] if b else []),
+                *(c.dim_a, c.dim_b, c.dim_c)[: len(dims)],
                 c.value,
             ]
             for c in cells
         ]
         return Response(web.csv_text(header, rows), media_type="text/csv; charset=utf-8", headers=headers)
-    if table == "od_flows":
-        body = _flows_geojson(cells, zones)
+    if table in LINE_TABLES:
+        body = _lines_geojson(table, cells, zones)
     else:
         body = {
             "type": "FeatureCollection",
             "features": [
-                {"type": "Feature", "geometry": None, "properties": {a: c.dim_a, v: c.value}} for c in cells
+                {"type": "Feature", "geometry": None, "properties": {dims[0]: c.dim_a, v: c.value}}
+                for c in cells
             ],
         }
     body["properties"] = {"epsilon": r.epsilon, "k": r.k, "period_start": r.period_start.isoformat()}
@@ -400,11 +458,13 @@ dashboard = Router(
         logout,
         overview,
         flow_map,
+        corridor_map,
         time_profiles,
         campaigns,
         releases,
         release_detail,
         flows,
+        corridors,
         co2_trend,
         download,
         create_static_files_router(

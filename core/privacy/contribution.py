@@ -4,7 +4,8 @@ Bounding each tester's contribution is what makes user-level differential privac
 sensitivity of a table is the most one tester can add to it (Dwork & Roth 2014, §3.3; the same
 "contribution bounding" step as Wilson et al. 2020, "Differentially private SQL with bounded user
 contribution", PoPETs). Every trip is attributed to its main mode (the mode of its longest
-section), as household travel surveys do.
+section), as household travel surveys do. The carpool tables are bounded in
+:mod:`core.privacy.corridors`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from core.carpool.corridors import CorridorContribution
+from core.privacy.corridors import CARPOOL_TABLES, corridor_cells, corridor_sensitivity
 from core.privacy.params import ContributionCaps, ReleaseParams
 
-Cell = tuple[str, str]  # (dim_a, dim_b); dim_b is "" for one-dimensional tables
+# (dim_a, dim_b) for the trip tables, dim_b "" when one-dimensional; (origin_zone,
+# destination_zone, time_band) for the carpool tables.
+Cell = tuple[str, ...]
 
 
 class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,7 +51,15 @@ class Contribution(msgspec.Struct, frozen=True, kw_only=True):
     trips_kept: int
 
 
-TABLE_NOISY = ("mode_trips", "mode_km", "mode_co2", "trips_by_hour", "trips_by_weekday", "od_flows")
+TABLE_NOISY = (
+    "mode_trips",
+    "mode_km",
+    "mode_co2",
+    "trips_by_hour",
+    "trips_by_weekday",
+    "od_flows",
+    *CARPOOL_TABLES,
+)
 
 Zoner = Callable[[float, float], str | None]
 
@@ -79,9 +92,15 @@ def kept_trips(
 
 
 def contribution(
-    trips: Sequence[TripRecord], params: ReleaseParams, *, zone_of: Zoner, seed: bytes
+    trips: Sequence[TripRecord],
+    params: ReleaseParams,
+    *,
+    zone_of: Zoner,
+    seed: bytes,
+    corridors: Sequence[CorridorContribution] = (),
 ) -> Contribution:
-    """The tester's bounded contribution to every noisy table of a release."""
+    """The tester's bounded contribution to every noisy table of a release; ``corridors`` are the
+    tester's own carpool rows (empty unless they also consent to carpool matching)."""
     tz = ZoneInfo(params.timezone)
     caps = params.caps
     tables: dict[str, dict[Cell, int]] = {name: defaultdict(int) for name in TABLE_NOISY}
@@ -100,11 +119,16 @@ def contribution(
         o, d = zone_of(*t.origin), zone_of(*t.destination)
         if o is not None and d is not None:
             tables["od_flows"][(o, d)] += 1
+    for table, cells in corridor_cells(corridors, params.carpool, seed).items():
+        for cell, v in cells.items():
+            tables[table][cell] = v
     return Contribution(tables={k: dict(v) for k, v in tables.items()}, trips_kept=len(kept))
 
 
 def sensitivity(table: str, params: ReleaseParams, n_days: int) -> int:
     """L1 sensitivity of ``table`` in its integer unit: the most one tester can add to it."""
+    if table in CARPOOL_TABLES:
+        return corridor_sensitivity(table, params.carpool)
     trips = params.caps.max_trips_per_day * n_days
     if table == "mode_km":
         return trips * round(params.caps.max_km_per_trip / params.km_unit)

@@ -22,18 +22,44 @@ class ContributionCaps(msgspec.Struct, frozen=True, kw_only=True):
     max_co2_kg_per_trip: float = 8.0
 
 
+class CarpoolCaps(msgspec.Struct, frozen=True, kw_only=True):
+    """How much one tester can weigh in a release's carpool tables (issue 8, "for the agglomeration").
+
+    A tester's carpool potential comes as one row per corridor (zone to zone) and time band
+    (:class:`core.carpool.CorridorContribution`). At most ``max_corridors_per_tester`` of them are
+    kept (chosen by a keyed hash; two covers a commute out and back); each counts at most
+    ``max_matches_per_corridor`` potential partners (one and a fallback: enough to know a carpool
+    could form, and every extra one would widen the noise); its CO2 is the yearly saving with one
+    partner (the mean over the tester's potential partners on that leg: one can only share a trip
+    with one of them at a time), clipped to ``max_co2_kg_per_year_per_corridor``: 200 kg is about
+    what each side saves on a 10 km (straight line) one-way car commute shared every working day
+    (circuity 1.3, ADEME's 0.142 kg per vehicle-km split in two, 45 weeks of 5 days, as in
+    ``core.carpool.params.SavingsParams``). ``band_min`` is the width of the departure-time bands
+    (local time), ``co2_unit_kg`` the integer resolution at which the CO2 noise is drawn.
+    """
+
+    max_corridors_per_tester: int = 2
+    max_matches_per_corridor: int = 2
+    max_co2_kg_per_year_per_corridor: float = 200.0
+    band_min: int = 60
+    co2_unit_kg: float = 1.0
+
+
 class ReleaseParams(msgspec.Struct, frozen=True, kw_only=True):
     """One release's privacy and geography settings.
 
     ``epsilon`` is split equally over the noisy queries of the release (basic sequential
-    composition, Dwork & Roth 2014, Thm 3.14). ``k`` is the minimum number of distinct testers for a
-    cell to be published. ``km_unit`` and ``co2_unit_kg`` are the integer resolutions at which noise
-    is drawn (OpenDP's discrete Laplace, which avoids floating-point attacks, Mironov 2012).
+    composition, Dwork & Roth 2014, Thm 3.14): eight since the carpool tables joined the release
+    (``core.privacy.contribution.TABLE_NOISY``), so each gets ``epsilon / 8``. ``k`` is the minimum
+    number of distinct testers for a cell to be published. ``km_unit`` and ``co2_unit_kg`` are the
+    integer resolutions at which noise is drawn (OpenDP's discrete Laplace, which avoids
+    floating-point attacks, Mironov 2012). ``carpool`` bounds the carpool tables.
     """
 
     epsilon: float = 1.0
     k: int = 10
     caps: ContributionCaps = ContributionCaps()
+    carpool: CarpoolCaps = CarpoolCaps()
     timezone: str = "Europe/Paris"
     grid_cell_m: float = 1000.0
     km_unit: float = 0.1

@@ -3,8 +3,8 @@
 Order matters. Suppression is decided on exact distinct-tester counts (a deterministic k threshold,
 as the city asked), then every table is noised as a whole, then the withheld cells are dropped and
 negative noisy values clipped to zero (post-processing, free of privacy cost). The release's
-epsilon is split equally over the noisy tables; derived tables (average distance by mode) are
-computed from noisy tables only.
+epsilon is split equally over the eight noisy tables (six of trips, two of carpool potential);
+derived values (average distance by mode, matches as pairs) are computed from noisy tables only.
 
 Caveat, stated in the README: thresholding on exact counts makes the guarantee (epsilon, delta)
 rather than pure epsilon for the existence of OD cells (Korolova et al. 2009; Wilson et al. 2020);
@@ -20,6 +20,7 @@ import msgspec
 
 from core.co2.modes import Mode
 from core.privacy.contribution import TABLE_NOISY, Cell, Contribution, sensitivity
+from core.privacy.corridors import MATCHES_PER_PAIR
 from core.privacy.noise import add_noise
 from core.privacy.params import ReleaseParams
 from core.privacy.suppression import suppressed_cells
@@ -32,9 +33,11 @@ DOMAINS: dict[str, tuple[Cell, ...]] = {
     "trips_by_hour": tuple((f"{h:02d}", "") for h in range(24)),
     "trips_by_weekday": tuple((str(d), "") for d in range(1, 8)),
     "od_flows": (),
+    "carpool_matches": (),
+    "carpool_co2": (),
 }
-# The three mode tables share their testers, so they share one suppression decision.
-SUPPRESSION_GROUP = {"mode_km": "mode_trips", "mode_co2": "mode_trips"}
+# Tables filled by the same testers' same rows share one suppression decision.
+SUPPRESSION_GROUP = {"mode_km": "mode_trips", "mode_co2": "mode_trips", "carpool_co2": "carpool_matches"}
 PARTICIPANT_BUCKETS = (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -42,6 +45,7 @@ class PublishedCell(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     dim_a: str
     dim_b: str
+    dim_c: str = ""  # the time band of carpool cells
     value: float
 
 
@@ -60,7 +64,12 @@ class Composed(msgspec.Struct, frozen=True, kw_only=True):
     participants_bucket: str
 
 
-UNITS = {"mode_km": "km", "mode_co2": "kg CO2e"}
+UNITS = {
+    "mode_km": "km",
+    "mode_co2": "kg CO2e",
+    "carpool_matches": "potential matches (pairs of testers)",
+    "carpool_co2": "kg CO2e per year",
+}
 
 
 def participants_bucket(n: int) -> str:
@@ -78,6 +87,10 @@ def _unit_factor(table: str, params: ReleaseParams) -> float:
         return params.km_unit
     if table == "mode_co2":
         return params.co2_unit_kg
+    if table == "carpool_matches":
+        return 1.0 / MATCHES_PER_PAIR
+    if table == "carpool_co2":
+        return params.carpool.co2_unit_kg
     return 1.0
 
 
@@ -107,7 +120,9 @@ def compose(contributions: Sequence[Contribution], params: ReleaseParams, *, n_d
         shown = {k: max(v, 0) * unit for k, v in zip(keys, noisy.values, strict=True) if k not in hidden[t]}
         noisy_by_table[t] = shown
         cells.extend(
-            PublishedCell(table=t, dim_a=k[0], dim_b=k[1], value=round(v, 3))
+            PublishedCell(
+                table=t, dim_a=k[0], dim_b=k[1], dim_c=k[2] if len(k) > 2 else "", value=round(v, 3)
+            )
             for k, v in sorted(shown.items())
         )
         infos.append(

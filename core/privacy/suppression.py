@@ -10,11 +10,12 @@ cell is hidden too (Hundepool et al. 2012, *Statistical Disclosure Control*, §5
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
-from core.privacy.contribution import Cell
+C = TypeVar("C", bound=tuple[str, ...])  # a cell: (dim_a, dim_b) or (origin, destination, band)
 
 
-def suppressed_cells(users: Mapping[Cell, int], k: int, domain: Iterable[Cell] = ()) -> set[Cell]:
+def suppressed_cells(users: Mapping[C, int], k: int, domain: Iterable[C] = ()) -> set[C]:
     """The cells to withhold. ``users`` is the number of distinct testers per cell; ``domain`` lists
     public cells that must be considered even with no tester (hours of the day, weekdays)."""
     cells = set(users) | set(domain)

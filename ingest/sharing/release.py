@@ -9,11 +9,15 @@ Steps (``release``):
    cannot pay this release's epsilon; they are counted in the outcome, never in the release.
 4. For each remaining tester, enter their partition (their own role, :func:`store.partition.as_user`)
    and read their not-hidden trips of the period; bound their contribution there and then (only
-   the bounded sums leave the loop).
+   the bounded sums leave the loop). Their carpool potential joins the same contribution: the
+   corridor rows of the latest matching run (:func:`ingest.carpool.corridors`, zoned with the
+   release's own zones), only for testers who also consent to ``carpool_matching``. Proposals are
+   not kept per period, so a release carries the carpool potential as it stands when it is made.
 5. Compose (suppression, OpenDP noise), then in ONE transaction: re-check that every contributor
-   still consents (rows locked, so a concurrent revocation waits), store the release, its cells
-   and zones, and charge each contributor's budget. If someone revoked meanwhile, start over
-   without them.
+   still consents (rows locked, so a concurrent revocation waits), and that every tester whose
+   corridors were counted still consents to carpool matching; store the release, its cells and
+   zones, and charge each contributor's budget. If someone revoked meanwhile, start over without
+   them.
 """
 
 from __future__ import annotations
@@ -22,18 +26,22 @@ import asyncio
 import logging
 import secrets
 import uuid
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
 
+from core.carpool import CorridorContribution
 from core.coaching.periods import Period, local_date, local_midnight, period_start, shift
 from core.errors import Conflict, Unprocessable
 from core.privacy.contribution import Contribution, contribution
+from core.privacy.corridors import CARPOOL_TABLES
 from core.privacy.params import BudgetParams, ReleaseParams
 from core.privacy.release import Composed, TableInfo, compose
 from core.privacy.zones import GridZones, Zones
+from ingest.carpool import corridors as carpool_corridors
 from store import sharing as db
 from store.partition import Conn, as_user
 
@@ -73,6 +81,23 @@ def last_complete_day(kind: PeriodKind, now: datetime, tz: ZoneInfo) -> date:
     return shift(period_start(today, Period(kind)), Period(kind), -1)
 
 
+async def release_corridors(
+    conn: Conn, sharers: list[db.Sharer], zones: Zones, params: ReleaseParams
+) -> dict[uuid.UUID, list[CorridorContribution]]:
+    """The carpool corridor rows of the release's testers, by tester, in the release's zones.
+
+    :func:`ingest.carpool.corridors` already keeps only testers consenting to both carpool
+    matching and shared aggregates now; this also drops anyone outside this release (consent
+    given after the period, or budget exhausted)."""
+    eligible = {s.user_id for s in sharers}
+    rows = await carpool_corridors(conn, zones.zone_of, band_min=params.carpool.band_min)
+    by_user: dict[uuid.UUID, list[CorridorContribution]] = defaultdict(list)
+    for r in rows:
+        if r.user_id in eligible:
+            by_user[r.user_id].append(r)
+    return dict(by_user)
+
+
 async def _contributions(
     conn: Conn,
     *,
@@ -82,12 +107,14 @@ async def _contributions(
     params: ReleaseParams,
     zones: Zones,
     seed: bytes,
+    corridors: dict[uuid.UUID, list[CorridorContribution]],
 ) -> list[tuple[uuid.UUID, Contribution]]:
     out = []
     for s in sharers:
         async with as_user(conn, s.role):
             trips = await db.period_trips(conn, start, end)
-        out.append((s.user_id, contribution(trips, params, zone_of=zones.zone_of, seed=seed)))
+        mine = corridors.get(s.user_id, [])
+        out.append((s.user_id, contribution(trips, params, zone_of=zones.zone_of, seed=seed, corridors=mine)))
     return out
 
 
@@ -101,8 +128,11 @@ async def _eligible(
     return ok, len(sharers) - len(ok)
 
 
+ZONED_TABLES = ("od_flows", *CARPOOL_TABLES)
+
+
 def _zone_rows(composed: Composed, zones: Zones) -> list[db.ZoneRow]:
-    ids = sorted({z for c in composed.cells if c.table == "od_flows" for z in (c.dim_a, c.dim_b)})
+    ids = sorted({z for c in composed.cells if c.table in ZONED_TABLES for z in (c.dim_a, c.dim_b)})
     rows = []
     for zid in ids:
         z = zones.zone(zid)
@@ -128,6 +158,12 @@ async def release(
         raise Unprocessable(f"epsilon must be in (0, {budget.epsilon_per_window:g}]")
     if params.k < 2:
         raise Unprocessable("k must be at least 2")
+    cp = params.carpool
+    if (
+        min(cp.max_corridors_per_tester, cp.max_matches_per_corridor, cp.band_min) < 1
+        or min(cp.max_co2_kg_per_year_per_corridor, cp.co2_unit_kg) <= 0
+    ):
+        raise Unprocessable("carpool caps must be positive")
     zones = zones or GridZones(params.grid_cell_m)
     tz = ZoneInfo(params.timezone)
     start, end, n_days = period_bounds(kind, day or last_complete_day(kind, now, tz), tz)
@@ -143,13 +179,23 @@ async def release(
                     f"fewer than k={params.k} testers share aggregates for this period: nothing released"
                 )
             seed = secrets.token_bytes(16)
+            corridors = await release_corridors(conn, sharers, zones, params)
             contribs = await _contributions(
-                conn, sharers=sharers, start=start, end=end, params=params, zones=zones, seed=seed
+                conn,
+                sharers=sharers,
+                start=start,
+                end=end,
+                params=params,
+                zones=zones,
+                seed=seed,
+                corridors=corridors,
             )
             composed = await asyncio.to_thread(compose, [c for _, c in contribs], params, n_days=n_days)
             ids = [u for u, _ in contribs]
             async with conn.transaction():
-                if await db.still_sharing(conn, ids) != set(ids):
+                if await db.still_sharing(conn, ids) != set(ids) or await db.still_carpooling(
+                    conn, list(corridors)
+                ) != set(corridors):
                     log.info("a tester revoked consent during the release; recomputing without them")
                     continue
                 release_id = await db.insert_release(
@@ -162,12 +208,15 @@ async def release(
                         epsilon=params.epsilon,
                         k=params.k,
                         participants=composed.participants_bucket,
-                        caps=msgspec.to_builtins(params.caps),
+                        caps={
+                            **msgspec.to_builtins(params.caps),
+                            "carpool": msgspec.to_builtins(params.carpool),
+                        },
                         tables=msgspec.to_builtins(composed.tables),
                         zones_source=zones.source,
                         mechanism=MECHANISM,
                     ),
-                    [(c.table, c.dim_a, c.dim_b, c.value) for c in composed.cells],
+                    [(c.table, c.dim_a, c.dim_b, c.dim_c, c.value) for c in composed.cells],
                     _zone_rows(composed, zones),
                     ids,
                 )

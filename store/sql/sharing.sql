@@ -41,6 +41,13 @@ SELECT user_id FROM sillage.consents
 WHERE purpose = 'share_aggregates' AND user_id = ANY($1::uuid[]) AND revoked_at IS NULL
 FOR SHARE;
 
+-- name: still_carpooling
+-- Of the testers $1 whose carpool corridors a release counted, those still consenting to carpool
+-- matching, locked like still_sharing.
+SELECT user_id FROM sillage.consents
+WHERE purpose = 'carpool_matching' AND user_id = ANY($1::uuid[]) AND revoked_at IS NULL
+FOR SHARE;
+
 -- name: budget_spent
 SELECT user_id, sum(epsilon) AS spent FROM sillage.privacy_ledger
 WHERE user_id = ANY($1::uuid[]) AND spent_at >= $2
@@ -56,7 +63,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)
 RETURNING id;
 
 -- name: insert_cell
-INSERT INTO released.cells (release_id, table_name, dim_a, dim_b, value) VALUES ($1, $2, $3, $4, $5);
+INSERT INTO released.cells (release_id, table_name, dim_a, dim_b, dim_c, value) VALUES ($1, $2, $3, $4, $5, $6);
 
 -- name: insert_zone
 INSERT INTO released.zones (release_id, zone_id, name, geometry, centroid_lat, centroid_lon)
@@ -80,9 +87,9 @@ ORDER BY period_start DESC, period_kind
 LIMIT $2;
 
 -- name: release_cells
-SELECT table_name, dim_a, dim_b, value FROM released.cells
+SELECT table_name, dim_a, dim_b, dim_c, value FROM released.cells
 WHERE release_id = $1 AND ($2::text IS NULL OR table_name = $2)
-ORDER BY table_name, dim_a, dim_b;
+ORDER BY table_name, dim_a, dim_b, dim_c;
 
 -- name: release_zones
 SELECT zone_id, name, geometry::text AS geometry, centroid_lat, centroid_lon

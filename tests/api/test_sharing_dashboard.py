@@ -115,3 +115,30 @@ async def test_geojson_download_of_flows(http: httpx.AsyncClient, seeded: Seeded
     assert body["type"] == "FeatureCollection"
     assert body["features"][0]["geometry"]["type"] == "LineString"
     assert body["properties"]["k"] == 10
+
+
+async def test_corridors_are_lines_with_band_matches_and_co2(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    r = await http.get(f"/dashboard/api/releases/{seeded.release_id}/corridors.geojson")
+    features = r.json()["corridors"]["features"]
+    assert {f["properties"]["time_band"] for f in features} >= {"07:00", "17:00"}
+    assert all(f["geometry"]["type"] == "LineString" for f in features)
+    assert all({"potential_matches", "co2_kg_per_year"} <= set(f["properties"]) for f in features)
+
+
+async def test_csv_download_of_carpool_corridors(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    r = await http.get(f"/dashboard/download/{seeded.release_id}/carpool_co2.csv")
+    lines = r.text.splitlines()
+    assert (
+        lines[0] == "period_start,period_end,epsilon,k,origin_zone,destination_zone,time_band,co2_kg_per_year"
+    )
+    assert len(lines) >= 3
+
+
+async def test_geojson_download_of_carpool_matches(http: httpx.AsyncClient, seeded: Seeded) -> None:
+    await _login(http, seeded.analyst_email, seeded.password)
+    r = await http.get(f"/dashboard/download/{seeded.release_id}/carpool_matches.geojson")
+    feature = r.json()["features"][0]
+    assert feature["geometry"]["type"] == "LineString"
+    assert {"time_band", "potential_matches"} <= set(feature["properties"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
@@ -112,3 +114,32 @@ def test_admin_opens_the_campaign_page(browser: webdriver.Chrome, base_url: str,
     link.click()
     WebDriverWait(browser, WAIT_S).until(staleness_of(link))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#campaigns tbody tr")) >= 1
+
+
+def test_corridor_map_draws_carpool_corridors_without_tiles(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded
+) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    browser.get(f"{base_url}/dashboard/corridors")
+    ready(browser)
+    lines = browser.find_elements(By.CSS_SELECTOR, "#corridor-map path.leaflet-interactive")
+    assert len(lines) >= 2  # zones and at least one corridor
+    assert browser.find_elements(By.CSS_SELECTOR, "#corridor-map img.leaflet-tile") == []
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#corridor-table tbody tr")) >= 2
+
+
+def test_corridor_tooltip_shows_time_band_and_co2(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded
+) -> None:
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    browser.get(f"{base_url}/dashboard/corridors")
+    ready(browser)
+    # The corridors are the thick lines drawn last; hovering one opens its tooltip.
+    line = browser.find_elements(By.CSS_SELECTOR, "#corridor-map path.leaflet-interactive")[-1]
+    ActionChains(browser).move_to_element(line).perform()
+    tooltip = WebDriverWait(browser, WAIT_S).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".corridor-tooltip")
+    )
+    assert "potential matches" in tooltip.text
+    assert "kg CO2 a year" in tooltip.text
+    assert re.search(r"\d\d:\d\d–\d\d:\d\d", tooltip.text)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import msgspec
 
+from core.privacy.zones import GridZones
+from ingest import carpool
 from ingest.testers import ConsentChoice, enrol
 from store.partition import as_user
 from store.testers import device
+from tests.unit.carpool.builders import HOME, WORK, commutes, moved, seed_commutes, weekdays_back
 
 # Places of a synthetic town (lat, lon), each in its own 1 km grid cell.
 HARBOUR = (46.1556, -1.1520)
@@ -25,10 +28,14 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     role: str
 
 
-async def new_tester(conn: asyncpg.Connection, invite_code: str, *, share: bool, at: datetime) -> Participant:
+async def new_tester(
+    conn: asyncpg.Connection, invite_code: str, *, share: bool, at: datetime, carpool: bool = False
+) -> Participant:
     consents = [ConsentChoice(purpose="coaching")]
     if share:
         consents.append(ConsentChoice(purpose="share_aggregates"))
+    if carpool:
+        consents.append(ConsentChoice(purpose="carpool_matching"))
     e = await enrol(conn, invite_code, consents, device_label="synthetic", now=at)
     row = await device(conn, e.device_id)
     assert row is not None
@@ -100,8 +107,33 @@ class Seeded(msgspec.Struct, frozen=True, kw_only=True):
     password: str
 
 
+def far_commute(tag: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Home and work 5.7 km apart, about 400 km south of La Rochelle and ``tag`` × 10 km east, each
+    at the centre of a 1 km release grid cell: carpool testers placed here match only each other
+    (other tests match near La Rochelle or east of it), and every pair's corridor is one cell pair."""
+    grid = GridZones(1000.0)
+
+    def centred(p: tuple[float, float]) -> tuple[float, float]:
+        zone = grid.zone_of(*p)
+        assert zone is not None
+        return grid.zone(zone).centroid
+
+    shift = {"north_m": -400_000.0, "east_m": 10_000.0 * tag}
+    return centred(moved(HOME, **shift)), centred(moved(WORK, **shift))
+
+
+async def seed_carpool(conn: asyncpg.Connection, testers: list[Participant], *, tag: int) -> None:
+    """The ``testers`` (consenting to carpool matching) drive the same commute (:func:`far_commute`)
+    every weekday of the last four weeks; then the carpool run makes their offers and matches."""
+    home, work = far_commute(tag)
+    for t in testers:
+        await seed_commutes(conn, t.user_id, commutes(weekdays_back(4), home=home, work=work))
+    await carpool.run(conn, now=datetime.now(UTC))
+
+
 async def seed_dashboard(conn: asyncpg.Connection, invite_code: str, monday: datetime) -> Seeded:
-    """Twelve sharing testers commuting the week of ``monday``, its release, and two team accounts.
+    """Twelve sharing testers commuting the week of ``monday``, who also consent to carpool matching
+    and could all carpool along one corridor; its release, and two team accounts.
 
     Consents are granted the week before ``monday``, so these testers are eligible for no earlier
     period (sessions seed different weeks without disturbing each other's releases).
@@ -109,9 +141,12 @@ async def seed_dashboard(conn: asyncpg.Connection, invite_code: str, monday: dat
     from ingest.sharing.release import release
     from ingest.sharing.team import add_member
 
+    testers = []
     for i in range(12):
-        t = await new_tester(conn, invite_code, share=True, at=monday - timedelta(days=7))
+        t = await new_tester(conn, invite_code, share=True, carpool=True, at=monday - timedelta(days=7))
         await commute_week(conn, t.role, monday, home=HARBOUR, work=CAMPUS, mode="car" if i < 11 else "bike")
+        testers.append(t)
+    await seed_carpool(conn, testers, tag=monday.toordinal() // 7 % 10)
     out = await release(conn, "week", day=monday.date(), now=datetime.now(monday.tzinfo))
     tag = uuid.uuid4().hex[:8]
     password = "correct horse battery staple"

@@ -1,4 +1,4 @@
-// The mobility team's dashboard: charts (Chart.js) and a tile-less flow map (Leaflet, GeoJSON only),
+// The mobility team's dashboard: charts (Chart.js), tile-less flow and carpool corridor maps (Leaflet, GeoJSON only),
 // fed by the JSON of /dashboard/api. No inline script: the CSP allows scripts from 'self' only.
 "use strict";
 
@@ -92,6 +92,98 @@ async function drawMap(release) {
   }
 }
 
+// Carpool corridors: one line per corridor (zone to zone) and direction, widened by its potential
+// matches, offset sideways so that A -> B and B -> A do not hide each other; the tooltip lists each
+// departure band with its matches and CO2. The band filter keeps one band.
+let corridorMap = null;
+let corridorLayers = null;
+let corridorData = null;
+
+function bandLabel(band, minutes) {
+  const [h, m] = band.split(":").map(Number);
+  const end = h * 60 + m + minutes;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${band}–${pad(Math.floor(end / 60) % 24)}:${pad(end % 60)}`;
+}
+
+function sideways(coords, share) {
+  const [[x1, y1], [x2, y2]] = coords;
+  const dx = (x2 - x1) * share, dy = (y2 - y1) * share;
+  return [[x1 - dy, y1 + dx], [x2 - dy, y2 + dx]];
+}
+
+function drawCorridors(release, band) {
+  const minutes = (release.caps.carpool && release.caps.carpool.band_min) || 60;
+  const chosen = corridorData.corridors.features.filter((f) => !band || f.properties.time_band === band);
+  const groups = new Map();
+  for (const f of chosen) {
+    const key = `${f.properties.origin}>${f.properties.destination}`;
+    if (!groups.has(key)) groups.set(key, { first: f, bands: [] });
+    groups.get(key).bands.push(f.properties);
+  }
+  const lines = {
+    type: "FeatureCollection",
+    features: [...groups.values()].map(({ first, bands }) => ({
+      type: "Feature",
+      geometry: { type: "LineString", coordinates: sideways(first.geometry.coordinates, 0.04) },
+      properties: {
+        from: first.properties.origin_name,
+        to: first.properties.destination_name,
+        matches: bands.reduce((s, b) => s + b.potential_matches, 0),
+        bands,
+      },
+    })),
+  };
+  corridorLayers.clearLayers();
+  const zones = L.geoJSON(corridorData.zones, { style: { color: "#114b5f", weight: 1, fillOpacity: 0.08 } }).addTo(corridorLayers);
+  const max = Math.max(1, ...lines.features.map((f) => f.properties.matches));
+  L.geoJSON(lines, {
+    style: (f) => ({ color: "#1a936f", weight: 2 + 10 * (f.properties.matches / max), opacity: 0.85 }),
+    onEachFeature: (f, layer) => {
+      const box = document.createElement("div");
+      const title = document.createElement("strong");
+      title.textContent = `${f.properties.from} → ${f.properties.to}`;
+      box.append(title);
+      for (const b of f.properties.bands) {
+        const line = document.createElement("div");
+        line.textContent = `${bandLabel(b.time_band, minutes)}: ${b.potential_matches} potential matches, ${b.co2_kg_per_year} kg CO2 a year`;
+        box.append(line);
+      }
+      layer.bindTooltip(box, { sticky: true, className: "corridor-tooltip" });
+    },
+  }).addTo(corridorLayers);
+  const bounds = zones.getBounds();
+  if (bounds.isValid()) corridorMap.fitBounds(bounds, { padding: [20, 20] });
+  else corridorMap.setView([46.16, -1.15], 12);
+  const body = document.querySelector("#corridor-table tbody");
+  body.replaceChildren();
+  for (const f of chosen) {
+    const p = f.properties;
+    const tr = document.createElement("tr");
+    for (const v of [p.origin_name, p.destination_name, bandLabel(p.time_band, minutes), p.potential_matches, p.co2_kg_per_year]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+}
+
+async function showCorridors(release) {
+  corridorData = await getJSON(`${API}/releases/${release.id}/corridors.geojson`);
+  if (!corridorMap) {
+    // No tile layer: the zones and corridors are the whole map.
+    corridorMap = L.map("corridor-map", { attributionControl: false });
+    corridorLayers = L.layerGroup().addTo(corridorMap);
+  }
+  const select = document.getElementById("corridor-band");
+  const minutes = (release.caps.carpool && release.caps.carpool.band_min) || 60;
+  const bands = [...new Set(corridorData.corridors.features.map((f) => f.properties.time_band))].sort();
+  select.replaceChildren(new Option("all bands", ""), ...bands.map((b) => new Option(bandLabel(b, minutes), b)));
+  select.onchange = () => drawCorridors(release, select.value);
+  drawCorridors(release, "");
+}
+
 async function show(page, id) {
   const release = await getJSON(`${API}/releases/${id}`);
   document.getElementById("release-info").textContent =
@@ -99,6 +191,7 @@ async function show(page, id) {
   if (page === "overview") drawOverview(release, await getJSON(`${API}/co2-trend?period=${release.period_kind}`));
   else if (page === "time") drawTime(release);
   else if (page === "map") await drawMap(release);
+  else if (page === "corridors") await showCorridors(release);
   document.body.dataset.ready = "true";
 }
 
@@ -122,7 +215,7 @@ async function loadReleases(page) {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  if (!["overview", "map", "time"].includes(page)) return;
+  if (!["overview", "map", "corridors", "time"].includes(page)) return;
   const kind = document.getElementById("period-kind");
   const select = document.getElementById("release");
   kind.addEventListener("change", () => loadReleases(page));
