@@ -155,25 +155,44 @@ def run_sillage(users: list[UserTrack], params: SegmentationParams) -> tuple[flo
     return _timed(lambda: [segment(u.track, params) for u in users])
 
 
-def run_inference(results: list[Segmentation]) -> tuple[float, int] | None:
-    """Features and class probabilities of every section; None when the modules are not there."""
+@dataclass(frozen=True, slots=True)
+class Inference:
+    """Seconds spent on section features and on ``predict_proba`` (one call per user, as
+    ``ingest.pipeline`` does), and the number of sections."""
+
+    features_s: float
+    predict_s: float
+    sections: int
+    calls: int
+
+    @property
+    def seconds(self) -> float:
+        return self.features_s + self.predict_s
+
+
+def run_inference(results: list[Segmentation]) -> Inference | None:
+    """Features and class probabilities of every section, user by user as the incremental pipeline
+    classifies them; None when the modules are not there."""
     try:
         from core.features import features_matrix
         from models.classifier import load_classifier
     except ImportError:
         return None
     classifier = load_classifier(None)
-
-    def infer() -> int:
-        count = 0
-        for seg in results:
-            bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
-            if bounds:
-                classifier.predict_proba(features_matrix(seg.cleaned, bounds))
-                count += len(bounds)
-        return count
-
-    return _timed(infer)
+    features_s = predict_s = 0.0
+    count = calls = 0
+    for seg in results:
+        bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
+        if bounds:
+            start = time.perf_counter()
+            x = features_matrix(seg.cleaned, bounds)
+            middle = time.perf_counter()
+            classifier.predict_proba(x)
+            features_s += middle - start
+            predict_s += time.perf_counter() - middle
+            count += len(bounds)
+            calls += 1
+    return Inference(features_s=features_s, predict_s=predict_s, sections=count, calls=calls)
 
 
 def trackintel_frame(users: list[UserTrack]) -> Any:
@@ -247,9 +266,13 @@ def main(argv: list[str] | None = None) -> None:
     if inference is None:
         print("sillage inference: TODO (core.features / models.classifier not importable); not timed")
     else:
-        inf_s, n_rows = inference
-        pipeline_s += inf_s
-        print(f"sillage features + predict_proba: {inf_s:.3f} s for {n_rows} sections")
+        pipeline_s += inference.seconds
+        print(
+            f"sillage features + predict_proba: {inference.seconds:.3f} s for {inference.sections} sections "
+            f"(features {inference.features_s:.3f} s, "
+            f"{inference.features_s / max(inference.sections, 1) * 1e3:.2f} ms/section; "
+            f"predict_proba {inference.predict_s:.3f} s in {inference.calls} calls)"
+        )
 
     ti_users = users
     if args.trackintel_fixes:

@@ -14,6 +14,19 @@ remains are the sections. Two cues are added:
 Still fixes (a bus at a stop, a train in a station) carry no mode and take the label of the run
 they sit in. Everything is computed inside each trip only, so a trip's sections never depend on
 fixes outside it.
+
+Two rules keep a vehicle leg in one piece when the road slows it down (measured on GeoLife, where
+Beijing buses and cars crawl at walking pace for minutes; most false splits were such crawls):
+
+- a walk run *between two vehicle runs* of one trip is a transfer only if it lasts
+  ``transfer_min_s`` (alighting, walking and waiting for the next vehicle take minutes) or the
+  phone itself reported walking through most of it; shorter ones are a slow spell of the vehicle.
+  Walk runs at a trip's ends (the walk to and from the vehicle) keep the shorter
+  ``min_section_duration_s``: that is Zheng et al.'s distinction between *certain* and *uncertain*
+  segments, by position in the trip rather than by length alone;
+- a speed regime must hold for ``regime_min_duration_s`` before a change of regime splits
+  without a walk: a regime flip is the weakest evidence of a mode change (no walk, no activity),
+  and a bus alternating between open road and traffic flips its regime every few minutes.
 """
 
 from __future__ import annotations
@@ -76,9 +89,12 @@ def section_starts(
         group_end=group_start + lengths[trip_of],
     )
     speed = _speed(track, sphere, lay, params)
-    label = _labels(track.activity[idx], speed, _peak_speed(speed, lay, params), params)
+    regime = _regimes(_peak_speed(speed, lay, params), lay, params)
+    activity = track.activity[idx]
+    label = _labels(activity, speed, regime, params)
     label = _fill(label, label != _STILL, lay, default=_WALK)
     label = _merge_short_runs(label, lay, params.min_section_duration_s)
+    label = _absorb_short_transfers(label, activity, lay, params.transfer_min_s)
     starts = np.flatnonzero(_run_starts(label, lay))
     return idx[starts], trip_of[starts]
 
@@ -96,8 +112,23 @@ def _speed(track: Track, sphere: Sphere, lay: _Layout, params: SegmentationParam
     return np.where(np.isfinite(doppler), doppler, displacement_speed)
 
 
-def _labels(activity: npt.NDArray[np.int8], speed: F64, peak: F64, params: SegmentationParams) -> IntArray:
+def _regimes(peak: F64, lay: _Layout, params: SegmentationParams) -> IntArray:
+    """Speed regime of every fix from its peak speed; regimes held for less than
+    ``regime_min_duration_s`` take the regime of the nearest long-held one of the trip."""
     regime = np.searchsorted(np.asarray(params.regime_bounds_mps, dtype=np.float64), peak, side="right")
+    regime = regime.astype(np.intp, copy=False)
+    if params.regime_min_duration_s <= 0:
+        return regime
+    starts, ends, duration = _runs(regime, lay)
+    valid = np.repeat(duration >= params.regime_min_duration_s, ends - starts)
+    filled = _fill(regime, valid, lay, default=_UNSET)
+    # A trip whose regime never holds long enough keeps its fixes' own regimes.
+    return np.where(filled == _UNSET, regime, filled).astype(np.intp)
+
+
+def _labels(
+    activity: npt.NDArray[np.int8], speed: F64, regime: IntArray, params: SegmentationParams
+) -> IntArray:
     label = np.where(
         speed < params.still_speed_mps,
         _STILL,
@@ -147,15 +178,43 @@ def _run_starts(label: IntArray, lay: _Layout) -> npt.NDArray[np.bool_]:
     return starts
 
 
-def _merge_short_runs(label: IntArray, lay: _Layout, min_duration_s: float) -> IntArray:
-    """Runs lasting less than ``min_duration_s`` (first fix to the next run's first fix, or to the
-    trip's last fix) take the label of the nearest long run; a trip made only of short runs
-    becomes one section."""
+def _runs(label: IntArray, lay: _Layout) -> tuple[IntArray, IntArray, F64]:
+    """Runs of equal labels within trips: first index, end index and duration (first fix to the
+    next run's first fix, or to the trip's last fix)."""
     t = lay.t
     starts = np.flatnonzero(_run_starts(label, lay))
     ends = np.append(starts[1:], label.size)
     in_trip = ends < lay.group_end[starts]
     t_end = np.where(in_trip, t[np.minimum(ends, label.size - 1)], t[ends - 1])
-    long_run = (t_end - t[starts]) >= min_duration_s
-    valid = np.repeat(long_run, ends - starts)
+    return starts, ends, t_end - t[starts]
+
+
+def _merge_short_runs(label: IntArray, lay: _Layout, min_duration_s: float) -> IntArray:
+    """Runs lasting less than ``min_duration_s`` take the label of the nearest long run; a trip
+    made only of short runs becomes one section."""
+    starts, ends, duration = _runs(label, lay)
+    valid = np.repeat(duration >= min_duration_s, ends - starts)
+    return _fill(label, valid, lay, default=_UNSET)
+
+
+def _absorb_short_transfers(
+    label: IntArray, activity: npt.NDArray[np.int8], lay: _Layout, transfer_min_s: float
+) -> IntArray:
+    """Walk runs between two vehicle runs of a trip, shorter than ``transfer_min_s`` and not
+    reported as walking by the phone for most of their fixes, take the vehicle's label."""
+    if transfer_min_s <= 0 or label.size == 0:
+        return label
+    starts, ends, duration = _runs(label, lay)
+    run_label = label[starts]
+    inside = (starts > lay.group_start[starts]) & (ends < lay.group_end[starts])
+    vehicle = run_label >= _MOVING
+    between = np.zeros(starts.size, dtype=np.bool_)
+    between[1:-1] = vehicle[:-2] & vehicle[2:]
+    code = activity.astype(np.intp)
+    walking = (code == ACTIVITY_CODES[Activity.WALK]) | (code == ACTIVITY_CODES[Activity.RUN])
+    walked_share = np.add.reduceat(walking.astype(np.float64), starts) / (ends - starts)
+    slow_spell = (run_label == _WALK) & inside & between & (duration < transfer_min_s) & (walked_share < 0.5)
+    if not bool(slow_spell.any()):
+        return label
+    valid = np.repeat(~slow_spell, ends - starts)
     return _fill(label, valid, lay, default=_UNSET)

@@ -84,15 +84,55 @@ def test_the_phone_activity_splits_legs_of_equal_speed() -> None:
     assert len(plain.sections) == 1
 
 
-def test_a_change_of_speed_regime_splits_without_a_walk() -> None:
+def test_a_lasting_change_of_speed_regime_splits_without_a_walk() -> None:
     track = track_from(
         stay(600, at=HOME),
-        ride(to=place(6000.0, 0.0), speed_mps=12.0),
-        ride(to=place(30000.0, 0.0), speed_mps=45.0),
+        ride(to=place(12_000.0, 0.0), speed_mps=12.0),
+        ride(to=place(60_000.0, 0.0), speed_mps=45.0),
         stay(600),
     )
     (trip,) = segment(track).trips
     assert len(trip.sections) == 2
+
+
+def _vehicle_slow_vehicle(slow_s: float, *, activity: Activity = Activity.UNKNOWN) -> Track:
+    """Car at 12 m/s, ``slow_s`` seconds at walking pace, car again."""
+    slow_end = 6000.0 + 1.4 * slow_s
+    return track_from(
+        stay(600, at=HOME),
+        ride(to=place(6000.0, 0.0), speed_mps=12.0),
+        ride(to=place(slow_end, 0.0), speed_mps=1.4, activity=activity),
+        ride(to=place(slow_end + 6000.0, 0.0), speed_mps=12.0),
+        stay(600),
+    )
+
+
+def test_a_vehicle_crawling_at_walking_pace_between_two_fast_runs_stays_one_section() -> None:
+    (trip,) = segment(_vehicle_slow_vehicle(150.0)).trips
+    assert len(trip.sections) == 1
+
+
+def test_a_walk_long_enough_to_be_a_transfer_splits_two_vehicle_legs() -> None:
+    (trip,) = segment(_vehicle_slow_vehicle(400.0)).trips
+    assert len(trip.sections) == 3
+
+
+def test_a_short_walk_the_phone_reports_as_walking_splits_two_vehicle_legs() -> None:
+    (trip,) = segment(_vehicle_slow_vehicle(150.0, activity=Activity.WALK)).trips
+    assert len(trip.sections) == 3
+
+
+def test_a_short_change_of_speed_regime_does_not_split() -> None:
+    # A car at 12 m/s slowed to a bike-like 6 m/s for four minutes (roadworks), then 12 m/s again.
+    track = track_from(
+        stay(600, at=HOME),
+        ride(to=place(9000.0, 0.0), speed_mps=12.0),
+        ride(to=place(10_500.0, 0.0), speed_mps=6.0),
+        ride(to=place(19_500.0, 0.0), speed_mps=12.0),
+        stay(600),
+    )
+    (trip,) = segment(track).trips
+    assert len(trip.sections) == 1
 
 
 def test_a_short_stop_in_a_vehicle_does_not_split_it() -> None:
