@@ -10,6 +10,7 @@ serving never stops for want of a model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import numpy.typing as npt
 from core.features import FEATURE_NAMES
 from models.card import ModelCard, read_card, sha256_file
 from models.heuristic import HeuristicClassifier
+from models.trees import FlatTrees, NotFlattenable
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,32 @@ class ModeClassifier(Protocol):
     def predict_proba(self, x: F64) -> F64: ...
 
 
+# Batches up to this many rows run scikit-learn on one OpenMP thread: their parallel regions cost
+# more than they save, and far more when other processes hold the cores.
+SMALL_BATCH_ROWS = 2048
+
+
+@functools.cache
+def _threadpools() -> Any:
+    """The process's thread pools, inspected once (each inspection walks the loaded libraries)."""
+    from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]  # ships with scikit-learn, untyped
+
+    return ThreadpoolController()
+
+
 @dataclass(frozen=True, slots=True)
 class SklearnModeClassifier:
-    """A loaded, verified artifact."""
+    """A loaded, verified artifact.
+
+    ``flat`` is the same model flattened by :func:`flatten` (bit-identical probabilities, checked
+    at load), which serving uses: it predicts a tester's few sections in about 1 ms instead of the
+    ~5 ms scikit-learn spends walking its trees one call at a time. Without it, scikit-learn
+    predicts, on one thread for small batches.
+    """
 
     pipeline: Any
     card: ModelCard
+    flat: FlatTrees | None = None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -86,7 +108,30 @@ class SklearnModeClassifier:
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         if x.shape[0] == 0:
             return np.empty((0, len(self.classes)))
+        if self.flat is not None:
+            return self.flat.predict_proba(x)
+        if x.shape[0] <= SMALL_BATCH_ROWS:
+            with _threadpools().limit(limits=1, user_api="openmp"):
+                return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
         return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+
+
+def flatten(pipeline: Any) -> FlatTrees | None:
+    """``pipeline``'s gradient-boosting model as :class:`FlatTrees` when that reproduces its
+    probabilities exactly on probe rows; otherwise None (logged), and scikit-learn serves."""
+    steps = getattr(pipeline, "steps", None)
+    if not steps or any(step not in {None, "passthrough"} for _, step in steps[:-1]):
+        log.info("mode classifier: pipeline has preprocessing steps, served by scikit-learn")
+        return None
+    try:
+        flat = FlatTrees.of(steps[-1][1])
+    except NotFlattenable as exc:
+        log.info("mode classifier: %s, served by scikit-learn", exc)
+        return None
+    if not flat.matches(pipeline, flat.probe()):
+        log.warning("mode classifier: flattened trees disagree with scikit-learn, served by scikit-learn")
+        return None
+    return flat
 
 
 class ArtifactError(Exception):
@@ -143,7 +188,7 @@ def verify_and_load(directory: Path) -> SklearnModeClassifier:
     model_classes = tuple(str(c) for c in getattr(pipeline, "classes_", ()))
     if model_classes != tuple(card.classes):
         raise ArtifactError(f"model classes {model_classes} differ from the card's {card.classes}")
-    return SklearnModeClassifier(pipeline=pipeline, card=card)
+    return SklearnModeClassifier(pipeline=pipeline, card=card, flat=flatten(pipeline))
 
 
 def load_classifier(path: Path | None = None) -> ModeClassifier:

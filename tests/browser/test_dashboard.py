@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -134,12 +136,21 @@ def test_corridor_tooltip_shows_time_band_and_co2(
     log_in(browser, base_url, seeded.analyst_email, seeded.password)
     browser.get(f"{base_url}/dashboard/corridors")
     ready(browser)
-    # The corridors are the thick lines drawn last; hovering one opens its tooltip.
-    line = browser.find_elements(By.CSS_SELECTOR, "#corridor-map path.leaflet-interactive")[-1]
-    ActionChains(browser).move_to_element(line).perform()
-    tooltip = WebDriverWait(browser, WAIT_S).until(
-        lambda b: b.find_element(By.CSS_SELECTOR, ".corridor-tooltip")
-    )
+
+    # The corridors are the thick lines drawn last; hovering one opens its tooltip. Leaflet may
+    # still be redrawing its SVG when the page reports ready (a busy machine), which replaces the
+    # path under the pointer: find it again and retry until the tooltip shows.
+    def hovered(b: webdriver.Chrome) -> WebElement | bool:
+        try:
+            line = b.find_elements(By.CSS_SELECTOR, "#corridor-map path.leaflet-interactive")[-1]
+            ActionChains(b).move_to_element(line).perform()
+            found = b.find_elements(By.CSS_SELECTOR, ".corridor-tooltip")
+        except WebDriverException:
+            return False
+        return found[0] if found else False
+
+    tooltip = WebDriverWait(browser, WAIT_S, poll_frequency=0.25).until(hovered)
+    assert isinstance(tooltip, WebElement)
     assert "potential matches" in tooltip.text
     assert "kg CO2 a year" in tooltip.text
     assert re.search(r"\d\d:\d\d–\d\d:\d\d", tooltip.text)
