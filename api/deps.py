@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,18 @@ async def identify(request: Request[Any, Any, Any], conn: Conn, token: str | Non
     limiter: RateLimiter = request.app.state.limiter
     limiter.check(principal.device_id)
     return principal
+
+
+@asynccontextmanager
+async def caller_connection(request: Request[Any, Any, Any]) -> AsyncIterator[tuple[Conn, Principal]]:
+    """A pooled connection and the authenticated caller, as ``DbConn`` and ``Caller`` give them.
+
+    For the ingestion hot path, which runs hundreds of times a second: the same steps without
+    Litestar's per-request dependency resolution (about a tenth of that handler's CPU).
+    """
+    state: State = request.app.state
+    async with state.db.connection() as conn:
+        yield conn, await identify(request, conn, token_from_headers(request))
 
 
 async def provide_principal(request: Request[Any, Any, Any], conn: DbConn) -> Principal:

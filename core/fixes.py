@@ -8,13 +8,29 @@ client can act on. Validation is per fix, so one bad fix never fails its batch.
 from __future__ import annotations
 
 import math
+import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE = timedelta(minutes=5)
+
+# The value rules of :func:`normalise` that do not depend on the time of arrival, as msgspec
+# constraints: a decoder that reads a whole batch into these types in one call has checked every
+# value the way ``normalise`` would accept it unchanged (finite, in range, nothing to drop).
+# ``le=sys.float_info.max`` is how a constraint says "finite": it refuses +inf, and NaN fails any
+# comparison.
+_FINITE = sys.float_info.max
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+AccuracyM = Annotated[float, msgspec.Meta(ge=0.0, le=_FINITE)]
+AltitudeM = Annotated[float, msgspec.Meta(ge=-_FINITE, le=_FINITE)]
+SpeedMps = Annotated[float, msgspec.Meta(ge=0.0, le=_FINITE)]
+BearingDeg = Annotated[float, msgspec.Meta(ge=0.0, lt=360.0)]
+Battery = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
 
 class Activity(StrEnum):
@@ -90,10 +106,9 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
     if not -180.0 <= raw.lon <= 180.0:
         return Rejection(reason=f"longitude {raw.lon} is outside [-180, 180]")
     ts = raw.ts.astimezone(UTC)
-    if ts < EARLIEST:
-        return Rejection(reason="timestamp is before 2000-01-01")
-    if ts > now + MAX_FUTURE:
-        return Rejection(reason="timestamp is more than 5 minutes in the future")
+    problem = time_problem(ts, now)
+    if problem is not None:
+        return Rejection(reason=problem)
     optional: dict[str, float | None] = {}
     for name in ("accuracy_m", "altitude_m", "speed_mps", "bearing_deg", "battery"):
         checked, problem = _finite_or_none(name, getattr(raw, name))
@@ -116,3 +131,12 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
         activity=raw.activity,
         **optional,
     )
+
+
+def time_problem(ts: datetime, now: datetime) -> str | None:
+    """Why a fix taken at ``ts`` cannot be accepted at ``now`` (both aware), or None if it can."""
+    if ts < EARLIEST:
+        return "timestamp is before 2000-01-01"
+    if ts > now + MAX_FUTURE:
+        return "timestamp is more than 5 minutes in the future"
+    return None

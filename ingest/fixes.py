@@ -4,6 +4,11 @@ A batch is one transaction: its valid fixes are all stored (or found already sto
 the widened dirty range of the tester, or nothing is. Duplicates (a retried upload, two trackers
 on one phone) are recognised by their timestamp in the tester's partition and reported, not
 stored twice.
+
+The common batch (distinct timestamps, none stored yet) is written with a binary COPY; a batch that
+meets an already stored timestamp is rolled back whole and written again with the insert that sorts
+new fixes from duplicates. Either way one transaction holds all its valid fixes, and the report is
+the same.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from enum import StrEnum
 
 import msgspec
 
-from core.fixes import Fix, RawFix, Rejection, normalise
+from core.fixes import Fix, RawFix, Rejection, normalise, time_problem
 from store import fixes as fixes_db
 from store.partition import Conn, as_user
 from store.testers import Principal
@@ -42,14 +47,22 @@ class BatchReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def validate(
-    items: Sequence[RawFix | Rejection], now: datetime
+    items: Sequence[RawFix | Fix | Rejection], now: datetime
 ) -> tuple[list[Fix], list[int], dict[int, str]]:
-    """Split items into valid fixes (with their item index) and rejections by index."""
+    """Split items into valid fixes (with their item index) and rejections by index.
+
+    A :class:`Fix` item was already normalised by its decoder (the native fast lane); only its
+    time is checked against ``now``.
+    """
     valid: list[Fix] = []
     valid_index: list[int] = []
     rejected: dict[int, str] = {}
     for i, item in enumerate(items):
-        result = item if isinstance(item, Rejection) else normalise(item, now)
+        if isinstance(item, Fix):
+            problem = time_problem(item.ts, now)
+            result: Fix | Rejection = item if problem is None else Rejection(reason=problem)
+        else:
+            result = item if isinstance(item, Rejection) else normalise(item, now)
         if isinstance(result, Rejection):
             rejected[i] = result.reason
         else:
@@ -58,10 +71,19 @@ def validate(
     return valid, valid_index, rejected
 
 
+async def _write(conn: Conn, role: str, valid: list[Fix], source: str) -> set[datetime] | None:
+    """Store ``valid``; the timestamps newly stored, or None when every one of them was."""
+    distinct = len({f.ts for f in valid}) == len(valid)
+    if distinct and await fixes_db.append_fixes(conn, role, valid, source):
+        return None
+    async with as_user(conn, role):
+        return set(await fixes_db.insert_fixes(conn, valid, source))
+
+
 async def store_batch(
     conn: Conn,
     principal: Principal,
-    items: Sequence[RawFix | Rejection],
+    items: Sequence[RawFix | Fix | Rejection],
     *,
     source: str,
     now: datetime,
@@ -80,20 +102,22 @@ async def store_batch(
         return BatchReport(
             stored=0, duplicates=0, rejected=len(rejected), skipped=skipped + len(valid), results=results
         )
-    stored_ts: set[datetime] = set()
-    if valid:
-        async with as_user(conn, principal.role):
-            stored_ts = set(await fixes_db.insert_fixes(conn, valid, source))
-    seen: set[datetime] = set()
+    stored_ts = await _write(conn, principal.role, valid, source) if valid else set()
     n_stored = 0
-    for i, fix in zip(valid_index, valid, strict=True):
-        if fix.ts in stored_ts and fix.ts not in seen:
-            seen.add(fix.ts)
-            n_stored += 1
-            results.append(ItemResult(index=i, status=Status.STORED))
-        else:
-            results.append(ItemResult(index=i, status=Status.DUPLICATE))
-    results.sort(key=lambda r: r.index)
+    if stored_ts is None:  # all stored
+        n_stored = len(valid)
+        results += [ItemResult(index=i, status=Status.STORED) for i in valid_index]
+    else:
+        seen: set[datetime] = set()
+        for i, fix in zip(valid_index, valid, strict=True):
+            if fix.ts in stored_ts and fix.ts not in seen:
+                seen.add(fix.ts)
+                n_stored += 1
+                results.append(ItemResult(index=i, status=Status.STORED))
+            else:
+                results.append(ItemResult(index=i, status=Status.DUPLICATE))
+    if rejected:
+        results.sort(key=lambda r: r.index)
     return BatchReport(
         stored=n_stored,
         duplicates=len(valid) - n_stored,

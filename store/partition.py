@@ -33,11 +33,13 @@ async def enter(conn: Conn, role: str) -> None:
 
 
 @asynccontextmanager
-async def as_user(conn: Conn, role: str) -> AsyncIterator[Conn]:
+async def as_user(conn: Conn, role: str, *, then: str = "") -> AsyncIterator[Conn]:
     """A transaction in the tester's partition; committed at the end, rolled back on error.
 
-    BEGIN and the role switch travel in one round trip (this runs on every upload). Inside an
-    already open transaction it nests as a savepoint instead.
+    BEGIN and the role switch travel in one round trip (this runs on every upload); ``then``, SQL
+    text without parameters, runs under the role in that same round trip. It is interpolated, so
+    it must be built by the store from values that cannot carry SQL (numbers, checked names).
+    Inside an already open transaction it nests as a savepoint instead.
     """
     if conn.is_in_transaction():
         # A savepoint: SET LOCAL would outlive it, so the caller's role and path are put back.
@@ -45,6 +47,8 @@ async def as_user(conn: Conn, role: str) -> AsyncIterator[Conn]:
         assert row is not None
         async with conn.transaction():
             await enter(conn, role)
+            if then:
+                await conn.execute(then)
             yield conn
         restore = "RESET ROLE" if row["r"] == await conn.fetchval("SELECT session_user") else None
         if restore is None:
@@ -54,7 +58,7 @@ async def as_user(conn: Conn, role: str) -> AsyncIterator[Conn]:
             await conn.execute("SELECT set_config('search_path', $1, true)", row["p"])
         return
     r = checked_role(role)
-    await conn.execute(f'BEGIN; SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public')
+    await conn.execute(f'BEGIN; SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public; {then}')
     try:
         yield conn
     except BaseException:

@@ -7,15 +7,19 @@ these endpoints is in the README.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 
-from api.deps import Caller, DbConn, identify, token_from_headers, utcnow
+from api.deps import Caller, DbConn, caller_connection, identify, token_from_headers, utcnow
+from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
 from ingest.fixes import BatchReport, store_batch
+from ingest.formats.native import decode_clean_native
+from store.partition import Conn
 from store.testers import Principal
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024
@@ -23,29 +27,45 @@ UPLOAD_MAX_BYTES = 64 * 1024 * 1024
 
 async def _store(
     request: Request[Any, Any, State],
-    conn: DbConn,
+    conn: Conn,
     principal: Principal,
     decoded: formats.Decoded,
     source: str,
 ) -> BatchReport:
-    report = await store_batch(
-        conn, principal, decoded.items, source=source, now=utcnow(), skipped=decoded.skipped
-    )
+    return await _store_items(request, conn, principal, decoded.items, source, skipped=decoded.skipped)
+
+
+async def _store_items(
+    request: Request[Any, Any, State],
+    conn: Conn,
+    principal: Principal,
+    items: Sequence[RawFix | Fix | Rejection],
+    source: str,
+    *,
+    skipped: int = 0,
+) -> BatchReport:
+    report = await store_batch(conn, principal, items, source=source, now=utcnow(), skipped=skipped)
     if report.stored:
         request.app.state.worker.poke()  # new fixes: let the pipeline look now
     return report
 
 
 @post("/v1/fixes", tags=["ingestion"], status_code=200)
-async def post_fixes(request: Request[Any, Any, State], conn: DbConn, principal: Caller) -> BatchReport:
+async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
 
     Answers a per-fix report (`stored`, `duplicate`, `rejected` with a reason). A retried batch
-    stores nothing twice and still succeeds; invalid fixes are rejected one by one.
+    stores nothing twice and still succeeds; invalid fixes are rejected one by one. Requires
+    `Authorization: Bearer <token>`.
     """
-    settings = request.app.state.settings
-    decoded = formats.decode_native(await request.body(), max_fixes=settings.max_fixes_per_batch)
-    return await _store(request, conn, principal, decoded, "native")
+    max_fixes = request.app.state.settings.max_fixes_per_batch
+    async with caller_connection(request) as (conn, principal):
+        body = await request.body()
+        clean = decode_clean_native(body, max_fixes=max_fixes)
+        if clean is not None:
+            return await _store_items(request, conn, principal, clean, "native")
+        decoded = formats.decode_native(body, max_fixes=max_fixes)
+        return await _store(request, conn, principal, decoded, "native")
 
 
 @post("/v1/uploads", tags=["ingestion"], status_code=200, request_max_body_size=UPLOAD_MAX_BYTES)

@@ -190,3 +190,38 @@ async def test_too_many_requests_for_one_token_is_429_with_retry_after(
             assert r.json()["type"].endswith("/rate-limited")
             other = await enrol(client, invite_code)  # another tester is not affected
             assert (await post(client, other, [fix(NOW - 1)])).status_code == 200
+
+
+async def test_a_batch_overlapping_a_stored_one_stores_only_the_new_fixes(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    await post(http, t, [fix(NOW - 300 + i) for i in range(5)])
+    r = await post(http, t, [fix(NOW - 300 + i) for i in range(3, 8)])
+    assert (r.json()["stored"], r.json()["duplicates"]) == (3, 2)
+    assert [x["status"] for x in r.json()["results"]] == ["duplicate"] * 2 + ["stored"] * 3
+    assert await count(app_conn, t) == 8
+
+
+async def test_the_same_time_twice_in_one_batch_is_stored_once(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await post(http, t, [fix(NOW - 50), fix(NOW - 49), fix(NOW - 50, lat=46.2)])
+    assert [x["status"] for x in r.json()["results"]] == ["stored", "stored", "duplicate"]
+    assert await count(app_conn, t) == 2
+
+
+async def test_a_clean_batch_with_a_future_fix_rejects_only_that_fix(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await post(http, t, [fix(NOW - 20), fix(NOW + 3600), fix(NOW - 19)])
+    assert [x["status"] for x in r.json()["results"]] == ["stored", "rejected", "stored"]
+    assert r.json()["results"][1]["reason"] == "timestamp is more than 5 minutes in the future"
+    assert await count(app_conn, t) == 2
+
+
+async def test_without_a_token_the_batch_is_refused_and_nothing_stored(http: httpx.AsyncClient) -> None:
+    r = await http.post("/v1/fixes", json={"fixes": [fix(NOW - 5)]})
+    assert r.status_code == 401

@@ -1,0 +1,84 @@
+"""Storing a batch: the COPY lane writes all or nothing, and says which, under the tester's role."""
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from core.fixes import Fix
+from ingest.testers import ConsentChoice, enrol
+from store import fixes as fixes_db
+from store.partition import as_user
+from store.testers import device
+
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+async def _tester(conn: asyncpg.Connection, invite_code: str) -> tuple[str, object]:
+    e = await enrol(conn, invite_code, [ConsentChoice(purpose="coaching")], device_label="t", now=T0)
+    row = await device(conn, e.device_id)
+    assert row is not None
+    return row.role, e.user_id
+
+
+def _fixes(start_s: int, n: int) -> list[Fix]:
+    return [
+        Fix(ts=T0 + timedelta(seconds=start_s + i), lat=46.1, lon=-1.15, accuracy_m=5.0) for i in range(n)
+    ]
+
+
+async def _stored(conn: asyncpg.Connection, role: str) -> list[datetime]:
+    async with as_user(conn, role):
+        return [
+            f.ts for f in await fixes_db.fixes_between(conn, T0 - timedelta(days=1), T0 + timedelta(days=1))
+        ]
+
+
+async def test_append_stores_every_fix_and_marks_their_range(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    role, user_id = await _tester(app_conn, invite_code)
+    assert await fixes_db.append_fixes(app_conn, role, _fixes(0, 5), "test")
+    assert await _stored(app_conn, role) == [T0 + timedelta(seconds=i) for i in range(5)]
+    row = await app_conn.fetchrow(
+        "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1", user_id
+    )
+    assert row is not None
+    assert (row["from_ts"], row["to_ts"]) == (T0, T0 + timedelta(seconds=4))
+
+
+async def test_append_meeting_a_stored_fix_writes_nothing_and_says_so(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    role, user_id = await _tester(app_conn, invite_code)
+    assert await fixes_db.append_fixes(app_conn, role, _fixes(0, 3), "test")
+    before = await app_conn.fetchrow(
+        "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1", user_id
+    )
+    assert not await fixes_db.append_fixes(app_conn, role, _fixes(-100, 101), "test")  # ends on a stored one
+    assert len(await _stored(app_conn, role)) == 3
+    after = await app_conn.fetchrow(
+        "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1", user_id
+    )
+    assert after == before
+    assert not app_conn.is_in_transaction()
+    assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+
+
+async def test_appended_rows_belong_to_the_testers_partition_only(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    a, _ = await _tester(app_conn, invite_code)
+    b, _ = await _tester(app_conn, invite_code)
+    assert await fixes_db.append_fixes(app_conn, a, _fixes(0, 4), "test")
+    assert await fixes_db.append_fixes(app_conn, b, _fixes(0, 2), "test")  # same times, other tester
+    assert (len(await _stored(app_conn, a)), len(await _stored(app_conn, b))) == (4, 2)
+
+
+async def test_the_statement_riding_with_begin_runs_under_the_testers_role(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    role, _ = await _tester(app_conn, invite_code)
+    async with as_user(app_conn, role, then="SELECT set_config('sillage.probe', current_user, true)"):
+        assert await app_conn.fetchval("SELECT current_setting('sillage.probe')") == role
+    assert await app_conn.fetchval("SELECT current_setting('sillage.probe', true)") in (None, "")
+    assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
