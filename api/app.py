@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -64,6 +65,11 @@ def create_app(
     @asynccontextmanager
     async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await db.start()
+        # Everything loaded so far (libraries, the model) lives as long as the process: move it
+        # out of the collector's sight, so full collections triggered by request garbage stay
+        # short instead of pausing requests for ~100 ms (measured with make bench-coach).
+        gc.collect()
+        gc.freeze()
         if settings.pipeline_enabled:
             worker.start()
         if settings.jobs_enabled:
