@@ -64,15 +64,19 @@ async def _enrol_many(pool: asyncpg.Pool, code: str, n: int, roles: list[str], t
     await asyncio.gather(*(worker() for _ in range(4)))
 
 
-def _batch(day: int) -> list[Fix]:
-    start = T0 + timedelta(days=day)
+def _batch(day: int, later_s: float = 0.0) -> list[Fix]:
+    start = T0 + timedelta(days=day, seconds=later_s)
     return [
         Fix(ts=start + timedelta(seconds=5 * i), lat=46.15 + i * 1e-5, lon=-1.15, accuracy_m=8.0)
         for i in range(200)
     ]
 
 
-async def _probe(pool: asyncpg.Pool, roles: list[str], rng: random.Random) -> tuple[list[float], list[float]]:
+async def _probe(
+    pool: asyncpg.Pool, roles: list[str], rng: random.Random
+) -> tuple[list[float], list[float], list[float]]:
+    """(first batch of a tester's month, which creates its chunk), (a later batch), (one-day query)."""
+    chunk_s: list[float] = []
     ingest_s: list[float] = []
     query_s: list[float] = []
     async with pool.acquire() as conn:
@@ -82,12 +86,16 @@ async def _probe(pool: asyncpg.Pool, roles: list[str], rng: random.Random) -> tu
             sw = Stopwatch()
             async with as_user(conn, role):
                 await fixes_db.insert_fixes(conn, _batch(day), "bench")
+            chunk_s.append(sw.elapsed_s())
+            sw = Stopwatch()
+            async with as_user(conn, role):
+                await fixes_db.insert_fixes(conn, _batch(day, later_s=2000.0), "bench")
             ingest_s.append(sw.elapsed_s())
             sw = Stopwatch()
             async with as_user(conn, role):
                 await fixes_db.fixes_between(conn, T0 + timedelta(days=day), T0 + timedelta(days=day + 1))
             query_s.append(sw.elapsed_s())
-    return ingest_s, query_s
+    return chunk_s, ingest_s, query_s
 
 
 async def main() -> None:
@@ -104,9 +112,10 @@ async def main() -> None:
         roles: list[str] = []
         enrol_s: list[float] = []
         await _enrol_many(pool, code, BASELINE_USERS, roles, enrol_s)
-        base_ingest, base_query = await _probe(pool, roles, rng)
+        base_chunk, base_ingest, base_query = await _probe(pool, roles, rng)
         print(
-            f"baseline {BASELINE_USERS} users: ingest p50 {pct(base_ingest, 50):.2f} ms, "
+            f"baseline {BASELINE_USERS} users: new-chunk batch p50 {pct(base_chunk, 50):.2f} ms, "
+            f"ingest p50 {pct(base_ingest, 50):.2f} ms, "
             f"query p50 {pct(base_query, 50):.2f} ms",
             flush=True,
         )
@@ -116,7 +125,7 @@ async def main() -> None:
             await _enrol_many(pool, code, step, roles, enrol_s)
             print(f"  {len(roles)} users enrolled ({sw.elapsed_s():.0f} s)", flush=True)
         cat1 = await _catalogue_bytes(admin)
-        full_ingest, full_query = await _probe(pool, roles, rng)
+        full_chunk, full_ingest, full_query = await _probe(pool, roles, rng)
         n_rel = await admin.fetchval("SELECT count(*) FROM pg_class")
         db_mb = await admin.fetchval("SELECT pg_database_size(current_database())") / 1e6
         await pool.close()
@@ -130,7 +139,8 @@ async def main() -> None:
             f"{n_rel} relations, database {db_mb:.0f} MB"
         )
         print(
-            f"at {len(roles)} users: ingest p50 {pct(full_ingest, 50):.2f} ms "
+            f"at {len(roles)} users: new-chunk batch p50 {pct(full_chunk, 50):.2f} ms "
+            f"(x{pct(full_chunk, 50) / pct(base_chunk, 50):.2f}); ingest p50 {pct(full_ingest, 50):.2f} ms "
             f"p99 {pct(full_ingest, 99):.2f} ms; "
             f"query p50 {pct(full_query, 50):.2f} ms p99 {pct(full_query, 99):.2f} ms"
         )
