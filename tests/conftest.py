@@ -12,6 +12,7 @@ from api.app import create_app
 from core.settings import Settings
 from ingest.testers import create_campaign
 from store.migrate import migrate
+from store.pool import Database
 from store.rights import Actor
 from tests.support.database import ScratchDatabase, create_test_database, drop_test_database
 from tests.support.server import serve
@@ -88,3 +89,12 @@ async def invite_code(test_db: ScratchDatabase) -> str:
     finally:
         await conn.close()
     return campaign.invite_code
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """A Database (pool holder) of the API's login, for running the pipeline and jobs in tests."""
+    assert settings.database_url is not None
+    database = Database(settings.database_url, min_size=1, max_size=2)
+    yield database
+    await database.close()

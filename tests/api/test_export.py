@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +16,11 @@ import numpy as np
 import pytest
 from defusedxml import ElementTree
 
-from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.partition import as_user
 from store.pool import Database
-from tests.support.testers import Enrolled, enrol
+from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import bus, place, stay, track_from, walk
 
 DAY = datetime(2026, 10, 5, 7, 0, tzinfo=UTC).timestamp()
@@ -50,20 +48,6 @@ def commute_fixes(start_s: float = DAY) -> list[dict[str, Any]]:
         }
         for i in range(len(track))
     ]
-
-
-async def upload(http: httpx.AsyncClient, t: Enrolled, fixes: list[dict[str, Any]]) -> None:
-    for k in range(0, len(fixes), 1000):
-        r = await http.post("/v1/fixes", json={"fixes": fixes[k : k + 1000]}, headers=t.auth)
-        assert r.status_code == 200, r.text
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    assert settings.database_url is not None
-    database = Database(settings.database_url, min_size=1, max_size=2)
-    yield database
-    await database.close()
 
 
 @pytest.fixture

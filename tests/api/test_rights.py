@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,23 +10,14 @@ import asyncpg
 import httpx
 import pytest
 
-from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.partition import as_user
 from store.pool import Database
-from tests.api.test_export import DAY, commute_fixes, upload
-from tests.support.testers import Enrolled, enrol
+from tests.api.test_export import DAY, commute_fixes
+from tests.support.testers import Enrolled, enrol, upload
 
 DAY_RANGE = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    assert settings.database_url is not None
-    database = Database(settings.database_url, min_size=1, max_size=2)
-    yield database
-    await database.close()
 
 
 async def process(db: Database, fixes: list[dict[str, Any]]) -> set[uuid.UUID]:

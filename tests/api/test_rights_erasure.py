@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +20,8 @@ from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.pool import Database
-from tests.api.test_export import DAY, commute_fixes, upload
-from tests.support.testers import Enrolled, enrol
+from tests.api.test_export import DAY, commute_fixes
+from tests.support.testers import Enrolled, enrol, upload
 
 
 @pytest.fixture
@@ -37,14 +37,6 @@ def app_log(tmp_path: Path) -> Iterator[Path]:
     finally:
         root.removeHandler(handler)
         handler.close()
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    assert settings.database_url is not None
-    database = Database(settings.database_url, min_size=1, max_size=2)
-    yield database
-    await database.close()
 
 
 async def verify(settings: Settings, user_id: uuid.UUID, *logs: Path) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from models.heuristic import HeuristicClassifier
 from store import trips as trips_db
 from store.pool import Database
 from tests.support.server import serve
-from tests.support.testers import Enrolled, enrol
+from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import bus, place, stay, track_from, walk
 
 HOME = place(0.0, 0.0)
@@ -47,20 +46,6 @@ def fixes_json(track: Track, mask: np.ndarray | None = None) -> list[dict[str, A
         {"ts": float(track.t_s[i]), "lat": float(track.lat[i]), "lon": float(track.lon[i]), "accuracy_m": 6.0}
         for i in idx
     ]
-
-
-async def upload(http: httpx.AsyncClient, t: Enrolled, fixes: list[dict[str, Any]]) -> None:
-    for k in range(0, len(fixes), 1000):
-        r = await http.post("/v1/fixes", json={"fixes": fixes[k : k + 1000]}, headers=t.auth)
-        assert r.status_code == 200, r.text
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    assert settings.database_url is not None
-    database = Database(settings.database_url, min_size=1, max_size=2)
-    yield database
-    await database.close()
 
 
 @pytest.fixture(scope="session")

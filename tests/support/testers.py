@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import msgspec
@@ -27,3 +28,10 @@ async def enrol(http: httpx.AsyncClient, invite_code: str, *consents: str) -> En
     return Enrolled(
         user_id=uuid.UUID(body["user_id"]), device_id=uuid.UUID(body["device_id"]), token=body["token"]
     )
+
+
+async def upload(http: httpx.AsyncClient, t: Enrolled, fixes: list[dict[str, Any]]) -> None:
+    """Send fixes through the native endpoint in batches of 1000, as the app does."""
+    for k in range(0, len(fixes), 1000):
+        r = await http.post("/v1/fixes", json={"fixes": fixes[k : k + 1000]}, headers=t.auth)
+        assert r.status_code == 200, r.text
