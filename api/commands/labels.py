@@ -1,0 +1,43 @@
+"""``sillage labels export``: consenting testers' confirmed modes, for ``sillage models train --labels``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any, TextIO
+
+import asyncpg
+
+from core.errors import ConfigurationError
+from core.settings import Settings
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from api.commands.rights import operator_name
+    from ingest.labels import LabelsExport, export_labels
+    from store.rights import Actor
+
+    if not settings.database_url:
+        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
+    url = settings.database_url
+
+    async def go(out: TextIO) -> LabelsExport:
+        conn = await asyncpg.connect(url)
+        try:
+            return await export_labels(conn, out, actor=Actor.operator(operator_name()))
+        finally:
+            await conn.close()
+
+    with Path(args.out).open("w", newline="", encoding="utf-8") as out:
+        done = asyncio.run(go(out))
+    print(f"{done.labels} labels ({done.fixes} fixes) from {done.testers} consenting testers in {args.out}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    labels = subparsers.add_parser("labels", help="testers' confirmed modes (research_labels consent only)")
+    sub = labels.add_subparsers(dest="labels_command", required=True)
+    export = sub.add_parser("export", help="write them as a CSV for `sillage models train --labels`")
+    export.add_argument("--out", type=Path, required=True)
+    export.set_defaults(func=cmd_export)

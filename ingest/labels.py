@@ -1,0 +1,68 @@
+"""Exporting consenting testers' confirmed modes as training data for ``sillage models train --labels``.
+
+Only testers whose ``research_labels`` consent is in force are read, each under their own role.
+Testers appear as ``t1``, ``t2``... numbered for this export only (enough to split by user when
+training, not linkable to anyone), and labels as ``l1``, ``l2``...; the file holds positions, so it
+is for the deployment's own training, never for publication.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import TextIO
+
+import msgspec
+
+from store import labels as labels_db
+from store.partition import Conn, as_user
+from store.rights import Actor, audit
+
+COLUMNS = ("section_id", "user", "ts", "lat", "lon", "accuracy_m", "speed_mps", "activity", "mode")
+
+
+class LabelsExport(msgspec.Struct, frozen=True, kw_only=True):
+    testers: int
+    labels: int
+    fixes: int
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _rows(
+    n_tester: int, fixes: list[labels_db.LabelledFix], label_numbers: dict[object, str]
+) -> Iterator[list[str]]:
+    for f in fixes:
+        label = label_numbers.setdefault(f.label_id, f"l{len(label_numbers) + 1}")
+        yield [
+            label,
+            f"t{n_tester}",
+            f.ts.isoformat(),
+            repr(f.lat),
+            repr(f.lon),
+            _cell(f.accuracy_m),
+            _cell(f.speed_mps),
+            f.activity or "",
+            f.mode,
+        ]
+
+
+async def export_labels(conn: Conn, out: TextIO, *, actor: Actor) -> LabelsExport:
+    """Write the CSV that ``models.dataset.labels_dataset`` reads; audited as an operator action."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    label_numbers: dict[object, str] = {}
+    testers = fixes = 0
+    for _user_id, role in await labels_db.research_testers(conn):
+        async with as_user(conn, role):
+            rows = await labels_db.labelled_fixes(conn)
+        if not rows:
+            continue
+        testers += 1
+        fixes += len(rows)
+        writer.writerows(_rows(testers, rows, label_numbers))
+    async with conn.transaction():
+        await audit(conn, actor, "labels.export", detail={"testers": testers, "labels": len(label_numbers)})
+    return LabelsExport(testers=testers, labels=len(label_numbers), fixes=fixes)

@@ -1,0 +1,73 @@
+"""Consenting testers' confirmed modes become training data; nobody else's do."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from core.fixes import Fix
+from ingest.labels import export_labels
+from ingest.testers import ConsentChoice, enrol
+from models.dataset import labels_dataset
+from store import fixes as fixes_db
+from store.partition import as_user
+from store.rights import Actor
+from store.testers import device
+
+T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
+
+
+async def _tester(conn: asyncpg.Connection, code: str, *purposes: str, lat: float, mode: str) -> str:
+    e = await enrol(
+        conn, code, [ConsentChoice(purpose=p) for p in ("coaching", *purposes)], device_label="t", now=T0
+    )
+    row = await device(conn, e.device_id)
+    assert row is not None
+    fixes = [
+        Fix(ts=T0 + timedelta(seconds=10 * i), lat=lat + i * 1e-4, lon=-1.15, accuracy_m=5.0)
+        for i in range(30)
+    ]
+    async with as_user(conn, row.role):
+        await fixes_db.insert_fixes(conn, fixes, "test")
+        await conn.execute(
+            "INSERT INTO labels (started_at, ended_at, mode) VALUES ($1, $2, $3)",
+            T0,
+            T0 + timedelta(seconds=290),
+            mode,
+        )
+    return row.role
+
+
+async def test_only_testers_consenting_to_research_labels_are_exported(
+    app_conn: asyncpg.Connection, invite_code: str, tmp_path: Path
+) -> None:
+    await _tester(app_conn, invite_code, "research_labels", lat=44.0, mode="bike")
+    await _tester(app_conn, invite_code, lat=45.0, mode="bus")  # no research consent
+    revoked = await _tester(app_conn, invite_code, "research_labels", lat=43.0, mode="car")
+    await app_conn.execute(
+        "UPDATE sillage.consents SET revoked_at = now() WHERE purpose = 'research_labels'"
+        " AND user_id = (SELECT id FROM sillage.users WHERE role_name = $1)",
+        revoked,
+    )
+    out = io.StringIO()
+    done = await export_labels(app_conn, out, actor=Actor.operator("tests"))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    mine = [r for r in rows if 43.0 <= float(r["lat"]) < 46.0]  # other tests' testers live elsewhere
+    assert len(mine) == 30
+    assert {r["mode"] for r in mine} == {"bike"}  # not the bus (no consent), not the car (revoked)
+    assert all(44.0 <= float(r["lat"]) < 44.01 for r in mine)
+    assert done.fixes == len(rows)
+    assert all(r["user"].startswith("t") and r["section_id"].startswith("l") for r in rows)
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "".join(
+            [out.getvalue().splitlines(keepends=True)[0]]
+            + [line for line in out.getvalue().splitlines(keepends=True)[1:] if ",44.0" in line]
+        )
+    )
+    data = labels_dataset(path, known_modes=("walk", "bike", "bus", "car"))
+    assert list(data.y) == ["bike"]
