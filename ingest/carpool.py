@@ -42,7 +42,7 @@ from core.co2 import VehicleProfile, factor_key_for
 from core.co2.modes import Mode
 from core.co2.registry import Registry
 from core.coaching import guess_places, recompute_section, recurring_trips, trips_from_sections
-from core.errors import Conflict, NotFound
+from core.errors import ConfigurationError, Conflict, NotFound
 from ingest.coaching import adopted_registry
 from store import carpool as db
 from store import trips as trips_db
@@ -62,10 +62,10 @@ class CarpoolRun(msgspec.Struct, frozen=True, kw_only=True):
     carpool_sections: int
 
 
-def _vehicle(raw: dict[str, object]) -> VehicleProfile:
+async def _vehicle(conn: Conn) -> VehicleProfile:
     try:
-        return msgspec.convert(raw, VehicleProfile)
-    except msgspec.ValidationError:
+        return await trips_db.vehicle_profile(conn)
+    except ConfigurationError:
         return VehicleProfile()  # a profile the coaching API would refuse: price with the defaults
 
 
@@ -84,7 +84,7 @@ async def refresh_offers(
         trips = trips_from_sections(await db.sections_since(conn, since))
         places = guess_places(await db.stays_since(conn, since))
         recurring = sorted(recurring_trips(trips, places), key=lambda r: r.commute is None)
-        profile = _vehicle(await trips_db.vehicle_profile(conn))
+        profile = await _vehicle(conn)
         car = registry.factor(factor_key_for(Mode.CAR, 0.0, profile, registry))
         offers = offers_from_trips(
             tester.user_id,
@@ -142,7 +142,7 @@ async def apply_confirmed_carpools(
             return 0
         sections = await db.sections_since(conn, min(c.since for c in commutes))
         changed = carpool_sections(sections, commutes, params or CarpoolSectionParams())
-        profile = _vehicle(await trips_db.vehicle_profile(conn))
+        profile = await _vehicle(conn)
         for s in changed:
             _, fp = recompute_section(s, profile, registry)
             await db.set_section_occupants(

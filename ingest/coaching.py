@@ -50,7 +50,7 @@ from core.coaching.alternatives import DEFAULT_ALTERNATIVE_PARAMS, AlternativePa
 from core.coaching.periods import local_date, local_midnight, period_start, shift
 from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, PurposeParams, resolved_purpose
 from core.coaching.recompute import occupants_for
-from core.errors import ConfigurationError, Unprocessable
+from core.errors import Unprocessable
 from store import coaching as coaching_db
 from store import trips as trips_db
 from store.partition import Conn, as_user, enter
@@ -122,13 +122,6 @@ async def adopted_registry(conn: Conn) -> Registry:
     return registry(await adopted_version(conn))
 
 
-def _profile(raw: dict[str, object]) -> VehicleProfile:
-    try:
-        return msgspec.convert(raw, VehicleProfile)
-    except msgspec.ValidationError as exc:
-        raise ConfigurationError(f"stored vehicle profile is invalid: {exc}") from exc
-
-
 async def _recompute(
     conn: Conn, profile: VehicleProfile, reg: Registry, deployment: Deployment, *, stale_only: bool = False
 ) -> int:
@@ -170,7 +163,7 @@ async def adopt(conn: Conn, version: str, *, params: CoachingParams = DEFAULT_CO
         async with conn.transaction():
             await coaching_db.hold_tester_queue(conn, tester.user_id)
             await enter(conn, tester.role)
-            profile = _profile(await trips_db.vehicle_profile(conn))
+            profile = await trips_db.vehicle_profile(conn)
             total += await _recompute(conn, profile, reg, params.deployment)
     return Adoption(version=reg.version, testers=len(testers), sections=total)
 
@@ -180,7 +173,7 @@ async def adopt(conn: Conn, version: str, *, params: CoachingParams = DEFAULT_CO
 
 async def get_profile(conn: Conn, principal: Principal) -> VehicleProfile:
     async with as_user(conn, principal.role):
-        return _profile(await trips_db.vehicle_profile(conn))
+        return await trips_db.vehicle_profile(conn)
 
 
 async def set_profile(
@@ -295,7 +288,7 @@ async def footprint(
     start = local_midnight(shift(current, period, -max(params.summary.previous_periods, 1)), tz)
     end = local_midnight(shift(current, period, 1), tz)
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         places = await _places(conn, at, params)
         sections = await _sections(conn, start, end, profile=profile, places=places, params=params)
     return footprint_report(sections, period, at, params.summary)
@@ -308,7 +301,7 @@ async def goal(
     at = _aware(at)
     year_start, _ = _year_bounds(at.astimezone(params.tz).year, params.tz)
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         own = await coaching_db.goal(conn)
         sections = await _sections(
             conn, year_start, at + timedelta(microseconds=1), profile=profile, places=None, params=params
@@ -388,7 +381,7 @@ async def recurring(
     conn: Conn, principal: Principal, at: datetime, *, params: CoachingParams = DEFAULT_COACHING_PARAMS
 ) -> list[RecurringTrip]:
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         return await _recurring(conn, _aware(at), profile, params)
 
 
@@ -396,7 +389,7 @@ async def alternatives(
     conn: Conn, principal: Principal, at: datetime, *, params: CoachingParams = DEFAULT_COACHING_PARAMS
 ) -> list[TripAlternatives]:
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         return await _alternatives(conn, _aware(at), profile, params)
 
 
@@ -406,7 +399,7 @@ async def fmd(
     """The sustainable-mobility days of ``year`` (local calendar)."""
     start, end = _year_bounds(year, params.tz)
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         sections = await _sections(conn, start, end, profile=profile, places=None, params=params)
     return fmd_days(sections, year, params.fmd)
 
@@ -443,7 +436,7 @@ async def weekly(
     start = local_midnight(shift(this_week, Period.WEEK, -1), tz)
     end = local_midnight(shift(this_week, Period.WEEK, 1), tz)
     async with as_user(conn, principal.role):
-        profile = _profile(await trips_db.vehicle_profile(conn))
+        profile = await trips_db.vehicle_profile(conn)
         sections = await _sections(conn, start, end, profile=profile, places=None, params=params)
         options = await _alternatives(conn, at, profile, params)
     return weekly_message(sections, at, options, lang, params.weekly)

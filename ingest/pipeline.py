@@ -129,7 +129,7 @@ class Pipeline:
                 # More fixes follow: what ends at the cut is not closed by a "gap" before now.
                 seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
-            profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
+            profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
             built, until_s = await asyncio.to_thread(
                 _compute,

@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import msgspec
-
 from core.co2 import footprint_kg
 from core.co2.modes import Mode
-from core.co2.profile import VehicleProfile
 from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
 from ingest import coaching
@@ -49,7 +46,7 @@ async def confirm_mode(
         section = await trips_db.section(conn, section_id)
         if section is None:
             raise NotFound("no such section")
-        profile = msgspec.convert(await trips_db.vehicle_profile(conn), VehicleProfile)
+        profile = await trips_db.vehicle_profile(conn)
         registry = await coaching.adopted_registry(conn)
         occupants = occupants_for(section.occupants, profile)
         fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)

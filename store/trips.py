@@ -8,6 +8,8 @@ from typing import Any
 
 import msgspec
 
+from core.co2.profile import VehicleProfile
+from core.errors import ConfigurationError
 from core.fixes import Fix
 from core.trips import Built, Label
 from store.fixes import fix_from_row
@@ -90,9 +92,15 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
     return [Label(started_at=r["started_at"], ended_at=r["ended_at"], mode=r["mode"]) for r in rows]
 
 
-async def vehicle_profile(conn: Conn) -> dict[str, Any]:
+async def vehicle_profile(conn: Conn) -> VehicleProfile:
+    """The tester's vehicle profile (defaults when none was saved); ConfigurationError if the stored
+    one no longer validates."""
     raw = await conn.fetchval(_q("vehicle_profile"))
-    return {} if raw is None else dict(msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw)
+    data = {} if raw is None else (msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw)
+    try:
+        return msgspec.convert(data, VehicleProfile)
+    except msgspec.ValidationError as exc:
+        raise ConfigurationError(f"stored vehicle profile is invalid: {exc}") from exc
 
 
 async def replace_from(conn: Conn, start: datetime, built: Built) -> None:
