@@ -25,6 +25,7 @@ import httpx
 
 from bench.server import served
 from ingest.testers import ConsentChoice, create_campaign, enrol
+from store.fixes import COPY_COLUMNS
 from store.migrate import migrate
 from store.partition import as_user
 from store.rights import Actor
@@ -32,18 +33,6 @@ from store.testers import device
 from tests.support.database import ScratchDatabase, create_test_database, drop_test_database
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-COLUMNS = [
-    "ts",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "altitude_m",
-    "speed_mps",
-    "bearing_deg",
-    "activity",
-    "battery",
-    "source",
-]
 LOAD_BATCH = 100_000
 
 
@@ -81,7 +70,7 @@ async def _tester(conn: asyncpg.Connection, code: str, n_fixes: int) -> str:
             await conn.copy_records_to_table(
                 "fixes",
                 records=_records(start, min(LOAD_BATCH, n_fixes - start)),
-                columns=COLUMNS,
+                columns=COPY_COLUMNS,
                 schema_name=row.role,
             )
     return e.token

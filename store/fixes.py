@@ -20,7 +20,7 @@ from store.queries import queries
 # tester's own table through the ``search_path`` that :func:`as_user` sets, which also keeps the
 # text of asyncpg's column-type probe the same for every tester (one cached statement per
 # connection instead of one per tester).
-_COPY_COLUMNS = (
+COPY_COLUMNS = (
     "ts",
     "lat",
     "lon",
@@ -91,7 +91,7 @@ async def append_fixes(conn: Conn, role: str, fixes: Sequence[Fix], source: str)
     stamps = [f.ts for f in fixes]
     try:
         async with as_user(conn, role, then=_mark_my_dirty_sql(min(stamps), max(stamps))):
-            await conn.copy_records_to_table("fixes", records=records, columns=_COPY_COLUMNS)
+            await conn.copy_records_to_table("fixes", records=records, columns=COPY_COLUMNS)
     except asyncpg.UniqueViolationError:
         return False
     return True
