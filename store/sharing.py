@@ -49,21 +49,6 @@ class Sharer(msgspec.Struct, frozen=True, kw_only=True):
     role: str
 
 
-class ReleaseRow(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
-    period_kind: str
-    period_start: datetime
-    period_end: datetime
-    released_at: datetime
-    epsilon: float
-    k: int
-    participants: str
-    caps: dict[str, Any]
-    tables: list[dict[str, Any]]
-    zones_source: str
-    mechanism: str
-
-
 class CellRow(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     dim_a: str
@@ -91,6 +76,12 @@ class NewRelease(msgspec.Struct, frozen=True, kw_only=True):
     tables: list[dict[str, Any]]
     zones_source: str
     mechanism: str
+
+
+class ReleaseRow(NewRelease, frozen=True, kw_only=True):
+    """A stored release: what was published, with its id."""
+
+    id: uuid.UUID
 
 
 class CampaignStats(msgspec.Struct, frozen=True, kw_only=True):
