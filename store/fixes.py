@@ -136,8 +136,3 @@ def fix_from_row(r: Record) -> Fix:
 
 async def fixes_between(conn: Conn, start: datetime, end: datetime) -> list[Fix]:
     return [fix_from_row(r) for r in await conn.fetch(_q("fixes_between"), start, end)]
-
-
-async def count_fixes(conn: Conn) -> int:
-    n: int = await conn.fetchval(_q("count_fixes"))
-    return n

@@ -13,16 +13,6 @@ def _q(name: str) -> str:
     return queries("pipeline")[name]
 
 
-async def mark_dirty(conn: Conn, user_id: uuid.UUID, start: datetime, end: datetime) -> None:
-    """Widen the tester's range to reprocess to include [start, end]."""
-    await conn.execute(_q("mark_dirty"), user_id, start, end)
-
-
-async def dirty_range(conn: Conn, user_id: uuid.UUID) -> tuple[datetime, datetime] | None:
-    row = await conn.fetchrow(_q("dirty_range"), user_id)
-    return None if row is None else (row["from_ts"], row["to_ts"])
-
-
 async def due_users(conn: Conn, now: datetime, limit: int) -> list[tuple[uuid.UUID, str]]:
     rows = await conn.fetch(_q("due_users"), now, limit)
     return [(r["user_id"], r["role_name"]) for r in rows]

@@ -30,6 +30,3 @@ SELECT sillage.mark_my_dirty(
 -- name: fixes_between
 SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
 FROM fixes WHERE ts >= $1 AND ts < $2 ORDER BY ts;
-
--- name: count_fixes
-SELECT count(*) FROM fixes;
