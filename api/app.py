@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from api.deps import DEPENDENCIES
+from api.deps import DEPENDENCIES, KnownDevices
 from api.health import health
 from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
@@ -93,6 +93,7 @@ def create_app(
                 "settings": settings,
                 "db": db,
                 "limiter": RateLimiter(settings.rate_limit_per_minute),
+                "known_devices": KnownDevices(),
                 "pipeline": pipeline,
                 "worker": worker,
             }

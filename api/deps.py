@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from api.ratelimit import RateLimiter
+from core import tokens
 from ingest.testers import authenticate
-from store.partition import Conn
+from store.partition import Conn, DeviceKey
 from store.testers import Principal
 
 # Handler parameter types for the injected dependencies (one concrete type each, as Litestar's
@@ -57,20 +59,41 @@ async def identify(request: Request[Any, Any, Any], conn: Conn, token: str | Non
     return principal
 
 
-@asynccontextmanager
-async def caller_connection(request: Request[Any, Any, Any]) -> AsyncIterator[tuple[Conn, Principal]]:
-    """A pooled connection and the authenticated caller, as ``DbConn`` and ``Caller`` give them.
-
-    For the ingestion hot path, which runs hundreds of times a second: the same steps without
-    Litestar's per-request dependency resolution (about a tenth of that handler's CPU).
-    """
-    state: State = request.app.state
-    async with state.db.connection() as conn:
-        yield conn, await identify(request, conn, token_from_headers(request))
-
-
 async def provide_principal(request: Request[Any, Any, Any], conn: DbConn) -> Principal:
     return await identify(request, conn, token_from_headers(request))
+
+
+class KnownDevices:
+    """Devices that authenticated in this process: they may take the ingestion fast lane.
+
+    Only *which* device ids have authenticated is remembered, never a verdict: the fast lane sends
+    the presented secret's digest to the database, which checks it, revocation and pause in the
+    transaction that stores the batch (``sillage.enter_device``), so a revocation in any process
+    takes effect on the next request. Keeping the lane to known devices means the per-device
+    rate limit, checked before that transaction, only ever keys on ids that authenticated once,
+    as it does on the ordinary path. Bounded: least recently used ids are forgotten first.
+    """
+
+    def __init__(self, max_devices: int = 200_000) -> None:
+        self.max_devices = max_devices
+        self._ids: OrderedDict[uuid.UUID, None] = OrderedDict()
+
+    def key(self, token: str | None) -> DeviceKey | None:
+        """The presented credentials as a key for the fast lane, if the device is known here."""
+        parsed = tokens.parse(token) if token else None
+        if parsed is None or parsed.device_id not in self._ids:
+            return None
+        self._ids.move_to_end(parsed.device_id)
+        return DeviceKey(device_id=parsed.device_id, secret_sha256=tokens.digest(parsed.secret))
+
+    def add(self, device_id: uuid.UUID) -> None:
+        self._ids[device_id] = None
+        self._ids.move_to_end(device_id)
+        while len(self._ids) > self.max_devices:
+            self._ids.popitem(last=False)
+
+    def forget(self, device_id: uuid.UUID) -> None:
+        self._ids.pop(device_id, None)
 
 
 def utcnow() -> datetime:

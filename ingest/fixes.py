@@ -21,7 +21,7 @@ import msgspec
 
 from core.fixes import Fix, RawFix, Rejection, normalise, time_problem
 from store import fixes as fixes_db
-from store.partition import Conn, as_user
+from store.partition import Conn, DeviceKey, in_partition
 from store.testers import Principal
 
 
@@ -71,30 +71,36 @@ def validate(
     return valid, valid_index, rejected
 
 
-async def _write(conn: Conn, role: str, valid: list[Fix], source: str) -> set[datetime] | None:
+async def _write(conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str) -> set[datetime] | None:
     """Store ``valid``; the timestamps newly stored, or None when every one of them was."""
     distinct = len({f.ts for f in valid}) == len(valid)
-    if distinct and await fixes_db.append_fixes(conn, role, valid, source):
+    if distinct and await fixes_db.append_fixes(conn, who, valid, source):
         return None
-    async with as_user(conn, role):
+    async with in_partition(conn, who):
         return set(await fixes_db.insert_fixes(conn, valid, source))
 
 
 async def store_batch(
     conn: Conn,
-    principal: Principal,
+    caller: Principal | DeviceKey,
     items: Sequence[RawFix | Fix | Rejection],
     *,
     source: str,
     now: datetime,
     skipped: int = 0,
 ) -> BatchReport:
-    """Validate and store one batch for ``principal``; see the module docstring."""
+    """Validate and store one batch for ``caller``; see the module docstring.
+
+    ``caller`` is an authenticated :class:`Principal`, or a :class:`DeviceKey` that the database
+    checks in the transaction that stores the batch: :class:`~store.partition.DeviceRefused`
+    then means nothing was stored, and the caller should authenticate the ordinary way (which
+    says why: a 401, or a paused tester's report).
+    """
     valid, valid_index, rejected = validate(items, now)
     results: list[ItemResult] = [
         ItemResult(index=i, status=Status.REJECTED, reason=reason) for i, reason in rejected.items()
     ]
-    if principal.paused:
+    if isinstance(caller, Principal) and caller.paused:
         results += [
             ItemResult(index=i, status=Status.PAUSED, reason="recording is paused") for i in valid_index
         ]
@@ -102,7 +108,15 @@ async def store_batch(
         return BatchReport(
             stored=0, duplicates=0, rejected=len(rejected), skipped=skipped + len(valid), results=results
         )
-    stored_ts = await _write(conn, principal.role, valid, source) if valid else set()
+    who = caller.role if isinstance(caller, Principal) else caller
+    stored_ts: set[datetime] | None
+    if valid:
+        stored_ts = await _write(conn, who, valid, source)
+    else:
+        stored_ts = set()
+        if isinstance(who, DeviceKey):  # nothing to store, but the key must still be checked
+            async with in_partition(conn, who):
+                pass
     n_stored = 0
     if stored_ts is None:  # all stored
         n_stored = len(valid)

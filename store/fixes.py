@@ -13,7 +13,7 @@ import asyncpg
 from asyncpg import Record
 
 from core.fixes import Activity, Fix
-from store.partition import Conn, as_user
+from store.partition import Conn, DeviceKey, in_partition
 from store.queries import queries
 
 # The columns a batch fills; ``received_at`` takes its default. Unqualified ``fixes`` is the
@@ -61,15 +61,17 @@ async def insert_fixes(conn: Conn, fixes: Sequence[Fix], source: str) -> list[da
     return [r["ts"] for r in rows]
 
 
-async def append_fixes(conn: Conn, role: str, fixes: Sequence[Fix], source: str) -> bool:
-    """Store a batch of fixes none of which is stored yet, in one transaction under ``role``.
+async def append_fixes(conn: Conn, who: str | DeviceKey, fixes: Sequence[Fix], source: str) -> bool:
+    """Store a batch of fixes none of which is stored yet, in one transaction in ``who``'s partition.
 
     Binary ``COPY`` into the tester's table, with their reprocessing range widened in the same
     transaction: about half the database work of :func:`insert_fixes`, which must check every row
     for a conflict. Timestamps must be distinct within ``fixes``. If one is already stored (a
     retried upload), the unique index refuses the COPY, the transaction rolls back with nothing
     written, and this returns False: the caller then stores the batch with :func:`insert_fixes`,
-    which sorts new fixes from duplicates. True means every fix was stored.
+    which sorts new fixes from duplicates. True means every fix was stored. ``who`` is a role
+    name or a :class:`~store.partition.DeviceKey` (then :class:`~store.partition.DeviceRefused`
+    may be raised, with nothing written).
     """
     if not fixes:
         return True
@@ -89,8 +91,13 @@ async def append_fixes(conn: Conn, role: str, fixes: Sequence[Fix], source: str)
         for f in fixes
     ]
     stamps = [f.ts for f in fixes]
+    dirty_us = _us(min(stamps)), _us(max(stamps))
+    if isinstance(who, DeviceKey):
+        entered = in_partition(conn, who, dirty_us=dirty_us)
+    else:
+        entered = in_partition(conn, who, then=_mark_my_dirty_sql(*dirty_us))
     try:
-        async with as_user(conn, role, then=_mark_my_dirty_sql(min(stamps), max(stamps))):
+        async with entered:
             await conn.copy_records_to_table("fixes", records=records, columns=COPY_COLUMNS)
     except asyncpg.UniqueViolationError:
         return False
@@ -101,12 +108,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _mark_my_dirty_sql(start: datetime, end: datetime) -> str:
+def _us(t: datetime) -> int:
+    """Microseconds since 1970, exact."""
+    return (t - _EPOCH) // _MICROSECOND
+
+
+def _mark_my_dirty_sql(start_us: int, end_us: int) -> str:
     """``mark_my_dirty`` as literal SQL, to ride in the round trip that opens the transaction.
 
-    Only integers (microseconds since 1970, exact) are interpolated.
+    Only integers (microseconds since 1970) are interpolated.
     """
-    start_us, end_us = (start - _EPOCH) // _MICROSECOND, (end - _EPOCH) // _MICROSECOND
     return (
         queries("partition/fixes")["mark_my_dirty_us"]
         .replace("$1", str(int(start_us)))

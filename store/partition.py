@@ -8,9 +8,12 @@ whatever happened inside it.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
+import msgspec
 from asyncpg.connection import Connection
 from asyncpg.pool import PoolConnectionProxy
 
@@ -26,10 +29,46 @@ def checked_role(role: str) -> str:
     return role
 
 
+class DeviceRefused(Exception):
+    """``sillage.enter_device`` refused a device's credentials (unknown, revoked, or paused).
+
+    The transaction was rolled back before anything ran under a tester's role. Why it refused is
+    for the ordinary authentication path to say.
+    """
+
+
+class DeviceKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A device's presented credentials, checked by the database as the transaction opens.
+
+    Entering a partition with a key instead of a role saves the authentication round trip on the
+    ingestion hot path: ``sillage.enter_device`` (migration 0010) verifies the digest, revocation
+    and pause, then switches the transaction to the tester's role and schema.
+    """
+
+    device_id: uuid.UUID
+    secret_sha256: bytes
+
+
+_REFUSED = "SLA01"  # the SQLSTATE sillage.enter_device raises
+
+
+def _entry_sql(who: str | DeviceKey, dirty_us: tuple[int, int] | None = None) -> str:
+    """The SQL text that switches a fresh transaction into a partition (interpolated, so strict)."""
+    if isinstance(who, DeviceKey):
+        digest = who.secret_sha256.hex()
+        if len(digest) != 64:
+            raise ValueError("a device key carries a SHA-256 digest")
+        dirty = "" if dirty_us is None else f", {int(dirty_us[0])}, {int(dirty_us[1])}"
+        return f"SELECT sillage.enter_device('{who.device_id}'::uuid, '\\x{digest}'::bytea{dirty})"
+    if dirty_us is not None:
+        raise ValueError("a reprocessing range travels with a device key only; use then=")
+    r = checked_role(who)
+    return f'SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public'
+
+
 async def enter(conn: Conn, role: str) -> None:
     """Switch the current transaction to ``role`` and its schema."""
-    r = checked_role(role)
-    await conn.execute(f'SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public')
+    await conn.execute(_entry_sql(role))
 
 
 @asynccontextmanager
@@ -57,8 +96,31 @@ async def as_user(conn: Conn, role: str, *, then: str = "") -> AsyncIterator[Con
             await conn.execute(restore)
             await conn.execute("SELECT set_config('search_path', $1, true)", row["p"])
         return
-    r = checked_role(role)
-    await conn.execute(f'BEGIN; SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public; {then}')
+    async with in_partition(conn, role, then=then):
+        yield conn
+
+
+@asynccontextmanager
+async def in_partition(
+    conn: Conn, who: str | DeviceKey, *, then: str = "", dirty_us: tuple[int, int] | None = None
+) -> AsyncIterator[Conn]:
+    """A top-level transaction in a partition, entered by role name or by a :class:`DeviceKey`.
+
+    As :func:`as_user`, with BEGIN, the switch and ``then`` in one round trip. With a key, raises
+    :class:`DeviceRefused` when the database refuses it (the transaction is then rolled back), and
+    ``dirty_us`` (microseconds since 1970) widens the tester's reprocessing range in the same
+    statement that checks the key.
+    """
+    if conn.is_in_transaction():
+        raise RuntimeError("in_partition opens its own transaction; use as_user to nest")
+    try:
+        await conn.execute(f"BEGIN; {_entry_sql(who, dirty_us)}; {then}")
+    except asyncpg.PostgresError as exc:
+        if not conn.is_closed() and conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        if exc.sqlstate == _REFUSED:
+            raise DeviceRefused(str(exc)) from exc
+        raise
     try:
         yield conn
     except BaseException:

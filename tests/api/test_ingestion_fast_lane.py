@@ -1,0 +1,167 @@
+"""POST /v1/fixes fast lane: a device known to the process is checked by the database itself.
+
+After a device has authenticated once, its later batches open their transaction with
+``sillage.enter_device`` instead of a separate authentication query. These tests serve their own
+app so they can see which devices it knows, and change devices and testers behind its back (as
+another API process or an operator would) to show that nothing is cached but the device id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+
+from api.app import create_app
+from api.deps import KnownDevices
+from core.settings import Settings
+from store.partition import as_user
+from tests.support.database import ScratchDatabase
+from tests.support.server import serve
+from tests.support.testers import Enrolled, enrol
+
+NOW = time.time()
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def own_url(app: Litestar) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def client(own_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=own_url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def owner(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """The schema owner, committing: stands for another process or an operator."""
+    conn = await asyncpg.connect(test_db.admin_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+def known(app: Litestar) -> KnownDevices:
+    k: KnownDevices = app.state.known_devices
+    return k
+
+
+def batch(start: float, n: int = 5) -> dict[str, Any]:
+    return {"fixes": [{"ts": start + i, "lat": 46.16, "lon": -1.15, "accuracy_m": 9.0} for i in range(n)]}
+
+
+async def stored(app_conn: asyncpg.Connection, t: Enrolled) -> int:
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        n: int = await app_conn.fetchval("SELECT count(*) FROM fixes")
+    return n
+
+
+async def known_tester(client: httpx.AsyncClient, app: Litestar, invite_code: str) -> Enrolled:
+    t = await enrol(client, invite_code)
+    assert known(app).key(t.token) is None
+    r = await client.post("/v1/fixes", json=batch(NOW - 600), headers=t.auth)
+    assert r.status_code == 200
+    assert known(app).key(t.token) is not None  # the next batch takes the fast lane
+    return t
+
+
+def with_secret(t: Enrolled, secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {t.device_id.hex}.{secret}"}
+
+
+async def test_a_known_device_stores_through_the_fast_lane(
+    client: httpx.AsyncClient, app: Litestar, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    r = await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)
+    assert r.status_code == 200
+    assert r.json()["stored"] == 5
+    again = await client.post("/v1/fixes", json=batch(NOW - 300, n=7), headers=t.auth)
+    assert (again.json()["stored"], again.json()["duplicates"]) == (2, 5)
+    assert await stored(app_conn, t) == 12
+    assert known(app).key(t.token) is not None
+
+
+async def test_a_device_revoked_elsewhere_is_refused_at_once(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    invite_code: str,
+    app_conn: asyncpg.Connection,
+    owner: asyncpg.Connection,
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    await owner.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
+    r = await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await stored(app_conn, t) == 5
+    assert known(app).key(t.token) is None
+
+
+async def test_a_wrong_secret_for_a_known_device_stores_nothing(
+    client: httpx.AsyncClient, app: Litestar, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    forged = with_secret(t, "A" * 43)
+    assert (await client.post("/v1/fixes", json=batch(NOW - 300), headers=forged)).status_code == 401
+    # A forged token says 401 before the body is even looked at, as on the ordinary path.
+    bad_json = {**forged, "Content-Type": "application/json"}
+    assert (await client.post("/v1/fixes", content=b'{"fixes": [', headers=bad_json)).status_code == 401
+    all_rejected = {"fixes": [{"ts": NOW - 5, "lat": 95.0, "lon": 0.0, "accuracy_m": 5.0}]}
+    assert (await client.post("/v1/fixes", json=all_rejected, headers=forged)).status_code == 401
+    assert await stored(app_conn, t) == 5
+    # The genuine token still works afterwards.
+    assert (await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)).status_code == 200
+
+
+async def test_a_known_device_with_a_bad_body_still_gets_its_400(
+    client: httpx.AsyncClient, app: Litestar, invite_code: str
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    r = await client.post(
+        "/v1/fixes", content=b'{"fixes": [', headers={**t.auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+
+
+async def test_pausing_elsewhere_turns_the_next_batch_into_a_paused_report(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    invite_code: str,
+    app_conn: asyncpg.Connection,
+    owner: asyncpg.Connection,
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    await owner.execute("UPDATE sillage.users SET paused_at = now() WHERE id = $1", t.user_id)
+    r = await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)
+    assert r.status_code == 200
+    assert {x["status"] for x in r.json()["results"]} == {"paused"}
+    assert await stored(app_conn, t) == 5
+
+
+async def test_the_fast_lane_records_when_the_device_was_last_seen(
+    client: httpx.AsyncClient, app: Litestar, invite_code: str, owner: asyncpg.Connection
+) -> None:
+    t = await known_tester(client, app, invite_code)
+    await owner.execute(
+        "UPDATE sillage.devices SET last_seen_at = now() - interval '2 hours' WHERE id = $1", t.device_id
+    )
+    assert (await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)).status_code == 200
+    age = await owner.fetchval(
+        "SELECT extract(epoch FROM now() - last_seen_at) FROM sillage.devices WHERE id = $1", t.device_id
+    )
+    assert age < 60
