@@ -37,7 +37,7 @@ import msgspec
 
 from bench.loadgen import run_in_process
 from bench.server import served
-from bench.stats import pct
+from bench.stats import parent_pid, pct, tree_cpu_s
 from ingest.testers import create_campaign
 from store.migrate import migrate
 from store.rights import Actor
@@ -189,6 +189,9 @@ async def main() -> None:
         spacing = int(phase_s * 5000 / USERS) + 10
         e2e_fixes, e2e_s, copy_fixes, copy_s = 0, 0.0, 0, 0.0
         latencies: list[float] = []
+        # CPU seconds spent, per side: [API server or COPY client, database, load process]
+        cpu = {"e2e": [0.0, 0.0, 0.0], "copy": [0.0, 0.0, 0.0]}
+        postmaster = parent_pid(await admin.fetchval("SELECT pg_backend_pid()"))
         with served(
             db.app_url,
             RATE_LIMIT_PER_MINUTE="0",
@@ -206,10 +209,17 @@ async def main() -> None:
                 requests = NativeRequests(
                     "127.0.0.1", server.port, tuple(tokens), CONCURRENCY, seq0=r * spacing
                 )
+                srv0, db0 = tree_cpu_s(server.pid), tree_cpu_s(postmaster)
                 res = run_in_process("127.0.0.1", server.port, requests, CONCURRENCY, phase_s)
+                srv1, db1 = tree_cpu_s(server.pid), tree_cpu_s(postmaster)
+                me0 = time.process_time()
                 n_copy, s_copy = await copy_ceiling(
                     db.admin_url, roles, CONCURRENCY, phase_s, seq0=r * spacing
                 )
+                me1, db2 = time.process_time(), tree_cpu_s(postmaster)
+                spent = {"e2e": (srv1 - srv0, db1 - db0, res.cpu_s), "copy": (me1 - me0, db2 - db1, 0.0)}
+                for side, add in spent.items():
+                    cpu[side] = [a + b for a, b in zip(cpu[side], add, strict=True)]
                 e2e_fixes, e2e_s = e2e_fixes + res.fixes, e2e_s + res.elapsed_s
                 copy_fixes, copy_s = copy_fixes + n_copy, copy_s + s_copy
                 latencies += res.latencies_s
@@ -227,6 +237,17 @@ async def main() -> None:
             f"{ROUNDS} alternating rounds of {phase_s:.1f} s per side; {chunks1 - chunks0} chunks created "
             f"while timed; the testers' tables hold {stored} API fixes, "
             f"{'as' if stored == e2e_fixes else 'NOT as'} acknowledged ({e2e_fixes})"
+        )
+        e2e_batches, copy_batches = e2e_fixes / BATCH, copy_fixes / BATCH
+        print(
+            "CPU per 200-fix batch: end-to-end {:.2f} ms API server + {:.2f} ms database + {:.2f} ms "
+            "load process; raw COPY {:.2f} ms client + {:.2f} ms database "
+            "({:.2f} and {:.2f} cores busy)".format(
+                *(1000 * c / e2e_batches for c in cpu["e2e"]),
+                *(1000 * c / copy_batches for c in cpu["copy"][:2]),
+                sum(cpu["e2e"]) / e2e_s,
+                sum(cpu["copy"]) / copy_s,
+            )
         )
         e2e, raw = e2e_fixes / e2e_s, copy_fixes / copy_s
         print(

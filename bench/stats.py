@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -21,3 +22,45 @@ class Stopwatch:
 
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.t0
+
+
+_TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and all its descendants, living or reaped.
+
+    A process's own time plus, for the root, the time of the children it has reaped (a pool's
+    database backends come and go during a run). Linux ``/proc`` only; NaN where it cannot be read.
+    """
+    total, stack, first = 0.0, [root], True
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            if first:
+                return float("nan")
+            continue
+        # fields[11:15] are utime, stime, cutime, cstime (man 5 proc, counting from state = 0)
+        ticks = int(fields[11]) + int(fields[12])
+        if first:
+            ticks += int(fields[13]) + int(fields[14])
+            first = False
+        total += ticks * _TICK_S
+        stack.extend(_children(pid))
+    return total
+
+
+def parent_pid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])

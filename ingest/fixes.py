@@ -13,6 +13,7 @@ the same.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -52,8 +53,14 @@ def validate(
     """Split items into valid fixes (with their item index) and rejections by index.
 
     A :class:`Fix` item was already normalised by its decoder (the native fast lane); only its
-    time is checked against ``now``.
+    time is checked against ``now``. When every item is one, the earliest and latest times are
+    checked for the whole batch, and each fix only if one of those two fails.
     """
+    fixes = [item for item in items if isinstance(item, Fix)]
+    if fixes and len(fixes) == len(items):
+        stamps = [f.ts for f in fixes]
+        if time_problem(min(stamps), now) is None and time_problem(max(stamps), now) is None:
+            return fixes, list(range(len(fixes))), {}
     valid: list[Fix] = []
     valid_index: list[int] = []
     rejected: dict[int, str] = {}
@@ -69,6 +76,12 @@ def validate(
             valid.append(result)
             valid_index.append(i)
     return valid, valid_index, rejected
+
+
+@functools.lru_cache(maxsize=1024)
+def _all_stored(n: int) -> tuple[ItemResult, ...]:
+    """The results of an n-fix batch stored whole (the structs are immutable, so they are shared)."""
+    return tuple(ItemResult(index=i, status=Status.STORED) for i in range(n))
 
 
 async def _write(conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str) -> set[datetime] | None:
@@ -118,7 +131,10 @@ async def store_batch(
             async with in_partition(conn, who):
                 pass
     n_stored = 0
-    if stored_ts is None:  # all stored
+    if stored_ts is None and not rejected:  # all stored, as most batches are
+        n_stored = len(valid)
+        results = list(_all_stored(n_stored))
+    elif stored_ts is None:
         n_stored = len(valid)
         results += [ItemResult(index=i, status=Status.STORED) for i in valid_index]
     else:

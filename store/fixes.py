@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 from asyncpg import Record
 
 from core.fixes import Activity, Fix
-from store.partition import Conn, DeviceKey, in_partition
+from store.partition import Conn, DeviceKey, copy_in_partition
 from store.queries import queries
 
 # The columns a batch fills; ``received_at`` takes its default. Unqualified ``fixes`` is the
@@ -32,6 +33,11 @@ COPY_COLUMNS = (
     "battery",
     "source",
 )
+# Their SQL types, in the same order (a test compares them with the table): binary COPY needs
+# each value encoded as exactly its column's type.
+COPY_TYPES = ("timestamptz", "float8", "float8", "real", "real", "real", "real", "text", "real", "text")
+_COPY_SQL = f"COPY fixes ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT binary)"
+_COPY_TYPES_SQL = "SELECT " + ", ".join(f"NULL::{t}" for t in COPY_TYPES)
 
 
 def _q(name: str) -> str:
@@ -92,13 +98,13 @@ async def append_fixes(conn: Conn, who: str | DeviceKey, fixes: Sequence[Fix], s
     ]
     stamps = [f.ts for f in fixes]
     dirty_us = _us(min(stamps)), _us(max(stamps))
-    if isinstance(who, DeviceKey):
-        entered = in_partition(conn, who, dirty_us=dirty_us)
-    else:
-        entered = in_partition(conn, who, then=_mark_my_dirty_sql(*dirty_us))
+    marking: dict[str, Any] = (
+        {"dirty_us": dirty_us} if isinstance(who, DeviceKey) else {"then": _mark_my_dirty_sql(*dirty_us)}
+    )
     try:
-        async with entered:
-            await conn.copy_records_to_table("fixes", records=records, columns=COPY_COLUMNS)
+        await copy_in_partition(
+            conn, who, copy_sql=_COPY_SQL, types_sql=_COPY_TYPES_SQL, records=records, **marking
+        )
     except asyncpg.UniqueViolationError:
         return False
     return True

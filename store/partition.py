@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -128,3 +129,45 @@ async def in_partition(
             await conn.execute("ROLLBACK")
         raise
     await conn.execute("COMMIT")
+
+
+async def copy_in_partition(
+    conn: Conn,
+    who: str | DeviceKey,
+    *,
+    copy_sql: str,
+    types_sql: str,
+    records: Iterable[Sequence[Any]],
+    dirty_us: tuple[int, int] | None = None,
+    then: str = "",
+) -> None:
+    """A whole partition transaction around a binary ``COPY ... FROM STDIN``, in one round trip.
+
+    One simple-query message carries ``BEGIN``, the switch into ``who``'s partition (and with a
+    key, the reprocessing range ``dirty_us``), ``then``, the ``COPY`` and ``COMMIT``; asyncpg
+    streams the rows right behind it. On the ingestion hot path this replaces three round trips
+    (BEGIN and the switch, the COPY, COMMIT) with one. ``types_sql`` is a table-free ``SELECT``
+    whose result columns have the types of ``copy_sql``'s columns: asyncpg takes its binary
+    encoders from it (prepared once per connection, before any switch, so it cannot name a
+    tester's table). Any error, including a refused key (:class:`DeviceRefused`) and a unique
+    violation, leaves nothing written: PostgreSQL skips the rest of the message, ignores the rows
+    already sent, and the transaction is rolled back here.
+
+    This uses asyncpg's ``Connection._prepare`` and ``Protocol.copy_in``, the calls its own
+    ``copy_records_to_table`` makes, because that method builds the statement itself; asyncpg
+    is pinned in ``constraints.txt`` and every ingestion test goes through here.
+    """
+    if conn.is_in_transaction():
+        raise RuntimeError("copy_in_partition opens its own transaction")
+    statements = ["BEGIN", _entry_sql(who, dirty_us), then, copy_sql, "COMMIT"]
+    message = "; ".join(s for s in statements if s)
+    internals: Any = conn  # not in asyncpg's type stubs (see above)
+    types = await internals._prepare(types_sql, use_cache=True)
+    try:
+        await internals._protocol.copy_in(message, None, None, records, types._state, None)
+    except asyncpg.PostgresError as exc:
+        if not conn.is_closed() and conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+        if exc.sqlstate == _REFUSED:
+            raise DeviceRefused(str(exc)) from exc
+        raise

@@ -78,6 +78,7 @@ _BATCH: msgspec.json.Decoder[NativeBatch[msgspec.Raw]] = msgspec.json.Decoder(Na
 _FIX: msgspec.json.Decoder[NativeFix] = msgspec.json.Decoder(NativeFix)
 _CLEAN: msgspec.json.Decoder[NativeBatch[CleanNativeFix]] = msgspec.json.Decoder(NativeBatch[CleanNativeFix])
 _SHAPE = 'an object {"fixes": [fix, ...]}'
+_from_epoch = datetime.fromtimestamp
 
 
 def _check_count(count: int, max_fixes: int) -> None:
@@ -160,20 +161,27 @@ def decode_clean_native(body: bytes, *, max_fixes: int) -> list[Fix] | None:
         return None
     _check_count(len(wire), max_fixes)
     try:
-        return [
-            Fix(
-                ts=_clean_ts(w.ts),
-                lat=w.lat,
-                lon=w.lon,
-                accuracy_m=w.accuracy_m,
-                altitude_m=w.altitude_m,
-                speed_mps=w.speed_mps,
-                # normalise keeps bearings modulo 360, which also turns -0.0 into 0.0
-                bearing_deg=None if w.bearing_deg is None else w.bearing_deg % 360.0,
-                activity=w.activity,
-                battery=w.battery,
-            )
-            for w in wire
-        ]
-    except ItemError:
-        return None
+        # Epoch seconds, the common case, in one pass; fromtimestamp refuses text with TypeError.
+        stamps = [_from_epoch(w.ts, UTC) for w in wire]  # type: ignore[arg-type]  # str: TypeError
+    except TypeError:
+        try:
+            stamps = [_clean_ts(w.ts) for w in wire]  # ISO 8601 text among them
+        except ItemError:
+            return None
+    except (OverflowError, OSError, ValueError):
+        return None  # an epoch value out of range or not finite: decode_native says which
+    return [
+        Fix(
+            ts=ts,
+            lat=w.lat,
+            lon=w.lon,
+            accuracy_m=w.accuracy_m,
+            altitude_m=w.altitude_m,
+            speed_mps=w.speed_mps,
+            # normalise keeps bearings modulo 360, which also turns -0.0 into 0.0
+            bearing_deg=None if w.bearing_deg is None else w.bearing_deg % 360.0,
+            activity=w.activity,
+            battery=w.battery,
+        )
+        for ts, w in zip(stamps, wire, strict=True)
+    ]

@@ -116,3 +116,29 @@ async def test_a_release_skips_the_reset_only_when_the_session_was_declared_unch
             assert await conn.fetchval("SHOW application_name") != "declared unchanged"
     finally:
         await db.close()
+
+
+async def test_a_refused_key_in_the_one_round_trip_copy_writes_nothing(
+    app_conn: asyncpg.Connection, invite_code: str, test_db: ScratchDatabase
+) -> None:
+    key, role = await _device(app_conn, invite_code)
+    fixes = [Fix(ts=T0 + timedelta(seconds=i), lat=46.1, lon=-1.1) for i in range(50)]
+    forged = DeviceKey(device_id=key.device_id, secret_sha256=tokens.digest("forged"))
+    with pytest.raises(DeviceRefused):
+        await fixes_db.append_fixes(app_conn, forged, fixes, "test")
+    assert not app_conn.is_in_transaction()
+    assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+    # the same connection goes on working, and the genuine key stores the batch
+    assert await fixes_db.append_fixes(app_conn, key, fixes, "test")
+    assert not app_conn.is_in_transaction()
+    async with in_partition(app_conn, role):
+        assert await app_conn.fetchval("SELECT count(*) FROM fixes") == 50
+    owner = await asyncpg.connect(test_db.admin_url)
+    try:
+        dirty = await owner.fetchrow(
+            "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = sillage.role_user_id($1)", role
+        )
+    finally:
+        await owner.close()
+    assert dirty is not None
+    assert (dirty["from_ts"], dirty["to_ts"]) == (T0, T0 + timedelta(seconds=49))

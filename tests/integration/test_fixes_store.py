@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from core.fixes import Fix
+from core.fixes import Activity, Fix
 from ingest.testers import ConsentChoice, enrol
 from store import fixes as fixes_db
 from store.partition import as_user
@@ -82,3 +82,36 @@ async def test_the_statement_riding_with_begin_runs_under_the_testers_role(
         assert await app_conn.fetchval("SELECT current_setting('sillage.probe')") == role
     assert await app_conn.fetchval("SELECT current_setting('sillage.probe', true)") in (None, "")
     assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+
+
+async def test_the_copy_column_types_are_the_tables(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    role, _ = await _tester(app_conn, invite_code)
+    async with as_user(app_conn, role):
+        rows = await app_conn.fetch(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a "
+            "WHERE a.attrelid = 'fixes'::regclass AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+    table = {r["attname"]: r["type"] for r in rows}
+    canonical = {"float8": "double precision", "real": "real", "text": "text"}
+    canonical["timestamptz"] = "timestamp with time zone"
+    assert [table[c] for c in fixes_db.COPY_COLUMNS] == [canonical[t] for t in fixes_db.COPY_TYPES]
+
+
+async def test_every_field_survives_the_binary_copy(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    role, _ = await _tester(app_conn, invite_code)
+    full = Fix(
+        ts=T0 + timedelta(microseconds=123_457),
+        lat=46.123456789,
+        lon=-1.987654321,
+        accuracy_m=4.25,
+        altitude_m=12.5,
+        speed_mps=3.75,
+        bearing_deg=271.5,
+        activity=Activity.BIKE,
+        battery=0.5,
+    )
+    sparse = Fix(ts=T0 + timedelta(seconds=1), lat=-45.0, lon=179.5)
+    assert await fixes_db.append_fixes(app_conn, role, [full, sparse], "test")
+    async with as_user(app_conn, role):
+        back = await fixes_db.fixes_between(app_conn, T0 - timedelta(days=1), T0 + timedelta(days=1))
+    assert back == [full, sparse]  # values chosen exact in float4
