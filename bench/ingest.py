@@ -196,8 +196,9 @@ async def main() -> None:
             db.app_url,
             RATE_LIMIT_PER_MINUTE="0",
             POOL_MIN_SIZE="8",
-            POOL_MAX_SIZE="16",
+            POOL_MAX_SIZE=os.environ.get("SILLAGE_BENCH_POOL", "16"),
             WORKERS=str(WORKERS),
+            LOG_LEVEL=os.environ.get("SILLAGE_BENCH_LOG_LEVEL", "INFO"),
         ) as server:
             tokens = await enrol_all(server.base_url, code, USERS)
             print(f"enrolled {len(tokens)} testers through the API", flush=True)

@@ -85,9 +85,12 @@ def _all_stored(n: int) -> tuple[ItemResult, ...]:
 
 
 async def _write(conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str) -> set[datetime] | None:
-    """Store ``valid``; the timestamps newly stored, or None when every one of them was."""
-    distinct = len({f.ts for f in valid}) == len(valid)
-    if distinct and await fixes_db.append_fixes(conn, who, valid, source):
+    """Store ``valid``; the timestamps newly stored, or None when every one of them was.
+
+    A time repeated within the batch makes the COPY fail like an already stored one (and the
+    insert below keeps the first), so the common batch is not checked for repeats beforehand.
+    """
+    if await fixes_db.append_fixes(conn, who, valid, source):
         return None
     async with in_partition(conn, who):
         return set(await fixes_db.insert_fixes(conn, valid, source))

@@ -72,8 +72,8 @@ async def append_fixes(conn: Conn, who: str | DeviceKey, fixes: Sequence[Fix], s
 
     Binary ``COPY`` into the tester's table, with their reprocessing range widened in the same
     transaction: about half the database work of :func:`insert_fixes`, which must check every row
-    for a conflict. Timestamps must be distinct within ``fixes``. If one is already stored (a
-    retried upload), the unique index refuses the COPY, the transaction rolls back with nothing
+    for a conflict. If a timestamp is already stored (a retried upload) or repeated within
+    ``fixes``, the unique index refuses the COPY, the transaction rolls back with nothing
     written, and this returns False: the caller then stores the batch with :func:`insert_fixes`,
     which sorts new fixes from duplicates. True means every fix was stored. ``who`` is a role
     name or a :class:`~store.partition.DeviceKey` (then :class:`~store.partition.DeviceRefused`
