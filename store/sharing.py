@@ -346,6 +346,32 @@ async def team_account(conn: Conn, email: str) -> TeamAccount | None:
     return TeamAccount(id=r["id"], email=r["email"], role=r["role"], password_hash=r["password_hash"])
 
 
+class TeamAccountListing(msgspec.Struct, frozen=True, kw_only=True):
+    email: str
+    role: str
+    created_at: datetime
+    disabled_at: datetime | None
+    open_sessions: int
+
+
+async def disable_team_account(conn: Conn, email: str, now: datetime) -> bool:
+    """Disable an active account and end its sessions; False if there was no active account."""
+    return await conn.fetchval(_q("disable_team_account"), email, now) is not None
+
+
+async def list_team_accounts(conn: Conn, now: datetime) -> list[TeamAccountListing]:
+    return [
+        TeamAccountListing(
+            email=r["email"],
+            role=r["role"],
+            created_at=r["created_at"],
+            disabled_at=r["disabled_at"],
+            open_sessions=r["open_sessions"],
+        )
+        for r in await conn.fetch(_q("list_team_accounts"), now)
+    ]
+
+
 async def rehash_team_password(conn: Conn, account_id: uuid.UUID, password_hash: str) -> None:
     await conn.execute(_q("rehash_team_password"), account_id, password_hash)
 

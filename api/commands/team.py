@@ -1,4 +1,4 @@
-"""``sillage team add EMAIL --role admin|analyst``: accounts of the city's mobility team."""
+"""``sillage team add|disable|list``: accounts of the city's mobility team."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import ConfigurationError, Unprocessable
@@ -26,17 +27,69 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.sharing.team import add_member
 
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
+    url = _connect_url(settings)
     password = _password(args)
 
     async def go() -> int:
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await asyncpg.connect(url)
         try:
             created = await add_member(conn, args.email, args.role, password)
         finally:
             await conn.close()
         print(f"{'created' if created else 'updated'} {args.role} account {args.email.strip().lower()}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def _connect_url(settings: Settings) -> str:
+    if not settings.database_url:
+        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
+    return settings.database_url
+
+
+def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from ingest.sharing.team import disable_member
+
+    url = _connect_url(settings)
+
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            done = await disable_member(conn, args.email, now=datetime.now(UTC))
+        finally:
+            await conn.close()
+        if not done:
+            print(f"no active account {args.email.strip().lower()}", file=sys.stderr)
+            return 1
+        print(f"disabled {args.email.strip().lower()}; its sessions are closed")
+        return 0
+
+    return asyncio.run(go())
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncpg
+
+    from ingest.sharing.team import members
+
+    url = _connect_url(settings)
+
+    async def go() -> int:
+        conn = await asyncpg.connect(url)
+        try:
+            accounts = await members(conn, now=datetime.now(UTC))
+        finally:
+            await conn.close()
+        for a in accounts:
+            state = (
+                f"disabled {a.disabled_at:%Y-%m-%d}"
+                if a.disabled_at
+                else f"{a.open_sessions} open session(s)"
+            )
+            print(f"{a.email}\t{a.role}\tcreated {a.created_at:%Y-%m-%d}\t{state}")
         return 0
 
     return asyncio.run(go())
@@ -50,3 +103,8 @@ def register(sub: Any) -> None:
     add.add_argument("--role", choices=("admin", "analyst"), required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=cmd_add)
+    disable = tsub.add_parser("disable", help="disable an account and close its sessions now")
+    disable.add_argument("email")
+    disable.set_defaults(func=cmd_disable)
+    listing = tsub.add_parser("list", help="the accounts, their roles and whether they are active")
+    listing.set_defaults(func=cmd_list)

@@ -58,6 +58,19 @@ async def add_member(conn: Conn, email: str, role: str, password: str) -> bool:
     return await db.upsert_team_account(conn, normalise_email(email), role, _hasher().hash(password))
 
 
+async def disable_member(conn: Conn, email: str, *, now: datetime) -> bool:
+    """Disable an account: it can no longer log in and its open sessions end now.
+
+    False when no active account has this address. ``team add`` with the same address enables
+    it again, with the password given then.
+    """
+    return await db.disable_team_account(conn, normalise_email(email), now)
+
+
+async def members(conn: Conn, *, now: datetime) -> list[db.TeamAccountListing]:
+    return await db.list_team_accounts(conn, now)
+
+
 # A valid hash to verify against when the account does not exist, so the response time does not
 # reveal which e-mail addresses have accounts.
 @cache

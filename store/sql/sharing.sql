@@ -127,6 +127,23 @@ RETURNING id, (xmax = 0) AS created;
 SELECT id, email, role, password_hash FROM sillage.team_accounts
 WHERE email = $1 AND disabled_at IS NULL;
 
+-- name: disable_team_account
+-- Disables the account and ends its sessions at once; returns nothing if it was not active.
+WITH disabled AS (
+    UPDATE sillage.team_accounts SET disabled_at = $2
+    WHERE email = $1 AND disabled_at IS NULL
+    RETURNING id
+), ended AS (
+    DELETE FROM sillage.team_sessions s USING disabled WHERE s.account_id = disabled.id
+)
+SELECT id FROM disabled;
+
+-- name: list_team_accounts
+SELECT a.email, a.role, a.created_at, a.disabled_at,
+       count(s.token_sha256) FILTER (WHERE s.expires_at > $1) AS open_sessions
+FROM sillage.team_accounts a LEFT JOIN sillage.team_sessions s ON s.account_id = a.id
+GROUP BY a.id ORDER BY a.email;
+
 -- name: rehash_team_password
 UPDATE sillage.team_accounts SET password_hash = $2 WHERE id = $1;
 

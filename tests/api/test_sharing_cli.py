@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import asyncpg
 import httpx
 
 from store import sharing as db
+from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
-
-
-def sillage(test_db: ScratchDatabase, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SILLAGE_DATABASE_URL": test_db.app_url}
-    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
-        [sys.executable, "-m", "api.cli", *args],
-        input=stdin,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 async def test_team_add_stores_an_argon2_hash(test_db: ScratchDatabase, app_conn: asyncpg.Connection) -> None:

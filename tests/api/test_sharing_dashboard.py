@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
 from tests.support.sharing import Seeded, seed_dashboard
 
@@ -142,3 +143,31 @@ async def test_geojson_download_of_carpool_matches(http: httpx.AsyncClient, seed
     feature = r.json()["features"][0]
     assert feature["geometry"]["type"] == "LineString"
     assert {"time_band", "potential_matches"} <= set(feature["properties"])
+
+
+async def test_disabling_an_account_ends_its_session_and_its_logins(
+    http: httpx.AsyncClient, test_db: ScratchDatabase
+) -> None:
+    email, password = "leaving@agglo.example", "a long enough secret"
+    add = ("team", "add", email, "--role", "analyst", "--password-stdin")
+    assert sillage(test_db, *add, stdin=password + "\n").returncode == 0
+    assert (await _login(http, email, password)).status_code == 303
+    assert (await http.get("/dashboard/api/releases")).status_code == 200
+    listed = sillage(test_db, "team", "list").stdout
+    assert re.search(rf"^{re.escape(email)}\tanalyst\tcreated \S+\t1 open session\(s\)$", listed, re.M)
+
+    r = sillage(test_db, "team", "disable", email)
+    assert r.returncode == 0, r.stderr
+    assert (await http.get("/dashboard/api/releases")).status_code == 401  # the open session is gone
+    assert (await _login(http, email, password)).status_code != 303
+    assert re.search(
+        rf"^{re.escape(email)}\tanalyst\tcreated \S+\tdisabled \S+$",
+        sillage(test_db, "team", "list").stdout,
+        re.M,
+    )
+    again = sillage(test_db, "team", "disable", email)
+    assert (again.returncode, again.stderr.strip()) == (1, f"no active account {email}")
+
+    # `team add` with the same address enables it again, with the new password
+    assert sillage(test_db, *add, stdin="another long secret\n").returncode == 0
+    assert (await _login(http, email, "another long secret")).status_code == 303

@@ -1,0 +1,21 @@
+"""Running the real ``sillage`` command line against a scratch database, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.support.database import ScratchDatabase
+
+
+def sillage(test_db: ScratchDatabase, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SILLAGE_DATABASE_URL": test_db.app_url}
+    return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
+        [sys.executable, "-m", "api.cli", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
