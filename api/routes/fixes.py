@@ -7,7 +7,7 @@ these endpoints is in the README.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -52,6 +52,60 @@ async def _store_items(
     return report
 
 
+Items = Sequence[RawFix | Fix | Rejection]
+
+
+async def _ingest(
+    request: Request[Any, Any, State],
+    conn: Conn,
+    token: str | None,
+    read: Callable[[], Awaitable[tuple[Items, int]]],
+    source: str,
+) -> BatchReport:
+    """Authenticate ``token``, ``read`` the items (and how many were skipped), store them.
+
+    A device that has authenticated in this process before takes the fast lane: its token is
+    checked by the database in the statement that opens the batch's transaction (one round trip
+    less, see ``store.partition.DeviceKey``); a refusal there falls back to ordinary
+    authentication, which says why (401, or a paused tester's report). Other devices authenticate
+    first, as every endpoint did before, and are known from then on.
+    """
+    state: State = request.app.state
+    known: KnownDevices = state.known_devices
+    key = known.key(token)
+    caller: Principal | DeviceKey
+    if key is None:
+        caller = await identify(request, conn, token)
+    else:
+        state.limiter.check(key.device_id)
+        caller = key
+    try:
+        items, skipped = await read()
+    except SillageError:
+        if isinstance(caller, DeviceKey):  # a bad token is a 401 before a bad body is a 400
+            await authenticate(conn, token, now=utcnow())
+        raise
+    try:
+        report = await _store_items(request, conn, caller, items, source, skipped=skipped)
+    except DeviceRefused:
+        assert key is not None
+        known.forget(key.device_id)
+        caller = await authenticate(conn, token, now=utcnow())
+        report = await _store_items(request, conn, caller, items, source, skipped=skipped)
+    if isinstance(caller, Principal) and not caller.paused:
+        known.add(caller.device_id)
+    # Every statement above ran in autocommit or in SET LOCAL transactions: nothing to reset.
+    state.db.session_unchanged(conn)
+    return report
+
+
+def _decoded(decoded: formats.Decoded) -> Callable[[], Awaitable[tuple[Items, int]]]:
+    async def read() -> tuple[Items, int]:
+        return decoded.items, decoded.skipped
+
+    return read
+
+
 @post("/v1/fixes", tags=["ingestion"], status_code=200)
 async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
@@ -60,45 +114,20 @@ async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     stores nothing twice and still succeeds; invalid fixes are rejected one by one. Requires
     `Authorization: Bearer <token>`.
     """
-    # The hot path, hundreds of times a second, so no dependency injection. A device that has
-    # authenticated in this process before takes the fast lane: its token is checked by the
-    # database in the statement that opens the batch's transaction (one round trip less); any
-    # refusal there falls back to ordinary authentication, which says why.
+    # The hot path, hundreds of times a second: no dependency injection.
     state: State = request.app.state
-    known: KnownDevices = state.known_devices
     max_fixes = state.settings.max_fixes_per_batch
-    token = token_from_headers(request)
-    key = known.key(token)
+
+    async def read() -> tuple[Items, int]:
+        body = await request.body()
+        clean = decode_clean_native(body, max_fixes=max_fixes)
+        if clean is not None:
+            return clean, 0
+        decoded = formats.decode_native(body, max_fixes=max_fixes)
+        return decoded.items, decoded.skipped
+
     async with state.db.connection() as conn:
-        caller: Principal | DeviceKey
-        if key is None:
-            caller = await identify(request, conn, token)
-        else:
-            state.limiter.check(key.device_id)
-            caller = key
-        try:
-            body = await request.body()
-            items: Sequence[RawFix | Fix | Rejection] | None = decode_clean_native(body, max_fixes=max_fixes)
-            skipped = 0
-            if items is None:
-                decoded = formats.decode_native(body, max_fixes=max_fixes)
-                items, skipped = decoded.items, decoded.skipped
-        except SillageError:
-            if isinstance(caller, DeviceKey):  # a bad token is a 401 before a bad body is a 400
-                await authenticate(conn, token, now=utcnow())
-            raise
-        try:
-            report = await _store_items(request, conn, caller, items, "native", skipped=skipped)
-        except DeviceRefused:
-            assert key is not None
-            known.forget(key.device_id)
-            caller = await authenticate(conn, token, now=utcnow())  # 401, or a paused tester
-            report = await _store_items(request, conn, caller, items, "native", skipped=skipped)
-        if isinstance(caller, Principal) and not caller.paused:
-            known.add(caller.device_id)
-        # Every statement above ran in autocommit or in SET LOCAL transactions: nothing to reset.
-        state.db.session_unchanged(conn)
-        return report
+        return await _ingest(request, conn, token_from_headers(request), read, "native")
 
 
 @post("/v1/uploads", tags=["ingestion"], status_code=200, request_max_body_size=UPLOAD_MAX_BYTES)
@@ -135,8 +164,7 @@ async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> Emiss
     Location entries are stored; other keys are counted as skipped, never failing the batch.
     """
     user, decoded = formats.decode_emission(await request.body())
-    principal = await identify(request, conn, token_from_headers(request) or user)
-    report = await _store(request, conn, principal, decoded, "emission")
+    report = await _ingest(request, conn, token_from_headers(request) or user, _decoded(decoded), "emission")
     return EmissionAck(
         stored=report.stored, duplicates=report.duplicates, rejected=report.rejected, skipped=report.skipped
     )
@@ -148,8 +176,12 @@ async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any
 
     Answers `[]` (no friends' locations to return).
     """
-    principal = await identify(request, conn, token_from_headers(request))
-    await _store(request, conn, principal, formats.decode_owntracks(await request.body()), "owntracks")
+
+    async def read() -> tuple[Items, int]:
+        decoded = formats.decode_owntracks(await request.body())
+        return decoded.items, decoded.skipped
+
+    await _ingest(request, conn, token_from_headers(request), read, "owntracks")
     return []
 
 
@@ -166,9 +198,13 @@ async def overland(
 
     Overland's "Access Token" setting sends a bearer header; `?token=` in the receiver URL works too.
     """
-    token = request.query_params.get("token")
-    principal = await identify(request, conn, token_from_headers(request) or token)
-    await _store(request, conn, principal, formats.decode_overland(await request.body()), "overland")
+
+    async def read() -> tuple[Items, int]:
+        decoded = formats.decode_overland(await request.body())
+        return decoded.items, decoded.skipped
+
+    token = token_from_headers(request) or request.query_params.get("token")
+    await _ingest(request, conn, token, read, "overland")
     return OverlandAck(result="ok")
 
 
@@ -196,8 +232,8 @@ async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Res
 
 async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     params = await _query_and_form(request)
-    principal = await identify(request, conn, token_from_headers(request) or params.get("token"))
-    await _store(request, conn, principal, formats.decode_gpslogger(params), "gpslogger")
+    token = token_from_headers(request) or params.get("token")
+    await _ingest(request, conn, token, _decoded(formats.decode_gpslogger(params)), "gpslogger")
     return Response("OK", media_type="text/plain")
 
 
@@ -217,8 +253,7 @@ async def _osmand(request: Request[Any, Any, State], conn: DbConn) -> Response[s
     params = await _query_and_form(request)
     body = b"" if "lat" in params else await request.body()
     device, decoded = formats.decode_osmand(params, body)
-    principal = await identify(request, conn, token_from_headers(request) or device)
-    await _store(request, conn, principal, decoded, "osmand")
+    await _ingest(request, conn, token_from_headers(request) or device, _decoded(decoded), "osmand")
     return Response("OK", media_type="text/plain")
 
 

@@ -165,3 +165,26 @@ async def test_the_fast_lane_records_when_the_device_was_last_seen(
         "SELECT extract(epoch FROM now() - last_seen_at) FROM sillage.devices WHERE id = $1", t.device_id
     )
     assert age < 60
+
+
+async def test_tracker_endpoints_share_the_lane_and_its_refusals(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    invite_code: str,
+    app_conn: asyncpg.Connection,
+    owner: asyncpg.Connection,
+) -> None:
+    t = await enrol(client, invite_code)
+
+    async def gpslogger(ts: float) -> httpx.Response:
+        return await client.get(
+            f"/ingest/gpslogger?token={t.token}&lat=46.16&lon=-1.15&acc=8&timestamp={ts:.0f}"
+        )
+
+    assert (await gpslogger(NOW - 100)).status_code == 200
+    assert known(app).key(t.token) is not None
+    assert (await gpslogger(NOW - 90)).status_code == 200  # through the lane
+    await owner.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
+    assert (await gpslogger(NOW - 80)).status_code == 401
+    assert known(app).key(t.token) is None
+    assert await stored(app_conn, t) == 2
