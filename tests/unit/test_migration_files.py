@@ -24,3 +24,15 @@ def test_a_badly_named_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "1_a.sql").write_text("SELECT 1;")
     with pytest.raises(ConfigurationError, match="not understood"):
         discover(tmp_path)
+
+
+def test_the_fast_lane_touches_devices_as_often_as_authentication_does() -> None:
+    """``sillage.enter_device`` writes ``last_seen_at`` on the same schedule as ``authenticate``."""
+    import re
+
+    from ingest.testers import TOUCH_EVERY_S
+
+    sql = (MIGRATIONS_DIR / "0010_enter_device.sql").read_text()
+    m = re.search(r"v_seen < pg_catalog\.now\(\) - interval '(\d+) seconds'", sql)
+    assert m is not None
+    assert float(m.group(1)) == TOUCH_EVERY_S
