@@ -100,7 +100,21 @@ async def _ingest(
 
 
 def _decoded(decoded: formats.Decoded) -> Callable[[], Awaitable[tuple[Items, int]]]:
+    """A ``read`` for :func:`_ingest` when the payload had to be decoded before authentication."""
+
     async def read() -> tuple[Items, int]:
+        return decoded.items, decoded.skipped
+
+    return read
+
+
+def _body(
+    request: Request[Any, Any, State], decode: Callable[[bytes], formats.Decoded]
+) -> Callable[[], Awaitable[tuple[Items, int]]]:
+    """A ``read`` for :func:`_ingest` that decodes the request body after authentication."""
+
+    async def read() -> tuple[Items, int]:
+        decoded = decode(await request.body())
         return decoded.items, decoded.skipped
 
     return read
@@ -177,11 +191,9 @@ async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any
     Answers `[]` (no friends' locations to return).
     """
 
-    async def read() -> tuple[Items, int]:
-        decoded = formats.decode_owntracks(await request.body())
-        return decoded.items, decoded.skipped
-
-    await _ingest(request, conn, token_from_headers(request), read, "owntracks")
+    await _ingest(
+        request, conn, token_from_headers(request), _body(request, formats.decode_owntracks), "owntracks"
+    )
     return []
 
 
@@ -199,12 +211,8 @@ async def overland(
     Overland's "Access Token" setting sends a bearer header; `?token=` in the receiver URL works too.
     """
 
-    async def read() -> tuple[Items, int]:
-        decoded = formats.decode_overland(await request.body())
-        return decoded.items, decoded.skipped
-
     token = token_from_headers(request) or request.query_params.get("token")
-    await _ingest(request, conn, token, read, "overland")
+    await _ingest(request, conn, token, _body(request, formats.decode_overland), "overland")
     return OverlandAck(result="ok")
 
 
