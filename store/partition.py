@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import msgspec
@@ -67,6 +67,18 @@ def _entry_sql(who: str | DeviceKey, dirty_us: tuple[int, int] | None = None) ->
     return f'SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public'
 
 
+async def _raise_failed(conn: Conn, exc: asyncpg.PostgresError) -> NoReturn:
+    """After a message that opened a partition transaction failed: roll back, and say why.
+
+    Raises :class:`DeviceRefused` for a refused key, else ``exc`` itself.
+    """
+    if not conn.is_closed() and conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+    if exc.sqlstate == _REFUSED:
+        raise DeviceRefused(str(exc)) from exc
+    raise exc
+
+
 async def enter(conn: Conn, role: str) -> None:
     """Switch the current transaction to ``role`` and its schema."""
     await conn.execute(_entry_sql(role))
@@ -117,11 +129,7 @@ async def in_partition(
     try:
         await conn.execute(f"BEGIN; {_entry_sql(who, dirty_us)}; {then}")
     except asyncpg.PostgresError as exc:
-        if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
-        if exc.sqlstate == _REFUSED:
-            raise DeviceRefused(str(exc)) from exc
-        raise
+        await _raise_failed(conn, exc)
     try:
         yield conn
     except BaseException:
@@ -166,8 +174,4 @@ async def copy_in_partition(
     try:
         await internals._protocol.copy_in(message, None, None, records, types._state, None)
     except asyncpg.PostgresError as exc:
-        if not conn.is_closed() and conn.is_in_transaction():
-            await conn.execute("ROLLBACK")
-        if exc.sqlstate == _REFUSED:
-            raise DeviceRefused(str(exc)) from exc
-        raise
+        await _raise_failed(conn, exc)
