@@ -10,17 +10,12 @@ from typing import Any
 
 import asyncpg
 
-from core.errors import ConfigurationError, SillageError
+from api.commands import require_url
+from core.errors import SillageError
 from core.settings import Settings, load_settings
 from store.migrate import migrate
 
 Command = Callable[[argparse.Namespace, Settings], int]
-
-
-def _require_url(url: str | None, name: str) -> str:
-    if not url:
-        raise ConfigurationError(f"{name} is not set (run through `make` or infra/db.sh exec)")
-    return url
 
 
 def _run(coro: Coroutine[Any, Any, int]) -> int:
@@ -46,7 +41,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> int:
-        conn = await asyncpg.connect(_require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
+        conn = await asyncpg.connect(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
         try:
             done = await migrate(conn)
         finally:
@@ -65,7 +60,7 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
     from store.rights import Actor
 
     async def go() -> int:
-        conn = await asyncpg.connect(_require_url(settings.database_url, "SILLAGE_DATABASE_URL"))
+        conn = await asyncpg.connect(require_url(settings.database_url))
         try:
             campaign = await create_campaign(
                 conn,
@@ -89,7 +84,7 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
     from store.pool import Database
 
     async def go() -> int:
-        db = Database(_require_url(settings.database_url, "SILLAGE_DATABASE_URL"), min_size=1, max_size=2)
+        db = Database(require_url(settings.database_url), min_size=1, max_size=2)
         pipeline = Pipeline(load_classifier())
         total = 0
         try:

@@ -9,15 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from api.commands import require_url
 from core.carpool import DEFAULT_MATCH_PARAMS
-from core.errors import ConfigurationError
 from core.settings import Settings
-
-
-def _url(settings: Settings) -> str:
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
-    return settings.database_url
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,7 +29,7 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     async def go() -> int:
-        conn = await asyncpg.connect(_url(settings))
+        conn = await asyncpg.connect(require_url(settings.database_url))
         try:
             done = await run(conn, now=datetime.now(UTC), match_params=params)
         finally:

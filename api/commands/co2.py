@@ -8,14 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from core.errors import ConfigurationError
+from api.commands import require_url
 from core.settings import Settings
-
-
-def _url(settings: Settings) -> str:
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
-    return settings.database_url
 
 
 def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
@@ -24,7 +18,7 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.coaching import adopted_version
 
     async def go() -> str:
-        conn = await asyncpg.connect(_url(settings))
+        conn = await asyncpg.connect(require_url(settings.database_url))
         try:
             return await adopted_version(conn)
         finally:
@@ -41,7 +35,7 @@ def cmd_adopt(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.coaching import adopt
 
     async def go() -> int:
-        conn = await asyncpg.connect(_url(settings))
+        conn = await asyncpg.connect(require_url(settings.database_url))
         try:
             done = await adopt(conn, args.version)
         finally:

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import asyncpg
 
-from core.errors import ConfigurationError
+from api.commands import require_url
 from core.settings import Settings
 
 
@@ -18,9 +18,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.labels import LabelsExport, export_labels
     from store.rights import Actor
 
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
-    url = settings.database_url
+    url = require_url(settings.database_url)
 
     async def go(out: TextIO) -> LabelsExport:
         conn = await asyncpg.connect(url)

@@ -13,14 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from core.errors import ConfigurationError
+from api.commands import require_url
 from core.settings import Settings
-
-
-def _url(url: str | None, name: str) -> str:
-    if not url:
-        raise ConfigurationError(f"{name} is not set (run through `make` or infra/db.sh exec)")
-    return url
 
 
 def operator_name() -> str:
@@ -41,7 +35,7 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     now: datetime = args.as_of or datetime.now(UTC)
 
     async def go() -> int:
-        conn = await asyncpg.connect(_url(settings.database_url, "SILLAGE_DATABASE_URL"))
+        conn = await asyncpg.connect(require_url(settings.database_url))
         try:
             r = await apply_retention(conn, now=now, actor=Actor.operator(operator_name()))
         finally:
@@ -64,7 +58,7 @@ def cmd_verify_erased(args: argparse.Namespace, settings: Settings) -> int:
         logs = [Path(os.environ["SILLAGE_LOG_FILE"])]
 
     async def go() -> int:
-        conn = await asyncpg.connect(_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
+        conn = await asyncpg.connect(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
         try:
             v = await verify_erased(conn, args.user_id, log_files=logs)
         finally:

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigurationError, Unprocessable
+from api.commands import require_url
+from core.errors import Unprocessable
 from core.settings import Settings
 
 
@@ -31,13 +32,12 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     from core.privacy.params import ReleaseParams
     from ingest.sharing.release import release
 
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
+    url = require_url(settings.database_url)
     params = ReleaseParams(epsilon=args.epsilon, k=args.k, grid_cell_m=args.grid_cell_m)
     zones = _zones(args.zones)
 
     async def go() -> int:
-        conn = await asyncpg.connect(settings.database_url)
+        conn = await asyncpg.connect(url)
         try:
             out = await release(
                 conn, args.period, day=args.at, now=datetime.now(UTC), params=params, zones=zones

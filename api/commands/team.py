@@ -9,7 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import ConfigurationError, Unprocessable
+from api.commands import require_url
+from core.errors import Unprocessable
 from core.settings import Settings
 
 
@@ -27,7 +28,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.sharing.team import add_member
 
-    url = _connect_url(settings)
+    url = require_url(settings.database_url)
     password = _password(args)
 
     async def go() -> int:
@@ -42,18 +43,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(go())
 
 
-def _connect_url(settings: Settings) -> str:
-    if not settings.database_url:
-        raise ConfigurationError("SILLAGE_DATABASE_URL is not set (run through `make` or infra/db.sh exec)")
-    return settings.database_url
-
-
 def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
     import asyncpg
 
     from ingest.sharing.team import disable_member
 
-    url = _connect_url(settings)
+    url = require_url(settings.database_url)
 
     async def go() -> int:
         conn = await asyncpg.connect(url)
@@ -75,7 +70,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
     from ingest.sharing.team import members
 
-    url = _connect_url(settings)
+    url = require_url(settings.database_url)
 
     async def go() -> int:
         conn = await asyncpg.connect(url)
