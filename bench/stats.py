@@ -35,6 +35,12 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state is field 0)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def tree_cpu_s(root: int) -> float:
     """CPU seconds (user + system) used so far by ``root`` and all its descendants, living or reaped.
 
@@ -45,8 +51,7 @@ def tree_cpu_s(root: int) -> float:
     while stack:
         pid = stack.pop()
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            fields = _stat(pid)
         except OSError:
             if first:
                 return float("nan")
@@ -62,5 +67,4 @@ def tree_cpu_s(root: int) -> float:
 
 
 def parent_pid(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
+    return int(_stat(pid)[1])
