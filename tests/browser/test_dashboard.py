@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from selenium import webdriver
@@ -10,12 +11,26 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.sharing import Seeded
 
 WAIT_S = 60  # an upper bound for pages to settle, not a performance assertion
+
+
+def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """Wait condition: ``element`` left the document (the page navigated). While Chrome swaps the
+    document, asking about the old node can fail with an inspector error ("Node with given id does
+    not belong to the document") rather than a stale-element one; both mean it is gone."""
+
+    def check(_browser: webdriver.Chrome) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    return check
 
 
 def log_in(browser: webdriver.Chrome, base_url: str, email: str, password: str) -> None:
@@ -24,7 +39,7 @@ def log_in(browser: webdriver.Chrome, base_url: str, email: str, password: str) 
     browser.find_element(By.ID, "password").send_keys(password)
     button = browser.find_element(By.ID, "login")
     button.click()
-    WebDriverWait(browser, WAIT_S).until(staleness_of(button))
+    WebDriverWait(browser, WAIT_S).until(gone(button))
 
 
 def ready(browser: webdriver.Chrome) -> None:
@@ -96,7 +111,7 @@ def test_login_without_csrf_token_is_refused(
     browser.find_element(By.ID, "password").send_keys(seeded.password)
     button = browser.find_element(By.ID, "login")
     button.click()
-    WebDriverWait(browser, WAIT_S).until(staleness_of(button))
+    WebDriverWait(browser, WAIT_S).until(gone(button))
     assert "CSRF" in browser.find_element(By.TAG_NAME, "body").text
     assert browser.get_cookie("sillage_team") is None
 
@@ -114,7 +129,7 @@ def test_admin_opens_the_campaign_page(browser: webdriver.Chrome, base_url: str,
     ready(browser)
     link = browser.find_element(By.CSS_SELECTOR, "a[href='/dashboard/campaigns']")
     link.click()
-    WebDriverWait(browser, WAIT_S).until(staleness_of(link))
+    WebDriverWait(browser, WAIT_S).until(gone(link))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#campaigns tbody tr")) >= 1
 
 
