@@ -10,6 +10,14 @@ for an isotropic Gaussian is about 1.5 per-axis standard deviations. Rare multip
 jump 50-300 m for one fix. In tunnels a receiver either goes silent or, with the regime's
 ``tunnel_hold_prob`` (dedicated loggers more often than phones), keeps logging a held position
 that drifts by metres until the sky returns.
+
+Many receivers also stop logging while they stand still: iOS pauses updates by default
+(``pausesLocationUpdatesAutomatically``), Android's fused provider and tracker apps throttle or drop
+fixes that do not move (OwnTracks' move mode, GPSLogger's distance filter), and dedicated loggers
+"pin" a static position. A leg drawn to do so (``still_pause_prob``) records nothing after a few
+seconds at a red light or a bus stop, so real sections carry minute-long gaps in which the position
+has not changed (on the GeoLife development subset, bus and car sections had a median longest gap
+of 95-112 s, crossed at under 0.3 m/s; the simulator's were 6-7 s before this was modelled).
 """
 
 from __future__ import annotations
@@ -45,12 +53,20 @@ class SamplingRegime(msgspec.Struct, frozen=True, kw_only=True):
     reports_accuracy: bool = True
     network_fix_interval_s: float = 0.0  # in tunnels: coarse cell/Wi-Fi fixes this often (0: none)
     tunnel_hold_prob: float = 0.0  # chance a leg's receiver keeps logging a held position in tunnels
+    still_pause_prob: float = 0.0  # chance a leg's receiver stops logging while standing still
+    still_pause_after_s: tuple[float, float] = (3.0, 20.0)  # stillness before it pauses (uniform range)
 
 
 REGIMES: dict[str, SamplingRegime] = {
     # Tracker apps in foreground / dedicated loggers (GeoLife loggers sampled every 1-5 s).
-    "1s": SamplingRegime(interval_s=1.0, still_interval_s=5.0, tunnel_hold_prob=0.3),
-    "5s": SamplingRegime(interval_s=5.0, interval_jitter_s=1.0, still_interval_s=30.0, tunnel_hold_prob=0.3),
+    "1s": SamplingRegime(interval_s=1.0, still_interval_s=5.0, tunnel_hold_prob=0.3, still_pause_prob=0.8),
+    "5s": SamplingRegime(
+        interval_s=5.0,
+        interval_jitter_s=1.0,
+        still_interval_s=30.0,
+        tunnel_hold_prob=0.3,
+        still_pause_prob=0.8,
+    ),
     "logger": SamplingRegime(
         interval_s=2.0,
         interval_jitter_s=3.0,
@@ -59,10 +75,15 @@ REGIMES: dict[str, SamplingRegime] = {
         reports_accuracy=False,
         accuracy_median_m=10.0,
         tunnel_hold_prob=0.7,
+        still_pause_prob=1.0,
     ),
     # Battery-saving background tracking (e-mission, Overland defaults are in this range).
     "30s": SamplingRegime(
-        interval_s=30.0, interval_jitter_s=5.0, still_interval_s=300.0, network_fix_interval_s=120.0
+        interval_s=30.0,
+        interval_jitter_s=5.0,
+        still_interval_s=300.0,
+        network_fix_interval_s=120.0,
+        still_pause_prob=0.8,
     ),
     "duty": SamplingRegime(
         interval_s=10.0,
@@ -72,6 +93,7 @@ REGIMES: dict[str, SamplingRegime] = {
         still_interval_s=600.0,
         accuracy_median_m=12.0,
         network_fix_interval_s=180.0,
+        still_pause_prob=0.8,
     ),
 }
 
@@ -119,6 +141,21 @@ def _correlated_error(n: int, sigma: float, tau_s: float, rng: np.random.Generat
     return out[warmup:]
 
 
+def _paused_when_still(
+    speed_mps: F64, regime: SamplingRegime, rng: np.random.Generator
+) -> npt.NDArray[np.bool_]:
+    """Seconds of a moving leg at which the receiver does not log because it has stood still for
+    longer than a drawn ``still_pause_after_s`` (for legs drawn to pause, ``still_pause_prob``)."""
+    n = speed_mps.shape[0]
+    if regime.still_pause_prob <= 0 or rng.random() >= regime.still_pause_prob:
+        return np.zeros(n, dtype=np.bool_)
+    after = float(rng.uniform(*regime.still_pause_after_s))
+    still = speed_mps < 0.2
+    run_start = np.maximum.accumulate(np.where(still, -1, np.arange(n)))  # last moving second
+    paused: npt.NDArray[np.bool_] = still & (np.arange(n) - run_start > after)
+    return paused
+
+
 def observe(
     truth: LegTruth,
     regime: SamplingRegime,
@@ -131,6 +168,8 @@ def observe(
     network fixes every ``regime.network_fix_interval_s`` when the regime has them."""
     n = len(truth)
     idx = _sample_times(n, regime, moving, rng)
+    if moving:
+        idx = idx[~_paused_when_still(truth.speed_mps, regime, rng)[idx]]
     acc_leg = (
         regime.accuracy_median_m
         * accuracy_factor

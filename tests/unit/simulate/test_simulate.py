@@ -9,7 +9,7 @@ import pytest
 
 from core.simulate import PROFILES, REGIMES, STAY, simulate_days, simulate_leg_track
 from core.simulate.formats import CSV_HEADER, to_csv, to_gpx
-from core.simulate.motion import simulate_motion
+from core.simulate.motion import LegTruth, simulate_motion, stationary
 from core.simulate.sensor import SamplingRegime, observe
 
 
@@ -117,3 +117,24 @@ def test_a_receiver_that_holds_in_tunnels_logs_slow_drift_then_jumps() -> None:
     assert seen.index.size > 0.9 * len(truth)
     hops = np.hypot(np.diff(seen.x_m), np.diff(seen.y_m))
     assert np.median(hops) < 5.0  # held position: metres of drift and jitter, not 10+ m per second
+
+
+def test_a_receiver_that_pauses_when_still_logs_nothing_through_a_long_stop() -> None:
+    moving = simulate_motion(PROFILES["car"], 1500.0, np.random.default_rng(0))
+    stop = stationary(120.0)
+    truth = LegTruth(
+        x_m=np.concatenate((moving.x_m, stop.x_m + moving.x_m[-1], moving.x_m + moving.x_m[-1])),
+        y_m=np.concatenate((moving.y_m, stop.y_m + moving.y_m[-1], moving.y_m + moving.y_m[-1])),
+        speed_mps=np.concatenate((moving.speed_mps, stop.speed_mps, moving.speed_mps)),
+        tunnel=np.zeros(2 * len(moving) + len(stop), dtype=np.bool_),
+    )
+    start, end = len(moving), len(moving) + len(stop)
+    in_stop_late = (np.arange(len(truth)) >= start + 25) & (np.arange(len(truth)) < end)
+    pausing = SamplingRegime(interval_s=1.0, still_pause_prob=1.0, still_pause_after_s=(5.0, 20.0))
+    seen = observe(truth, pausing, np.random.default_rng(1))
+    assert not in_stop_late[seen.index].any()  # silent from 20 s into the stop at the latest...
+    assert seen.index.max() > end + 100  # ...and logging again once the car moves
+    gaps = np.diff(seen.index)
+    assert gaps.max() >= 100  # one gap of about the stop's length, crossed without moving
+    always = observe(truth, SamplingRegime(interval_s=1.0), np.random.default_rng(1))
+    assert in_stop_late[always.index].sum() > 90  # a receiver that does not pause keeps logging
