@@ -117,8 +117,9 @@ def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
     version = args.version or out.name
     limitations = (
         "Trained on simulated kinematics calibrated on published speeds (mostly French cities), with "
-        "spreads widened after comparing per-mode aggregate feature medians with the GeoLife development "
-        "subset (no GeoLife trajectory or label is in the training data). Real traces differ (congestion, "
+        "spreads widened and receivers' pauses while standing still modelled after comparing per-mode "
+        "aggregate feature medians with the GeoLife development subset (no GeoLife trajectory or label "
+        "is in the training data). Real traces differ (congestion, "
         "GPS quality, duty cycling): on GeoLife users the section macro-F1 is about 0.5 (see metrics), "
         "far below the held-out synthetic figure. Modes with similar kinematics (bus/tram/metro, "
         "bike/e-bike, car/motorbike/train) are often confused; metro in tunnels is hard. No map or "
@@ -227,7 +228,7 @@ def register(subparsers: Any) -> None:
     models = subparsers.add_parser("models", help="train and evaluate the transport-mode classifier")
     msub = models.add_subparsers(dest="models_command", required=True)
     train = msub.add_parser("train", help="train an artifact (synthetic data, consented labels, GeoLife)")
-    train.add_argument("--synthetic", type=int, default=800, metavar="N", help="simulated sections per mode")
+    train.add_argument("--synthetic", type=int, default=2000, metavar="N", help="simulated sections per mode")
     train.add_argument(
         "--labels", type=Path, help="CSV of user-confirmed sections (section_id,ts,lat,lon,mode...)"
     )
