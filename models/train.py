@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from core.features import FEATURE_NAMES
 from models.card import ModelCard, TrainingData, sha256_file, write_card
@@ -56,8 +57,20 @@ def fit_pipeline(data: Dataset, params: FitParams | None = None) -> Any:
         random_state=p.seed,
     )
     pipeline = Pipeline([("model", model)])
-    pipeline.fit(data.X, data.y)
+    pipeline.fit(_fillable(data.X), data.y)
     return pipeline
+
+
+def _fillable(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``x`` with columns that hold no value at all set to 0. scikit-learn's binning fails on an
+    all-NaN column (a small labels file where no section crossed a signal gap has no gap speed);
+    a constant column is never split on, so predictions with NaN there are unchanged."""
+    empty = np.isnan(x).all(axis=0)
+    if not empty.any():
+        return x
+    out = x.copy()
+    out[:, empty] = 0.0
+    return out
 
 
 def write_artifact(

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from core.errors import BadRequest
+from core.features import FEATURE_NAMES
 from models.dataset import Dataset, labels_dataset
 from models.evaluate import cross_validate_users
 from models.metrics import classification_report
+from models.train import fit_pipeline
 from tests.unit.models.builders import QUICK_FIT, tiny_synthetic
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "models"
@@ -83,3 +85,14 @@ def test_user_cross_validation_can_teach_walk_from_extra_training_sections() -> 
     extra = tiny_synthetic(per_mode=5, seed=9, modes=("walk",))
     result = cross_validate_users(Dataset.concat(parts), folds=3, fit=QUICK_FIT, extra_training=extra)
     assert all(f["train_walk_sections"] >= 5 for f in result["per_fold"])
+
+
+def test_a_feature_no_training_section_has_does_not_stop_training() -> None:
+    data = tiny_synthetic(seed=1)
+    column = FEATURE_NAMES.index("gap_speed_mps")
+    x = data.X.copy()
+    x[:, column] = np.nan  # no section crossed a signal gap
+    pipeline = fit_pipeline(Dataset(X=x, y=data.y, groups=data.groups), QUICK_FIT)
+    with_gap = x[:3].copy()
+    with_gap[:, column] = 12.0
+    assert np.array_equal(pipeline.predict_proba(x[:3]), pipeline.predict_proba(with_gap))
