@@ -7,6 +7,10 @@ it, it only reads a copy the deployer downloaded. Layout::
     Geolife Trajectories 1.3/Data/<user>/labels.txt
     Geolife Trajectories 1.3/Data/<user>/Trajectory/<yyyymmddhhmmss>.plt
 
+Other collections in the same format (another city's, re-exported copies) are read too: a user is
+any folder holding ``Trajectory/*.plt``, label times may use dashes, label fields may be separated
+by spaces, and malformed rows are skipped with a warning instead of failing the run.
+
 ``.plt`` files have six header lines then ``lat,lon,0,altitude_ft,days_since_1899-12-30,date,time``
 (GMT). ``labels.txt`` holds tab-separated ``Start Time``, ``End Time``, ``Transportation Mode``
 intervals; in many copies only some users kept their walk intervals, so time outside every
@@ -54,7 +58,7 @@ SCORED_MODES: tuple[str, ...] = ("walk", "bike", "bus", "car", "train", "metro")
 
 _EXCEL_EPOCH_DAYS = 25569.0  # 1970-01-01 in days since 1899-12-30
 _DAY_S = 86400.0
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: impossible coordinates left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,37 +95,92 @@ class LabelledSection:
     interval: LabelInterval
 
 
+_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+
+
 def _parse_time(text: str) -> float:
-    return datetime.strptime(text.strip(), "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    """A label time (GMT): GeoLife's ``2008/10/23 01:00:00``, or the same with dashes or a ``T``."""
+    cleaned = text.strip()
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"not a label time: {text!r}")
+
+
+def _label_fields(line: str) -> tuple[str, str, str] | None:
+    """Start, end and mode of a label line: tab-separated as in GeoLife, or whitespace-separated
+    (``date time date time mode``) as some re-exported copies are."""
+    parts = line.strip().split("\t")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    tokens = line.split()
+    if len(tokens) == 5:
+        return f"{tokens[0]} {tokens[1]}", f"{tokens[2]} {tokens[3]}", tokens[4]
+    return None
 
 
 def parse_labels(text: str) -> tuple[LabelInterval, ...]:
-    """Parse a ``labels.txt`` body; malformed lines are skipped with a warning."""
+    """Parse a ``labels.txt`` body. A first line that is not a label is the header; any other
+    malformed line is skipped with a warning, as is an interval that ends before it starts."""
     out: list[LabelInterval] = []
-    for line in text.splitlines()[1:]:
-        parts = line.strip().split("\t")
-        if len(parts) != 3:
+    for number, raw in enumerate(text.lstrip("\ufeff").splitlines()):
+        if not raw.strip():
             continue
+        fields = _label_fields(raw)
         try:
-            start, end = _parse_time(parts[0]), _parse_time(parts[1])
+            if fields is None:
+                raise ValueError("not three fields")
+            start, end = _parse_time(fields[0]), _parse_time(fields[1])
         except ValueError:
-            log.warning("geolife: skipping malformed label line %r", line)
+            if number > 0:
+                log.warning("geolife: skipping malformed label line %r", raw)
             continue
         if end >= start:
-            out.append(LabelInterval(start_s=start, end_s=end, raw_mode=parts[2].strip().lower()))
+            out.append(LabelInterval(start_s=start, end_s=end, raw_mode=fields[2].strip().lower()))
+        else:
+            log.warning("geolife: skipping label line that ends before it starts %r", raw)
     return tuple(sorted(out, key=lambda iv: iv.start_s))
 
 
 def parse_plt(
     data: bytes,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Parse one ``.plt`` body into ``(t_s, lat, lon)``; times are rounded to the second."""
-    arr = np.loadtxt(io.BytesIO(data), delimiter=",", skiprows=6, usecols=(0, 1, 4), ndmin=2)
+    """Parse one ``.plt`` body into ``(t_s, lat, lon)``; times are rounded to the second.
+
+    Rows that do not parse, and positions outside the globe (GeoLife has a few latitudes of 400),
+    are left out with a warning rather than failing the whole file."""
+    try:
+        arr = np.loadtxt(io.BytesIO(data), delimiter=",", skiprows=6, usecols=(0, 1, 4), ndmin=2)
+    except ValueError:
+        arr = _parse_plt_rows(data)
     if arr.shape[0] == 0:
         empty = np.empty(0, dtype=np.float64)
         return empty, empty, empty
+    ok = np.isfinite(arr).all(axis=1) & (np.abs(arr[:, 0]) <= 90.0) & (np.abs(arr[:, 1]) <= 180.0)
+    if not ok.all():
+        log.warning("geolife: skipping %d fixes with impossible coordinates or times", int((~ok).sum()))
+        arr = arr[ok]
     t_s = np.round((arr[:, 2] - _EXCEL_EPOCH_DAYS) * _DAY_S)
     return t_s, arr[:, 0], arr[:, 1]
+
+
+def _parse_plt_rows(data: bytes) -> npt.NDArray[np.float64]:
+    """Row by row, for a file ``np.loadtxt`` refused: malformed rows are counted and skipped."""
+    rows: list[tuple[float, float, float]] = []
+    bad = 0
+    for line in data.decode("utf-8", "replace").splitlines()[6:]:
+        fields = line.split(",")
+        if not line.strip():
+            continue
+        try:
+            rows.append((float(fields[0]), float(fields[1]), float(fields[4])))
+        except (ValueError, IndexError):
+            bad += 1
+    if bad:
+        log.warning("geolife: skipping %d malformed .plt rows", bad)
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 3)
 
 
 def _track_from_parts(parts: list[tuple[npt.NDArray[np.float64], ...]]) -> Track:
@@ -157,19 +216,25 @@ class _Source:
             if self._zip is not None
             else [p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()]
         )
-        self.users: dict[str, tuple[str | None, list[str]]] = {}
+        # A user is a folder holding ``Trajectory/*.plt`` and optionally ``labels.txt``, wherever
+        # it sits (``Data/<user>`` in the official layout); its name is the folder's.
+        by_dir: dict[str, tuple[str | None, list[str]]] = {}
         for name in names:
             parts = name.split("/")
-            if "Data" not in parts:
-                continue
-            rest = parts[parts.index("Data") + 1 :]
-            if len(rest) == 2 and rest[1] == "labels.txt":
-                labels, plts = self.users.get(rest[0], (None, []))
-                self.users[rest[0]] = (name, plts)
-            elif len(rest) == 3 and rest[1] == "Trajectory" and rest[2].endswith(".plt"):
-                labels, plts = self.users.get(rest[0], (None, []))
-                plts.append(name)
-                self.users[rest[0]] = (labels, plts)
+            if "__MACOSX" in parts or parts[-1].startswith("._"):
+                continue  # resource forks of archives made on a Mac
+            if len(parts) >= 3 and parts[-2] == "Trajectory" and parts[-1].lower().endswith(".plt"):
+                labels, plts = by_dir.get("/".join(parts[:-2]), (None, []))
+                by_dir["/".join(parts[:-2])] = (labels, [*plts, name])
+            elif len(parts) >= 2 and parts[-1] == "labels.txt":
+                labels, plts = by_dir.get("/".join(parts[:-1]), (None, []))
+                by_dir["/".join(parts[:-1])] = (name, plts)
+        by_dir = {folder: members for folder, members in by_dir.items() if members[1]}
+        names_of = [d.rsplit("/", 1)[-1] for d in by_dir]
+        self.users: dict[str, tuple[str | None, list[str]]] = {}
+        for (folder, members), short in zip(by_dir.items(), names_of, strict=True):
+            user = short if short and names_of.count(short) == 1 else folder.replace("/", "_")
+            self.users[user] = members
 
     def read(self, member: str) -> bytes:
         if self._zip is not None:

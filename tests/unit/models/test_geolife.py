@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.geolife import labelled_sections, parse_plt, read_geolife
+from models.geolife import labelled_sections, parse_labels, parse_plt, read_geolife
 
 ROOT = "Geolife Trajectories 1.3/Data"
 HEADER = "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n"
@@ -82,3 +82,33 @@ def test_the_cache_returns_the_same_user(tmp_path: Path) -> None:
     assert list((tmp_path / "cache").rglob("*.npz"))
     np.testing.assert_array_equal(first.track.lat, again.track.lat)
     assert again.labels == first.labels
+
+
+def test_malformed_rows_and_impossible_positions_are_left_out_of_a_plt() -> None:
+    good = plt(3600.0, 3)
+    text = good + "not,a,row\n400.0,116.3,0,492,39744.05,2008-10-23,01:12:00\n\n"
+    t, lat, _ = parse_plt(text.encode())
+    assert t.tolist() == parse_plt(good.encode())[0].tolist()
+    assert (np.abs(lat) <= 90).all()
+
+
+def test_labels_without_header_with_dashes_spaces_or_a_bom_are_read() -> None:
+    text = (
+        "\ufeff2008-10-23 01:00:00\t2008-10-23 01:00:20\tBus\n"
+        "2008/10/23 02:00:00 2008/10/23 02:10:00 subway\n"
+        "garbage line\n"
+        "2008/10/23 03:00:00\t2008/10/23 02:00:00\twalk\n"  # ends before it starts
+    )
+    labels = parse_labels(text)
+    assert [(iv.mode, iv.end_s - iv.start_s) for iv in labels] == [("bus", 20.0), ("metro", 600.0)]
+
+
+def test_any_folder_with_a_trajectory_folder_is_a_user(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "city.zip", "w") as zf:
+        zf.writestr("city/alice/labels.txt", LABELS)
+        zf.writestr("city/alice/Trajectory/1.plt", plt(3600.0, 10))
+        zf.writestr("__MACOSX/city/alice/Trajectory/._1.plt", "junk")
+        zf.writestr("city/notes/labels.txt", LABELS)  # no trajectories: not a user
+    users = list(read_geolife(tmp_path / "city.zip"))
+    assert [(u.user, len(u.track)) for u in users] == [("alice", 10)]
+    assert [iv.mode for iv in users[0].labels] == ["car", "metro"]
