@@ -3,6 +3,7 @@ in the coaching footprint, and corridor rows for the sharing release."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -40,10 +41,17 @@ async def enrolled(conn: asyncpg.Connection, invite_code: str, *purposes: str) -
     return Principal(device_id=e.device_id, user_id=e.user_id, role=role_of(e.user_id), paused=False)
 
 
+# Pairs of this module sit 30 km apart, far outside each other's matching radius (random offsets
+# collided now and then: a tester matched another test's tester); the base is random so that runs
+# against a database kept from earlier runs do not land on the same places either.
+_BASE_M = (random.uniform(-1_500_000, 1_500_000), random.uniform(150_000, 3_000_000))
+_PAIRS = itertools.count()
+
+
 async def pair(conn: asyncpg.Connection, invite_code: str, *purposes: str) -> tuple[Principal, Principal]:
     """Two fitting car commuters somewhere no other test puts anyone; matching already run."""
-    east = random.uniform(150_000, 300_000)
-    home, work = moved(HOME, east_m=east), moved(WORK, east_m=east)
+    north, east = _BASE_M[0], _BASE_M[1] + 30_000 * next(_PAIRS)
+    home, work = moved(HOME, north_m=north, east_m=east), moved(WORK, north_m=north, east_m=east)
     a = await enrolled(conn, invite_code, "carpool_matching", *purposes)
     b = await enrolled(conn, invite_code, "carpool_matching", *purposes)
     days = weekdays_back(4)
