@@ -57,6 +57,16 @@ async def admin_conn(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connecti
         await conn.close()
 
 
+@pytest.fixture
+async def owner_conn(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """The schema owner, committing: stands for another process or an operator."""
+    conn = await asyncpg.connect(test_db.admin_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def base_url(settings: Settings) -> Iterator[str]:
     """The real app served over loopback HTTP against the session database."""

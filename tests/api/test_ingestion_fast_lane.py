@@ -21,7 +21,6 @@ from api.app import create_app
 from api.deps import KnownDevices
 from core.settings import Settings
 from store.partition import as_user
-from tests.support.database import ScratchDatabase
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol
 
@@ -43,16 +42,6 @@ def own_url(app: Litestar) -> Iterator[str]:
 async def client(own_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=own_url, timeout=30) as c:
         yield c
-
-
-@pytest.fixture
-async def owner(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
-    """The schema owner, committing: stands for another process or an operator."""
-    conn = await asyncpg.connect(test_db.admin_url)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 def known(app: Litestar) -> KnownDevices:
@@ -101,10 +90,10 @@ async def test_a_device_revoked_elsewhere_is_refused_at_once(
     app: Litestar,
     invite_code: str,
     app_conn: asyncpg.Connection,
-    owner: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     t = await known_tester(client, app, invite_code)
-    await owner.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
+    await owner_conn.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
     r = await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -143,10 +132,10 @@ async def test_pausing_elsewhere_turns_the_next_batch_into_a_paused_report(
     app: Litestar,
     invite_code: str,
     app_conn: asyncpg.Connection,
-    owner: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     t = await known_tester(client, app, invite_code)
-    await owner.execute("UPDATE sillage.users SET paused_at = now() WHERE id = $1", t.user_id)
+    await owner_conn.execute("UPDATE sillage.users SET paused_at = now() WHERE id = $1", t.user_id)
     r = await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)
     assert r.status_code == 200
     assert {x["status"] for x in r.json()["results"]} == {"paused"}
@@ -154,14 +143,14 @@ async def test_pausing_elsewhere_turns_the_next_batch_into_a_paused_report(
 
 
 async def test_the_fast_lane_records_when_the_device_was_last_seen(
-    client: httpx.AsyncClient, app: Litestar, invite_code: str, owner: asyncpg.Connection
+    client: httpx.AsyncClient, app: Litestar, invite_code: str, owner_conn: asyncpg.Connection
 ) -> None:
     t = await known_tester(client, app, invite_code)
-    await owner.execute(
+    await owner_conn.execute(
         "UPDATE sillage.devices SET last_seen_at = now() - interval '2 hours' WHERE id = $1", t.device_id
     )
     assert (await client.post("/v1/fixes", json=batch(NOW - 300), headers=t.auth)).status_code == 200
-    age = await owner.fetchval(
+    age = await owner_conn.fetchval(
         "SELECT extract(epoch FROM now() - last_seen_at) FROM sillage.devices WHERE id = $1", t.device_id
     )
     assert age < 60
@@ -172,7 +161,7 @@ async def test_tracker_endpoints_share_the_lane_and_its_refusals(
     app: Litestar,
     invite_code: str,
     app_conn: asyncpg.Connection,
-    owner: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
 ) -> None:
     t = await enrol(client, invite_code)
 
@@ -184,7 +173,7 @@ async def test_tracker_endpoints_share_the_lane_and_its_refusals(
     assert (await gpslogger(NOW - 100)).status_code == 200
     assert known(app).key(t.token) is not None
     assert (await gpslogger(NOW - 90)).status_code == 200  # through the lane
-    await owner.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
+    await owner_conn.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", t.device_id)
     assert (await gpslogger(NOW - 80)).status_code == 401
     assert known(app).key(t.token) is None
     assert await stored(app_conn, t) == 2

@@ -65,31 +65,27 @@ async def test_a_key_can_widen_the_reprocessing_range_in_the_same_statement(
 
 @pytest.mark.parametrize("what", ["wrong secret", "unknown device", "revoked", "paused"])
 async def test_a_refused_key_runs_nothing_as_the_tester(
-    app_conn: asyncpg.Connection, invite_code: str, test_db: ScratchDatabase, what: str
+    app_conn: asyncpg.Connection, invite_code: str, owner_conn: asyncpg.Connection, what: str
 ) -> None:
     key, role = await _device(app_conn, invite_code)
-    owner = await asyncpg.connect(test_db.admin_url)
-    try:
-        if what == "wrong secret":
-            key = DeviceKey(device_id=key.device_id, secret_sha256=tokens.digest("not the secret"))
-        elif what == "unknown device":
-            key = DeviceKey(device_id=uuid.uuid4(), secret_sha256=key.secret_sha256)
-        elif what == "revoked":
-            await owner.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", key.device_id)
-        else:
-            await owner.execute("UPDATE sillage.users SET paused_at = now() WHERE role_name = $1", role)
-        dirty_us = (int(T0.timestamp() * 1e6), int((T0 + timedelta(seconds=5)).timestamp() * 1e6))
-        with pytest.raises(DeviceRefused):
-            async with in_partition(app_conn, key, dirty_us=dirty_us):
-                pytest.fail("the block must not run")
-        assert not app_conn.is_in_transaction()
-        assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
-        dirty = await owner.fetchval(
-            "SELECT count(*) FROM sillage.pipeline_dirty WHERE user_id = sillage.role_user_id($1)", role
-        )
-        assert dirty == 0
-    finally:
-        await owner.close()
+    if what == "wrong secret":
+        key = DeviceKey(device_id=key.device_id, secret_sha256=tokens.digest("not the secret"))
+    elif what == "unknown device":
+        key = DeviceKey(device_id=uuid.uuid4(), secret_sha256=key.secret_sha256)
+    elif what == "revoked":
+        await owner_conn.execute("UPDATE sillage.devices SET revoked_at = now() WHERE id = $1", key.device_id)
+    else:
+        await owner_conn.execute("UPDATE sillage.users SET paused_at = now() WHERE role_name = $1", role)
+    dirty_us = (int(T0.timestamp() * 1e6), int((T0 + timedelta(seconds=5)).timestamp() * 1e6))
+    with pytest.raises(DeviceRefused):
+        async with in_partition(app_conn, key, dirty_us=dirty_us):
+            pytest.fail("the block must not run")
+    assert not app_conn.is_in_transaction()
+    assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
+    dirty = await owner_conn.fetchval(
+        "SELECT count(*) FROM sillage.pipeline_dirty WHERE user_id = sillage.role_user_id($1)", role
+    )
+    assert dirty == 0
 
 
 async def test_the_key_is_interpolated_only_from_checked_values(app_conn: asyncpg.Connection) -> None:
@@ -119,7 +115,7 @@ async def test_a_release_skips_the_reset_only_when_the_session_was_declared_unch
 
 
 async def test_a_refused_key_in_the_one_round_trip_copy_writes_nothing(
-    app_conn: asyncpg.Connection, invite_code: str, test_db: ScratchDatabase
+    app_conn: asyncpg.Connection, invite_code: str, owner_conn: asyncpg.Connection
 ) -> None:
     key, role = await _device(app_conn, invite_code)
     fixes = [Fix(ts=T0 + timedelta(seconds=i), lat=46.1, lon=-1.1) for i in range(50)]
@@ -133,12 +129,8 @@ async def test_a_refused_key_in_the_one_round_trip_copy_writes_nothing(
     assert not app_conn.is_in_transaction()
     async with in_partition(app_conn, role):
         assert await app_conn.fetchval("SELECT count(*) FROM fixes") == 50
-    owner = await asyncpg.connect(test_db.admin_url)
-    try:
-        dirty = await owner.fetchrow(
-            "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = sillage.role_user_id($1)", role
-        )
-    finally:
-        await owner.close()
+    dirty = await owner_conn.fetchrow(
+        "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = sillage.role_user_id($1)", role
+    )
     assert dirty is not None
     assert (dirty["from_ts"], dirty["to_ts"]) == (T0, T0 + timedelta(seconds=49))
