@@ -33,8 +33,12 @@ def gone(element: WebElement) -> Callable[[webdriver.Chrome], bool]:
     return check
 
 
-def log_in(browser: webdriver.Chrome, base_url: str, email: str, password: str) -> None:
+def log_in(
+    browser: webdriver.Chrome, base_url: str, email: str, password: str, *, drop_csrf: bool = False
+) -> None:
     browser.get(f"{base_url}/dashboard/login")
+    if drop_csrf:
+        browser.execute_script("document.querySelector('input[name=_csrf]').remove()")
     browser.find_element(By.ID, "email").send_keys(email)
     browser.find_element(By.ID, "password").send_keys(password)
     button = browser.find_element(By.ID, "login")
@@ -105,13 +109,7 @@ def test_wrong_password_is_refused(browser: webdriver.Chrome, base_url: str, see
 def test_login_without_csrf_token_is_refused(
     browser: webdriver.Chrome, base_url: str, seeded: Seeded
 ) -> None:
-    browser.get(f"{base_url}/dashboard/login")
-    browser.execute_script("document.querySelector('input[name=_csrf]').remove()")
-    browser.find_element(By.ID, "email").send_keys(seeded.analyst_email)
-    browser.find_element(By.ID, "password").send_keys(seeded.password)
-    button = browser.find_element(By.ID, "login")
-    button.click()
-    WebDriverWait(browser, WAIT_S).until(gone(button))
+    log_in(browser, base_url, seeded.analyst_email, seeded.password, drop_csrf=True)
     assert "CSRF" in browser.find_element(By.TAG_NAME, "body").text
     assert browser.get_cookie("sillage_team") is None
 
