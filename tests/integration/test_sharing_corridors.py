@@ -26,7 +26,14 @@ from core.privacy.zones import GridZones
 from ingest.sharing.release import ReleaseOutcome, release, release_corridors
 from store import sharing as db
 from tests.support.database import ScratchDatabase
-from tests.support.sharing import Participant, far_commute, new_tester, seed_carpool
+from tests.support.sharing import (
+    Participant,
+    far_commute,
+    new_tester,
+    release_cells,
+    release_zone_ids,
+    seed_carpool,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 WEEK = datetime(2024, 4, 8, tzinfo=PARIS)
@@ -69,18 +76,13 @@ async def scenario(test_db: ScratchDatabase, invite_code: str) -> AsyncIterator[
         await conn.close()
 
 
-async def _cells(app_conn: asyncpg.Connection, release_id: uuid.UUID, table: str) -> list[db.CellRow]:
-    async with db.as_team(app_conn):
-        return await db.release_cells(app_conn, release_id, table)
-
-
 async def test_corridor_of_ten_testers_is_published_by_time_band(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
     home, work = _zones(TAG_A)
     cells = {
         (c.dim_a, c.dim_b, c.dim_c)
-        for c in await _cells(app_conn, scenario.outcome.release_id, "carpool_matches")
+        for c in await release_cells(app_conn, scenario.outcome.release_id, "carpool_matches")
     }
     assert {(home, work, "07:00"), (work, home, "17:00")} <= cells
 
@@ -88,8 +90,8 @@ async def test_corridor_of_ten_testers_is_published_by_time_band(
 async def test_co2_is_published_for_the_same_corridors(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
-    matches = await _cells(app_conn, scenario.outcome.release_id, "carpool_matches")
-    co2 = await _cells(app_conn, scenario.outcome.release_id, "carpool_co2")
+    matches = await release_cells(app_conn, scenario.outcome.release_id, "carpool_matches")
+    co2 = await release_cells(app_conn, scenario.outcome.release_id, "carpool_co2")
     assert {(c.dim_a, c.dim_b, c.dim_c) for c in co2} == {(c.dim_a, c.dim_b, c.dim_c) for c in matches}
     assert matches
 
@@ -100,18 +102,16 @@ async def test_corridor_of_four_testers_is_withheld(scenario: Scenario, app_conn
     assert {t.user_id for t in scenario.corridor_b} <= set(counted)  # matched, yet:
     small = set(_zones(TAG_B))
     for table in ("carpool_matches", "carpool_co2"):
-        cells = await _cells(app_conn, scenario.outcome.release_id, table)
+        cells = await release_cells(app_conn, scenario.outcome.release_id, table)
         assert not [c for c in cells if {c.dim_a, c.dim_b} & small]
-    async with db.as_team(app_conn):
-        zones = {z.zone_id for z in await db.release_zones(app_conn, scenario.outcome.release_id)}
+    zones = await release_zone_ids(app_conn, scenario.outcome.release_id)
     assert not zones & small
 
 
 async def test_corridor_zones_are_released_for_the_map(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
-    async with db.as_team(app_conn):
-        zones = {z.zone_id for z in await db.release_zones(app_conn, scenario.outcome.release_id)}
+    zones = await release_zone_ids(app_conn, scenario.outcome.release_id)
     assert set(_zones(TAG_A)) <= zones
 
 

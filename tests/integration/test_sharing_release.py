@@ -34,6 +34,8 @@ from tests.support.sharing import (
     add_trip,
     commute_week,
     new_tester,
+    release_cells,
+    release_zone_ids,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -102,11 +104,6 @@ async def _ledger(app_conn: asyncpg.Connection, release_id: uuid.UUID) -> set[uu
     return set(await db.ledger_users(app_conn, release_id))
 
 
-async def _cells(app_conn: asyncpg.Connection, release_id: uuid.UUID, table: str) -> list[db.CellRow]:
-    async with db.as_team(app_conn):
-        return await db.release_cells(app_conn, release_id, table)
-
-
 async def test_release_contains_every_sharing_tester(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
@@ -120,23 +117,22 @@ async def test_release_contains_no_private_tester(scenario: Scenario, app_conn: 
 
 
 async def test_flow_of_many_testers_is_published(scenario: Scenario, app_conn: asyncpg.Connection) -> None:
-    flows = {(c.dim_a, c.dim_b) for c in await _cells(app_conn, scenario.first.release_id, "od_flows")}
+    flows = {(c.dim_a, c.dim_b) for c in await release_cells(app_conn, scenario.first.release_id, "od_flows")}
     assert (GRID.zone_of(*HARBOUR), GRID.zone_of(*CAMPUS)) in flows
 
 
 async def test_zone_with_nine_testers_is_absent(scenario: Scenario, app_conn: asyncpg.Connection) -> None:
-    cells = await _cells(app_conn, scenario.first.release_id, "od_flows")
+    cells = await release_cells(app_conn, scenario.first.release_id, "od_flows")
     small = {GRID.zone_of(*MARKET), GRID.zone_of(*STATION)}
     assert not [c for c in cells if {c.dim_a, c.dim_b} & small]
-    async with db.as_team(app_conn):
-        zones = {z.zone_id for z in await db.release_zones(app_conn, scenario.first.release_id)}
+    zones = await release_zone_ids(app_conn, scenario.first.release_id)
     assert not zones & small
 
 
 async def test_mode_with_eight_testers_is_suppressed(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
-    modes = {c.dim_a for c in await _cells(app_conn, scenario.first.release_id, "mode_trips")}
+    modes = {c.dim_a for c in await release_cells(app_conn, scenario.first.release_id, "mode_trips")}
     assert "car" in modes
     assert "bike" not in modes
 
@@ -224,5 +220,5 @@ async def test_release_with_city_zones(scenario: Scenario, app_conn: asyncpg.Con
         }
     )
     out = await release(app_conn, "month", day=date(2025, 3, 1), now=datetime.now(UTC), zones=zones)
-    flows = {(c.dim_a, c.dim_b) for c in await _cells(app_conn, out.release_id, "od_flows")}
+    flows = {(c.dim_a, c.dim_b) for c in await release_cells(app_conn, out.release_id, "od_flows")}
     assert flows == {("17300", "17000"), ("17000", "17300")}

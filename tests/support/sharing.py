@@ -11,6 +11,7 @@ import msgspec
 from core.privacy.zones import GridZones
 from ingest import carpool
 from ingest.testers import ConsentChoice, enrol
+from store import sharing as sharing_db
 from store.partition import as_user
 from store.testers import device
 from tests.unit.carpool.builders import HOME, WORK, commutes, moved, seed_commutes, weekdays_back
@@ -154,3 +155,17 @@ async def seed_dashboard(conn: asyncpg.Connection, invite_code: str, monday: dat
     await add_member(conn, admin, "admin", password)
     await add_member(conn, analyst, "analyst", password)
     return Seeded(release_id=out.release_id, admin_email=admin, analyst_email=analyst, password=password)
+
+
+async def release_cells(
+    conn: asyncpg.Connection, release_id: uuid.UUID, table: str
+) -> list[sharing_db.CellRow]:
+    """One table's cells of a release, read as the mobility team reads them."""
+    async with sharing_db.as_team(conn):
+        return await sharing_db.release_cells(conn, release_id, table)
+
+
+async def release_zone_ids(conn: asyncpg.Connection, release_id: uuid.UUID) -> set[str]:
+    """The zones a release publishes for its map, read as the mobility team reads them."""
+    async with sharing_db.as_team(conn):
+        return {z.zone_id for z in await sharing_db.release_zones(conn, release_id)}
