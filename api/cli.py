@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.errors import SillageError
 from core.settings import Settings, load_settings
 from store.migrate import migrate
@@ -41,11 +41,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_db_migrate(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
-        try:
+        async with connected(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL")) as conn:
             done = await migrate(conn)
-        finally:
-            await conn.close()
         for mig in done:
             print(f"applied {mig.version:04d}_{mig.name}")
         print(f"database is at migration {done[-1].version:04d}" if done else "database is up to date")
@@ -60,8 +57,7 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
     from store.rights import Actor
 
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.database_url))
-        try:
+        async with connected(require_url(settings.database_url)) as conn:
             campaign = await create_campaign(
                 conn,
                 args.name,
@@ -69,8 +65,6 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
                 fixes_retention_days=args.fixes_retention_days,
                 trips_retention_days=args.trips_retention_days,
             )
-        finally:
-            await conn.close()
         print(f"campaign {campaign.name!r} created ({campaign.id})")
         print(f"invite code: {campaign.invite_code}")
         return 0

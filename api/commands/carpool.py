@@ -7,9 +7,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.carpool import DEFAULT_MATCH_PARAMS
 from core.settings import Settings
 
@@ -29,11 +27,8 @@ def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.database_url))
-        try:
+        async with connected(require_url(settings.database_url)) as conn:
             done = await run(conn, now=datetime.now(UTC), match_params=params)
-        finally:
-            await conn.close()
         print(
             f"{done.testers} consenting testers, {done.offers} offers, {done.proposals} proposals,"
             f" {done.carpool_sections} sections counted as carpools"

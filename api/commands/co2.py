@@ -6,9 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-import asyncpg
-
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.settings import Settings
 
 
@@ -18,11 +16,8 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.coaching import adopted_version
 
     async def go() -> str:
-        conn = await asyncpg.connect(require_url(settings.database_url))
-        try:
+        async with connected(require_url(settings.database_url)) as conn:
             return await adopted_version(conn)
-        finally:
-            await conn.close()
 
     adopted = asyncio.run(go())
     for version in available_versions():
@@ -35,11 +30,8 @@ def cmd_adopt(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.coaching import adopt
 
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.database_url))
-        try:
+        async with connected(require_url(settings.database_url)) as conn:
             done = await adopt(conn, args.version)
-        finally:
-            await conn.close()
         print(f"adopted {done.version}: {done.sections} sections of {done.testers} testers recomputed")
         return 0
 

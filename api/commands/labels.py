@@ -7,9 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any, TextIO
 
-import asyncpg
-
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.settings import Settings
 
 
@@ -21,11 +19,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     url = require_url(settings.database_url)
 
     async def go(out: TextIO) -> LabelsExport:
-        conn = await asyncpg.connect(url)
-        try:
+        async with connected(url) as conn:
             return await export_labels(conn, out, actor=Actor.operator(operator_name()))
-        finally:
-            await conn.close()
 
     with Path(args.out).open("w", newline="", encoding="utf-8") as out:
         done = asyncio.run(go(out))

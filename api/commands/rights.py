@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.settings import Settings
 
 
@@ -35,11 +33,8 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     now: datetime = args.as_of or datetime.now(UTC)
 
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.database_url))
-        try:
+        async with connected(require_url(settings.database_url)) as conn:
             r = await apply_retention(conn, now=now, actor=Actor.operator(operator_name()))
-        finally:
-            await conn.close()
         print(
             f"retention as of {now.isoformat()}: {r.testers} testers, {r.chunks_dropped} chunks dropped,"
             f" {r.fixes_deleted} fixes, {r.trips_deleted} trips, {r.stays_deleted} stays,"
@@ -58,11 +53,8 @@ def cmd_verify_erased(args: argparse.Namespace, settings: Settings) -> int:
         logs = [Path(os.environ["SILLAGE_LOG_FILE"])]
 
     async def go() -> int:
-        conn = await asyncpg.connect(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL"))
-        try:
+        async with connected(require_url(settings.migration_url, "SILLAGE_ADMIN_DATABASE_URL")) as conn:
             v = await verify_erased(conn, args.user_id, log_files=logs)
-        finally:
-            await conn.close()
         for f in v.findings:
             print(f"FOUND {f.where}: {f.what}")
         print(

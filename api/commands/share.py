@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.errors import Unprocessable
 from core.settings import Settings
 
@@ -27,7 +27,6 @@ def _zones(path: str | None) -> Any:
 
 
 def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncpg
 
     from core.privacy.params import ReleaseParams
     from ingest.sharing.release import release
@@ -37,13 +36,10 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
     zones = _zones(args.zones)
 
     async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
+        async with connected(url) as conn:
             out = await release(
                 conn, args.period, day=args.at, now=datetime.now(UTC), params=params, zones=zones
             )
-        finally:
-            await conn.close()
         print(
             f"release {out.release_id}: {out.period_kind} "
             f"{out.period_start.date()} to {out.period_end.date()}"

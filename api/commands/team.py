@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from api.commands import require_url
+from api.commands import connected, require_url
 from core.errors import Unprocessable
 from core.settings import Settings
 
@@ -24,7 +24,6 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncpg
 
     from ingest.sharing.team import add_member
 
@@ -32,11 +31,8 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
     password = _password(args)
 
     async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
+        async with connected(url) as conn:
             created = await add_member(conn, args.email, args.role, password)
-        finally:
-            await conn.close()
         print(f"{'created' if created else 'updated'} {args.role} account {args.email.strip().lower()}")
         return 0
 
@@ -44,18 +40,14 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncpg
 
     from ingest.sharing.team import disable_member
 
     url = require_url(settings.database_url)
 
     async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
+        async with connected(url) as conn:
             done = await disable_member(conn, args.email, now=datetime.now(UTC))
-        finally:
-            await conn.close()
         if not done:
             print(f"no active account {args.email.strip().lower()}", file=sys.stderr)
             return 1
@@ -66,18 +58,14 @@ def cmd_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncpg
 
     from ingest.sharing.team import members
 
     url = require_url(settings.database_url)
 
     async def go() -> int:
-        conn = await asyncpg.connect(url)
-        try:
+        async with connected(url) as conn:
             accounts = await members(conn, now=datetime.now(UTC))
-        finally:
-            await conn.close()
         for a in accounts:
             state = (
                 f"disabled {a.disabled_at:%Y-%m-%d}"
