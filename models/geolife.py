@@ -26,6 +26,7 @@ import hashlib
 import io
 import logging
 import zipfile
+from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -230,11 +231,11 @@ class _Source:
                 labels, plts = by_dir.get("/".join(parts[:-1]), (None, []))
                 by_dir["/".join(parts[:-1])] = (name, plts)
         by_dir = {folder: members for folder, members in by_dir.items() if members[1]}
-        names_of = [d.rsplit("/", 1)[-1] for d in by_dir]
+        short = Counter(folder.rsplit("/", 1)[-1] for folder in by_dir)
         self.users: dict[str, tuple[str | None, list[str]]] = {}
-        for (folder, members), short in zip(by_dir.items(), names_of, strict=True):
-            user = short if short and names_of.count(short) == 1 else folder.replace("/", "_")
-            self.users[user] = members
+        for folder, members in by_dir.items():
+            name = folder.rsplit("/", 1)[-1]
+            self.users[name if name and short[name] == 1 else folder.replace("/", "_")] = members
 
     def read(self, member: str) -> bytes:
         if self._zip is not None:
