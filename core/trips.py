@@ -115,12 +115,15 @@ def build(
     registry: Registry,
     deployment: Deployment = LA_ROCHELLE,
     complete_only: bool = True,
+    from_history: npt.NDArray[np.bool_] | None = None,
 ) -> Built:
     """Records for the complete stays and trips of ``seg``.
 
     ``probabilities`` has one row per section, in trip order, as ``features_matrix`` over all
     sections of ``seg.trips`` was built. A section whose interval a label covers takes the
-    confirmed mode (``mode_source='user'``).
+    confirmed mode (``mode_source='user'``); otherwise, a section flagged in ``from_history`` had
+    the tester's earlier confirmations mixed into its probabilities (``mode_source='history'``,
+    :mod:`core.history`).
     """
     tr = seg.cleaned
     source = "heuristic" if model_version.startswith("heuristic") else "model"
@@ -150,13 +153,13 @@ def build(
         tid = trip_id(owner, trip.t_start_s)
         sections: list[SectionRecord] = []
         for seq, b in enumerate(trip.sections):
-            probs = probabilities[row]
-            row += 1
+            k, row = row, row + 1
+            probs = probabilities[k]
             lat, lon = tr.lat[b.start : b.end], tr.lon[b.start : b.end]
             start, end = _ts(float(tr.t_s[b.start])), _ts(float(tr.t_s[b.end - 1]))
             distance = path_length_m(lat, lon)
             mode = classes[int(np.argmax(probs))]
-            src = source
+            src = "history" if from_history is not None and from_history[k] else source
             confirmed = confirmed_mode(labels, start, end)
             if confirmed is not None:
                 mode, src = confirmed, "user"

@@ -26,6 +26,7 @@ from core.co2 import Registry
 from core.co2.profile import VehicleProfile
 from core.features import features_matrix
 from core.fixes import Fix
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
 from core.trips import Built, Label, build
@@ -48,6 +49,8 @@ class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     # each its own transaction, each continuing where the last one's complete part ended).
     max_fixes_per_step: int = 200_000
     segmentation: SegmentationParams = DEFAULT_PARAMS
+    # The tester's own confirmations on the same route inform their new sections (core.history).
+    history: HistoryParams = DEFAULT_HISTORY
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,24 +67,37 @@ def _compute(
     registry: Registry,
     fixes: list[Fix],
     labels: list[Label],
+    confirmations: list[Confirmation],
     profile: VehicleProfile,
     classifier: ModeClassifier,
     params: PipelineParams,
     now: datetime,
 ) -> tuple[Built, float]:
-    """The CPU part (run in a thread): segment, featurise, classify, build records."""
+    """The CPU part (run in a thread): segment, featurise, classify, mix in the tester's history,
+    build records."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
     bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
-    classes = classifier.classes
     if bounds:
         proba = classifier.predict_proba(features_matrix(seg.cleaned, bounds))
     else:
-        proba = np.empty((0, len(classes)), dtype=np.float64)
+        proba = np.empty((0, len(classifier.classes)), dtype=np.float64)
+    first = np.asarray([b[0] for b in bounds], dtype=np.intp)
+    last = np.asarray([b[1] - 1 for b in bounds], dtype=np.intp)
+    tr = seg.cleaned
+    assisted = assist(
+        proba,
+        classifier.classes,
+        np.column_stack((tr.lat[first], tr.lon[first])),
+        np.column_stack((tr.lat[last], tr.lon[last])),
+        confirmations,
+        params=params.history,
+    )
     built = build(
         role,
         seg,
-        proba,
-        classes,
+        assisted.proba,
+        assisted.classes,
+        from_history=assisted.matched,
         model_version=classifier.version,
         labels=labels,
         profile=profile,
@@ -129,6 +145,7 @@ class Pipeline:
                 # More fixes follow: what ends at the cut is not closed by a "gap" before now.
                 seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
+            confirmations = await trips_db.confirmations(conn, self.params.history.max_confirmations)
             profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
             built, until_s = await asyncio.to_thread(
@@ -136,6 +153,7 @@ class Pipeline:
                 role,
                 fixes=fixes,
                 labels=labels,
+                confirmations=confirmations,
                 profile=profile,
                 registry=registry,
                 classifier=self.classifier,

@@ -42,7 +42,10 @@ COLUMNS = {
     "source": "the app or file format that sent the position",
     "received_at": "when Sillage stored it",
     "probabilities": "JSON: probability of each mode according to the model",
-    "mode_source": "who set the mode: model, heuristic or user (you)",
+    "mode_source": (
+        "who set the mode: model, heuristic, history (your earlier confirmations on the same route)"
+        " or user (you)"
+    ),
     "geometry": "JSON: simplified path as a GeoJSON LineString (longitude first)",
     "co2_kg": "footprint, kilograms of CO2-equivalent",
     "co2_factor": "emission factor used (see co2_registry)",

@@ -180,10 +180,16 @@ def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
-    """Print one JSON object: ``classifier``, ``end_to_end`` and, with ``--cv-users K``, ``user_cv``."""
+    """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history`` and, with
+    ``--cv-users K``, ``user_cv``."""
     from models.classifier import load_classifier
     from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
-    from models.evaluate import cross_validate_users, evaluate_classifier, evaluate_end_to_end
+    from models.evaluate import (
+        cross_validate_users,
+        evaluate_classifier,
+        evaluate_end_to_end,
+        evaluate_with_history,
+    )
     from models.geolife import read_geolife
 
     modes = tuple(m.strip() for m in args.cv_synthetic_modes.split(",") if m.strip())
@@ -202,6 +208,9 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         result["end_to_end"] = {"available": False, "reason": "skipped (--skip-end-to-end)"}
     else:
         result["end_to_end"] = evaluate_end_to_end(model, read_geolife(args.geolife, cache_dir=args.cache))
+    result["personal_history"] = evaluate_with_history(
+        model, read_geolife(args.geolife, cache_dir=args.cache)
+    )
     if args.cv_users:
         result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
         if args.cv_synthetic > 0:

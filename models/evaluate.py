@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from core.features import features_matrix
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
 from models.classifier import ModeClassifier
 from models.dataset import Dataset
-from models.geolife import SCORED_MODES, GeolifeUser
+from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
 from models.metrics import classification_report
 from models.train import FitParams, fit_pipeline
 
@@ -85,8 +87,6 @@ def _end_to_end_user(
     model: ModeClassifier, user: GeolifeUser, segment: Any
 ) -> tuple[list[str], list[str], list[float]]:
     """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds."""
-    from core.features import features_matrix
-
     result = segment(user.track)
     cleaned = result.cleaned
     bounds = [(s.start, s.end) for trip in result.trips for s in trip.sections]
@@ -147,6 +147,68 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
         "coverage": round(float(w[scored & (yp != "none")].sum()) / total, 4) if total > 0 else None,
         "per_class": report["per_class"],
         "confusion_seconds": report["confusion"],
+    }
+
+
+def evaluate_with_history(
+    model: ModeClassifier, users: Iterable[GeolifeUser], params: HistoryParams = DEFAULT_HISTORY
+) -> dict[str, Any]:
+    """Sections cut at the labelled intervals, classified with the user's own earlier labels as
+    confirmations (:mod:`core.history`), as a tester who confirms their trips would see them.
+
+    Each section may use only the labelled sections of the same user that ended before it began:
+    no label of its own, nothing from the future, nothing from another person. Every earlier label
+    counts as confirmed, so this is the figure for a tester who confirms all their trips, an upper
+    bound for one who confirms some. ``without_history`` scores the same sections with the model
+    alone; ``matched_share`` is the share of scored sections that had at least one match. This is
+    not the figure for users never seen (``classifier``): it needs the user's own labels.
+    """
+    truths: list[str] = []
+    alone: list[str] = []
+    helped: list[str] = []
+    matched = 0
+    classes = tuple(model.classes)
+    for user in users:
+        sections = sorted(labelled_sections(user), key=lambda s: s.interval.start_s)
+        if not sections:
+            continue
+        tr = user.track
+        first = np.asarray([s.start for s in sections], dtype=np.intp)
+        last = np.asarray([s.end - 1 for s in sections], dtype=np.intp)
+        starts = np.column_stack((tr.lat[first], tr.lon[first]))
+        ends = np.column_stack((tr.lat[last], tr.lon[last]))
+        proba = model.predict_proba(features_matrix(tr, [(s.start, s.end) for s in sections]))
+        confirmations = [
+            Confirmation(
+                start_lat=float(a[0]),
+                start_lon=float(a[1]),
+                end_lat=float(b[0]),
+                end_lon=float(b[1]),
+                mode=s.mode,
+            )
+            for s, a, b in zip(sections, starts, ends, strict=True)
+        ]
+        ended = np.asarray([s.interval.end_s for s in sections], dtype=np.float64)
+        for i, section in enumerate(sections):
+            if section.mode not in SCORED_MODES:
+                continue
+            earlier = [c for c, e in zip(confirmations, ended, strict=True) if e < section.interval.start_s]
+            out = assist(
+                proba[i : i + 1], classes, starts[i : i + 1], ends[i : i + 1], earlier, params=params
+            )
+            truths.append(section.mode)
+            alone.append(classes[int(np.argmax(proba[i]))])
+            helped.append(out.classes[int(np.argmax(out.proba[0]))])
+            matched += int(out.matched[0])
+    y = np.asarray(truths, dtype=np.str_)
+    with_history = classification_report(y, np.asarray(helped, dtype=np.str_), labels=SCORED_MODES)
+    without = classification_report(y, np.asarray(alone, dtype=np.str_), labels=SCORED_MODES)
+    return {
+        "radius_m": params.radius_m,
+        "sections": len(truths),
+        "matched_share": round(matched / len(truths), 4) if truths else None,
+        "with_history": with_history,
+        "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
     }
 
 

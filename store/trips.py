@@ -11,6 +11,7 @@ import msgspec
 from core.co2.profile import VehicleProfile
 from core.errors import ConfigurationError
 from core.fixes import Fix
+from core.history import Confirmation
 from core.trips import Built, Label
 from store.fixes import fix_from_row
 from store.partition import Conn
@@ -90,6 +91,22 @@ async def fixes_from(conn: Conn, start: datetime, limit: int) -> list[Fix]:
 async def labels_from(conn: Conn, start: datetime) -> list[Label]:
     rows = await conn.fetch(_q("labels_from"), start)
     return [Label(started_at=r["started_at"], ended_at=r["ended_at"], mode=r["mode"]) for r in rows]
+
+
+async def confirmations(conn: Conn, limit: int) -> list[Confirmation]:
+    """The tester's ``limit`` most recent confirmed sections, oldest first, with where each started
+    and ended (labels whose fixes were deleted are left out)."""
+    rows = await conn.fetch(_q("confirmations"), limit)
+    return [
+        Confirmation(
+            start_lat=r["start_lat"],
+            start_lon=r["start_lon"],
+            end_lat=r["end_lat"],
+            end_lon=r["end_lon"],
+            mode=r["mode"],
+        )
+        for r in rows
+    ]
 
 
 async def vehicle_profile(conn: Conn) -> VehicleProfile:

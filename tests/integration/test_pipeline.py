@@ -217,6 +217,33 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert bad.status_code == 422
 
 
+async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    other = await enrol(http, invite_code)
+    monday = commute()
+    await upload(http, t, fixes_json(monday))
+    await pipeline.run_due(db, as_of=after(monday, 60))
+    (trip,) = await trips_of(http, t)
+    assert trip["sections"][1]["mode"] == "bus"
+    r = await http.patch(f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200
+    tuesday = commute(DAY + 86400)
+    for who in (t, other):
+        await upload(http, who, fixes_json(tuesday))
+    await pipeline.run_due(db, as_of=after(tuesday, 60))
+    mine = (await trips_of(http, t, day=DAY + 86400))[0]["sections"]
+    assert [(s["mode"], s["mode_source"]) for s in mine] == [
+        ("walk", "heuristic"),
+        ("tram", "history"),
+        ("walk", "heuristic"),
+    ]
+    assert mine[1]["probabilities"]["tram"] >= 0.5
+    (theirs,) = await trips_of(http, other, day=DAY + 86400)
+    assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
+
+
 async def test_a_tester_never_reads_another_testers_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:

@@ -70,3 +70,21 @@ INSERT INTO labels (started_at, ended_at, mode, section_id) VALUES ($1, $2, $3, 
 -- name: set_section_mode
 UPDATE sections SET mode = $2, mode_source = 'user', co2_kg = $3, co2_factor = $4, co2_registry = $5
 WHERE id = $1;
+
+-- name: confirmations
+-- The tester's $1 most recent confirmations (the latest per section), each with the first and last
+-- fix it covers: where a confirmed section started and ended, for core.history.
+SELECT l.mode, a.lat AS start_lat, a.lon AS start_lon, z.lat AS end_lat, z.lon AS end_lon
+FROM (
+    SELECT started_at, ended_at, mode, created_at FROM (
+        SELECT DISTINCT ON (coalesce(section_id, id)) started_at, ended_at, mode, created_at
+        FROM labels ORDER BY coalesce(section_id, id), created_at DESC
+    ) latest ORDER BY created_at DESC LIMIT $1
+) l
+CROSS JOIN LATERAL (
+    SELECT lat, lon FROM fixes WHERE ts >= l.started_at AND ts <= l.ended_at ORDER BY ts LIMIT 1
+) a
+CROSS JOIN LATERAL (
+    SELECT lat, lon FROM fixes WHERE ts >= l.started_at AND ts <= l.ended_at ORDER BY ts DESC LIMIT 1
+) z
+ORDER BY l.created_at;

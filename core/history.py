@@ -1,0 +1,108 @@
+"""A tester's own confirmations as evidence: a section on a route they already confirmed.
+
+People repeat their trips: the same commute, the same school run. OpenPATH (e-mission) suggests
+labels for a new trip from the user's earlier labelled trips whose origin and destination both lie
+within a radius of the new one's ("greedy similarity binning", 500 m by default in its label
+assist). Sillage does the same per section: the modes the tester confirmed (``PATCH
+/v1/sections/{id}``) on sections whose start and end both lie within ``radius_m`` of a new
+section's start and end are mixed into the classifier's probabilities, with a weight that grows with
+the number of such confirmations (``n / (n + 1)``: one confirmation weighs as much as the model, four
+weigh 80 %). A tester who took the bike on Monday and the bus on Tuesday gets both in the mix.
+
+Measured on the GeoLife development subset, where every earlier labelled section of the same user
+stands in for a confirmation (``sillage models evaluate``, ``classifier.with_history``): a radius
+of 300 m did better than 200 m and 500 m, this weighting better than overriding the model or
+weighting it more, and requiring similar durations did not help.
+
+Pure: no I/O. The pipeline reads the confirmations from the tester's partition and never from
+anyone else's: one person's habits never decide another person's modes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from core.geodesy import chord2_for_distance_m, unit_vectors
+
+F64 = npt.NDArray[np.float64]
+
+
+class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
+    """``radius_m``: both ends of a section within this of a confirmed section's ends make a match.
+    ``max_confirmations``: only the most recent ones are read (bounds the cost per pipeline step)."""
+
+    radius_m: float = 300.0
+    max_confirmations: int = 2000
+
+
+DEFAULT_HISTORY = HistoryParams()
+
+
+class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
+    """A section the tester confirmed: where it started and ended (degrees) and its mode."""
+
+    start_lat: float
+    start_lon: float
+    end_lat: float
+    end_lon: float
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assisted:
+    """Probabilities after the history (``classes`` may have gained modes only the tester used),
+    and which sections matched at least one confirmation."""
+
+    proba: F64
+    classes: tuple[str, ...]
+    matched: npt.NDArray[np.bool_]
+
+
+def _near(points: F64, others: F64, radius_m: float) -> npt.NDArray[np.bool_]:
+    """``(n, m)``: point ``i`` of ``points`` lies within ``radius_m`` of point ``j`` of ``others``
+    (both ``(k, 2)`` arrays of latitude, longitude in degrees)."""
+    a = np.stack(unit_vectors(points[:, 0], points[:, 1]), axis=1)
+    b = np.stack(unit_vectors(others[:, 0], others[:, 1]), axis=1)
+    chord2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+    return np.asarray(chord2 <= chord2_for_distance_m(radius_m), dtype=np.bool_)
+
+
+def assist(
+    proba: F64,
+    classes: Sequence[str],
+    starts: F64,
+    ends: F64,
+    confirmations: Sequence[Confirmation],
+    *,
+    params: HistoryParams = DEFAULT_HISTORY,
+) -> Assisted:
+    """Mix each section's matching confirmations into its class probabilities.
+
+    ``proba`` is ``(n, len(classes))``; ``starts`` and ``ends`` are ``(n, 2)`` (latitude, longitude
+    in degrees) of each section's first and last fix. Rows without a match are returned unchanged.
+    """
+    extra = sorted({c.mode for c in confirmations} - set(classes))
+    names = (*classes, *extra)
+    out = np.zeros((proba.shape[0], len(names)), dtype=np.float64)
+    out[:, : len(classes)] = proba
+    matched = np.zeros(proba.shape[0], dtype=np.bool_)
+    if not confirmations or proba.shape[0] == 0:
+        return Assisted(proba=out, classes=names, matched=matched)
+    mine = list(confirmations)[-params.max_confirmations :]
+    c_start = np.asarray([(c.start_lat, c.start_lon) for c in mine], dtype=np.float64)
+    c_end = np.asarray([(c.end_lat, c.end_lon) for c in mine], dtype=np.float64)
+    index = {name: k for k, name in enumerate(names)}
+    onehot = np.zeros((len(mine), len(names)), dtype=np.float64)
+    onehot[np.arange(len(mine)), [index[c.mode] for c in mine]] = 1.0
+    match = _near(starts, c_start, params.radius_m) & _near(ends, c_end, params.radius_m)
+    counts = match.astype(np.float64) @ onehot
+    n = counts.sum(axis=1)
+    matched = n > 0
+    weight = (n / (n + 1.0))[matched, None]
+    out[matched] = weight * counts[matched] / n[matched, None] + (1.0 - weight) * out[matched]
+    return Assisted(proba=out, classes=names, matched=matched)

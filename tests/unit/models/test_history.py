@@ -1,0 +1,86 @@
+"""A tester's own confirmations on the same route inform their new sections (core.history)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.geodesy import EARTH_RADIUS_M
+from core.history import Confirmation, HistoryParams, assist
+
+CLASSES = ("walk", "bike", "bus", "car")
+LAT, LON = 46.16, -1.15  # La Rochelle
+M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
+
+
+def at(east_m: float, north_m: float = 0.0) -> tuple[float, float]:
+    return LAT + north_m / M_PER_DEG, LON + east_m / (M_PER_DEG * np.cos(np.radians(LAT)))
+
+
+def confirmed(mode: str, start_east_m: float = 0.0, end_east_m: float = 5000.0) -> Confirmation:
+    (a_lat, a_lon), (b_lat, b_lon) = at(start_east_m), at(end_east_m)
+    return Confirmation(start_lat=a_lat, start_lon=a_lon, end_lat=b_lat, end_lon=b_lon, mode=mode)
+
+
+def sections(*ends: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.asarray([at(a) for a, _ in ends])
+    stops = np.asarray([at(b) for _, b in ends])
+    return starts, stops
+
+
+def model_says_car(n: int) -> np.ndarray:
+    return np.tile([0.05, 0.05, 0.3, 0.6], (n, 1))
+
+
+def test_a_section_on_a_confirmed_route_takes_the_confirmed_mode() -> None:
+    starts, ends = sections((100.0, 5100.0))
+    out = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bus")])
+    assert out.matched.tolist() == [True]
+    assert out.classes[int(np.argmax(out.proba[0]))] == "bus"
+    assert np.isclose(out.proba[0].sum(), 1.0)
+    assert np.isclose(out.proba[0][CLASSES.index("bus")], 0.5 * 1.0 + 0.5 * 0.3)  # weight n/(n+1)
+
+
+def test_more_confirmations_weigh_more_and_mixed_habits_stay_mixed() -> None:
+    starts, ends = sections((0.0, 5000.0))
+    one = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike")])
+    three = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike")] * 3)
+    bike = CLASSES.index("bike")
+    assert three.proba[0][bike] > one.proba[0][bike]
+    mixed = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike"), confirmed("bus")])
+    assert mixed.proba[0][bike] > 0.2
+    assert mixed.proba[0][CLASSES.index("bus")] > 0.3
+
+
+def test_both_ends_must_be_within_the_radius() -> None:
+    starts, ends = sections((400.0, 5000.0), (0.0, 5400.0), (5000.0, 0.0), (250.0, 5250.0))
+    out = assist(
+        model_says_car(4), CLASSES, starts, ends, [confirmed("bus")], params=HistoryParams(radius_m=300.0)
+    )
+    assert out.matched.tolist() == [False, False, False, True]  # the return trip is another route
+    assert np.array_equal(out.proba[:3], model_says_car(3))
+
+
+def test_a_mode_the_model_does_not_know_is_added_to_the_classes() -> None:
+    starts, ends = sections((0.0, 5000.0), (9000.0, 20000.0))
+    out = assist(model_says_car(2), CLASSES, starts, ends, [confirmed("ferry")])
+    assert out.classes == (*CLASSES, "ferry")
+    assert out.proba.shape == (2, 5)
+    assert out.classes[int(np.argmax(out.proba[0]))] == "ferry"
+    assert out.proba[1][-1] == 0.0
+
+
+def test_without_confirmations_nothing_changes() -> None:
+    starts, ends = sections((0.0, 5000.0))
+    out = assist(model_says_car(1), CLASSES, starts, ends, [])
+    assert out.classes == CLASSES
+    assert not out.matched.any()
+    assert np.array_equal(out.proba, model_says_car(1))
+    empty = assist(np.empty((0, 4)), CLASSES, np.empty((0, 2)), np.empty((0, 2)), [confirmed("ferry")])
+    assert empty.proba.shape == (0, 5)
+
+
+def test_only_the_most_recent_confirmations_are_read() -> None:
+    starts, ends = sections((0.0, 5000.0))
+    history = [confirmed("bus")] * 5 + [confirmed("bike")]
+    out = assist(model_says_car(1), CLASSES, starts, ends, history, params=HistoryParams(max_confirmations=1))
+    assert out.classes[int(np.argmax(out.proba[0]))] == "bike"
