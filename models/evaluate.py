@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,8 @@ import numpy.typing as npt
 
 from core.features import features_matrix
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
+from core.segmentation import segment
+from core.track import Track
 from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
@@ -84,7 +87,7 @@ def _per_user(data: Dataset, pred: npt.NDArray[np.str_]) -> dict[str, dict[str, 
 
 
 def _end_to_end_user(
-    model: ModeClassifier, user: GeolifeUser, segment: Any
+    model: ModeClassifier, user: GeolifeUser, history: _History | None = None
 ) -> tuple[list[str], list[str], list[float]]:
     """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds."""
     result = segment(user.track)
@@ -92,7 +95,13 @@ def _end_to_end_user(
     bounds = [(s.start, s.end) for trip in result.trips for s in trip.sections]
     sec_t0 = np.asarray([cleaned.t_s[s] for s, _ in bounds], dtype=np.float64)
     sec_t1 = np.asarray([cleaned.t_s[e - 1] for _, e in bounds], dtype=np.float64)
-    pred = predict_labels(model, features_matrix(cleaned, bounds)) if bounds else np.empty(0, dtype=np.str_)
+    if not bounds:
+        pred = np.empty(0, dtype=np.str_)
+    elif history is None:
+        pred = predict_labels(model, features_matrix(cleaned, bounds))
+    else:
+        proba = model.predict_proba(features_matrix(cleaned, bounds))
+        pred, _ = history.predict(proba, model.classes, cleaned, bounds)
     order = np.argsort(sec_t0)
     sec_t0, sec_t1, pred = sec_t0[order], sec_t1[order], pred[order]
     t = user.track.t_s
@@ -117,98 +126,152 @@ def _end_to_end_user(
     return truths, preds, secs
 
 
+class _TimeScores:
+    """Labelled seconds, their true and predicted modes, gathered user by user."""
+
+    def __init__(self) -> None:
+        self.truths: list[str] = []
+        self.preds: list[str] = []
+        self.secs: list[float] = []
+
+    def add(self, truths: list[str], preds: list[str], secs: list[float]) -> None:
+        self.truths += truths
+        self.preds += preds
+        self.secs += secs
+
+    def report(self) -> dict[str, Any]:
+        w = np.asarray(self.secs, dtype=np.float64)
+        yt = np.asarray(self.truths, dtype=np.str_)
+        yp = np.asarray(self.preds, dtype=np.str_)
+        scored = np.isin(yt, list(SCORED_MODES))
+        report = classification_report(yt, yp, labels=SCORED_MODES, weights=w)
+        total = float(w[scored].sum())
+        return {
+            "available": True,
+            "labelled_hours": round(total / 3600.0, 2),
+            "time_accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
+            "coverage": round(float(w[scored & (yp != "none")].sum()) / total, 4) if total > 0 else None,
+            "per_class": report["per_class"],
+            "confusion_seconds": report["confusion"],
+        }
+
+
 def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> dict[str, Any]:
     """Full pipeline from raw fixes (``core.segmentation.segment`` then the classifier), scored over
     labelled time with fixes (no gap over 10 minutes): ``time_accuracy`` (right mode), ``macro_f1``
     over time, and ``coverage`` (share of that time inside any section)."""
-    try:
-        from core.segmentation import segment  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:
-        return {"available": False, "reason": f"core.segmentation.segment is not available: {exc}"}
-    truths: list[str] = []
-    preds: list[str] = []
-    secs: list[float] = []
+    scores = _TimeScores()
     for user in users:
-        t, p, s = _end_to_end_user(model, user, segment)
-        truths += t
-        preds += p
-        secs += s
-    w = np.asarray(secs, dtype=np.float64)
-    yt = np.asarray(truths, dtype=np.str_)
-    yp = np.asarray(preds, dtype=np.str_)
-    scored = np.isin(yt, list(SCORED_MODES))
-    report = classification_report(yt, yp, labels=SCORED_MODES, weights=w)
-    total = float(w[scored].sum())
-    return {
-        "available": True,
-        "labelled_hours": round(total / 3600.0, 2),
-        "time_accuracy": report["accuracy"],
-        "macro_f1": report["macro_f1"],
-        "coverage": round(float(w[scored & (yp != "none")].sum()) / total, 4) if total > 0 else None,
-        "per_class": report["per_class"],
-        "confusion_seconds": report["confusion"],
-    }
+        scores.add(*_end_to_end_user(model, user))
+    return scores.report()
+
+
+@dataclass(frozen=True, slots=True)
+class _History:
+    """One user's labelled sections seen as confirmations, each usable once it has ended."""
+
+    confirmations: list[Confirmation]
+    ended_s: F64
+    params: HistoryParams
+
+    @staticmethod
+    def of(user: GeolifeUser, share: float, rng: np.random.Generator, params: HistoryParams) -> _History:
+        tr = user.track
+        kept = [s for s in labelled_sections(user) if rng.random() < share]
+        return _History(
+            confirmations=[
+                Confirmation(
+                    start_lat=float(tr.lat[s.start]),
+                    start_lon=float(tr.lon[s.start]),
+                    end_lat=float(tr.lat[s.end - 1]),
+                    end_lon=float(tr.lon[s.end - 1]),
+                    mode=s.mode,
+                )
+                for s in kept
+            ],
+            ended_s=np.asarray([s.interval.end_s for s in kept], dtype=np.float64),
+            params=params,
+        )
+
+    def predict(
+        self, proba: F64, classes: Sequence[str], track: Track, bounds: Sequence[tuple[int, int]]
+    ) -> tuple[npt.NDArray[np.str_], int]:
+        """Arg-max mode of each section after mixing in the confirmations that ended before it
+        began, and how many sections had a match."""
+        out: list[str] = []
+        matched = 0
+        for row, (start, end) in zip(proba, bounds, strict=True):
+            earlier = [
+                c for c, e in zip(self.confirmations, self.ended_s, strict=True) if e < track.t_s[start]
+            ]
+            mixed = assist(
+                row[None, :],
+                classes,
+                np.asarray([[track.lat[start], track.lon[start]]]),
+                np.asarray([[track.lat[end - 1], track.lon[end - 1]]]),
+                earlier,
+                params=self.params,
+            )
+            out.append(mixed.classes[int(np.argmax(mixed.proba[0]))])
+            matched += int(mixed.matched[0])
+        return np.asarray(out, dtype=np.str_), matched
 
 
 def evaluate_with_history(
-    model: ModeClassifier, users: Iterable[GeolifeUser], params: HistoryParams = DEFAULT_HISTORY
+    model: ModeClassifier,
+    users: Iterable[GeolifeUser],
+    *,
+    share: float = 1.0,
+    seed: int = 0,
+    end_to_end: bool = True,
+    params: HistoryParams = DEFAULT_HISTORY,
 ) -> dict[str, Any]:
-    """Sections cut at the labelled intervals, classified with the user's own earlier labels as
-    confirmations (:mod:`core.history`), as a tester who confirms their trips would see them.
+    """Scores with the user's own earlier labels as confirmations (:mod:`core.history`), as a
+    tester who confirms their trips would see them: ``classifier`` (sections cut at the labelled
+    intervals) and ``end_to_end`` (the full pipeline), as in the main evaluation.
 
-    Each section may use only the labelled sections of the same user that ended before it began:
-    no label of its own, nothing from the future, nothing from another person. Every earlier label
-    counts as confirmed, so this is the figure for a tester who confirms all their trips, an upper
-    bound for one who confirms some. ``without_history`` scores the same sections with the model
-    alone; ``matched_share`` is the share of scored sections that had at least one match. This is
-    not the figure for users never seen (``classifier``): it needs the user's own labels.
+    A section may use only labelled sections of the same user that ended before it began: no label
+    of its own, nothing from the future, nothing from another person. ``share`` is the share of
+    labelled sections taken as confirmed (drawn with ``seed``): 1.0 is a tester who confirms every
+    trip. ``without_history`` scores the same sections with the model alone; ``matched_share`` is
+    the share of scored sections with at least one match. This is not the figure for users never
+    seen (``classifier`` of the main evaluation): it needs the user's own labels. ``end_to_end``
+    False skips the pipeline part (the slow one).
     """
+    rng = np.random.default_rng(seed)
     truths: list[str] = []
     alone: list[str] = []
     helped: list[str] = []
     matched = 0
+    e2e = _TimeScores()
     classes = tuple(model.classes)
     for user in users:
-        sections = sorted(labelled_sections(user), key=lambda s: s.interval.start_s)
+        history = _History.of(user, share, rng, params)
+        if end_to_end:
+            e2e.add(*_end_to_end_user(model, user, history))
+        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
         if not sections:
             continue
-        tr = user.track
-        first = np.asarray([s.start for s in sections], dtype=np.intp)
-        last = np.asarray([s.end - 1 for s in sections], dtype=np.intp)
-        starts = np.column_stack((tr.lat[first], tr.lon[first]))
-        ends = np.column_stack((tr.lat[last], tr.lon[last]))
-        proba = model.predict_proba(features_matrix(tr, [(s.start, s.end) for s in sections]))
-        confirmations = [
-            Confirmation(
-                start_lat=float(a[0]),
-                start_lon=float(a[1]),
-                end_lat=float(b[0]),
-                end_lon=float(b[1]),
-                mode=s.mode,
-            )
-            for s, a, b in zip(sections, starts, ends, strict=True)
-        ]
-        ended = np.asarray([s.interval.end_s for s in sections], dtype=np.float64)
-        for i, section in enumerate(sections):
-            if section.mode not in SCORED_MODES:
-                continue
-            earlier = [c for c, e in zip(confirmations, ended, strict=True) if e < section.interval.start_s]
-            out = assist(
-                proba[i : i + 1], classes, starts[i : i + 1], ends[i : i + 1], earlier, params=params
-            )
-            truths.append(section.mode)
-            alone.append(classes[int(np.argmax(proba[i]))])
-            helped.append(out.classes[int(np.argmax(out.proba[0]))])
-            matched += int(out.matched[0])
+        bounds = [(s.start, s.end) for s in sections]
+        proba = model.predict_proba(features_matrix(user.track, bounds))
+        pred, hits = history.predict(proba, classes, user.track, bounds)
+        truths += [s.mode for s in sections]
+        alone += [classes[int(k)] for k in np.argmax(proba, axis=1)]
+        helped += pred.tolist()
+        matched += hits
     y = np.asarray(truths, dtype=np.str_)
-    with_history = classification_report(y, np.asarray(helped, dtype=np.str_), labels=SCORED_MODES)
     without = classification_report(y, np.asarray(alone, dtype=np.str_), labels=SCORED_MODES)
     return {
         "radius_m": params.radius_m,
-        "sections": len(truths),
-        "matched_share": round(matched / len(truths), 4) if truths else None,
-        "with_history": with_history,
-        "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
+        "confirmed_share": share,
+        "classifier": {
+            "sections": len(truths),
+            "matched_share": round(matched / len(truths), 4) if truths else None,
+            "with_history": classification_report(y, np.asarray(helped, dtype=np.str_), labels=SCORED_MODES),
+            "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
+        },
+        "end_to_end": e2e.report() if end_to_end else {"available": False, "reason": "skipped"},
     }
 
 

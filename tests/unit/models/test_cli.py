@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import pytest
 
 from core.errors import BadRequest, ConfigurationError
 from models.cli import ARTIFACTS_ROOT, register
+from models.geolife import GeolifeUser
+from tests.unit.models.builders import simulated_user, twice
 
 
 def run(argv: list[str]) -> int:
@@ -85,3 +89,40 @@ def test_evaluate_refuses_a_folder_without_labelled_sections(tmp_path: Path) -> 
     (empty / "Data").mkdir(parents=True)
     with pytest.raises(BadRequest, match="no labelled GeoLife section"):
         run(["models", "evaluate", "--geolife", str(empty), "--skip-end-to-end"])
+
+
+def geolife_zip(path: Path, user: GeolifeUser) -> Path:
+    """``user`` written in GeoLife's own format: one .plt of fixes and a labels.txt."""
+    header = (
+        "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n"
+    )
+    tr = user.track
+    rows = [
+        f"{lat:.6f},{lon:.6f},0,0,{t / 86400.0 + 25569.0:.10f},"
+        + datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d,%H:%M:%S")
+        for t, lat, lon in zip(tr.t_s, tr.lat, tr.lon, strict=True)
+    ]
+    labels = ["Start Time\tEnd Time\tTransportation Mode"] + [
+        f"{datetime.fromtimestamp(iv.start_s, UTC):%Y/%m/%d %H:%M:%S}\t"
+        f"{datetime.fromtimestamp(iv.end_s, UTC):%Y/%m/%d %H:%M:%S}\t{iv.raw_mode}"
+        for iv in user.labels
+    ]
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("Data/042/Trajectory/day.plt", header + "\n".join(rows) + "\n")
+        zf.writestr("Data/042/labels.txt", "\n".join(labels) + "\n")
+    return path
+
+
+def test_evaluate_prints_the_classifier_end_to_end_and_personal_history_scores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = geolife_zip(tmp_path / "city.zip", twice(simulated_user()))
+    assert run(["models", "evaluate", "--geolife", str(data)]) == 0
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert result["classifier"]["open_set"]["n"] > 10
+    assert 0.0 < result["end_to_end"]["coverage"] <= 1.0
+    every = result["personal_history"]["every_trip_confirmed"]
+    assert every["classifier"]["sections"] == result["classifier"]["open_set"]["n"]
+    assert every["classifier"]["matched_share"] >= 0.5  # the second day repeats the first
+    some = result["personal_history"]["one_trip_in_four_confirmed"]
+    assert some["classifier"]["matched_share"] < every["classifier"]["matched_share"]

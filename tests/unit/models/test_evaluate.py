@@ -5,24 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from core.features import FEATURE_NAMES
-from core.simulate import simulate_days
-from core.track import Track
 from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
 from models.evaluate import evaluate_classifier, evaluate_end_to_end, evaluate_with_history
-from models.geolife import GeolifeUser, LabelInterval
 from models.heuristic import HeuristicClassifier
-
-
-def simulated_user() -> GeolifeUser:
-    """A simulated day seen as a GeoLife user: one labelled interval per leg."""
-    sim = next(simulate_days(users=1, days=1, seed=11)).sim
-    t = sim.track.t_s
-    labels = tuple(
-        LabelInterval(start_s=float(t[leg.start]), end_s=float(t[leg.end - 1]), raw_mode=leg.mode)
-        for leg in sim.legs
-    )
-    return GeolifeUser(user="sim", track=sim.track, labels=labels)
+from tests.unit.models.builders import simulated_user, twice
 
 
 def test_the_shipped_artifact_verifies_and_loads() -> None:
@@ -54,28 +41,35 @@ def test_classifier_report_gives_each_users_figures() -> None:
     assert report["per_user_open_set"]["u1"]["sections"] == 1
 
 
-def twice(user: GeolifeUser, later_s: float = 86400.0) -> GeolifeUser:
-    """The same day lived again ``later_s`` later: same places, same modes."""
-    tr = user.track
-    track = Track(
-        t_s=np.concatenate((tr.t_s, tr.t_s + later_s)),
-        lat=np.concatenate((tr.lat, tr.lat)),
-        lon=np.concatenate((tr.lon, tr.lon)),
-        accuracy_m=np.concatenate((tr.accuracy_m, tr.accuracy_m)),
-        speed_mps=np.concatenate((tr.speed_mps, tr.speed_mps)),
-        activity=np.concatenate((tr.activity, tr.activity)),
-    )
-    again = tuple(
-        LabelInterval(start_s=iv.start_s + later_s, end_s=iv.end_s + later_s, raw_mode=iv.raw_mode)
-        for iv in user.labels
-    )
-    return GeolifeUser(user=user.user, track=track, labels=(*user.labels, *again))
+class AlwaysCar:
+    """A model that answers car whatever the section: whatever it gets right, history brought."""
+
+    classes = ("walk", "bike", "bus", "car")
+    version = "always-car"
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.tile([0.0, 0.0, 0.0, 1.0], (len(x), 1))
 
 
 def test_personal_history_uses_only_the_users_earlier_labels() -> None:
-    once = evaluate_with_history(HeuristicClassifier(), [simulated_user()])
-    repeated = evaluate_with_history(HeuristicClassifier(), [twice(simulated_user())])
-    assert repeated["sections"] == 2 * once["sections"]
+    once = evaluate_with_history(AlwaysCar(), [simulated_user()])
+    repeated = evaluate_with_history(AlwaysCar(), [twice(simulated_user())])
+    sections = repeated["classifier"]
+    assert sections["sections"] == 2 * once["classifier"]["sections"]
     # Every section of the second day has its twin the day before; the first day has only itself.
-    assert repeated["matched_share"] >= 0.5 > once["matched_share"]
-    assert repeated["with_history"]["accuracy"] > repeated["without_history"]["accuracy"]
+    assert sections["matched_share"] >= 0.5 > once["classifier"]["matched_share"]
+    assert sections["with_history"]["accuracy"] >= sections["without_history"]["accuracy"] + 0.4
+    alone = evaluate_end_to_end(AlwaysCar(), [twice(simulated_user())])
+    assert repeated["end_to_end"]["time_accuracy"] > alone["time_accuracy"] + 0.1
+    assert once["end_to_end"]["time_accuracy"] < repeated["end_to_end"]["time_accuracy"]
+
+
+def test_personal_history_with_no_confirmed_trip_is_the_model_alone() -> None:
+    result = evaluate_with_history(AlwaysCar(), [twice(simulated_user())], share=0.0)
+    assert result["classifier"]["matched_share"] == 0.0
+    assert (
+        result["classifier"]["with_history"]["accuracy"]
+        == result["classifier"]["without_history"]["accuracy"]
+    )
+    alone = evaluate_end_to_end(AlwaysCar(), [twice(simulated_user())])
+    assert result["end_to_end"]["time_accuracy"] == alone["time_accuracy"]
