@@ -46,6 +46,10 @@ COLUMNS = {
         "who set the mode: model, heuristic, history (your earlier confirmations on the same route)"
         " or user (you)"
     ),
+    "start_lat": "latitude where the confirmed section started, degrees (WGS 84)",
+    "start_lon": "longitude where the confirmed section started, degrees (WGS 84)",
+    "end_lat": "latitude where the confirmed section ended, degrees (WGS 84)",
+    "end_lon": "longitude where the confirmed section ended, degrees (WGS 84)",
     "geometry": "JSON: simplified path as a GeoJSON LineString (longitude first)",
     "co2_kg": "footprint, kilograms of CO2-equivalent",
     "co2_factor": "emission factor used (see co2_registry)",

@@ -150,3 +150,39 @@ async def test_a_nested_partition_block_gives_the_callers_role_back(
             assert await app_conn.fetchval("SELECT current_user") == a
         assert await app_conn.fetchval("SELECT current_user") == "sillage_app"
         assert "sillage_u_" not in await app_conn.fetchval("SELECT current_setting('search_path')")
+
+
+async def test_labels_confirmed_before_the_history_step_take_their_ends_from_the_fixes(
+    test_db: ScratchDatabase, invite_code: str
+) -> None:
+    admin = await asyncpg.connect(test_db.admin_url)
+    tx = admin.transaction()
+    await tx.start()
+    try:
+        role = await _tester(admin, invite_code)
+        await admin.executemany(
+            f'INSERT INTO "{role}".fixes (ts, lat, lon, source) VALUES ($1, $2, $3, $4)',
+            [(f.ts, 46.10 + 0.001 * i, f.lon, "test") for i, f in enumerate(_fixes(30, 46.1))],
+        )
+        # As a label was stored before migration 0011: no ends.
+        await admin.execute(
+            f'INSERT INTO "{role}".labels (started_at, ended_at, mode) VALUES ($1, $2, $3)',
+            T0 + timedelta(seconds=50),
+            T0 + timedelta(seconds=200),
+            "bus",
+        )
+        await admin.execute("SELECT sillage.ensure_partition($1, $1)", role)  # steps run again
+        row = await admin.fetchrow(f'SELECT start_lat, start_lon, end_lat, end_lon FROM "{role}".labels')
+        assert row is not None
+        assert row["start_lat"] == pytest.approx(46.105)  # the fix at 50 s
+        assert row["end_lat"] == pytest.approx(46.120)  # the fix at 200 s
+        assert row["start_lon"] == row["end_lon"] == pytest.approx(-1.15)
+        check = await admin.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'sections_mode_source_check'"
+            " AND conrelid = $1::regclass",
+            f'"{role}".sections',
+        )
+        assert "'history'" in check
+    finally:
+        await tx.rollback()
+        await admin.close()

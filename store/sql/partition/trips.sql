@@ -65,26 +65,26 @@ LIMIT $4;
 SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
 
 -- name: insert_label
-INSERT INTO labels (started_at, ended_at, mode, section_id) VALUES ($1, $2, $3, $4);
+-- The confirmation keeps where its section started and ended (the ends of its stored geometry;
+-- NULL when it has none, and the label is still kept).
+INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon)
+SELECT v.started_at, v.ended_at, v.mode, v.section_id,
+       (s.geometry #>> '{coordinates,0,1}')::float8, (s.geometry #>> '{coordinates,0,0}')::float8,
+       (s.geometry #>> '{coordinates,-1,1}')::float8, (s.geometry #>> '{coordinates,-1,0}')::float8
+FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_at, ended_at, mode, section_id)
+LEFT JOIN sections s ON s.id = v.section_id;
 
 -- name: set_section_mode
 UPDATE sections SET mode = $2, mode_source = 'user', co2_kg = $3, co2_factor = $4, co2_registry = $5
 WHERE id = $1;
 
 -- name: confirmations
--- The tester's $1 most recent confirmations (the latest per section), each with the first and last
--- fix it covers: where a confirmed section started and ended, for core.history.
-SELECT l.mode, a.lat AS start_lat, a.lon AS start_lon, z.lat AS end_lat, z.lon AS end_lon
-FROM (
-    SELECT started_at, ended_at, mode, created_at FROM (
-        SELECT DISTINCT ON (coalesce(section_id, id)) started_at, ended_at, mode, created_at
-        FROM labels ORDER BY coalesce(section_id, id), created_at DESC
+-- The tester's $1 most recent confirmations (the latest per section), oldest first, with where each
+-- confirmed section started and ended: the evidence of core.history.
+SELECT mode, start_lat, start_lon, end_lat, end_lon FROM (
+    SELECT * FROM (
+        SELECT DISTINCT ON (coalesce(section_id, id)) mode, start_lat, start_lon, end_lat, end_lon, created_at
+        FROM labels WHERE start_lat IS NOT NULL AND end_lat IS NOT NULL
+        ORDER BY coalesce(section_id, id), created_at DESC
     ) latest ORDER BY created_at DESC LIMIT $1
-) l
-CROSS JOIN LATERAL (
-    SELECT lat, lon FROM fixes WHERE ts >= l.started_at AND ts <= l.ended_at ORDER BY ts LIMIT 1
-) a
-CROSS JOIN LATERAL (
-    SELECT lat, lon FROM fixes WHERE ts >= l.started_at AND ts <= l.ended_at ORDER BY ts DESC LIMIT 1
-) z
-ORDER BY l.created_at;
+) recent ORDER BY created_at;
