@@ -6,9 +6,10 @@ A simple synthetic population (independent of ``core.simulate``, so the bench me
 realism): users with a sampling interval of 1-5 s and 3-8 m GPS noise spend days of stays (home,
 work, elsewhere) and trips of walk + vehicle + walk legs; 0.5 % of fixes have a poor reported
 accuracy and 0.05 % are far-away jumps. Sillage runs :func:`core.segmentation.segment` per user,
-then, when ``core.features`` and ``models.classifier`` are importable, the section features and
-``load_classifier(None).predict_proba``, one call of each per user as ``ingest.pipeline`` makes
-them (the classifier is loaded once, outside the timing, as the API loads it at start-up).
+then, when ``core.features`` and ``models.classifier`` are importable, the section features,
+``load_classifier(None).predict_proba`` and the rejoining of vehicle pieces
+(``models.vehicle_legs.rejoin``), one call of each per user as ``ingest.pipeline`` makes them (the
+classifier is loaded once, outside the timing, as the API loads it at start-up).
 trackintel runs ``generate_staypoints`` (sliding, 100 m, 5 min, 15 min gaps: the same thresholds
 as ``SegmentationParams``) and ``generate_triplegs`` (15 min gaps) on the same raw fixes; building
 its GeoDataFrame is not timed. Both sides run ``--repeat`` times (3) and each keeps its fastest
@@ -165,13 +166,14 @@ class Inference:
 
     features_s: float
     predict_s: float
+    rejoin_s: float
     sections: int
     calls: int
     served_by: str
 
     @property
     def seconds(self) -> float:
-        return self.features_s + self.predict_s
+        return self.features_s + self.predict_s + self.rejoin_s
 
 
 def run_inference(results: list[Segmentation]) -> Inference | None:
@@ -180,10 +182,11 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
     try:
         from core.features import features_matrix
         from models.classifier import load_classifier
+        from models.vehicle_legs import Classified, rejoin
     except ImportError:
         return None
     classifier = load_classifier(None)
-    features_s = predict_s = 0.0
+    features_s = predict_s = rejoin_s = 0.0
     count = calls = 0
     for seg in results:
         bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
@@ -191,14 +194,18 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
             start = time.perf_counter()
             x = features_matrix(seg.cleaned, bounds)
             middle = time.perf_counter()
-            classifier.predict_proba(x)
+            proba = classifier.predict_proba(x)
+            predicted = time.perf_counter()
+            rejoin(classifier, Classified(seg=seg, proba=proba))
             features_s += middle - start
-            predict_s += time.perf_counter() - middle
+            predict_s += predicted - middle
+            rejoin_s += time.perf_counter() - predicted
             count += len(bounds)
             calls += 1
     return Inference(
         features_s=features_s,
         predict_s=predict_s,
+        rejoin_s=rejoin_s,
         sections=count,
         calls=calls,
         served_by=_served_by(classifier),
@@ -308,10 +315,12 @@ def main(argv: list[str] | None = None) -> None:
         print("sillage inference: TODO (core.features / models.classifier not importable); not timed")
     else:
         print(
-            f"sillage features + predict_proba: {inference.seconds:.3f} s for {inference.sections} sections "
+            f"sillage features + predict_proba + rejoining: {inference.seconds:.3f} s "
+            f"for {inference.sections} sections "
             f"(features {inference.features_s:.3f} s, "
             f"{inference.features_s / max(inference.sections, 1) * 1e3:.2f} ms/section; "
-            f"predict_proba {inference.predict_s:.3f} s in {inference.calls} calls, {inference.served_by})"
+            f"predict_proba {inference.predict_s:.3f} s in {inference.calls} calls, {inference.served_by}; "
+            f"rejoining vehicle pieces {inference.rejoin_s:.3f} s)"
         )
 
     ti_users = users

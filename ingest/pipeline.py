@@ -24,7 +24,6 @@ import numpy as np
 
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
-from core.features import features_matrix
 from core.fixes import Fix
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
@@ -32,6 +31,7 @@ from core.track import Track
 from core.trips import Built, Label, build
 from ingest import carpool, coaching
 from models.classifier import ModeClassifier
+from models.vehicle_legs import classify
 from store import pipeline as queue
 from store import trips as trips_db
 from store.carpool import Tester
@@ -73,19 +73,18 @@ def _compute(
     params: PipelineParams,
     now: datetime,
 ) -> tuple[Built, float]:
-    """The CPU part (run in a thread): segment, featurise, classify, mix in the tester's history,
-    build records."""
+    """The CPU part (run in a thread): segment, classify (rejoining pieces of one vehicle leg), mix
+    in the tester's history, build records."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
+    confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
+    classified = classify(classifier, seg, confirmed=confirmed)
+    seg = classified.seg
     bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
-    if bounds:
-        proba = classifier.predict_proba(features_matrix(seg.cleaned, bounds))
-    else:
-        proba = np.empty((0, len(classifier.classes)), dtype=np.float64)
     first = np.asarray([b[0] for b in bounds], dtype=np.intp)
     last = np.asarray([b[1] - 1 for b in bounds], dtype=np.intp)
     tr = seg.cleaned
     assisted = assist(
-        proba,
+        classified.proba,
         classifier.classes,
         np.column_stack((tr.lat[first], tr.lon[first])),
         np.column_stack((tr.lat[last], tr.lon[last])),

@@ -28,6 +28,7 @@ from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
 from models.metrics import classification_report
 from models.train import FitParams, fit_pipeline
+from models.vehicle_legs import classify
 
 F64 = npt.NDArray[np.float64]
 END_TO_END_MAX_GAP_S = 600.0  # labelled time between fixes further apart than this is not scored
@@ -90,18 +91,17 @@ def _end_to_end_user(
     model: ModeClassifier, user: GeolifeUser, history: _History | None = None
 ) -> tuple[list[str], list[str], list[float]]:
     """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds."""
-    result = segment(user.track)
-    cleaned = result.cleaned
-    bounds = [(s.start, s.end) for trip in result.trips for s in trip.sections]
+    classified = classify(model, segment(user.track))
+    cleaned = classified.seg.cleaned
+    bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
     sec_t0 = np.asarray([cleaned.t_s[s] for s, _ in bounds], dtype=np.float64)
     sec_t1 = np.asarray([cleaned.t_s[e - 1] for _, e in bounds], dtype=np.float64)
     if not bounds:
         pred = np.empty(0, dtype=np.str_)
     elif history is None:
-        pred = predict_labels(model, features_matrix(cleaned, bounds))
+        pred = np.asarray(model.classes, dtype=np.str_)[np.argmax(classified.proba, axis=1)]
     else:
-        proba = model.predict_proba(features_matrix(cleaned, bounds))
-        pred, _ = history.predict(proba, model.classes, cleaned, bounds)
+        pred, _ = history.predict(classified.proba, model.classes, cleaned, bounds)
     order = np.argsort(sec_t0)
     sec_t0, sec_t1, pred = sec_t0[order], sec_t1[order], pred[order]
     t = user.track.t_s
@@ -158,7 +158,8 @@ class _TimeScores:
 
 
 def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> dict[str, Any]:
-    """Full pipeline from raw fixes (``core.segmentation.segment`` then the classifier), scored over
+    """Full pipeline from raw fixes (``core.segmentation.segment``, then the classifier with pieces of
+    one vehicle leg rejoined as :mod:`models.vehicle_legs` does in production), scored over
     labelled time with fixes (no gap over 10 minutes): ``time_accuracy`` (right mode), ``macro_f1``
     over time, and ``coverage`` (share of that time inside any section)."""
     scores = _TimeScores()

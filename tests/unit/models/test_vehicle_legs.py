@@ -1,0 +1,99 @@
+"""Pieces of one vehicle leg, cut by a change of speed regime, are classified again as one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.features import FEATURE_NAMES
+from core.segmentation import Segmentation
+from core.segmentation.result import SectionBounds, Trip
+from core.track import Track
+from models.vehicle_legs import classify
+from tests.support.tracks import Leg, place, ride, track_from, walk
+
+SPEED = FEATURE_NAMES.index("avg_speed_mps")
+DURATION = FEATURE_NAMES.index("duration_s")
+LEGS = (
+    walk(to=place(200.0, 0.0), every_s=5),
+    ride(to=place(3200.0, 0.0), speed_mps=6.0, every_s=5),  # a car in a jam...
+    ride(to=place(12200.0, 0.0), speed_mps=15.0, every_s=5),  # ...then on open road
+    walk(to=place(12400.0, 0.0), every_s=5),
+    ride(to=place(20400.0, 0.0), speed_mps=15.0, every_s=5),  # another car, after a walk
+)
+
+
+class BySpeed:
+    """Walk below 2 m/s, car above, except that a section longer than ``long_s`` is a bike."""
+
+    classes = ("walk", "bike", "car")
+    version = "by-speed"
+
+    def __init__(self, long_s: float = math.inf) -> None:
+        self.long_s = long_s
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(x), 3))
+        out[x[:, SPEED] < 2.0, 0] = 1.0
+        out[(x[:, SPEED] >= 2.0) & (x[:, DURATION] > self.long_s), 1] = 1.0
+        out[(x[:, SPEED] >= 2.0) & (x[:, DURATION] <= self.long_s), 2] = 1.0
+        return out
+
+
+def one_trip(legs: tuple[Leg, ...]) -> Segmentation:
+    """``legs`` as one trip with a section per leg."""
+    track: Track = track_from(*legs)
+    starts = [len(track_from(*legs[:k])) if k else 0 for k in range(len(legs))]
+    ends = [*starts[1:], len(track)]
+    trip = Trip(
+        start=0,
+        end=len(track),
+        t_start_s=float(track.t_s[0]),
+        t_end_s=float(track.t_s[-1]),
+        sections=tuple(SectionBounds(start=a, end=b) for a, b in zip(starts, ends, strict=True)),
+        origin_stay=None,
+        destination_stay=None,
+    )
+    return Segmentation(kept=np.ones(len(track), dtype=np.bool_), cleaned=track, stays=(), trips=(trip,))
+
+
+def modes(model: BySpeed, proba: np.ndarray) -> list[str]:
+    return [model.classes[int(k)] for k in np.argmax(proba, axis=1)]
+
+
+def test_two_vehicle_pieces_without_a_walk_between_become_one_section() -> None:
+    seg = one_trip(LEGS)
+    out = classify(BySpeed(), seg)
+    (trip,) = out.seg.trips
+    assert len(trip.sections) == 4
+    assert trip.sections[1] == SectionBounds(
+        start=seg.trips[0].sections[1].start, end=seg.trips[0].sections[2].end
+    )
+    assert modes(BySpeed(), out.proba) == ["walk", "car", "walk", "car"]
+    assert out.proba.shape == (4, 3)
+
+
+def test_a_piece_the_tester_confirmed_is_never_joined() -> None:
+    seg = one_trip(LEGS)
+    piece = seg.trips[0].sections[2]
+    confirmed = [(float(seg.cleaned.t_s[piece.start]) + 60.0, float(seg.cleaned.t_s[piece.start]) + 120.0)]
+    out = classify(BySpeed(), seg, confirmed=confirmed)
+    assert out.seg.trips[0].sections == seg.trips[0].sections
+
+
+def test_pieces_stay_apart_when_the_whole_does_not_look_motorised() -> None:
+    seg = one_trip(LEGS)
+    first, second = seg.trips[0].sections[1:3]
+    longest_piece = max(seg.cleaned.t_s[s.end - 1] - seg.cleaned.t_s[s.start] for s in (first, second))
+    model = BySpeed(long_s=float(longest_piece) + 1.0)  # each piece is a car, the two together a bike
+    out = classify(model, seg)
+    assert out.seg.trips[0].sections == seg.trips[0].sections
+    assert modes(model, out.proba) == ["walk", "car", "car", "walk", "car"]
+
+
+def test_a_segmentation_without_trips_gives_no_rows() -> None:
+    track = track_from(walk(to=place(50.0, 0.0)))
+    seg = Segmentation(kept=np.ones(len(track), dtype=np.bool_), cleaned=track, stays=(), trips=())
+    out = classify(BySpeed(), seg)
+    assert out.proba.shape == (0, 3)
