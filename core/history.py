@@ -63,13 +63,22 @@ class Assisted:
     matched: npt.NDArray[np.bool_]
 
 
+_ROWS_PER_BLOCK = 256  # sections compared at once: a block of 256 x 2,000 confirmations is 4 MB
+
+
 def _near(points: F64, others: F64, radius_m: float) -> npt.NDArray[np.bool_]:
     """``(n, m)``: point ``i`` of ``points`` lies within ``radius_m`` of point ``j`` of ``others``
-    (both ``(k, 2)`` arrays of latitude, longitude in degrees)."""
+    (both ``(k, 2)`` arrays of latitude, longitude in degrees).
+
+    On unit vectors the squared chord is ``2 - 2 a.b``, so a block of sections against all
+    confirmations is one matrix product; blocks bound the memory of a long history import."""
     a = np.stack(unit_vectors(points[:, 0], points[:, 1]), axis=1)
     b = np.stack(unit_vectors(others[:, 0], others[:, 1]), axis=1)
-    chord2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
-    return np.asarray(chord2 <= chord2_for_distance_m(radius_m), dtype=np.bool_)
+    min_dot = 1.0 - chord2_for_distance_m(radius_m) / 2.0
+    out = np.empty((a.shape[0], b.shape[0]), dtype=np.bool_)
+    for k in range(0, a.shape[0], _ROWS_PER_BLOCK):
+        out[k : k + _ROWS_PER_BLOCK] = a[k : k + _ROWS_PER_BLOCK] @ b.T >= min_dot
+    return out
 
 
 def assist(
