@@ -196,7 +196,7 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
             middle = time.perf_counter()
             proba = classifier.predict_proba(x)
             predicted = time.perf_counter()
-            rejoin(classifier, Classified(seg=seg, proba=proba))
+            rejoin(classifier, Classified(seg=seg, proba=proba, classes=classifier.classes))
             features_s += middle - start
             predict_s += predicted - middle
             rejoin_s += time.perf_counter() - predicted

@@ -77,7 +77,7 @@ def _compute(
     in the tester's history, build records."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
-    classified = classify(classifier, seg, confirmed=confirmed)
+    classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation)
     seg = classified.seg
     bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
     first = np.asarray([b[0] for b in bounds], dtype=np.intp)
@@ -85,7 +85,7 @@ def _compute(
     tr = seg.cleaned
     assisted = assist(
         classified.proba,
-        classifier.classes,
+        classified.classes,
         np.column_stack((tr.lat[first], tr.lon[first])),
         np.column_stack((tr.lat[last], tr.lon[last])),
         confirmations,

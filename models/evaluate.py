@@ -28,7 +28,7 @@ from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
 from models.metrics import classification_report
 from models.train import FitParams, fit_pipeline
-from models.vehicle_legs import classify
+from models.vehicle_legs import classify, predict_proba
 
 F64 = npt.NDArray[np.float64]
 END_TO_END_MAX_GAP_S = 600.0  # labelled time between fixes further apart than this is not scored
@@ -37,9 +37,11 @@ END_TO_END_MAX_GAP_S = 600.0  # labelled time between fixes further apart than t
 def predict_labels(
     model: ModeClassifier, x: F64, *, among: Sequence[str] | None = None
 ) -> npt.NDArray[np.str_]:
-    """Arg-max mode of each row; ``among`` restricts the arg-max to those classes (closed set)."""
-    proba = model.predict_proba(x)
-    classes = np.asarray(model.classes, dtype=np.str_)
+    """Arg-max mode of each row as production gives it (the model and the plane rule of
+    :func:`models.vehicle_legs.predict_proba`); ``among`` restricts the arg-max to those classes
+    (closed set)."""
+    proba, names = predict_proba(model, x)
+    classes = np.asarray(names, dtype=np.str_)
     if among is not None:
         allowed = np.isin(classes, list(among))
         proba = np.where(allowed[None, :], proba, -1.0)
@@ -99,9 +101,9 @@ def _end_to_end_user(
     if not bounds:
         pred = np.empty(0, dtype=np.str_)
     elif history is None:
-        pred = np.asarray(model.classes, dtype=np.str_)[np.argmax(classified.proba, axis=1)]
+        pred = np.asarray(classified.classes, dtype=np.str_)[np.argmax(classified.proba, axis=1)]
     else:
-        pred, _ = history.predict(classified.proba, model.classes, cleaned, bounds)
+        pred, _ = history.predict(classified.proba, classified.classes, cleaned, bounds)
     order = np.argsort(sec_t0)
     sec_t0, sec_t1, pred = sec_t0[order], sec_t1[order], pred[order]
     t = user.track.t_s
@@ -246,7 +248,6 @@ def evaluate_with_history(
     helped: list[str] = []
     matched = 0
     e2e = _TimeScores()
-    classes = tuple(model.classes)
     for user in users:
         history = _History.of(user, share, rng, params)
         if end_to_end:
@@ -255,7 +256,7 @@ def evaluate_with_history(
         if not sections:
             continue
         bounds = [(s.start, s.end) for s in sections]
-        proba = model.predict_proba(features_matrix(user.track, bounds))
+        proba, classes = predict_proba(model, features_matrix(user.track, bounds))
         pred, hits = history.predict(proba, classes, user.track, bounds)
         truths += [s.mode for s in sections]
         alone += [classes[int(k)] for k in np.argmax(proba, axis=1)]

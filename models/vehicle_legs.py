@@ -1,5 +1,11 @@
-"""Classifying a segmentation's sections, and putting a vehicle leg cut in pieces back together.
+"""Classifying a segmentation's sections: the model, two rules it cannot learn, and nothing else.
 
+Planes: a section that covers at least 100 km at an average of at least 80 m/s is a plane, whatever
+the model says (the thresholds and their reasons are in :mod:`core.segmentation.flights`, which
+keeps flights across signal gaps as sections). The shipped model is trained on the simulator,
+which has no plane; on the GeoLife subset, all 9 plane sections were classified train or metro.
+
+Vehicle legs cut in pieces:
 Walk-based segmentation (Zheng et al. 2008) rests on one observation: people walk between any two
 vehicle legs. Segmentation also cuts where the speed regime changes, so that a train → car change
 without a recorded walk still splits; but road traffic makes the same cut inside one leg (a bus on
@@ -25,38 +31,75 @@ import numpy as np
 import numpy.typing as npt
 
 from core.co2.modes import Mode
-from core.features import features_matrix
-from core.segmentation import Segmentation
+from core.features import FEATURE_NAMES, features_matrix
+from core.segmentation import DEFAULT_PARAMS, Segmentation, SegmentationParams
 from core.segmentation.result import SectionBounds, Trip
 from models.classifier import ModeClassifier
 
 F64 = npt.NDArray[np.float64]
 
 # Ferry and plane are left out: a car on a ferry is two legs, and each should keep its own mode.
+_DISTANCE = FEATURE_NAMES.index("distance_m")
+_SPEED = FEATURE_NAMES.index("avg_speed_mps")
 MOTORISED: frozenset[str] = frozenset({Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.CAR, Mode.MOTORBIKE})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Classified:
-    """A segmentation and the class probabilities of its sections (one row each, in trip order)."""
+    """A segmentation and the class probabilities of its sections (one row each, in trip order,
+    one column per name in ``classes``: the classifier's, plus ``plane`` if it lacks it)."""
 
     seg: Segmentation
     proba: F64
+    classes: tuple[str, ...]
+
+
+def _columns(proba: F64, given: Sequence[str], classes: Sequence[str]) -> F64:
+    """``proba`` (columns ``given``) laid out on ``classes`` (a superset; missing ones are 0)."""
+    if tuple(given) == tuple(classes):
+        return proba
+    out = np.zeros((proba.shape[0], len(classes)), dtype=np.float64)
+    out[:, [list(classes).index(c) for c in given]] = proba
+    return out
+
+
+def predict_proba(
+    classifier: ModeClassifier, x: F64, *, params: SegmentationParams = DEFAULT_PARAMS
+) -> tuple[F64, tuple[str, ...]]:
+    """The model's probabilities for feature rows ``x``, and their classes (the model's, plus
+    ``plane``), with the plane rule applied (see :func:`classify`)."""
+    given = tuple(classifier.classes)
+    classes = given if Mode.PLANE in given else (*given, str(Mode.PLANE))
+    if x.shape[0] == 0:
+        return np.empty((0, len(classes)), dtype=np.float64), classes
+    proba = _columns(classifier.predict_proba(x), given, classes).copy()
+    flying = (x[:, _DISTANCE] >= params.flight_min_distance_m) & (x[:, _SPEED] >= params.flight_min_speed_mps)
+    proba[flying] = 0.0
+    proba[flying, classes.index(Mode.PLANE)] = 1.0
+    return proba, classes
 
 
 def classify(
-    classifier: ModeClassifier, seg: Segmentation, *, confirmed: Sequence[tuple[float, float]] = ()
+    classifier: ModeClassifier,
+    seg: Segmentation,
+    *,
+    confirmed: Sequence[tuple[float, float]] = (),
+    params: SegmentationParams = DEFAULT_PARAMS,
 ) -> Classified:
-    """Classify every section of ``seg``, then rejoin pieces of one vehicle leg (module docstring).
+    """Classify every section of ``seg``, call a plane a plane, then rejoin pieces of one vehicle
+    leg (module docstring).
 
-    ``confirmed`` holds the time intervals (Unix s) the tester confirmed: sections that overlap one
-    are never joined.
+    A section covering at least ``params.flight_min_distance_m`` at an average of at least
+    ``params.flight_min_speed_mps`` is a plane, whatever the model says: no surface mode travels so
+    far so fast (see :mod:`core.segmentation.flights`, which keeps flights across signal gaps as
+    sections). ``confirmed`` holds the time intervals (Unix s) the tester confirmed: sections that
+    overlap one are never joined.
     """
     bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
+    proba, classes = predict_proba(classifier, features_matrix(seg.cleaned, bounds), params=params)
     if not bounds:
-        return Classified(seg=seg, proba=np.empty((0, len(classifier.classes)), dtype=np.float64))
-    proba = classifier.predict_proba(features_matrix(seg.cleaned, bounds))
-    return rejoin(classifier, Classified(seg=seg, proba=proba), confirmed)
+        return Classified(seg=seg, proba=proba, classes=classes)
+    return rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes), confirmed)
 
 
 def _runs(motorised: npt.NDArray[np.bool_], trips: Sequence[Trip]) -> list[tuple[int, int]]:
@@ -82,7 +125,7 @@ def rejoin(
 ) -> Classified:
     """``done`` with each run of motorised pieces of a trip that classifies as motorised as a whole
     replaced by one section (the step :func:`classify` ends with)."""
-    seg, classes = done.seg, np.asarray(classifier.classes)
+    seg, classes = done.seg, np.asarray(done.classes)
     sections = [s for trip in seg.trips for s in trip.sections]
     t = seg.cleaned.t_s
     motorised = np.isin(classes[np.argmax(done.proba, axis=1)], list(MOTORISED))
@@ -93,8 +136,12 @@ def rejoin(
     runs = _runs(motorised, seg.trips)
     if not runs:
         return done
-    joined = classifier.predict_proba(
-        features_matrix(seg.cleaned, [(sections[a].start, sections[b].end) for a, b in runs])
+    joined = _columns(
+        classifier.predict_proba(
+            features_matrix(seg.cleaned, [(sections[a].start, sections[b].end) for a, b in runs])
+        ),
+        classifier.classes,
+        done.classes,
     )
     accepted = {
         a: (b, row) for (a, b), row in zip(runs, joined, strict=True) if classes[np.argmax(row)] in MOTORISED
@@ -118,4 +165,6 @@ def rejoin(
                 rows.append(done.proba[k])
                 k += 1
         trips.append(msgspec.structs.replace(trip, sections=tuple(kept)))
-    return Classified(seg=dataclasses.replace(seg, trips=tuple(trips)), proba=np.vstack(rows))
+    return Classified(
+        seg=dataclasses.replace(seg, trips=tuple(trips)), proba=np.vstack(rows), classes=done.classes
+    )

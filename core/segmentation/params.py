@@ -49,6 +49,11 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
         were chosen on two evaluations that pull in opposite directions (GeoLife end to end, where
         over-splitting dominates, and simulated days, where every walk is labelled), within the
         range a transfer takes: alighting, a walk of 50-300 m and a wait.
+
+    Flights (``flights``)
+        A signal gap covering ``flight_min_distance_m`` at an average speed between
+        ``flight_min_speed_mps`` and ``flight_max_speed_mps`` is a flight, kept as a trip of its own
+        instead of vanishing between two trips (phones are in aeroplane mode in flight).
     """
 
     max_accuracy_m: Positive = 100.0
@@ -66,12 +71,17 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     regime_min_duration_s: NonNegative = 600.0
     min_section_duration_s: NonNegative = 90.0
     transfer_min_s: NonNegative = 240.0
+    flight_min_distance_m: Positive = 100_000.0
+    flight_min_speed_mps: Positive = 80.0
+    flight_max_speed_mps: Positive = 350.0
 
     def __post_init__(self) -> None:
         if self.gap_s < self.stay_dwell_s:
             raise ValueError("gap_s must be at least stay_dwell_s: a gap between close fixes is a stay")
         if self.still_speed_mps >= self.walk_max_speed_mps:
             raise ValueError("still_speed_mps must be below walk_max_speed_mps")
+        if self.flight_min_speed_mps >= self.flight_max_speed_mps:
+            raise ValueError("flight_min_speed_mps must be below flight_max_speed_mps")
         if list(self.regime_bounds_mps) != sorted(set(self.regime_bounds_mps)):
             raise ValueError("regime_bounds_mps must be strictly increasing")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.segmentation.cleaning import clean
+from core.segmentation.flights import flight_hops, flight_trips
 from core.segmentation.params import DEFAULT_PARAMS, SegmentationParams
 from core.segmentation.result import SectionBounds, Segmentation, Stay, Trip
 from core.segmentation.sections import section_starts
@@ -21,8 +22,9 @@ def segment(
 
     Cleaning (accuracy, repeated times, speed excursions after e-mission's jump smoothing), stays
     by the sliding dwell/radius method of Li et al. 2008 as in trackintel, trips between stays cut
-    at signal gaps (trackintel ``generate_triplegs``), sections by walk-based segmentation (Zheng
-    et al. 2008) with speed regimes and the phone's activity; see the modules of this package.
+    at signal gaps (trackintel ``generate_triplegs``) except that a gap only a plane can cross is a
+    trip of its own (``flights``), sections by walk-based segmentation (Zheng et al. 2008) with
+    speed regimes and the phone's activity; see the modules of this package.
 
     ``now_s`` (epoch seconds) is the time of the call: when no fix arrived for more than ``gap_s``
     before it, the item running at the end of the track is closed by that gap instead of being
@@ -87,6 +89,9 @@ def segment(
             )
         )
     )
+    flights = flight_trips(cleaned, stays, flight_hops(cleaned, params), cleaning.provisional_from)
+    if flights:
+        trips = tuple(sorted((*trips, *flights), key=lambda trip: (trip.start, trip.end)))
     return Segmentation(
         kept=cleaning.kept,
         cleaned=cleaned,

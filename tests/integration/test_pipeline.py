@@ -19,7 +19,7 @@ from store import trips as trips_db
 from store.pool import Database
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import bus, place, stay, track_from, walk
+from tests.support.tracks import bus, gap, place, stay, track_from, walk
 
 HOME = place(0.0, 0.0)
 STOP_A = place(300.0, 0.0)
@@ -242,6 +242,33 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
     assert mine[1]["probabilities"]["tram"] >= 0.5
     (theirs,) = await trips_of(http, other, day=DAY + 86400)
     assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
+
+
+async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_its_footprint(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    away = place(700_000.0, 100_000.0)  # 707 km
+    track = track_from(
+        stay(900, at=HOME, every_s=10),
+        walk(to=STOP_A, every_s=5),
+        stay(1200, every_s=10),  # at the gate
+        gap(7200, to=away),  # boarding to landing: no fix
+        stay(600, every_s=10),
+        walk(to=place(700_400.0, 100_000.0), every_s=5),
+        stay(900, every_s=10),
+        start_s=DAY,
+    )
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    trips = await trips_of(http, t)
+    assert len(trips) == 3
+    flight = trips[1]  # newest first: the walk at the destination, the flight, the walk at home
+    (section,) = flight["sections"]
+    assert section["mode"] == "plane"
+    assert 700_000 < flight["distance_m"] < 720_000
+    assert section["co2_kg"] > 50  # a 700 km flight: of the order of 100 kgCO2e
+    assert all(s["mode"] != "plane" for trip in (trips[0], trips[2]) for s in trip["sections"])
 
 
 async def test_a_tester_never_reads_another_testers_trip(

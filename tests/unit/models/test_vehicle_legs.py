@@ -10,8 +10,8 @@ from core.features import FEATURE_NAMES
 from core.segmentation import Segmentation
 from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
-from models.vehicle_legs import classify
-from tests.support.tracks import Leg, place, ride, track_from, walk
+from models.vehicle_legs import Classified, classify
+from tests.support.tracks import Leg, gap, place, ride, stay, track_from, walk
 
 SPEED = FEATURE_NAMES.index("avg_speed_mps")
 DURATION = FEATURE_NAMES.index("duration_s")
@@ -58,8 +58,8 @@ def one_trip(legs: tuple[Leg, ...]) -> Segmentation:
     return Segmentation(kept=np.ones(len(track), dtype=np.bool_), cleaned=track, stays=(), trips=(trip,))
 
 
-def modes(model: BySpeed, proba: np.ndarray) -> list[str]:
-    return [model.classes[int(k)] for k in np.argmax(proba, axis=1)]
+def modes(out: Classified) -> list[str]:
+    return [out.classes[int(k)] for k in np.argmax(out.proba, axis=1)]
 
 
 def test_two_vehicle_pieces_without_a_walk_between_become_one_section() -> None:
@@ -70,8 +70,9 @@ def test_two_vehicle_pieces_without_a_walk_between_become_one_section() -> None:
     assert trip.sections[1] == SectionBounds(
         start=seg.trips[0].sections[1].start, end=seg.trips[0].sections[2].end
     )
-    assert modes(BySpeed(), out.proba) == ["walk", "car", "walk", "car"]
-    assert out.proba.shape == (4, 3)
+    assert modes(out) == ["walk", "car", "walk", "car"]
+    assert out.proba.shape == (4, 4)
+    assert out.classes == ("walk", "bike", "car", "plane")
 
 
 def test_a_piece_the_tester_confirmed_is_never_joined() -> None:
@@ -89,11 +90,35 @@ def test_pieces_stay_apart_when_the_whole_does_not_look_motorised() -> None:
     model = BySpeed(long_s=float(longest_piece) + 1.0)  # each piece is a car, the two together a bike
     out = classify(model, seg)
     assert out.seg.trips[0].sections == seg.trips[0].sections
-    assert modes(model, out.proba) == ["walk", "car", "car", "walk", "car"]
+    assert modes(out) == ["walk", "car", "car", "walk", "car"]
 
 
 def test_a_segmentation_without_trips_gives_no_rows() -> None:
     track = track_from(walk(to=place(50.0, 0.0)))
     seg = Segmentation(kept=np.ones(len(track), dtype=np.bool_), cleaned=track, stays=(), trips=())
     out = classify(BySpeed(), seg)
-    assert out.proba.shape == (0, 3)
+    assert out.proba.shape == (0, 4)
+
+
+def test_a_section_faster_and_longer_than_any_train_is_a_plane() -> None:
+    before = stay(600, every_s=30)
+    track = track_from(before, gap(7200, to=place(700_000.0, 0.0)), stay(600, every_s=30))
+    last = len(track_from(before)) - 1  # the last fix before take-off, then the first after landing
+    hop = Trip(
+        start=last,
+        end=last + 2,
+        t_start_s=float(track.t_s[last]),
+        t_end_s=float(track.t_s[last + 1]),
+        sections=(SectionBounds(start=last, end=last + 2),),
+        origin_stay=None,
+        destination_stay=None,
+    )
+    seg = Segmentation(kept=np.ones(len(track), dtype=np.bool_), cleaned=track, stays=(), trips=(hop,))
+    out = classify(BySpeed(), seg)
+    assert modes(out) == ["plane"]
+    assert out.proba[0].tolist() == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_a_high_speed_train_is_left_to_the_model() -> None:
+    seg = one_trip((ride(to=place(300_000.0, 0.0), speed_mps=75.0, every_s=30),))
+    assert modes(classify(BySpeed(), seg)) == ["car"]

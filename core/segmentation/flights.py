@@ -1,0 +1,66 @@
+"""Flights: a signal gap that only an aeroplane can cross becomes a trip of its own.
+
+Phones are in aeroplane mode from boarding to landing, so a flight leaves no fix: the last one at
+the departure airport, then the first one hours later and hundreds of kilometres away. Cut at the
+signal gap like any other (``gap_s``), the flight would be in no trip at all, and a CO2 coach that
+misses flights misses the largest item of many footprints. So a gap hop is a flight when it covers
+at least ``flight_min_distance_m`` at an average of at least ``flight_min_speed_mps`` and at most
+``flight_max_speed_mps`` (airliners cruise at 230-260 m/s over the ground; more is a position
+error). The default minimum speed, 80 m/s (288 km/h), is above what the fastest French train
+timetables average as the crow flies (Paris-Bordeaux, about 500 km in 2 h 04: 67 m/s) and below
+what a 700 km flight averages gate to gate with the phone off from boarding to landing (about
+2 h: 97 m/s); shorter flights, slower gate to gate, are left out rather than guessed.
+
+Such a hop is returned as a trip of two fixes (the last before the gap and the first after), with
+one section, linked to the stays it leaves and reaches. Its mode is for the classifier's rules to
+say (``models.vehicle_legs``): the segmentation only keeps the hop from vanishing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from core.geodesy import haversine_m
+from core.segmentation.params import SegmentationParams
+from core.segmentation.result import SectionBounds, Stay, Trip
+from core.track import Track
+
+IntArray = npt.NDArray[np.intp]
+
+
+def flight_hops(track: Track, params: SegmentationParams) -> IntArray:
+    """Index ``i`` of each hop ``i → i + 1`` of ``track`` (cleaned, time-sorted) that is a flight."""
+    t = track.t_s
+    gaps = np.flatnonzero(np.diff(t) > params.gap_s)
+    if gaps.size == 0:
+        return gaps.astype(np.intp)
+    d = haversine_m(track.lat[gaps], track.lon[gaps], track.lat[gaps + 1], track.lon[gaps + 1])
+    v = d / (t[gaps + 1] - t[gaps])
+    flying = (d >= params.flight_min_distance_m) & (v >= params.flight_min_speed_mps)
+    flying &= v <= params.flight_max_speed_mps
+    return gaps[flying].astype(np.intp)
+
+
+def flight_trips(track: Track, stays: tuple[Stay, ...], hops: IntArray, final_before: int) -> list[Trip]:
+    """A trip for each flight hop; complete once its arrival fix is final (before ``final_before``)."""
+    starts = np.asarray([s.start for s in stays], dtype=np.intp)
+    ends = np.asarray([s.end for s in stays], dtype=np.intp)
+
+    def stay_of(i: int) -> int | None:
+        k = int(np.searchsorted(starts, i, side="right")) - 1
+        return k if k >= 0 and i < ends[k] else None
+
+    return [
+        Trip(
+            start=i,
+            end=i + 2,
+            t_start_s=float(track.t_s[i]),
+            t_end_s=float(track.t_s[i + 1]),
+            sections=(SectionBounds(start=i, end=i + 2),),
+            origin_stay=stay_of(i),
+            destination_stay=stay_of(i + 1),
+            complete=i + 1 < final_before,
+        )
+        for i in hops.tolist()
+    ]

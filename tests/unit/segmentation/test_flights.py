@@ -1,0 +1,52 @@
+"""A signal gap that only an aeroplane can cross is a trip of its own (core.segmentation.flights)."""
+
+from __future__ import annotations
+
+from core.segmentation import SegmentationParams, segment
+from tests.support.tracks import gap, place, stay, track_from, walk
+
+AWAY = place(700_000.0, 100_000.0)  # 707 km from home
+
+
+def test_a_flight_is_a_trip_between_the_departure_and_arrival_stays() -> None:
+    track = track_from(
+        stay(900, every_s=10),
+        walk(to=place(300.0, 0.0), every_s=5),
+        stay(1200, every_s=10),  # at the gate, then the phone goes to aeroplane mode
+        gap(7200, to=AWAY),
+        stay(600, every_s=10),
+        walk(to=place(700_500.0, 100_000.0), every_s=5),
+        stay(900, every_s=10),
+    )
+    seg = segment(track)
+    assert len(seg.trips) == 3
+    flight = seg.trips[1]
+    assert flight.end - flight.start == 2
+    assert flight.t_end_s - flight.t_start_s > 7200
+    assert [(s.start, s.end) for s in flight.sections] == [(flight.start, flight.end)]
+    assert (flight.origin_stay, flight.destination_stay) == (1, 2)
+    assert flight.complete
+    assert seg.trips[0].t_end_s <= flight.t_start_s < flight.t_end_s <= seg.trips[2].t_start_s
+
+
+def test_a_gap_crossed_at_road_or_rail_speed_stays_a_cut() -> None:
+    track = track_from(stay(900, every_s=10), gap(4 * 3600, to=AWAY), stay(900, every_s=10))  # 49 m/s
+    assert segment(track).trips == ()
+
+
+def test_a_fast_hop_shorter_than_the_minimum_distance_is_not_a_flight() -> None:
+    near = place(90_000.0, 0.0)
+    track = track_from(stay(900, every_s=10), gap(1000, to=near), stay(900, every_s=10))  # 90 m/s
+    assert segment(track).trips == ()
+    closer = SegmentationParams(flight_min_distance_m=50_000.0)
+    assert len(segment(track, closer).trips) == 1
+
+
+def test_a_flight_whose_landing_fix_may_still_be_dropped_is_final_only_once_more_fixes_follow() -> None:
+    # 707 km in 4,000 s (177 m/s) is also a jump for cleaning: a lone fix after it may be an outlier.
+    landed = track_from(stay(900, every_s=10), gap(4000, to=AWAY), stay(10, every_s=10))
+    (flight,) = segment(landed).trips
+    assert not flight.complete
+    later = track_from(stay(900, every_s=10), gap(4000, to=AWAY), stay(600, every_s=10))
+    (flight,) = segment(later).trips
+    assert flight.complete
