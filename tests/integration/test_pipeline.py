@@ -227,8 +227,10 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
     await pipeline.run_due(db, as_of=after(monday, 60))
     (trip,) = await trips_of(http, t)
     assert trip["sections"][1]["mode"] == "bus"
-    r = await http.patch(f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
-    assert r.status_code == 200
+    ride = trip["sections"][1]["id"]
+    for mode in ("bike", "tram"):  # the tester changes their mind: only the last answer counts
+        r = await http.patch(f"/v1/sections/{ride}", json={"mode": mode}, headers=t.auth)
+        assert r.status_code == 200
     tuesday = commute(DAY + 86400)
     for who in (t, other):
         await upload(http, who, fixes_json(tuesday))
@@ -240,6 +242,7 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
         ("walk", "heuristic"),
     ]
     assert mine[1]["probabilities"]["tram"] >= 0.5
+    assert mine[1]["probabilities"]["bike"] < 0.1
     (theirs,) = await trips_of(http, other, day=DAY + 86400)
     assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
 
