@@ -34,10 +34,13 @@ F64 = npt.NDArray[np.float64]
 
 class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     """``radius_m``: both ends of a section within this of a confirmed section's ends make a match.
-    ``max_confirmations``: only the most recent ones are read (bounds the cost per pipeline step)."""
+    ``max_confirmations``: only the most recent ones are read (bounds the cost per pipeline step).
+    ``revisit_days``: a confirmation has the tester's trips reprocessed from this many days before
+    the confirmed section on, so that the same route the same week benefits at once."""
 
     radius_m: float = 300.0
     max_confirmations: int = 2000
+    revisit_days: float = 14.0
 
 
 DEFAULT_HISTORY = HistoryParams()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.co2 import footprint_kg
 from core.co2.modes import Mode
 from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
+from core.history import DEFAULT_HISTORY
 from ingest import coaching
+from store import fixes as fixes_db
 from store import trips as trips_db
 from store.partition import Conn, as_user
 from store.testers import Principal
@@ -37,7 +39,11 @@ async def get_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> trip
 async def confirm_mode(
     conn: Conn, principal: Principal, section_id: uuid.UUID, mode: str
 ) -> trips_db.SectionRow:
-    """Set the mode the tester confirms: kept as a label, footprint recomputed at once."""
+    """Set the mode the tester confirms: kept as a label, footprint recomputed at once.
+
+    The tester's trips from ``revisit_days`` before the section on are queued for reprocessing, in
+    the same transaction, so that their other sections on the same route take the confirmation
+    into account (:mod:`core.history`); the worker picks them up within seconds."""
     try:
         m = Mode(mode)
     except ValueError as exc:
@@ -51,6 +57,8 @@ async def confirm_mode(
         occupants = occupants_for(section.occupants, profile)
         fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)
         await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
+        revisit = timedelta(days=DEFAULT_HISTORY.revisit_days)
+        await fixes_db.mark_my_dirty(conn, section.started_at - revisit, section.ended_at)
         updated = await trips_db.section(conn, section_id)
     assert updated is not None
     return updated

@@ -247,6 +247,24 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
     assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
 
 
+async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    monday, tuesday = commute(), commute(DAY + 86400)
+    for day in (monday, tuesday):
+        await upload(http, t, fixes_json(day))
+        await pipeline.run_due(db, as_of=after(day, 60))
+    latest, earlier = await trips_of(http, t, day=DAY + 86400)
+    assert earlier["sections"][1]["mode"] == "bus"
+    r = await http.patch(f"/v1/sections/{latest['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200
+    await pipeline.run_due(db, as_of=after(tuesday, 120))
+    latest, earlier = await trips_of(http, t, day=DAY + 86400)
+    assert (latest["sections"][1]["mode"], latest["sections"][1]["mode_source"]) == ("tram", "user")
+    assert (earlier["sections"][1]["mode"], earlier["sections"][1]["mode_source"]) == ("tram", "history")
+
+
 async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_its_footprint(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
