@@ -8,7 +8,7 @@ work, elsewhere) and trips of walk + vehicle + walk legs; 0.5 % of fixes have a 
 accuracy and 0.05 % are far-away jumps. Sillage runs :func:`core.segmentation.segment` per user,
 then, when ``core.features`` and ``models.classifier`` are importable, the section features,
 ``load_classifier(None).predict_proba`` and the rejoining of vehicle pieces
-(``models.vehicle_legs.rejoin``), one call of each per user as ``ingest.pipeline`` makes them (the
+(``models.sections.rejoin``), one call of each per user as ``ingest.pipeline`` makes them (the
 classifier is loaded once, outside the timing, as the API loads it at start-up).
 trackintel runs ``generate_staypoints`` (sliding, 100 m, 5 min, 15 min gaps: the same thresholds
 as ``SegmentationParams``) and ``generate_triplegs`` (15 min gaps) on the same raw fixes; building
@@ -182,7 +182,7 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
     try:
         from core.features import features_matrix
         from models.classifier import load_classifier
-        from models.vehicle_legs import Classified, rejoin
+        from models.sections import Classified, rejoin
     except ImportError:
         return None
     classifier = load_classifier(None)

@@ -31,7 +31,7 @@ from core.track import Track
 from core.trips import Built, Label, build
 from ingest import carpool, coaching
 from models.classifier import ModeClassifier
-from models.vehicle_legs import classify
+from models.sections import classify
 from store import pipeline as queue
 from store import trips as trips_db
 from store.carpool import Tester

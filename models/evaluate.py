@@ -27,8 +27,8 @@ from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
 from models.metrics import classification_report
+from models.sections import classify, predict_proba
 from models.train import FitParams, fit_pipeline
-from models.vehicle_legs import classify, predict_proba
 
 F64 = npt.NDArray[np.float64]
 END_TO_END_MAX_GAP_S = 600.0  # labelled time between fixes further apart than this is not scored
@@ -38,7 +38,7 @@ def predict_labels(
     model: ModeClassifier, x: F64, *, among: Sequence[str] | None = None
 ) -> npt.NDArray[np.str_]:
     """Arg-max mode of each row as production gives it (the model and the plane rule of
-    :func:`models.vehicle_legs.predict_proba`); ``among`` restricts the arg-max to those classes
+    :func:`models.sections.predict_proba`); ``among`` restricts the arg-max to those classes
     (closed set)."""
     proba, names = predict_proba(model, x)
     classes = np.asarray(names, dtype=np.str_)
@@ -161,7 +161,7 @@ class _TimeScores:
 
 def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> dict[str, Any]:
     """Full pipeline from raw fixes (``core.segmentation.segment``, then the classifier with pieces of
-    one vehicle leg rejoined as :mod:`models.vehicle_legs` does in production), scored over
+    one vehicle leg rejoined as :mod:`models.sections` does in production), scored over
     labelled time with fixes (no gap over 10 minutes): ``time_accuracy`` (right mode), ``macro_f1``
     over time, and ``coverage`` (share of that time inside any section)."""
     scores = _TimeScores()

@@ -13,7 +13,7 @@ what a 700 km flight averages gate to gate with the phone off from boarding to l
 
 Such a hop is returned as a trip of two fixes (the last before the gap and the first after), with
 one section, linked to the stays it leaves and reaches. Its mode is for the classifier's rules to
-say (``models.vehicle_legs``): the segmentation only keeps the hop from vanishing.
+say (``models.sections``): the segmentation only keeps the hop from vanishing.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from core.features import FEATURE_NAMES
 from core.segmentation import Segmentation
 from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
-from models.vehicle_legs import Classified, classify
+from models.sections import Classified, classify
 from tests.support.tracks import Leg, gap, place, ride, stay, track_from, walk
 
 SPEED = FEATURE_NAMES.index("avg_speed_mps")
