@@ -1,4 +1,4 @@
-"""Pieces of one vehicle leg, cut by a change of speed regime, are classified again as one."""
+"""Section classification: a plane is a plane, and pieces of one vehicle leg are classified again as one."""
 
 from __future__ import annotations
 
