@@ -290,6 +290,10 @@ async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_it
     assert 700_000 < flight["distance_m"] < 720_000
     assert section["co2_kg"] > 50  # a 700 km flight: of the order of 100 kgCO2e
     assert all(s["mode"] != "plane" for trip in (trips[0], trips[2]) for s in trip["sections"])
+    at = datetime.fromtimestamp(DAY + 3600, UTC).isoformat()
+    r = await http.get("/v1/coach/footprint", params={"period": "day", "at": at}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["current"]["by_mode_kg"]["plane"] == pytest.approx(section["co2_kg"])
 
 
 async def test_a_tester_never_reads_another_testers_trip(
