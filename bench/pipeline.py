@@ -182,7 +182,7 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
     try:
         from core.features import features_matrix
         from models.classifier import load_classifier
-        from models.sections import Classified, rejoin
+        from models.sections import Classified, predict_proba, rejoin
     except ImportError:
         return None
     classifier = load_classifier(None)
@@ -194,9 +194,9 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
             start = time.perf_counter()
             x = features_matrix(seg.cleaned, bounds)
             middle = time.perf_counter()
-            proba = classifier.predict_proba(x)
+            proba, classes = predict_proba(classifier, x)
             predicted = time.perf_counter()
-            rejoin(classifier, Classified(seg=seg, proba=proba, classes=classifier.classes))
+            rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes))
             features_s += middle - start
             predict_s += predicted - middle
             rejoin_s += time.perf_counter() - predicted

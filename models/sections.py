@@ -38,9 +38,9 @@ from models.classifier import ModeClassifier
 
 F64 = npt.NDArray[np.float64]
 
-# Ferry and plane are left out: a car on a ferry is two legs, and each should keep its own mode.
 _DISTANCE = FEATURE_NAMES.index("distance_m")
 _SPEED = FEATURE_NAMES.index("avg_speed_mps")
+# Ferry and plane are left out: a car on a ferry is two legs, and each should keep its own mode.
 MOTORISED: frozenset[str] = frozenset({Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.CAR, Mode.MOTORBIKE})
 
 
@@ -99,7 +99,7 @@ def classify(
     proba, classes = predict_proba(classifier, features_matrix(seg.cleaned, bounds), params=params)
     if not bounds:
         return Classified(seg=seg, proba=proba, classes=classes)
-    return rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes), confirmed)
+    return rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes), confirmed, params=params)
 
 
 def _runs(motorised: npt.NDArray[np.bool_], trips: Sequence[Trip]) -> list[tuple[int, int]]:
@@ -121,30 +121,35 @@ def _runs(motorised: npt.NDArray[np.bool_], trips: Sequence[Trip]) -> list[tuple
 
 
 def rejoin(
-    classifier: ModeClassifier, done: Classified, confirmed: Sequence[tuple[float, float]] = ()
+    classifier: ModeClassifier,
+    done: Classified,
+    confirmed: Sequence[tuple[float, float]] = (),
+    *,
+    params: SegmentationParams = DEFAULT_PARAMS,
 ) -> Classified:
     """``done`` with each run of motorised pieces of a trip that classifies as motorised as a whole
-    replaced by one section (the step :func:`classify` ends with)."""
-    seg, classes = done.seg, np.asarray(done.classes)
+    (or as a plane: a flight logged in pieces) replaced by one section (the step :func:`classify`
+    ends with)."""
+    seg = done.seg
     sections = [s for trip in seg.trips for s in trip.sections]
-    t = seg.cleaned.t_s
-    motorised = np.isin(classes[np.argmax(done.proba, axis=1)], list(MOTORISED))
-    for i, s in enumerate(sections):
-        t0, t1 = t[s.start], t[s.end - 1]
-        if any(a <= t1 and b >= t0 for a, b in confirmed):
-            motorised[i] = False
+    motorised = np.isin(np.asarray(done.classes)[np.argmax(done.proba, axis=1)], list(MOTORISED))
+    if confirmed and sections:
+        t = seg.cleaned.t_s
+        t0 = t[[s.start for s in sections]]
+        t1 = t[[s.end - 1 for s in sections]]
+        a, b = np.asarray(confirmed, dtype=np.float64).T
+        motorised &= ~((a[None, :] <= t1[:, None]) & (b[None, :] >= t0[:, None])).any(axis=1)
     runs = _runs(motorised, seg.trips)
     if not runs:
         return done
-    joined = _columns(
-        classifier.predict_proba(
-            features_matrix(seg.cleaned, [(sections[a].start, sections[b].end) for a, b in runs])
-        ),
-        classifier.classes,
-        done.classes,
-    )
+    x = features_matrix(seg.cleaned, [(sections[a].start, sections[b].end) for a, b in runs])
+    joined, names = predict_proba(classifier, x, params=params)
+    joined = _columns(joined, names, done.classes)
+    whole = np.asarray(done.classes)[np.argmax(joined, axis=1)]
     accepted = {
-        a: (b, row) for (a, b), row in zip(runs, joined, strict=True) if classes[np.argmax(row)] in MOTORISED
+        a: (b, row)
+        for (a, b), row, mode in zip(runs, joined, whole, strict=True)
+        if mode in MOTORISED or mode == Mode.PLANE
     }
     if not accepted:
         return done

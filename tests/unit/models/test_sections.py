@@ -122,3 +122,11 @@ def test_a_section_faster_and_longer_than_any_train_is_a_plane() -> None:
 def test_a_high_speed_train_is_left_to_the_model() -> None:
     seg = one_trip((ride(to=place(300_000.0, 0.0), speed_mps=75.0, every_s=30),))
     assert modes(classify(BySpeed(), seg)) == ["car"]
+
+
+def test_a_flight_logged_in_pieces_is_one_plane_section() -> None:
+    climb = ride(to=place(60_000.0, 0.0), speed_mps=200.0, every_s=10)  # each piece under 100 km
+    cruise = ride(to=place(120_000.0, 0.0), speed_mps=200.0, every_s=10)
+    out = classify(BySpeed(), one_trip((climb, cruise)))
+    assert len(out.seg.trips[0].sections) == 1
+    assert modes(out) == ["plane"]
