@@ -3,6 +3,12 @@
 Files are ``infra/migrations/NNNN_name.sql``. Applied versions are recorded with the file's
 SHA-256 in ``sillage.schema_migrations``; an applied file that changed afterwards is an error
 rather than a silent divergence. A transaction-level advisory lock serialises concurrent runners.
+
+A migration that changes every tester's partition only records a *partition step*; after the files,
+the runner brings the testers up to date in batches of :data:`PARTITION_BATCH`, one transaction
+each (``sillage.apply_partition_steps``, migration 0011), because one transaction over 100,000
+partitions would need more locks than the cluster has. An interrupted run resumes where it
+stopped on the next one.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from store.health import require_timescaledb
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "infra" / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x5111A6E  # arbitrary, stable advisory-lock key
+PARTITION_BATCH = 100  # testers per transaction: about 11 locks each, more with their fix chunks
 
 
 class Migration(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,8 +69,11 @@ async def applied(conn: asyncpg.Connection) -> dict[int, str]:
     return {r["version"]: r["sha256"] for r in rows}
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
-    """Apply every pending migration; returns those applied now."""
+async def migrate(
+    conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR, *, partition_batch: int = PARTITION_BATCH
+) -> list[Migration]:
+    """Apply every pending migration, then the pending partition steps (``partition_batch``
+    testers per transaction); returns the migrations applied now."""
     await require_timescaledb(conn)
     done: list[Migration] = []
     for mig in discover(directory):
@@ -90,4 +100,21 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                 mig.sha256,
             )
             done.append(mig)
+    await apply_partition_steps(conn, partition_batch)
     return done
+
+
+async def apply_partition_steps(conn: asyncpg.Connection, batch: int = PARTITION_BATCH) -> int:
+    """Bring every tester's partition up to date with the recorded steps, ``batch`` testers per
+    transaction; returns how many testers were updated (0 before migration 0011)."""
+    if not await conn.fetchval(
+        "SELECT to_regprocedure('sillage.apply_partition_steps(integer)') IS NOT NULL"
+    ):
+        return 0
+    total = 0
+    while True:
+        async with conn.transaction():
+            n: int = await conn.fetchval("SELECT sillage.apply_partition_steps($1)", batch)
+        if n == 0:
+            return total
+        total += n

@@ -119,11 +119,10 @@ async def test_a_tester_role_can_widen_only_its_own_dirty_range(
     assert row["from_ts"] == T0  # b's range was not touched by a
 
 
-async def test_a_partition_step_reaches_existing_and_new_testers(
+async def test_a_partition_step_reaches_new_testers_at_once_and_existing_ones_in_batches(
     test_db: ScratchDatabase, invite_code: str
 ) -> None:
     admin = await asyncpg.connect(test_db.admin_url)
-    app = await asyncpg.connect(test_db.app_url)
     tx = admin.transaction()
     await tx.start()
     try:
@@ -132,13 +131,23 @@ async def test_a_partition_step_reaches_existing_and_new_testers(
             "SELECT sillage.add_partition_step('test_notes', 999,"
             " 'CREATE TABLE IF NOT EXISTS %1$I.notes (x int); GRANT SELECT ON %1$I.notes TO %2$I')"
         )
+        has_notes = "SELECT to_regclass($1) IS NOT NULL"
+        assert not await admin.fetchval(has_notes, f"{before}.notes")  # recorded, not applied
         after = await _tester(admin, invite_code)
-        for role in (before, after):
-            assert await admin.fetchval("SELECT to_regclass($1) IS NOT NULL", f"{role}.notes")
+        assert await admin.fetchval(has_notes, f"{after}.notes")  # enrolment applies every step
+        behind = await admin.fetchval("SELECT count(*) FROM sillage.partition_state WHERE position < 999")
+        assert behind >= 1
+        assert await admin.fetchval("SELECT sillage.apply_partition_steps(1)") == 1  # one batch of one
+        done = 1
+        while n := await admin.fetchval("SELECT sillage.apply_partition_steps(50)"):
+            done += n
+        assert done == behind
+        assert await admin.fetchval(has_notes, f"{before}.notes")
+        with pytest.raises(asyncpg.RaiseError, match="must come after"):
+            await admin.execute("SELECT sillage.add_partition_step('too_early', 5, 'SELECT 1')")
     finally:
         await tx.rollback()
         await admin.close()
-        await app.close()
 
 
 async def test_a_nested_partition_block_gives_the_callers_role_back(
@@ -164,7 +173,7 @@ async def test_labels_confirmed_before_the_history_step_take_their_ends_from_the
             f'INSERT INTO "{role}".fixes (ts, lat, lon, source) VALUES ($1, $2, $3, $4)',
             [(f.ts, 46.10 + 0.001 * i, f.lon, "test") for i, f in enumerate(_fixes(30, 46.1))],
         )
-        # As a label was stored before migration 0011: no ends.
+        # As a label was stored before migration 0012: no ends.
         await admin.execute(
             f'INSERT INTO "{role}".labels (started_at, ended_at, mode) VALUES ($1, $2, $3)',
             T0 + timedelta(seconds=50),

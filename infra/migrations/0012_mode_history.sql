@@ -6,7 +6,8 @@
 --   step for a tester with 1,825 labels over a year, measured before this change). Labels confirmed
 --   before this migration take their places from the first and last fix of their interval.
 --
--- Idempotent, like every partition step: new testers get the base tables, then this.
+-- Idempotent, like every partition step: new testers get it at enrolment, existing ones from the
+-- migrations runner's batches (0011).
 
 SELECT sillage.add_partition_step('mode_history', 60, $ddl$
     ALTER TABLE %1$I.sections DROP CONSTRAINT IF EXISTS sections_mode_source_check;
