@@ -7,12 +7,16 @@ assist). Sillage does the same per section: the modes the tester confirmed (``PA
 /v1/sections/{id}``) on sections whose start and end both lie within ``radius_m`` of a new
 section's start and end are mixed into the classifier's probabilities, with a weight that grows with
 the number of such confirmations (``n / (n + 1)``: one confirmation weighs as much as the model, four
-weigh 80 %). A tester who took the bike on Monday and the bus on Tuesday gets both in the mix.
+weigh 80 %). A tester who took the bike on Monday and the bus on Tuesday gets both in the mix. A
+section that matches no confirmation in its own direction takes those of the way back (its start
+near a confirmed section's end, and its end near that start): who cycles to work mostly cycles home.
 
 Measured on the GeoLife development subset, where every earlier labelled section of the same user
 stands in for a confirmation (``sillage models evaluate``, ``classifier.with_history``): a radius
 of 300 m did better than 200 m and 500 m, this weighting better than overriding the model or
-weighting it more, and requiring similar durations did not help.
+weighting it more, and requiring similar durations did not help. The way back, as a fallback,
+raised macro-F1 from 0.651 to 0.666 (0.605 to 0.617 with one trip in four confirmed); counted
+alongside the same direction it did not (0.653).
 
 Pure: no I/O. The pipeline reads the confirmations from the tester's partition and never from
 anyone else's: one person's habits never decide another person's modes.
@@ -111,7 +115,9 @@ def assist(
     index = {name: k for k, name in enumerate(names)}
     onehot = np.zeros((len(mine), len(names)), dtype=np.float64)
     onehot[np.arange(len(mine)), [index[c.mode] for c in mine]] = 1.0
-    match = _near(starts, c_start, params.radius_m) & _near(ends, c_end, params.radius_m)
+    forward = _near(starts, c_start, params.radius_m) & _near(ends, c_end, params.radius_m)
+    back = _near(starts, c_end, params.radius_m) & _near(ends, c_start, params.radius_m)
+    match = np.where(forward.any(axis=1, keepdims=True), forward, back)
     counts = match.astype(np.float64) @ onehot
     n = counts.sum(axis=1)
     matched = n > 0

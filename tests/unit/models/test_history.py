@@ -52,12 +52,29 @@ def test_more_confirmations_weigh_more_and_mixed_habits_stay_mixed() -> None:
 
 
 def test_both_ends_must_be_within_the_radius() -> None:
-    starts, ends = sections((400.0, 5000.0), (0.0, 5400.0), (5000.0, 0.0), (250.0, 5250.0))
+    starts, ends = sections((400.0, 5000.0), (0.0, 5400.0), (250.0, 5250.0))
     out = assist(
-        model_says_car(4), CLASSES, starts, ends, [confirmed("bus")], params=HistoryParams(radius_m=300.0)
+        model_says_car(3), CLASSES, starts, ends, [confirmed("bus")], params=HistoryParams(radius_m=300.0)
     )
-    assert out.matched.tolist() == [False, False, False, True]  # the return trip is another route
-    assert np.array_equal(out.proba[:3], model_says_car(3))
+    assert out.matched.tolist() == [False, False, True]
+    assert np.array_equal(out.proba[:2], model_says_car(2))
+
+
+def test_the_way_back_counts_when_nothing_matches_in_the_same_direction() -> None:
+    starts, ends = sections((5000.0, 0.0), (0.0, 5000.0))
+    home = assist(model_says_car(2), CLASSES, starts, ends, [confirmed("bike")])
+    assert home.matched.tolist() == [True, True]
+    assert [home.classes[int(k)] for k in np.argmax(home.proba, axis=1)] == ["bike", "bike"]
+    # With confirmations in its own direction, a section ignores those of the way back.
+    both = assist(
+        model_says_car(1),
+        CLASSES,
+        starts[:1],
+        ends[:1],
+        [confirmed("bike"), confirmed("bus", start_east_m=5000.0, end_east_m=0.0)],
+    )
+    assert np.isclose(both.proba[0][CLASSES.index("bus")], 0.5 + 0.5 * 0.3)
+    assert np.isclose(both.proba[0][CLASSES.index("bike")], 0.5 * 0.05)
 
 
 def test_a_mode_the_model_does_not_know_is_added_to_the_classes() -> None:
