@@ -75,12 +75,21 @@ def test_two_vehicle_pieces_without_a_walk_between_become_one_section() -> None:
     assert out.classes == ("walk", "bike", "car", "plane")
 
 
-def test_a_piece_the_tester_confirmed_is_never_joined() -> None:
+def test_a_piece_the_tester_confirmed_is_not_joined() -> None:
     seg = one_trip(LEGS)
     piece = seg.trips[0].sections[2]
     confirmed = [(float(seg.cleaned.t_s[piece.start]) + 60.0, float(seg.cleaned.t_s[piece.start]) + 120.0)]
     out = classify(BySpeed(), seg, confirmed=confirmed)
     assert out.seg.trips[0].sections == seg.trips[0].sections
+
+
+def test_a_joined_section_the_tester_confirmed_stays_joined() -> None:
+    seg = one_trip(LEGS)
+    first, second = seg.trips[0].sections[1:3]
+    t = seg.cleaned.t_s
+    confirmed = [(float(t[first.start]), float(t[second.end - 1]))]  # the joined section, as shown
+    out = classify(BySpeed(), seg, confirmed=confirmed)
+    assert out.seg.trips[0].sections[1] == SectionBounds(start=first.start, end=second.end)
 
 
 def test_pieces_stay_apart_when_the_whole_does_not_look_motorised() -> None:
