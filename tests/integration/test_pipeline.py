@@ -247,6 +247,24 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
     assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
 
 
+async def test_a_flight_is_found_when_the_landing_arrives_after_the_departure_was_processed(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = flight_day()
+    boarding = track.t_s[0] + 900 + 300 / 1.4 + 1300  # the last fix at the gate, roughly
+    departure = track.t_s < boarding
+    await upload(http, t, fixes_json(track, departure))
+    # The worker runs in flight: the gate stay is closed by the signal gap, without a flight yet.
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(boarding + 3600, UTC))
+    assert len(await trips_of(http, t)) == 1
+    await upload(http, t, fixes_json(track, ~departure))  # the phone is back on after landing
+    await pipeline.run_due(db, as_of=after(track, 60))
+    trips = await trips_of(http, t)
+    assert [s["mode"] for s in trips[1]["sections"]] == ["plane"]
+    assert len(trips) == 3
+
+
 async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
@@ -265,21 +283,24 @@ async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
     assert (earlier["sections"][1]["mode"], earlier["sections"][1]["mode_source"]) == ("tram", "history")
 
 
-async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_its_footprint(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
-) -> None:
-    t = await enrol(http, invite_code)
-    away = place(700_000.0, 100_000.0)  # 707 km
-    track = track_from(
+def flight_day() -> Track:
+    return track_from(
         stay(900, at=HOME, every_s=10),
         walk(to=STOP_A, every_s=5),
         stay(1200, every_s=10),  # at the gate
-        gap(7200, to=away),  # boarding to landing: no fix
+        gap(7200, to=place(700_000.0, 100_000.0)),  # 707 km; boarding to landing: no fix
         stay(600, every_s=10),
         walk(to=place(700_400.0, 100_000.0), every_s=5),
         stay(900, every_s=10),
         start_s=DAY,
     )
+
+
+async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_its_footprint(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = flight_day()
     await upload(http, t, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
     trips = await trips_of(http, t)
