@@ -18,6 +18,9 @@ CREATE TABLE sillage.partition_state (
     position int NOT NULL
 );
 REVOKE ALL ON sillage.partition_state FROM PUBLIC;
+-- Role names carry the tester's id: no planner statistics on them, so that no sampled value can
+-- outlive an erasure in pg_statistic (the primary key serves every lookup without them).
+ALTER TABLE sillage.partition_state ALTER COLUMN role_name SET STATISTICS 0;
 COMMENT ON TABLE sillage.partition_state IS 'How far each tester''s partition layout is up to date (internal).';
 
 -- Every tester so far has every step so far: add_partition_step applied them at once.

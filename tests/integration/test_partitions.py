@@ -195,3 +195,15 @@ async def test_labels_confirmed_before_the_history_step_take_their_ends_from_the
     finally:
         await tx.rollback()
         await admin.close()
+
+
+async def test_no_planner_statistics_keep_tester_role_names_of_the_partition_state(
+    owner_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    await _tester(owner_conn, invite_code)
+    await owner_conn.execute("ANALYZE sillage.partition_state")
+    kept = await owner_conn.fetchval(
+        "SELECT count(*) FROM pg_stats WHERE schemaname = 'sillage' AND tablename = 'partition_state'"
+        " AND attname = 'role_name'"
+    )
+    assert kept == 0
