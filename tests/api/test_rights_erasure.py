@@ -21,6 +21,7 @@ from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.pool import Database
 from tests.api.test_export import DAY, commute_fixes
+from tests.support.database import ScratchDatabase
 from tests.support.testers import Enrolled, enrol, upload
 
 
@@ -150,3 +151,23 @@ async def test_erasing_one_tester_leaves_the_others_intact(
     assert (await http.get("/v1/me", headers=staying.auth)).status_code == 200
     export = await http.get("/v1/me/export", params={"format": "csv"}, headers=staying.auth)
     assert len(export.text.strip().splitlines()) == 21
+
+
+async def test_erasure_refreshes_catalogue_statistics_that_sampled_the_tester(
+    http: httpx.AsyncClient, invite_code: str, db: Database, settings: Settings, test_db: ScratchDatabase
+) -> None:
+    t = await active_tester(http, invite_code, db)
+    su = await asyncpg.connect(test_db.superuser_url)
+    try:  # as autovacuum does while testers come and go: the statistics now sample the tester
+        for catalogue in (
+            "pg_namespace",
+            "pg_class",
+            "_timescaledb_catalog.hypertable",
+            "_timescaledb_catalog.chunk",
+        ):
+            await su.execute(f"ANALYZE {catalogue}")
+    finally:
+        await su.close()
+    r = await http.delete("/v1/me", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert await verify(settings, t.user_id) == 0
