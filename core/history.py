@@ -12,7 +12,7 @@ section that matches no confirmation in its own direction takes those of the way
 near a confirmed section's end, and its end near that start): who cycles to work mostly cycles home.
 
 Measured on the GeoLife development subset, where every earlier labelled section of the same user
-stands in for a confirmation (``sillage models evaluate``, ``classifier.with_history``): a radius
+stands in for a confirmation (``sillage models evaluate``, ``personal_history``): a radius
 of 300 m did better than 200 m and 500 m, this weighting better than overriding the model or
 weighting it more, and requiring similar durations did not help. The way back, as a fallback,
 raised macro-F1 from 0.651 to 0.666 (0.605 to 0.617 with one trip in four confirmed); counted
