@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.geodesy import chord2_for_distance_m, unit_vectors
+from core.track import Track
 
 F64 = npt.NDArray[np.float64]
 
@@ -68,6 +69,17 @@ class Assisted:
     proba: F64
     classes: tuple[str, ...]
     matched: npt.NDArray[np.bool_]
+
+
+def section_ends(track: Track, bounds: Sequence[tuple[int, int]]) -> tuple[F64, F64]:
+    """Where each section ``[start, end)`` of ``track`` starts and ends: two ``(n, 2)`` arrays of
+    latitude, longitude (degrees), as :func:`assist` takes them."""
+    first = np.asarray([a for a, _ in bounds], dtype=np.intp)
+    last = np.asarray([b - 1 for _, b in bounds], dtype=np.intp)
+    return (
+        np.column_stack((track.lat[first], track.lon[first])),
+        np.column_stack((track.lat[last], track.lon[last])),
+    )
 
 
 _ROWS_PER_BLOCK = 256  # sections compared at once: a block of 256 x 2,000 confirmations is 4 MB

@@ -20,12 +20,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-import numpy as np
 
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
 from core.fixes import Fix
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
 from core.trips import Built, Label, build
@@ -79,17 +78,9 @@ def _compute(
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation)
     seg = classified.seg
-    bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
-    first = np.asarray([b[0] for b in bounds], dtype=np.intp)
-    last = np.asarray([b[1] - 1 for b in bounds], dtype=np.intp)
-    tr = seg.cleaned
+    starts, ends = section_ends(seg.cleaned, [(b.start, b.end) for t in seg.trips for b in t.sections])
     assisted = assist(
-        classified.proba,
-        classified.classes,
-        np.column_stack((tr.lat[first], tr.lon[first])),
-        np.column_stack((tr.lat[last], tr.lon[last])),
-        confirmations,
-        params=params.history,
+        classified.proba, classified.classes, starts, ends, confirmations, params=params.history
     )
     built = build(
         role,

@@ -20,12 +20,12 @@ import numpy as np
 import numpy.typing as npt
 
 from core.features import features_matrix
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
 from core.segmentation import segment
 from core.track import Track
 from models.classifier import ModeClassifier
 from models.dataset import Dataset
-from models.geolife import SCORED_MODES, GeolifeUser, labelled_sections
+from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
 from models.metrics import classification_report
 from models.sections import classify, predict_proba
 from models.train import FitParams, fit_pipeline
@@ -179,19 +179,19 @@ class _History:
     params: HistoryParams
 
     @staticmethod
-    def of(user: GeolifeUser, share: float, rng: np.random.Generator, params: HistoryParams) -> _History:
-        tr = user.track
-        kept = [s for s in labelled_sections(user) if rng.random() < share]
+    def of(
+        user: GeolifeUser,
+        labelled: Sequence[LabelledSection],
+        share: float,
+        rng: np.random.Generator,
+        params: HistoryParams,
+    ) -> _History:
+        kept = [s for s in labelled if rng.random() < share]
+        starts, ends = section_ends(user.track, [(s.start, s.end) for s in kept])
         return _History(
             confirmations=[
-                Confirmation(
-                    start_lat=float(tr.lat[s.start]),
-                    start_lon=float(tr.lon[s.start]),
-                    end_lat=float(tr.lat[s.end - 1]),
-                    end_lon=float(tr.lon[s.end - 1]),
-                    mode=s.mode,
-                )
-                for s in kept
+                Confirmation(start_lat=a[0], start_lon=a[1], end_lat=b[0], end_lon=b[1], mode=s.mode)
+                for s, a, b in zip(kept, starts.tolist(), ends.tolist(), strict=True)
             ],
             ended_s=np.asarray([s.interval.end_s for s in kept], dtype=np.float64),
             params=params,
@@ -202,19 +202,15 @@ class _History:
     ) -> tuple[npt.NDArray[np.str_], int]:
         """Arg-max mode of each section after mixing in the confirmations that ended before it
         began, and how many sections had a match."""
+        starts, ends = section_ends(track, bounds)
         out: list[str] = []
         matched = 0
-        for row, (start, end) in zip(proba, bounds, strict=True):
+        for k, (start, _) in enumerate(bounds):
             earlier = [
                 c for c, e in zip(self.confirmations, self.ended_s, strict=True) if e < track.t_s[start]
             ]
             mixed = assist(
-                row[None, :],
-                classes,
-                np.asarray([[track.lat[start], track.lon[start]]]),
-                np.asarray([[track.lat[end - 1], track.lon[end - 1]]]),
-                earlier,
-                params=self.params,
+                proba[k : k + 1], classes, starts[k : k + 1], ends[k : k + 1], earlier, params=self.params
             )
             out.append(mixed.classes[int(np.argmax(mixed.proba[0]))])
             matched += int(mixed.matched[0])
@@ -249,10 +245,11 @@ def evaluate_with_history(
     matched = 0
     e2e = _TimeScores()
     for user in users:
-        history = _History.of(user, share, rng, params)
+        labelled = labelled_sections(user)
+        history = _History.of(user, labelled, share, rng, params)
         if end_to_end:
             e2e.add(*_end_to_end_user(model, user, history))
-        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
+        sections = [s for s in labelled if s.mode in SCORED_MODES]
         if not sections:
             continue
         bounds = [(s.start, s.end) for s in sections]

@@ -94,8 +94,8 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
 
 
 async def confirmations(conn: Conn, limit: int) -> list[Confirmation]:
-    """The tester's ``limit`` most recent confirmed sections, oldest first, with where each started
-    and ended (labels whose fixes were deleted are left out)."""
+    """The tester's ``limit`` most recent confirmed sections (the latest answer per section), oldest
+    first, with where each started and ended (labels whose ends are unknown are left out)."""
     rows = await conn.fetch(_q("confirmations"), limit)
     return [
         Confirmation(
