@@ -9,7 +9,13 @@ from ingest.testers import ConsentChoice, create_campaign, enrol
 from store.migrate import applied, discover, migrate
 from store.rights import Actor
 from store.testers import device
-from tests.support.database import ScratchDatabase, create_test_database, drop_test_database, with_dbname
+from tests.support.database import (
+    ScratchDatabase,
+    create_test_database,
+    drop_test_database,
+    mode_source_check,
+    with_dbname,
+)
 
 
 async def test_the_session_database_is_fully_migrated(admin_conn: asyncpg.Connection) -> None:
@@ -90,12 +96,7 @@ async def test_an_upgrade_brings_existing_testers_partitions_up_to_date_in_batch
             assert ends is not None
             assert (ends["start_lat"], ends["end_lat"]) == (pytest.approx(46.105), pytest.approx(46.120))
             for role in roles:
-                check = await admin.fetchval(
-                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
-                    " WHERE conname = 'sections_mode_source_check' AND conrelid = $1::regclass",
-                    f'"{role}".sections',
-                )
-                assert "'history'" in check
+                assert "'history'" in await mode_source_check(admin, role)
         finally:
             await app.close()
             await admin.close()

@@ -77,3 +77,13 @@ async def _user_roles(db: ScratchDatabase) -> list[str]:
         return [r["role_name"] for r in await conn.fetch("SELECT role_name FROM sillage.users")]
     finally:
         await conn.close()
+
+
+async def mode_source_check(conn: asyncpg.Connection, role: str) -> str:
+    """The definition of the check on ``mode_source`` of a tester's ``sections`` table."""
+    check: str = await conn.fetchval(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conname = 'sections_mode_source_check' AND conrelid = $1::regclass",
+        f'"{role}".sections',
+    )
+    return check
