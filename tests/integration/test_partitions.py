@@ -1,7 +1,6 @@
 """Each tester's partition is protected by the database itself, not by application code."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -12,7 +11,7 @@ from ingest.testers import ConsentChoice, enrol
 from store import fixes as fixes_db
 from store.partition import as_user
 from store.testers import device
-from tests.support.database import ScratchDatabase, mode_source_check
+from tests.support.database import mode_source_check
 
 T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -22,19 +21,6 @@ async def _tester(conn: asyncpg.Connection, invite_code: str) -> str:
     row = await device(conn, e.device_id)
     assert row is not None
     return row.role
-
-
-@pytest.fixture
-async def owner_tx(test_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
-    """The schema owner inside a transaction rolled back at the end: what the test does never lands."""
-    conn = await asyncpg.connect(test_db.admin_url)
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        yield conn
-    finally:
-        await tx.rollback()
-        await conn.close()
 
 
 def _fixes(n: int, lat: float) -> list[Fix]:
@@ -134,27 +120,27 @@ async def test_a_tester_role_can_widen_only_its_own_dirty_range(
 
 
 async def test_a_partition_step_reaches_new_testers_at_once_and_existing_ones_in_batches(
-    owner_tx: asyncpg.Connection, invite_code: str
+    admin_conn: asyncpg.Connection, invite_code: str
 ) -> None:
-    before = await _tester(owner_tx, invite_code)
-    await owner_tx.execute(
+    before = await _tester(admin_conn, invite_code)
+    await admin_conn.execute(
         "SELECT sillage.add_partition_step('test_notes', 999,"
         " 'CREATE TABLE IF NOT EXISTS %1$I.notes (x int); GRANT SELECT ON %1$I.notes TO %2$I')"
     )
     has_notes = "SELECT to_regclass($1) IS NOT NULL"
-    assert not await owner_tx.fetchval(has_notes, f"{before}.notes")  # recorded, not applied
-    after = await _tester(owner_tx, invite_code)
-    assert await owner_tx.fetchval(has_notes, f"{after}.notes")  # enrolment applies every step
-    behind = await owner_tx.fetchval("SELECT count(*) FROM sillage.partition_state WHERE position < 999")
+    assert not await admin_conn.fetchval(has_notes, f"{before}.notes")  # recorded, not applied
+    after = await _tester(admin_conn, invite_code)
+    assert await admin_conn.fetchval(has_notes, f"{after}.notes")  # enrolment applies every step
+    behind = await admin_conn.fetchval("SELECT count(*) FROM sillage.partition_state WHERE position < 999")
     assert behind >= 1
-    assert await owner_tx.fetchval("SELECT sillage.apply_partition_steps(1)") == 1  # one batch of one
+    assert await admin_conn.fetchval("SELECT sillage.apply_partition_steps(1)") == 1  # one batch of one
     done = 1
-    while n := await owner_tx.fetchval("SELECT sillage.apply_partition_steps(50)"):
+    while n := await admin_conn.fetchval("SELECT sillage.apply_partition_steps(50)"):
         done += n
     assert done == behind
-    assert await owner_tx.fetchval(has_notes, f"{before}.notes")
+    assert await admin_conn.fetchval(has_notes, f"{before}.notes")
     with pytest.raises(asyncpg.RaiseError, match="must come after"):
-        await owner_tx.execute("SELECT sillage.add_partition_step('too_early', 5, 'SELECT 1')")
+        await admin_conn.execute("SELECT sillage.add_partition_step('too_early', 5, 'SELECT 1')")
 
 
 async def test_a_nested_partition_block_gives_the_callers_role_back(
@@ -169,27 +155,27 @@ async def test_a_nested_partition_block_gives_the_callers_role_back(
 
 
 async def test_labels_confirmed_before_the_history_step_take_their_ends_from_the_fixes(
-    owner_tx: asyncpg.Connection, invite_code: str
+    admin_conn: asyncpg.Connection, invite_code: str
 ) -> None:
-    role = await _tester(owner_tx, invite_code)
-    await owner_tx.executemany(
+    role = await _tester(admin_conn, invite_code)
+    await admin_conn.executemany(
         f'INSERT INTO "{role}".fixes (ts, lat, lon, source) VALUES ($1, $2, $3, $4)',
         [(f.ts, 46.10 + 0.001 * i, f.lon, "test") for i, f in enumerate(_fixes(30, 46.1))],
     )
     # As a label was stored before migration 0012: no ends.
-    await owner_tx.execute(
+    await admin_conn.execute(
         f'INSERT INTO "{role}".labels (started_at, ended_at, mode) VALUES ($1, $2, $3)',
         T0 + timedelta(seconds=50),
         T0 + timedelta(seconds=200),
         "bus",
     )
-    await owner_tx.execute("SELECT sillage.ensure_partition($1, $1)", role)  # steps run again
-    row = await owner_tx.fetchrow(f'SELECT start_lat, start_lon, end_lat, end_lon FROM "{role}".labels')
+    await admin_conn.execute("SELECT sillage.ensure_partition($1, $1)", role)  # steps run again
+    row = await admin_conn.fetchrow(f'SELECT start_lat, start_lon, end_lat, end_lon FROM "{role}".labels')
     assert row is not None
     assert row["start_lat"] == pytest.approx(46.105)  # the fix at 50 s
     assert row["end_lat"] == pytest.approx(46.120)  # the fix at 200 s
     assert row["start_lon"] == row["end_lon"] == pytest.approx(-1.15)
-    assert "'history'" in await mode_source_check(owner_tx, role)
+    assert "'history'" in await mode_source_check(admin_conn, role)
 
 
 async def test_no_planner_statistics_keep_tester_role_names_of_the_partition_state(
