@@ -208,16 +208,15 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         result["end_to_end"] = {"available": False, "reason": "skipped (--skip-end-to-end)"}
     else:
         result["end_to_end"] = evaluate_end_to_end(model, read_geolife(args.geolife, cache_dir=args.cache))
-    result["personal_history"] = {
-        name: evaluate_with_history(
-            model,
-            read_geolife(args.geolife, cache_dir=args.cache),
-            share=share,
-            seed=args.seed,
-            end_to_end=not args.skip_end_to_end,
-        )
-        for name, share in (("every_trip_confirmed", 1.0), ("one_trip_in_four_confirmed", 0.25))
-    }
+    shares = {"every_trip_confirmed": 1.0, "one_trip_in_four_confirmed": 0.25}
+    with_history = evaluate_with_history(
+        model,
+        read_geolife(args.geolife, cache_dir=args.cache),
+        shares=tuple(shares.values()),
+        seed=args.seed,
+        end_to_end=not args.skip_end_to_end,
+    )
+    result["personal_history"] = dict(zip(shares, with_history, strict=True))
     if args.cv_users:
         result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
         if args.cv_synthetic > 0:

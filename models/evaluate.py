@@ -27,7 +27,7 @@ from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
 from models.metrics import classification_report
-from models.sections import classify, predict_proba
+from models.sections import Classified, classify, predict_proba
 from models.train import FitParams, fit_pipeline
 
 F64 = npt.NDArray[np.float64]
@@ -90,10 +90,10 @@ def _per_user(data: Dataset, pred: npt.NDArray[np.str_]) -> dict[str, dict[str, 
 
 
 def _end_to_end_user(
-    model: ModeClassifier, user: GeolifeUser, history: _History | None = None
+    user: GeolifeUser, classified: Classified, history: _History | None = None
 ) -> tuple[list[str], list[str], list[float]]:
-    """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds."""
-    classified = classify(model, segment(user.track))
+    """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds,
+    from the user's track segmented and classified (``classify(model, segment(user.track))``)."""
     cleaned = classified.seg.cleaned
     bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
     sec_t0 = np.asarray([cleaned.t_s[s] for s, _ in bounds], dtype=np.float64)
@@ -166,7 +166,7 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
     over time, and ``coverage`` (share of that time inside any section)."""
     scores = _TimeScores()
     for user in users:
-        scores.add(*_end_to_end_user(model, user))
+        scores.add(*_end_to_end_user(user, classify(model, segment(user.track))))
     return scores.report()
 
 
@@ -217,61 +217,77 @@ class _History:
         return np.asarray(out, dtype=np.str_), matched
 
 
+class _HistoryScores:
+    """What :func:`evaluate_with_history` gathers for one share of confirmed trips."""
+
+    def __init__(self, share: float, seed: int) -> None:
+        self.share = share
+        self.rng = np.random.default_rng(seed)
+        self.helped: list[str] = []
+        self.matched = 0
+        self.e2e = _TimeScores()
+
+
 def evaluate_with_history(
     model: ModeClassifier,
     users: Iterable[GeolifeUser],
     *,
-    share: float = 1.0,
+    shares: Sequence[float] = (1.0,),
     seed: int = 0,
     end_to_end: bool = True,
     params: HistoryParams = DEFAULT_HISTORY,
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     """Scores with the user's own earlier labels as confirmations (:mod:`core.history`), as a
     tester who confirms their trips would see them: ``classifier`` (sections cut at the labelled
-    intervals) and ``end_to_end`` (the full pipeline), as in the main evaluation.
+    intervals) and ``end_to_end`` (the full pipeline), as in the main evaluation; one result per
+    share of confirmed trips in ``shares``.
 
     A section may use only labelled sections of the same user that ended before it began: no label
-    of its own, nothing from the future, nothing from another person. ``share`` is the share of
-    labelled sections taken as confirmed (drawn with ``seed``): 1.0 is a tester who confirms every
-    trip. ``without_history`` scores the same sections with the model alone; ``matched_share`` is
-    the share of scored sections with at least one match. This is not the figure for users never
-    seen (``classifier`` of the main evaluation): it needs the user's own labels. ``end_to_end``
-    False skips the pipeline part (the slow one).
+    of its own, nothing from the future, nothing from another person. A share is the share of
+    labelled sections taken as confirmed (drawn with ``seed``, the same draws for every share):
+    1.0 is a tester who confirms every trip. ``without_history`` scores the same sections with the
+    model alone; ``matched_share`` is the share of scored sections with at least one match. This is
+    not the figure for users never seen (``classifier`` of the main evaluation): it needs the
+    user's own labels. Each user is segmented, classified and featurised once for all shares;
+    ``end_to_end`` False skips the pipeline part (the slow one).
     """
-    rng = np.random.default_rng(seed)
+    runs = [_HistoryScores(share, seed) for share in shares]
     truths: list[str] = []
     alone: list[str] = []
-    helped: list[str] = []
-    matched = 0
-    e2e = _TimeScores()
     for user in users:
         labelled = labelled_sections(user)
-        history = _History.of(user, labelled, share, rng, params)
-        if end_to_end:
-            e2e.add(*_end_to_end_user(model, user, history))
+        classified = classify(model, segment(user.track)) if end_to_end else None
         sections = [s for s in labelled if s.mode in SCORED_MODES]
-        if not sections:
-            continue
         bounds = [(s.start, s.end) for s in sections]
         proba, classes = predict_proba(model, features_matrix(user.track, bounds))
-        pred, hits = history.predict(proba, classes, user.track, bounds)
         truths += [s.mode for s in sections]
         alone += [classes[int(k)] for k in np.argmax(proba, axis=1)]
-        helped += pred.tolist()
-        matched += hits
+        for run in runs:
+            history = _History.of(user, labelled, run.share, run.rng, params)
+            if classified is not None:
+                run.e2e.add(*_end_to_end_user(user, classified, history))
+            if sections:
+                pred, hits = history.predict(proba, classes, user.track, bounds)
+                run.helped += pred.tolist()
+                run.matched += hits
     y = np.asarray(truths, dtype=np.str_)
     without = classification_report(y, np.asarray(alone, dtype=np.str_), labels=SCORED_MODES)
-    return {
-        "radius_m": params.radius_m,
-        "confirmed_share": share,
-        "classifier": {
-            "sections": len(truths),
-            "matched_share": round(matched / len(truths), 4) if truths else None,
-            "with_history": classification_report(y, np.asarray(helped, dtype=np.str_), labels=SCORED_MODES),
-            "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
-        },
-        "end_to_end": e2e.report() if end_to_end else {"available": False, "reason": "skipped"},
-    }
+    return [
+        {
+            "radius_m": params.radius_m,
+            "confirmed_share": run.share,
+            "classifier": {
+                "sections": len(truths),
+                "matched_share": round(run.matched / len(truths), 4) if truths else None,
+                "with_history": classification_report(
+                    y, np.asarray(run.helped, dtype=np.str_), labels=SCORED_MODES
+                ),
+                "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
+            },
+            "end_to_end": run.e2e.report() if end_to_end else {"available": False, "reason": "skipped"},
+        }
+        for run in runs
+    ]
 
 
 def _macro_f1_without(report: dict[str, Any], excluded: str) -> float | None:

@@ -52,8 +52,8 @@ class AlwaysCar:
 
 
 def test_personal_history_uses_only_the_users_earlier_labels() -> None:
-    once = evaluate_with_history(AlwaysCar(), [simulated_user()])
-    repeated = evaluate_with_history(AlwaysCar(), [twice(simulated_user())])
+    (once,) = evaluate_with_history(AlwaysCar(), [simulated_user()])
+    (repeated,) = evaluate_with_history(AlwaysCar(), [twice(simulated_user())])
     sections = repeated["classifier"]
     assert sections["sections"] == 2 * once["classifier"]["sections"]
     # Every section of the second day has its twin the day before; the first day has only itself.
@@ -65,7 +65,7 @@ def test_personal_history_uses_only_the_users_earlier_labels() -> None:
 
 
 def test_personal_history_with_no_confirmed_trip_is_the_model_alone() -> None:
-    result = evaluate_with_history(AlwaysCar(), [twice(simulated_user())], share=0.0)
+    (result,) = evaluate_with_history(AlwaysCar(), [twice(simulated_user())], shares=(0.0,))
     assert result["classifier"]["matched_share"] == 0.0
     assert (
         result["classifier"]["with_history"]["accuracy"]
