@@ -1,4 +1,4 @@
-"""A tester's own confirmations as evidence: a section on a route they already confirmed.
+"""A tester's own confirmations as evidence: their usual modes, and the routes they confirmed.
 
 People repeat their trips: the same commute, the same school run. OpenPATH (e-mission) suggests
 labels for a new trip from the user's earlier labelled trips whose origin and destination both lie
@@ -17,6 +17,25 @@ of 300 m did better than 200 m and 500 m, this weighting better than overriding 
 weighting it more, and requiring similar durations did not help. The way back, as a fallback,
 raised macro-F1 from 0.651 to 0.666 (0.605 to 0.617 with one trip in four confirmed); counted
 alongside the same direction it did not (0.653).
+
+Before the route, the tester's usual modes: all their confirmations, wherever they were, are a prior
+over modes. The model was trained on balanced classes, so its probabilities assume every mode
+equally likely; Bayes' rule with the tester's own mix instead multiplies each mode's probability by
+``K * prior`` and renormalises (the prior-shift correction of Saerens, Latinne & Decaestecker 2002,
+Neural Computation 14). The prior is the tester's share of confirmations of each mode with one
+pseudo-count per class (``prior_pseudocount``, add-one smoothing): one confirmation doubles the
+odds of its mode against each other mode; thirty bike rides and no bus make a section the model
+finds slightly more bus than bike a bike ride.
+
+Measured the same way, with model 1.2.0, the usual modes raised the per-section macro-F1 from
+0.666 to 0.718 (accuracy 0.770 to 0.809) and end to end from 0.503 to 0.555 (time accuracy 0.567 to
+0.631) for a tester who confirms every trip; from 0.617 to 0.672 per section and 0.482 to 0.530 end
+to end for one who confirms one trip in four. Pseudo-counts of 0.3 to 1 per class, and exponents of
+1 to 1.5 on ``K * prior``, were within about 0.01 of each other; 3 per class, or an exponent of
+0.5, did worse (0.708 and 0.700). The prior assumes confirmations are a fair sample of the tester's
+sections. If walks are never confirmed (user 020's walk labels left out of their confirmations),
+walk recall falls from 0.59 to 0.48 while walk precision rises from 0.44 to 0.59; correcting a
+walk the app called bus is itself a confirmation that restores the balance.
 
 Pure: no I/O. The pipeline reads the confirmations from the tester's partition and never from
 anyone else's: one person's habits never decide another person's modes.
@@ -41,11 +60,14 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     """``radius_m``: both ends of a section within this of a confirmed section's ends make a match.
     ``max_confirmations``: only the most recent ones are read (bounds the cost per pipeline step).
     ``revisit_days``: a confirmation has the tester's trips reprocessed from this many days before
-    the confirmed section on, so that the same route the same week benefits at once."""
+    the confirmed section on, so that the same route the same week benefits at once.
+    ``prior_pseudocount``: confirmations added to every mode when the tester's mix of modes becomes
+    the prior (module docstring); ``None`` leaves the model's probabilities as they are."""
 
     radius_m: float = 300.0
     max_confirmations: int = 2000
     revisit_days: float = 14.0
+    prior_pseudocount: float | None = 1.0
 
 
 DEFAULT_HISTORY = HistoryParams()
@@ -64,11 +86,13 @@ class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
 @dataclass(frozen=True, slots=True)
 class Assisted:
     """Probabilities after the history (``classes`` may have gained modes only the tester used),
-    and which sections matched at least one confirmation."""
+    which sections matched at least one confirmation on their route, and which owe their mode to the
+    history (matched, or their most likely mode changed with the tester's usual modes)."""
 
     proba: F64
     classes: tuple[str, ...]
     matched: npt.NDArray[np.bool_]
+    from_history: npt.NDArray[np.bool_]
 
 
 def section_ends(track: Track, bounds: Sequence[tuple[int, int]]) -> tuple[F64, F64]:
@@ -100,6 +124,28 @@ def _near(points: F64, others: F64, radius_m: float) -> npt.NDArray[np.bool_]:
     return out
 
 
+def usual_modes(
+    proba: F64, classes: Sequence[str], confirmations: Sequence[Confirmation], pseudocount: float
+) -> F64:
+    """``proba`` (``(n, len(classes))``, a model trained on balanced classes) with the tester's own
+    mix of confirmed modes as the prior instead of a uniform one: each column times ``K * prior``,
+    rows renormalised (module docstring). Confirmations of modes outside ``classes`` are not counted;
+    without any, ``proba`` is returned as it is."""
+    index = {name: k for k, name in enumerate(classes)}
+    counts = np.zeros(len(classes), dtype=np.float64)
+    for c in confirmations:
+        k = index.get(c.mode)
+        if k is not None:
+            counts[k] += 1.0
+    if not counts.any():
+        return proba
+    ratio = len(classes) * (counts + pseudocount) / (counts.sum() + len(classes) * pseudocount)
+    shifted = proba * ratio[None, :]
+    total = shifted.sum(axis=1, keepdims=True)
+    out: F64 = np.divide(shifted, total, out=proba.copy(), where=total > 0.0)
+    return out
+
+
 def assist(
     proba: F64,
     classes: Sequence[str],
@@ -109,10 +155,12 @@ def assist(
     *,
     params: HistoryParams = DEFAULT_HISTORY,
 ) -> Assisted:
-    """Mix each section's matching confirmations into its class probabilities.
+    """Weigh each section's class probabilities by the tester's usual modes, then mix in the
+    confirmations on its route.
 
     ``proba`` is ``(n, len(classes))``; ``starts`` and ``ends`` are ``(n, 2)`` (latitude, longitude
-    in degrees) of each section's first and last fix. Rows without a match are returned unchanged.
+    in degrees) of each section's first and last fix. Without confirmations, rows are returned
+    unchanged.
     """
     extra = sorted({c.mode for c in confirmations} - set(classes))
     names = (*classes, *extra)
@@ -120,8 +168,10 @@ def assist(
     out[:, : len(classes)] = proba
     matched = np.zeros(proba.shape[0], dtype=np.bool_)
     if not confirmations or proba.shape[0] == 0:
-        return Assisted(proba=out, classes=names, matched=matched)
+        return Assisted(proba=out, classes=names, matched=matched, from_history=matched.copy())
     mine = list(confirmations)[-params.max_confirmations :]
+    if params.prior_pseudocount is not None:
+        out[:, : len(classes)] = usual_modes(proba, classes, mine, params.prior_pseudocount)
     c_start = np.asarray([(c.start_lat, c.start_lon) for c in mine], dtype=np.float64)
     c_end = np.asarray([(c.end_lat, c.end_lon) for c in mine], dtype=np.float64)
     index = {name: k for k, name in enumerate(names)}
@@ -135,4 +185,5 @@ def assist(
     matched = n > 0
     weight = (n / (n + 1.0))[matched, None]
     out[matched] = weight * counts[matched] / n[matched, None] + (1.0 - weight) * out[matched]
-    return Assisted(proba=out, classes=names, matched=matched)
+    moved = np.argmax(out, axis=1) != np.argmax(proba, axis=1)
+    return Assisted(proba=out, classes=names, matched=matched, from_history=matched | moved)

@@ -87,7 +87,7 @@ def _compute(
         seg,
         assisted.proba,
         assisted.classes,
-        from_history=assisted.matched,
+        from_history=assisted.from_history,
         model_version=classifier.version,
         labels=labels,
         profile=profile,

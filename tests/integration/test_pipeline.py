@@ -28,13 +28,15 @@ WORK = place(4600.0, 0.0)
 DAY = datetime(2026, 9, 14, 7, 0, tzinfo=UTC).timestamp()
 
 
-def commute(start_s: float = DAY) -> Track:
+def commute(start_s: float = DAY, *, north_m: float = 0.0) -> Track:
+    """Home, a walk, a bus ride of 4 km, a walk, work; ``north_m`` moves all of it north."""
+    home, stop_a, stop_b, work = (place(east, north_m) for east in (0.0, 300.0, 4300.0, 4600.0))
     return track_from(
-        stay(900, at=HOME, every_s=5),
-        walk(to=STOP_A, every_s=5),
+        stay(900, at=home, every_s=5),
+        walk(to=stop_a, every_s=5),
         stay(120, every_s=5),
-        bus(to=STOP_B, every_s=5),
-        walk(to=WORK, every_s=5),
+        bus(to=stop_b, every_s=5),
+        walk(to=work, every_s=5),
         stay(900, every_s=5),
         start_s=start_s,
     )
@@ -217,25 +219,40 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert bad.status_code == 422
 
 
-async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
-) -> None:
-    t = await enrol(http, invite_code)
-    other = await enrol(http, invite_code)
+async def ride_confirmed_as(
+    http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline, *modes: str
+) -> dict[str, Any]:
+    """``t`` rides Monday's commute and confirms its bus ride as each of ``modes`` in turn; the ride
+    as the model gave it."""
     monday = commute()
     await upload(http, t, fixes_json(monday))
     await pipeline.run_due(db, as_of=after(monday, 60))
     (trip,) = await trips_of(http, t)
-    assert trip["sections"][1]["mode"] == "bus"
-    ride = trip["sections"][1]["id"]
-    for mode in ("bike", "tram"):  # the tester changes their mind: only the last answer counts
-        r = await http.patch(f"/v1/sections/{ride}", json={"mode": mode}, headers=t.auth)
+    ride: dict[str, Any] = trip["sections"][1]
+    for mode in modes:
+        r = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": mode}, headers=t.auth)
         assert r.status_code == 200
-    tuesday = commute(DAY + 86400)
-    for who in (t, other):
-        await upload(http, who, fixes_json(tuesday))
-    await pipeline.run_due(db, as_of=after(tuesday, 60))
-    mine = (await trips_of(http, t, day=DAY + 86400))[0]["sections"]
+    return ride
+
+
+async def sections_after(
+    http: httpx.AsyncClient, testers: list[Enrolled], db: Database, pipeline: Pipeline, track: Track
+) -> list[list[dict[str, Any]]]:
+    """Every tester uploads ``track`` (on Tuesday); the sections of each one's trip."""
+    for who in testers:
+        await upload(http, who, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    return [(await trips_of(http, who, day=DAY + 86400))[0]["sections"] for who in testers]
+
+
+async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t, other = await enrol(http, invite_code), await enrol(http, invite_code)
+    # The tester changes their mind: only the last answer counts.
+    ride = await ride_confirmed_as(http, t, db, pipeline, "bike", "tram")
+    assert ride["mode"] == "bus"
+    mine, theirs = await sections_after(http, [t, other], db, pipeline, commute(DAY + 86400))
     assert [(s["mode"], s["mode_source"]) for s in mine] == [
         ("walk", "heuristic"),
         ("tram", "history"),
@@ -243,8 +260,24 @@ async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses
     ]
     assert mine[1]["probabilities"]["tram"] >= 0.5
     assert mine[1]["probabilities"]["bike"] < 0.1
-    (theirs,) = await trips_of(http, other, day=DAY + 86400)
-    assert [(s["mode"], s["mode_source"]) for s in theirs["sections"]][1] == ("bus", "heuristic")
+    assert (theirs[1]["mode"], theirs[1]["mode_source"]) == ("bus", "heuristic")
+
+
+async def test_the_testers_usual_modes_decide_a_close_call_on_a_route_never_confirmed(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t, other = await enrol(http, invite_code), await enrol(http, invite_code)
+    ride = await ride_confirmed_as(http, t, db, pipeline, "car")
+    assert (ride["mode"], ride["probabilities"]["car"] > 0.5 * ride["probabilities"]["bus"]) == ("bus", True)
+    elsewhere = commute(DAY + 86400, north_m=20_000.0)  # 20 km away: no confirmed route near
+    mine, theirs = await sections_after(http, [t, other], db, pipeline, elsewhere)
+    # One confirmation doubles the odds of car: the close call goes to car, the walks stay walks.
+    assert [(s["mode"], s["mode_source"]) for s in mine] == [
+        ("walk", "heuristic"),
+        ("car", "history"),
+        ("walk", "heuristic"),
+    ]
+    assert (theirs[1]["mode"], theirs[1]["mode_source"]) == ("bus", "heuristic")
 
 
 async def test_a_flight_is_found_when_the_landing_arrives_after_the_departure_was_processed(

@@ -27,14 +27,18 @@ def sections(*ends: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     return starts, stops
 
 
+ROUTE_ONLY = HistoryParams(prior_pseudocount=None)  # the route's confirmations alone
+
+
 def model_says_car(n: int) -> np.ndarray:
     return np.tile([0.05, 0.05, 0.3, 0.6], (n, 1))
 
 
 def test_a_section_on_a_confirmed_route_takes_the_confirmed_mode() -> None:
     starts, ends = sections((100.0, 5100.0))
-    out = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bus")])
+    out = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bus")], params=ROUTE_ONLY)
     assert out.matched.tolist() == [True]
+    assert out.from_history.tolist() == [True]
     assert out.classes[int(np.argmax(out.proba[0]))] == "bus"
     assert np.isclose(out.proba[0].sum(), 1.0)
     assert np.isclose(out.proba[0][CLASSES.index("bus")], 0.5 * 1.0 + 0.5 * 0.3)  # weight n/(n+1)
@@ -54,7 +58,12 @@ def test_more_confirmations_weigh_more_and_mixed_habits_stay_mixed() -> None:
 def test_both_ends_must_be_within_the_radius() -> None:
     starts, ends = sections((400.0, 5000.0), (0.0, 5400.0), (250.0, 5250.0))
     out = assist(
-        model_says_car(3), CLASSES, starts, ends, [confirmed("bus")], params=HistoryParams(radius_m=300.0)
+        model_says_car(3),
+        CLASSES,
+        starts,
+        ends,
+        [confirmed("bus")],
+        params=HistoryParams(radius_m=300.0, prior_pseudocount=None),
     )
     assert out.matched.tolist() == [False, False, True]
     assert np.array_equal(out.proba[:2], model_says_car(2))
@@ -72,6 +81,7 @@ def test_the_way_back_counts_when_nothing_matches_in_the_same_direction() -> Non
         starts[:1],
         ends[:1],
         [confirmed("bike"), confirmed("bus", start_east_m=5000.0, end_east_m=0.0)],
+        params=ROUTE_ONLY,
     )
     assert np.isclose(both.proba[0][CLASSES.index("bus")], 0.5 + 0.5 * 0.3)
     assert np.isclose(both.proba[0][CLASSES.index("bike")], 0.5 * 0.05)
@@ -101,3 +111,32 @@ def test_only_the_most_recent_confirmations_are_read() -> None:
     history = [confirmed("bus")] * 5 + [confirmed("bike")]
     out = assist(model_says_car(1), CLASSES, starts, ends, history, params=HistoryParams(max_confirmations=1))
     assert out.classes[int(np.argmax(out.proba[0]))] == "bike"
+
+
+def test_the_testers_usual_modes_are_the_prior_of_sections_off_their_routes() -> None:
+    starts, ends = sections((20000.0, 30000.0))  # far from every confirmed route
+    bike_or_car = np.asarray([[0.05, 0.4, 0.1, 0.45]])
+    cyclist = assist(bike_or_car, CLASSES, starts, ends, [confirmed("bike")] * 30)
+    assert not cyclist.matched.any()
+    assert cyclist.classes[int(np.argmax(cyclist.proba[0]))] == "bike"
+    assert cyclist.from_history.tolist() == [True]
+    # Bayes' rule with the tester's mix (30 bike of 30, one pseudo-count per class) as the prior.
+    prior = (np.asarray([0.0, 30.0, 0.0, 0.0]) + 1.0) / (30.0 + 4.0)
+    assert np.allclose(cyclist.proba[0], bike_or_car[0] * prior / (bike_or_car[0] * prior).sum())
+    # One confirmation doubles its mode's odds against each other mode: a clear answer of the model
+    # stands, and then owes nothing to the history.
+    once = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike")])
+    bike, car = CLASSES.index("bike"), CLASSES.index("car")
+    assert np.isclose(once.proba[0][bike] / once.proba[0][car], 2.0 * 0.05 / 0.6)
+    assert once.classes[int(np.argmax(once.proba[0]))] == "car"
+    assert once.from_history.tolist() == [False]
+    assert np.isclose(once.proba[0].sum(), 1.0)
+
+
+def test_usual_modes_count_only_modes_the_model_knows_and_can_be_turned_off() -> None:
+    starts, ends = sections((20000.0, 30000.0))
+    ferry = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("ferry")] * 5)
+    assert np.array_equal(ferry.proba[0][:4], model_says_car(1)[0])
+    off = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike")] * 30, params=ROUTE_ONLY)
+    assert np.array_equal(off.proba, model_says_car(1))
+    assert not off.from_history.any()
