@@ -18,6 +18,22 @@ weighting it more, and requiring similar durations did not help. The way back, a
 raised macro-F1 from 0.651 to 0.666 (0.605 to 0.617 with one trip in four confirmed); counted
 alongside the same direction it did not (0.653).
 
+A section that matches no confirmation by its ends may follow part of a confirmed path: the same
+bus line boarded two stops later, the first half of a commute. Confirmations keep their section's
+simplified geometry (``labels.path``), and a section follows one when both its ends lie within
+``radius_m`` of that path, the start before the end along it and at least ``2 * radius_m`` apart
+(ends each off by up to the radius could otherwise match any path passing by). Such matches count
+only for modes the model gives at least ``along_route_min_probability`` (a clear walk beside a
+confirmed bus line stays a walk; modes the model does not know are not judged), and only the
+``along_route_confirmations`` most recent confirmations are looked along (the ends are compared
+with all of them), which bounds the cost: 2,000 sections along 2,000 confirmed paths of the same
+few routes take about 0.4 s, a day's few sections about 10 ms. With the usual modes below, matching
+along paths raised the per-section macro-F1 from 0.718 to 0.737 (accuracy 0.809 to 0.824; 68 % of
+sections matched instead of 54 %) for a tester who confirms every trip, and from 0.672 to 0.687
+(0.774 to 0.786; 54 % instead of 40 %) for one who confirms one trip in four. Without the
+probability floor: 0.748 and 0.685, and with one trip in four confirmed, walk recall fell from 0.76
+to 0.65 (user 020's walks, the only labelled ones, beside their confirmed rides).
+
 Before the route, the tester's usual modes: all their confirmations, wherever they were, are a prior
 over modes. The model was trained on balanced classes, so its probabilities assume every mode
 equally likely; Bayes' rule with the tester's own mix instead multiplies each mode's probability by
@@ -45,12 +61,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from core.geodesy import chord2_for_distance_m, unit_vectors
+from core.geodesy import EARTH_RADIUS_M, chord2_for_distance_m, unit_vectors
 from core.track import Track
 
 F64 = npt.NDArray[np.float64]
@@ -62,25 +79,34 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     ``revisit_days``: a confirmation has the tester's trips reprocessed from this many days before
     the confirmed section on, so that the same route the same week benefits at once.
     ``prior_pseudocount``: confirmations added to every mode when the tester's mix of modes becomes
-    the prior (module docstring); ``None`` leaves the model's probabilities as they are."""
+    the prior (module docstring); ``None`` leaves the model's probabilities as they are.
+    ``along_route``: a section matching no confirmation by its ends may match along a confirmed
+    path (both ends within ``radius_m`` of it, in its direction, at least ``2 * radius_m`` apart
+    along it), which counts only confirmations of modes the model gives at least
+    ``along_route_min_probability`` for the section."""
 
     radius_m: float = 300.0
     max_confirmations: int = 2000
     revisit_days: float = 14.0
     prior_pseudocount: float | None = 1.0
+    along_route: bool = True
+    along_route_min_probability: float = 0.05
+    along_route_confirmations: int = 200
 
 
 DEFAULT_HISTORY = HistoryParams()
 
 
 class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
-    """A section the tester confirmed: where it started and ended (degrees) and its mode."""
+    """A section the tester confirmed: where it started and ended (degrees), its mode, and its path
+    when known (the stored simplified geometry, GeoJSON ``[lon, lat]`` pairs; empty if unknown)."""
 
     start_lat: float
     start_lon: float
     end_lat: float
     end_lon: float
     mode: str
+    path_lonlat: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +148,102 @@ def _near(points: F64, others: F64, radius_m: float) -> npt.NDArray[np.bool_]:
     for k in range(0, a.shape[0], _ROWS_PER_BLOCK):
         out[k : k + _ROWS_PER_BLOCK] = a[k : k + _ROWS_PER_BLOCK] @ b.T >= min_dot
     return out
+
+
+_M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Paths:
+    """The segments of the confirmations' paths laid end to end (confirmation ``k`` has segments
+    ``offsets[k]:offsets[k + 1]``): their ends (degrees), the metres along their path where each
+    starts, their length (m), whose they are, and each path's bounding box grown by the radius
+    (degrees), which rules most confirmations out with four comparisons per section end."""
+
+    a: F64  # (s, 2) latitude, longitude of each segment's first point
+    b: F64  # (s, 2) ... and of its last
+    along: F64
+    length: F64
+    owner: npt.NDArray[np.intp]
+    offsets: npt.NDArray[np.intp]
+    box: F64  # (m, 4) lat_min, lat_max, lon_min, lon_max; NaN for a confirmation without a path
+    radius_m: float
+
+    @staticmethod
+    def of(confirmations: Sequence[Confirmation], radius_m: float) -> _Paths | None:
+        n_points = np.asarray([len(c.path_lonlat) for c in confirmations], dtype=np.intp)
+        n_segments = np.maximum(n_points - 1, 0)
+        if not n_segments.any():
+            return None
+        flat = chain.from_iterable(chain.from_iterable(c.path_lonlat for c in confirmations))
+        lonlat = np.fromiter(flat, dtype=np.float64, count=2 * int(n_points.sum())).reshape(-1, 2)
+        points = lonlat[:, ::-1]  # latitude, longitude
+        last_point = np.cumsum(n_points)[n_points > 0] - 1
+        opens = np.ones(points.shape[0], dtype=np.bool_)  # a point that starts a segment
+        opens[last_point] = False
+        a, b = points[opens], points[np.flatnonzero(opens) + 1]
+        owner = np.repeat(np.arange(len(confirmations), dtype=np.intp), n_segments)
+        offsets = np.r_[0, np.cumsum(n_segments)].astype(np.intp)
+        kx = _M_PER_DEG * np.cos(np.radians(0.5 * (a[:, 0] + b[:, 0])))
+        length = np.hypot((b[:, 0] - a[:, 0]) * _M_PER_DEG, (b[:, 1] - a[:, 1]) * kx)
+        before = np.cumsum(length) - length  # metres of all earlier segments, of every path
+        along = before - np.repeat(before[offsets[:-1][n_segments > 0]], n_segments[n_segments > 0])
+        box = np.full((len(confirmations), 4), np.nan)
+        has = n_segments > 0
+        grow_lon = radius_m / np.maximum(np.minimum.reduceat(kx, offsets[:-1][has]), 1.0)
+        for col, (pick, reduce, sign) in enumerate(
+            ((0, np.minimum, -1.0), (0, np.maximum, 1.0), (1, np.minimum, -1.0), (1, np.maximum, 1.0))
+        ):
+            ends = reduce(a[:, pick], b[:, pick])
+            grow = radius_m / _M_PER_DEG if pick == 0 else grow_lon
+            box[has, col] = reduce.reduceat(ends, offsets[:-1][has]) + sign * grow
+        return _Paths(
+            a=a, b=b, along=along, length=length, owner=owner, offsets=offsets, box=box, radius_m=radius_m
+        )
+
+    def _inside(self, points: F64) -> npt.NDArray[np.bool_]:
+        """``(n, m)``: point ``i`` lies in the grown bounding box of confirmation ``j``'s path."""
+        lat, lon, box = points[:, 0:1], points[:, 1:2], self.box
+        inside: npt.NDArray[np.bool_] = (
+            (box[:, 0] <= lat) & (lat <= box[:, 1]) & (box[:, 2] <= lon) & (lon <= box[:, 3])
+        )
+        return inside
+
+    def _near(self, point: F64, idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], F64]:
+        """Of segments ``idx``, those passing within the radius of ``point`` (latitude, longitude),
+        and the metres along their path of the point's projection on each (local equirectangular
+        metres)."""
+        lat, lon = float(point[0]), float(point[1])
+        kx = _M_PER_DEG * np.cos(np.radians(lat))
+        ax = (self.a[idx, 1] - lon) * kx
+        ay = (self.a[idx, 0] - lat) * _M_PER_DEG
+        dx = (self.b[idx, 1] - lon) * kx - ax
+        dy = (self.b[idx, 0] - lat) * _M_PER_DEG - ay
+        l2 = dx * dx + dy * dy
+        t = np.clip(np.divide(-(ax * dx + ay * dy), l2, out=np.zeros_like(l2), where=l2 > 0.0), 0.0, 1.0)
+        near = (ax + t * dx) ** 2 + (ay + t * dy) ** 2 <= self.radius_m**2
+        return idx[near], self.along[idx[near]] + t[near] * self.length[idx[near]]
+
+    def followed(self, starts: F64, ends: F64) -> npt.NDArray[np.bool_]:
+        """``(n, m)``: which confirmations each section from ``starts[i]`` to ``ends[i]`` follows:
+        both ends within the radius of the path, the start before the end along it, at least twice
+        the radius apart (ends each off by up to the radius could otherwise match any path passing
+        by)."""
+        candidates = self._inside(starts) & self._inside(ends)
+        out = np.zeros(candidates.shape, dtype=np.bool_)
+        m = candidates.shape[1]
+        for i in np.flatnonzero(candidates.any(axis=1)):
+            confs = np.flatnonzero(candidates[i])
+            counts = self.offsets[confs + 1] - self.offsets[confs]
+            shift = self.offsets[confs] - (np.cumsum(counts) - counts)
+            idx = np.repeat(shift, counts) + np.arange(int(counts.sum()), dtype=np.intp)
+            first, last = np.full(m, np.inf), np.full(m, -np.inf)
+            seg, pos = self._near(starts[i], idx)
+            np.minimum.at(first, self.owner[seg], pos)
+            seg, pos = self._near(ends[i], idx)
+            np.maximum.at(last, self.owner[seg], pos)
+            out[i] = last - first >= 2.0 * self.radius_m
+        return out
 
 
 def usual_modes(
@@ -180,6 +302,17 @@ def assist(
     forward = _near(starts, c_start, params.radius_m) & _near(ends, c_end, params.radius_m)
     back = _near(starts, c_end, params.radius_m) & _near(ends, c_start, params.radius_m)
     match = np.where(forward.any(axis=1, keepdims=True), forward, back)
+    if params.along_route:
+        _along_route(
+            match,
+            proba=out,
+            onehot=onehot,
+            starts=starts,
+            ends=ends,
+            mine=mine,
+            n_model=len(classes),
+            params=params,
+        )
     counts = match.astype(np.float64) @ onehot
     n = counts.sum(axis=1)
     matched = n > 0
@@ -187,3 +320,30 @@ def assist(
     out[matched] = weight * counts[matched] / n[matched, None] + (1.0 - weight) * out[matched]
     moved = np.argmax(out, axis=1) != np.argmax(proba, axis=1)
     return Assisted(proba=out, classes=names, matched=matched, from_history=matched | moved)
+
+
+def _along_route(
+    match: npt.NDArray[np.bool_],
+    *,
+    proba: F64,
+    onehot: F64,
+    starts: F64,
+    ends: F64,
+    mine: Sequence[Confirmation],
+    n_model: int,
+    params: HistoryParams,
+) -> None:
+    """Fill the rows of ``match`` that have no match by their ends with the confirmations whose path
+    the section follows (:meth:`_Paths.followed`), keeping only those of modes with at least
+    ``params.along_route_min_probability`` in ``proba`` (a walk beside a confirmed bus line stays a
+    walk) or that the model does not know (its first ``n_model`` columns): it has no say on those."""
+    alone = np.flatnonzero(~match.any(axis=1))
+    recent = len(mine) - min(len(mine), params.along_route_confirmations)  # first one looked along
+    paths = _Paths.of(mine[recent:], params.radius_m) if alone.size else None
+    if paths is None:
+        return
+    # (n, m): the model gives row i at least the floor for the mode of confirmation j, or does not
+    # know that mode (only the tester used it) and so has nothing to say against it.
+    known = np.asarray(onehot[:, :n_model].any(axis=1), dtype=np.bool_)
+    plausible = (proba @ onehot.T >= params.along_route_min_probability) | ~known[None, :]
+    match[alone, recent:] = paths.followed(starts[alone], ends[alone]) & plausible[alone, recent:]

@@ -135,7 +135,12 @@ class Pipeline:
                 # More fixes follow: what ends at the cut is not closed by a "gap" before now.
                 seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
-            confirmations = await trips_db.confirmations(conn, self.params.history.max_confirmations)
+            history = self.params.history
+            confirmations = await trips_db.confirmations(
+                conn,
+                history.max_confirmations,
+                history.along_route_confirmations if history.along_route else 0,
+            )
             profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
             built, until_s = await asyncio.to_thread(

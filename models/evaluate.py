@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.features import features_matrix
+from core.geometry import simplified_linestring
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
 from core.segmentation import segment
 from core.track import Track
@@ -188,9 +189,23 @@ class _History:
     ) -> _History:
         kept = [s for s in labelled if rng.random() < share]
         starts, ends = section_ends(user.track, [(s.start, s.end) for s in kept])
+        track = user.track
         return _History(
             confirmations=[
-                Confirmation(start_lat=a[0], start_lon=a[1], end_lat=b[0], end_lon=b[1], mode=s.mode)
+                Confirmation(
+                    start_lat=a[0],
+                    start_lon=a[1],
+                    end_lat=b[0],
+                    end_lon=b[1],
+                    mode=s.mode,
+                    # the path a confirmation keeps: the section's stored geometry
+                    path_lonlat=tuple(
+                        (x, y)
+                        for x, y in simplified_linestring(
+                            track.lat[s.start : s.end], track.lon[s.start : s.end]
+                        )["coordinates"]
+                    ),
+                )
                 for s, a, b in zip(kept, starts.tolist(), ends.tolist(), strict=True)
             ],
             ended_s=np.asarray([s.interval.end_s for s in kept], dtype=np.float64),

@@ -18,6 +18,7 @@ from store.partition import Conn
 from store.queries import queries
 
 _json = msgspec.json.Encoder()
+_path = msgspec.json.Decoder(tuple[tuple[float, float], ...])  # GeoJSON coordinates: [lon, lat]
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -93,10 +94,11 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
     return [Label(started_at=r["started_at"], ended_at=r["ended_at"], mode=r["mode"]) for r in rows]
 
 
-async def confirmations(conn: Conn, limit: int) -> list[Confirmation]:
+async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirmation]:
     """The tester's ``limit`` most recent confirmed sections (the latest answer per section), oldest
-    first, with where each started and ended (labels whose ends are unknown are left out)."""
-    rows = await conn.fetch(_q("confirmations"), limit)
+    first, with where each started and ended, and for the ``with_paths`` most recent the path
+    between when it is known (labels whose ends are unknown are left out)."""
+    rows = await conn.fetch(_q("confirmations"), limit, with_paths)
     return [
         Confirmation(
             start_lat=r["start_lat"],
@@ -104,6 +106,7 @@ async def confirmations(conn: Conn, limit: int) -> list[Confirmation]:
             end_lat=r["end_lat"],
             end_lon=r["end_lon"],
             mode=r["mode"],
+            path_lonlat=() if r["path"] is None else _path.decode(r["path"]),
         )
         for r in rows
     ]

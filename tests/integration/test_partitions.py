@@ -1,5 +1,6 @@
 """Each tester's partition is protected by the database itself, not by application code."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -176,6 +177,43 @@ async def test_labels_confirmed_before_the_history_step_take_their_ends_from_the
     assert row["end_lat"] == pytest.approx(46.120)  # the fix at 200 s
     assert row["start_lon"] == row["end_lon"] == pytest.approx(-1.15)
     assert "'history'" in await mode_source_check(admin_conn, role)
+
+
+async def test_labels_confirmed_before_paths_were_kept_take_the_path_of_their_section(
+    admin_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    role = await _tester(admin_conn, invite_code)
+    trip, section, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    path = [[-1.15, 46.1], [-1.14, 46.1], [-1.14, 46.11]]
+    end = T0 + timedelta(minutes=10)
+    await admin_conn.execute(
+        f'INSERT INTO "{role}".trips (id, started_at, ended_at, origin_lat, origin_lon, destination_lat, '
+        "destination_lon, distance_m) VALUES ($1, $2, $3, 46.1, -1.15, 46.11, -1.14, 1900)",
+        trip,
+        T0,
+        end,
+    )
+    await admin_conn.execute(
+        f'INSERT INTO "{role}".sections (id, trip_id, seq, started_at, ended_at, distance_m, n_fixes, mode, '
+        "probabilities, mode_source, model_version, geometry) "
+        "VALUES ($1, $2, 0, $3, $4, 1900, 60, 'bus', '{}', 'model', 't', $5::jsonb)",
+        section,
+        trip,
+        T0,
+        end,
+        json.dumps({"type": "LineString", "coordinates": path}),
+    )
+    # As labels were stored before migration 0014: no path; one's section is still there.
+    await admin_conn.executemany(
+        f'INSERT INTO "{role}".labels (started_at, ended_at, mode, section_id) VALUES ($1, $2, $3, $4)',
+        [(T0, end, "tram", section), (T0, end, "bike", gone)],
+    )
+    await admin_conn.execute("SELECT sillage.ensure_partition($1, $1)", role)  # steps run again
+    rows = await admin_conn.fetch(f'SELECT mode, path::text FROM "{role}".labels ORDER BY mode')
+    assert [(r["mode"], r["path"] and json.loads(r["path"])) for r in rows] == [
+        ("bike", None),
+        ("tram", path),
+    ]
 
 
 async def test_no_planner_statistics_keep_tester_role_names_of_the_partition_state(

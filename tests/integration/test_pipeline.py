@@ -28,9 +28,14 @@ WORK = place(4600.0, 0.0)
 DAY = datetime(2026, 9, 14, 7, 0, tzinfo=UTC).timestamp()
 
 
-def commute(start_s: float = DAY, *, north_m: float = 0.0) -> Track:
-    """Home, a walk, a bus ride of 4 km, a walk, work; ``north_m`` moves all of it north."""
-    home, stop_a, stop_b, work = (place(east, north_m) for east in (0.0, 300.0, 4300.0, 4600.0))
+def commute(
+    start_s: float = DAY, *, north_m: float = 0.0, board_m: float = 300.0, alight_m: float = 4300.0
+) -> Track:
+    """Home, a walk of 300 m, a bus ride east (4 km), a walk of 300 m, work; ``north_m`` moves all
+    of it north, ``board_m`` and ``alight_m`` say where on the line the ride starts and ends."""
+    home, stop_a, stop_b, work = (
+        place(east, north_m) for east in (board_m - 300.0, board_m, alight_m, alight_m + 300.0)
+    )
     return track_from(
         stay(900, at=home, every_s=5),
         walk(to=stop_a, every_s=5),
@@ -278,6 +283,22 @@ async def test_the_testers_usual_modes_decide_a_close_call_on_a_route_never_conf
         ("walk", "heuristic"),
     ]
     assert (theirs[1]["mode"], theirs[1]["mode_source"]) == ("bus", "heuristic")
+
+
+async def test_a_ride_along_part_of_a_confirmed_route_takes_its_mode(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    await ride_confirmed_as(http, t, db, pipeline, "tram")  # Monday: from 300 m to 4.3 km east
+    (mine,) = await sections_after(
+        http, [t], db, pipeline, commute(DAY + 86400, board_m=1300.0, alight_m=3300.0)
+    )
+    # Neither end of Tuesday's ride is near an end of Monday's: the confirmed path tells.
+    assert [(s["mode"], s["mode_source"]) for s in mine] == [
+        ("walk", "heuristic"),
+        ("tram", "history"),
+        ("walk", "heuristic"),
+    ]
 
 
 async def test_a_flight_is_found_when_the_landing_arrives_after_the_departure_was_processed(

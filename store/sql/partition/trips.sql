@@ -65,12 +65,13 @@ LIMIT $4;
 SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
 
 -- name: insert_label
--- The confirmation keeps where its section started and ended (the ends of its stored geometry;
--- NULL when it has none, and the label is still kept).
-INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon)
+-- The confirmation keeps where its section started and ended and the path between (its stored
+-- geometry; NULL when it has none, and the label is still kept).
+INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon, path)
 SELECT v.started_at, v.ended_at, v.mode, v.section_id,
        (s.geometry #>> '{coordinates,0,1}')::float8, (s.geometry #>> '{coordinates,0,0}')::float8,
-       (s.geometry #>> '{coordinates,-1,1}')::float8, (s.geometry #>> '{coordinates,-1,0}')::float8
+       (s.geometry #>> '{coordinates,-1,1}')::float8, (s.geometry #>> '{coordinates,-1,0}')::float8,
+       s.geometry -> 'coordinates'
 FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_at, ended_at, mode, section_id)
 LEFT JOIN sections s ON s.id = v.section_id;
 
@@ -80,11 +81,16 @@ WHERE id = $1;
 
 -- name: confirmations
 -- The tester's $1 most recent confirmations (the latest per section), oldest first, with where each
--- confirmed section started and ended: the evidence of core.history.
-SELECT mode, start_lat, start_lon, end_lat, end_lon FROM (
-    SELECT * FROM (
-        SELECT DISTINCT ON (coalesce(section_id, id)) mode, start_lat, start_lon, end_lat, end_lon, created_at
+-- confirmed section started and ended, and the path of the $2 most recent ([lon, lat] pairs; NULL
+-- beyond them and for labels confirmed before paths were kept whose section is gone): the evidence
+-- of core.history. Paths are most of the bytes, so only those the history looks along are read.
+SELECT recent.mode, recent.start_lat, recent.start_lon, recent.end_lat, recent.end_lon,
+       (SELECT l.path::text FROM labels l WHERE l.id = recent.id AND recent.recency <= $2) AS path
+FROM (
+    SELECT *, row_number() OVER (ORDER BY created_at DESC) AS recency FROM (
+        SELECT DISTINCT ON (coalesce(section_id, id)) id, mode, start_lat, start_lon, end_lat, end_lon,
+               created_at
         FROM labels WHERE start_lat IS NOT NULL AND end_lat IS NOT NULL
         ORDER BY coalesce(section_id, id), created_at DESC
     ) latest ORDER BY created_at DESC LIMIT $1
-) recent ORDER BY created_at;
+) recent ORDER BY recent.created_at;

@@ -21,6 +21,25 @@ def confirmed(mode: str, start_east_m: float = 0.0, end_east_m: float = 5000.0) 
     return Confirmation(start_lat=a_lat, start_lon=a_lon, end_lat=b_lat, end_lon=b_lon, mode=mode)
 
 
+def confirmed_path(mode: str, *corners: tuple[float, float]) -> Confirmation:
+    """A confirmation with its path through ``corners`` (east, north metres), as stored: straight
+    stretches are one segment each, with no point in between."""
+    points = [at(e, n) for e, n in corners]
+    return Confirmation(
+        start_lat=points[0][0],
+        start_lon=points[0][1],
+        end_lat=points[-1][0],
+        end_lon=points[-1][1],
+        mode=mode,
+        path_lonlat=tuple((lon, lat) for lat, lon in points),
+    )
+
+
+def between(*pairs: tuple[tuple[float, float], tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sections from and to (east, north) metres."""
+    return np.asarray([at(*a) for a, _ in pairs]), np.asarray([at(*b) for _, b in pairs])
+
+
 def sections(*ends: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.asarray([at(a) for a, _ in ends])
     stops = np.asarray([at(b) for _, b in ends])
@@ -140,3 +159,56 @@ def test_usual_modes_count_only_modes_the_model_knows_and_can_be_turned_off() ->
     off = assist(model_says_car(1), CLASSES, starts, ends, [confirmed("bike")] * 30, params=ROUTE_ONLY)
     assert np.array_equal(off.proba, model_says_car(1))
     assert not off.from_history.any()
+
+
+L_SHAPED = ((0.0, 0.0), (5000.0, 0.0), (5000.0, 3000.0))  # 5 km east, then 3 km north
+
+
+def test_a_section_along_part_of_a_confirmed_path_takes_its_mode() -> None:
+    starts, ends = between(
+        ((1000.0, 100.0), (5000.0, 2000.0)),  # boards 1 km in, round the corner, off 2 km later
+        ((5000.0, 2000.0), (1000.0, 100.0)),  # the same stretch the other way
+        ((1000.0, 1500.0), (4000.0, 1500.0)),  # parallel, 1.5 km away
+        ((1000.0, 0.0), (1500.0, 0.0)),  # on the path, but ends 500 m apart (< 2 x 300 m)
+    )
+    out = assist(
+        model_says_car(4), CLASSES, starts, ends, [confirmed_path("bus", *L_SHAPED)], params=ROUTE_ONLY
+    )
+    assert out.matched.tolist() == [True, False, False, False]
+    assert np.isclose(out.proba[0][CLASSES.index("bus")], 0.5 + 0.5 * 0.3)
+    assert np.array_equal(out.proba[1:], model_says_car(3))
+    # The ends alone match none of them, and a confirmation without a path matches nothing along it.
+    assert not assist(
+        model_says_car(4), CLASSES, starts, ends, [confirmed("bus")], params=ROUTE_ONLY
+    ).matched.any()
+    off = HistoryParams(prior_pseudocount=None, along_route=False)
+    assert not assist(
+        model_says_car(4), CLASSES, starts, ends, [confirmed_path("bus", *L_SHAPED)], params=off
+    ).matched.any()
+
+
+def test_along_a_path_only_modes_the_model_finds_plausible_count() -> None:
+    starts, ends = between(((1000.0, 0.0), (4000.0, 0.0)))
+    clear_walk = np.asarray([[0.97, 0.01, 0.01, 0.01]])  # a walk beside the confirmed bus line
+    out = assist(clear_walk, CLASSES, starts, ends, [confirmed_path("bus", *L_SHAPED)], params=ROUTE_ONLY)
+    assert not out.matched.any()
+    assert np.array_equal(out.proba, clear_walk)
+    # The model has no say on a mode it does not know (only the tester used it).
+    tram = assist(clear_walk, CLASSES, starts, ends, [confirmed_path("tram", *L_SHAPED)], params=ROUTE_ONLY)
+    assert tram.matched.tolist() == [True]
+    # Matching by both ends is not held back (the tester confirmed that very trip).
+    same = assist(
+        clear_walk,
+        CLASSES,
+        *between(((0.0, 0.0), (5000.0, 3000.0))),
+        [confirmed_path("bus", *L_SHAPED)],
+        params=ROUTE_ONLY,
+    )
+    assert same.matched.tolist() == [True]
+
+
+def test_ends_come_first_and_paths_only_fill_in() -> None:
+    starts, ends = between(((0.0, 0.0), (5000.0, 0.0)))
+    history = [confirmed("bike"), confirmed_path("bus", (-2000.0, 0.0), (8000.0, 0.0))]
+    out = assist(model_says_car(1), CLASSES, starts, ends, history, params=ROUTE_ONLY)
+    assert np.isclose(out.proba[0][CLASSES.index("bike")], 0.5 + 0.5 * 0.05)  # the bus along: not counted
