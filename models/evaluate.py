@@ -104,7 +104,7 @@ def _end_to_end_user(
     elif history is None:
         pred = np.asarray(classified.classes, dtype=np.str_)[np.argmax(classified.proba, axis=1)]
     else:
-        pred, _ = history.predict(classified.proba, classified.classes, cleaned, bounds)
+        pred, _, _ = history.predict(classified.proba, classified.classes, cleaned, bounds)
     order = np.argsort(sec_t0)
     sec_t0, sec_t1, pred = sec_t0[order], sec_t1[order], pred[order]
     t = user.track.t_s
@@ -214,12 +214,13 @@ class _History:
 
     def predict(
         self, proba: F64, classes: Sequence[str], track: Track, bounds: Sequence[tuple[int, int]]
-    ) -> tuple[npt.NDArray[np.str_], int]:
+    ) -> tuple[npt.NDArray[np.str_], int, list[int]]:
         """Arg-max mode of each section after mixing in the confirmations that ended before it
-        began, and how many sections had a match."""
+        began, how many sections had a match on their route, and how many confirmations each had."""
         starts, ends = section_ends(track, bounds)
         out: list[str] = []
         matched = 0
+        counts: list[int] = []
         for k, (start, _) in enumerate(bounds):
             earlier = [
                 c for c, e in zip(self.confirmations, self.ended_s, strict=True) if e < track.t_s[start]
@@ -229,7 +230,8 @@ class _History:
             )
             out.append(mixed.classes[int(np.argmax(mixed.proba[0]))])
             matched += int(mixed.matched[0])
-        return np.asarray(out, dtype=np.str_), matched
+            counts.append(len(earlier))
+        return np.asarray(out, dtype=np.str_), matched, counts
 
 
 class _HistoryScores:
@@ -240,6 +242,7 @@ class _HistoryScores:
         self.rng = np.random.default_rng(seed)
         self.helped: list[str] = []
         self.matched = 0
+        self.earlier: list[int] = []  # confirmations each scored section could use
         self.e2e = _TimeScores()
 
 
@@ -282,9 +285,10 @@ def evaluate_with_history(
             if classified is not None:
                 run.e2e.add(*_end_to_end_user(user, classified, history))
             if sections:
-                pred, hits = history.predict(proba, classes, user.track, bounds)
+                pred, hits, earlier = history.predict(proba, classes, user.track, bounds)
                 run.helped += pred.tolist()
                 run.matched += hits
+                run.earlier += earlier
     y = np.asarray(truths, dtype=np.str_)
     without = classification_report(y, np.asarray(alone, dtype=np.str_), labels=SCORED_MODES)
     return [
@@ -298,11 +302,43 @@ def evaluate_with_history(
                     y, np.asarray(run.helped, dtype=np.str_), labels=SCORED_MODES
                 ),
                 "without_history": {k: without[k] for k in ("n", "accuracy", "macro_f1")},
+                "by_earlier_confirmations": _by_earlier(
+                    y, np.asarray(alone), np.asarray(run.helped), run.earlier
+                ),
             },
             "end_to_end": run.e2e.report() if end_to_end else {"available": False, "reason": "skipped"},
         }
         for run in runs
     ]
+
+
+_EARLIER_BINS = (0, 1, 5, 20, 100)  # how many confirmations a section could use: 0, 1-4, 5-19, ...
+
+
+def _by_earlier(
+    truth: npt.NDArray[np.str_],
+    alone: npt.NDArray[np.str_],
+    helped: npt.NDArray[np.str_],
+    earlier: Sequence[int],
+) -> list[dict[str, Any]]:
+    """Accuracy without and with the history by how many confirmations the section could use: how
+    soon a new tester's confirmations start to pay."""
+    counts = np.asarray(earlier)
+    out: list[dict[str, Any]] = []
+    for lo, hi in zip(_EARLIER_BINS, (*_EARLIER_BINS[1:], None), strict=True):
+        sel = (counts >= lo) & (counts < hi if hi is not None else True)
+        n = int(sel.sum())
+        out.append(
+            {
+                "earlier_confirmations": f"{lo}+"
+                if hi is None
+                else (f"{lo}-{hi - 1}" if hi > lo + 1 else str(lo)),
+                "sections": n,
+                "accuracy_without_history": round(float(np.mean(alone[sel] == truth[sel])), 4) if n else None,
+                "accuracy_with_history": round(float(np.mean(helped[sel] == truth[sel])), 4) if n else None,
+            }
+        )
+    return out
 
 
 def _macro_f1_without(report: dict[str, Any], excluded: str) -> float | None:

@@ -59,6 +59,11 @@ def test_personal_history_uses_only_the_users_earlier_labels() -> None:
     # Every section of the second day has its twin the day before; the first day has only itself.
     assert sections["matched_share"] >= 0.5 > once["classifier"]["matched_share"]
     assert sections["with_history"]["accuracy"] >= sections["without_history"]["accuracy"] + 0.4
+    bins = sections["by_earlier_confirmations"]
+    assert [b["earlier_confirmations"] for b in bins] == ["0", "1-4", "5-19", "20-99", "100+"]
+    assert sum(b["sections"] for b in bins) == sections["sections"]
+    assert bins[0]["sections"] > 0  # the first section of all, with nothing before it
+    assert bins[0]["accuracy_with_history"] == bins[0]["accuracy_without_history"]
     alone = evaluate_end_to_end(AlwaysCar(), [twice(simulated_user())])
     assert repeated["end_to_end"]["time_accuracy"] > alone["time_accuracy"] + 0.1
     assert once["end_to_end"]["time_accuracy"] < repeated["end_to_end"]["time_accuracy"]
