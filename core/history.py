@@ -28,7 +28,7 @@ confirmed bus line stays a walk; modes the model does not know are not judged), 
 ``along_route_confirmations`` most recent confirmations are looked along (the ends are compared
 with all of them), which bounds the cost: 2,000 sections along 2,000 confirmed paths of the same
 few routes take about 0.4 s, a day's few sections about 10 ms. With the usual modes below, matching
-along paths raised the per-section macro-F1 from 0.718 to 0.737 (accuracy 0.809 to 0.824; 68 % of
+along paths raised the per-section macro-F1 from 0.718 to 0.737 (accuracy 0.809 to 0.824; 67 % of
 sections matched instead of 54 %) for a tester who confirms every trip, and from 0.672 to 0.687
 (0.774 to 0.786; 54 % instead of 40 %) for one who confirms one trip in four. Without the
 probability floor: 0.748 and 0.685, and with one trip in four confirmed, walk recall fell from 0.76
