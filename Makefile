@@ -9,7 +9,8 @@ STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
 .PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
-	bench-ingest bench-partitions bench-pipeline bench-coach bench-export bench-match web browser
+	bench-ingest bench-partitions bench-pipeline bench-history bench-coach bench-export bench-match web \
+	browser
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
@@ -73,6 +74,9 @@ $(BENCH_STAMP): $(STAMP)
 
 bench-pipeline: $(BENCH_STAMP)
 	$(BIN)/python -m bench.pipeline
+
+bench-history: venv
+	$(BIN)/python -m bench.history
 
 bench-coach: venv
 	@$(DB) exec $(BIN)/python -m bench.coach

@@ -154,7 +154,7 @@ _M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
 
 
 @dataclass(frozen=True, slots=True)
-class _Paths:
+class ConfirmedPaths:
     """The segments of the confirmations' paths laid end to end (confirmation ``k`` has segments
     ``offsets[k]:offsets[k + 1]``): their ends (degrees), the metres along their path where each
     starts, their length (m), whose they are, and each path's bounding box grown by the radius
@@ -170,7 +170,7 @@ class _Paths:
     radius_m: float
 
     @staticmethod
-    def of(confirmations: Sequence[Confirmation], radius_m: float) -> _Paths | None:
+    def of(confirmations: Sequence[Confirmation], radius_m: float) -> ConfirmedPaths | None:
         n_points = np.asarray([len(c.path_lonlat) for c in confirmations], dtype=np.intp)
         n_segments = np.maximum(n_points - 1, 0)
         if not n_segments.any():
@@ -197,7 +197,7 @@ class _Paths:
             ends = reduce(a[:, pick], b[:, pick])
             grow = radius_m / _M_PER_DEG if pick == 0 else grow_lon
             box[has, col] = reduce.reduceat(ends, offsets[:-1][has]) + sign * grow
-        return _Paths(
+        return ConfirmedPaths(
             a=a, b=b, along=along, length=length, owner=owner, offsets=offsets, box=box, radius_m=radius_m
         )
 
@@ -334,12 +334,12 @@ def _along_route(
     params: HistoryParams,
 ) -> None:
     """Fill the rows of ``match`` that have no match by their ends with the confirmations whose path
-    the section follows (:meth:`_Paths.followed`), keeping only those of modes with at least
+    the section follows (:meth:`ConfirmedPaths.followed`), keeping only those of modes with at least
     ``params.along_route_min_probability`` in ``proba`` (a walk beside a confirmed bus line stays a
     walk) or that the model does not know (its first ``n_model`` columns): it has no say on those."""
     alone = np.flatnonzero(~match.any(axis=1))
     recent = len(mine) - min(len(mine), params.along_route_confirmations)  # first one looked along
-    paths = _Paths.of(mine[recent:], params.radius_m) if alone.size else None
+    paths = ConfirmedPaths.of(mine[recent:], params.radius_m) if alone.size else None
     if paths is None:
         return
     # (n, m): the model gives row i at least the floor for the mode of confirmation j, or does not
