@@ -203,17 +203,31 @@ async def test_labels_confirmed_before_paths_were_kept_take_the_path_of_their_se
         end,
         json.dumps({"type": "LineString", "coordinates": path}),
     )
-    # As labels were stored before migration 0014: no path; one's section is still there.
+    # Fixes an hour later, 500 of them: a long ride whose section is gone.
+    later = T0 + timedelta(hours=1)
+    await admin_conn.executemany(
+        f'INSERT INTO "{role}".fixes (ts, lat, lon, source) VALUES ($1, $2, $3, $4)',
+        [(later + timedelta(seconds=2 * i), 46.1 + 1e-5 * i, -1.15, "test") for i in range(500)],
+    )
+    # As labels were stored before migration 0014: no path. The tram's section is still there; the
+    # bike's is gone but its fixes are not; the car's has neither.
     await admin_conn.executemany(
         f'INSERT INTO "{role}".labels (started_at, ended_at, mode, section_id) VALUES ($1, $2, $3, $4)',
-        [(T0, end, "tram", section), (T0, end, "bike", gone)],
+        [
+            (T0, end, "tram", section),
+            (later, later + timedelta(seconds=998), "bike", gone),
+            (T0 + timedelta(days=1), T0 + timedelta(days=1, minutes=5), "car", None),
+        ],
     )
     await admin_conn.execute("SELECT sillage.ensure_partition($1, $1)", role)  # steps run again
     rows = await admin_conn.fetch(f'SELECT mode, path::text FROM "{role}".labels ORDER BY mode')
-    assert [(r["mode"], r["path"] and json.loads(r["path"])) for r in rows] == [
-        ("bike", None),
-        ("tram", path),
-    ]
+    paths = {r["mode"]: r["path"] and json.loads(r["path"]) for r in rows}
+    assert paths["tram"] == path
+    assert paths["car"] is None
+    bike = paths["bike"]
+    assert 150 <= len(bike) <= 201  # every third fix, and the last
+    assert bike[0] == [-1.15, 46.1]
+    assert bike[-1] == [-1.15, pytest.approx(46.1 + 1e-5 * 499)]
 
 
 async def test_no_planner_statistics_keep_tester_role_names_of_the_partition_state(
