@@ -53,6 +53,20 @@ sections. If walks are never confirmed (user 020's walk labels left out of their
 walk recall falls from 0.59 to 0.48 while walk precision rises from 0.44 to 0.59; correcting a
 walk the app called bus is itself a confirmation that restores the balance.
 
+A tester who has confirmed nothing still has a mix of modes: the model's own probabilities over
+their sections say roughly how they travel (one step of the expectation-maximisation of Saerens et
+al. 2002, from the uniform training prior). Each section is weighed by the mean of the model's
+probabilities over the tester's ``own_sections`` most recent sections up to and including it (the
+pipeline keeps them apart from the weighed ones, ``sections.model_probabilities``, so that the mix
+never feeds on itself), one pseudo-count per mode. Nobody's labels are used, the tester's own
+included: on the GeoLife subset this is the figure for users never seen, and it raised the
+per-section macro-F1 from 0.538 to 0.570 (accuracy 0.658 to 0.695) and end to end from 0.429 to
+0.447 (time accuracy 0.507 to 0.542). Metro, a minority mode for most users, lost (F1 0.43 to
+0.36); walk, bus, car and train gained. More EM steps did not help (0.569 after 5), nor did a mix
+of the last 50 sections (0.563). Once the tester has confirmed any mode the model knows, their
+confirmations make the mix alone: counted beside them, the model's own view (which carries its
+confusions) lowered the per-section macro-F1 of testers with a history from 0.737 to 0.724.
+
 Pure: no I/O. The pipeline reads the confirmations from the tester's partition and never from
 anyone else's: one person's habits never decide another person's modes.
 """
@@ -83,7 +97,9 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     ``along_route``: a section matching no confirmation by its ends may match along a confirmed
     path (both ends within ``radius_m`` of it, in its direction, at least ``2 * radius_m`` apart
     along it), which counts only confirmations of modes the model gives at least
-    ``along_route_min_probability`` for the section."""
+    ``along_route_min_probability`` for the section.
+    ``own_sections``: the model's probabilities over this many of the tester's most recent sections
+    count in their mix of modes, without any label (when :func:`assist` is given them)."""
 
     radius_m: float = 300.0
     max_confirmations: int = 2000
@@ -92,6 +108,7 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     along_route: bool = True
     along_route_min_probability: float = 0.05
     along_route_confirmations: int = 200
+    own_sections: int = 200
 
 
 DEFAULT_HISTORY = HistoryParams()
@@ -247,22 +264,42 @@ class ConfirmedPaths:
 
 
 def usual_modes(
-    proba: F64, classes: Sequence[str], confirmations: Sequence[Confirmation], pseudocount: float
+    proba: F64,
+    classes: Sequence[str],
+    confirmations: Sequence[Confirmation],
+    pseudocount: float,
+    *,
+    pool: F64 | None = None,
+    window: int = 200,
 ) -> F64:
-    """``proba`` (``(n, len(classes))``, a model trained on balanced classes) with the tester's own
-    mix of confirmed modes as the prior instead of a uniform one: each column times ``K * prior``,
-    rows renormalised (module docstring). Confirmations of modes outside ``classes`` are not counted;
-    without any, ``proba`` is returned as it is."""
-    index = {name: k for k, name in enumerate(classes)}
-    counts = np.zeros(len(classes), dtype=np.float64)
+    """``proba`` (``(n, len(classes))``, a model trained on balanced classes, rows in time order) with
+    the tester's own mix of modes as the prior instead of a uniform one: each column times
+    ``K * prior``, rows renormalised (module docstring).
+
+    The mix counts the confirmations (one per confirmed mode; modes outside ``classes`` are not
+    counted) and, without any label, the model's own probabilities over the tester's sections: for
+    row ``i``, the ``window`` most recent rows of ``pool`` (earlier sections, time order) and
+    ``proba`` up to and including ``i``. With neither, ``proba`` is returned as it is."""
+    k = len(classes)
+    index = {name: c for c, name in enumerate(classes)}
+    counts = np.zeros(k, dtype=np.float64)
     for c in confirmations:
-        k = index.get(c.mode)
-        if k is not None:
-            counts[k] += 1.0
-    if not counts.any():
-        return proba
-    ratio = len(classes) * (counts + pseudocount) / (counts.sum() + len(classes) * pseudocount)
-    shifted = proba * ratio[None, :]
+        col = index.get(c.mode)
+        if col is not None:
+            counts[col] += 1.0
+    if pool is None:
+        if not counts.any():
+            return proba
+        seen, n = counts[None, :], np.full((1, 1), counts.sum())
+    else:
+        rows = np.vstack((pool, proba)) if pool.shape[0] else proba
+        cum = np.vstack((np.zeros((1, k)), np.cumsum(rows, axis=0)))
+        last = np.arange(rows.shape[0] - proba.shape[0] + 1, rows.shape[0] + 1)
+        first = np.maximum(last - window, 0)
+        seen = counts[None, :] + cum[last] - cum[first]
+        n = (counts.sum() + last - first)[:, None].astype(np.float64)
+    ratio = k * (seen + pseudocount) / (n + k * pseudocount)
+    shifted = proba * ratio
     total = shifted.sum(axis=1, keepdims=True)
     out: F64 = np.divide(shifted, total, out=proba.copy(), where=total > 0.0)
     return out
@@ -275,25 +312,38 @@ def assist(
     ends: F64,
     confirmations: Sequence[Confirmation],
     *,
+    pool: F64 | None = None,
     params: HistoryParams = DEFAULT_HISTORY,
 ) -> Assisted:
     """Weigh each section's class probabilities by the tester's usual modes, then mix in the
     confirmations on its route.
 
-    ``proba`` is ``(n, len(classes))``; ``starts`` and ``ends`` are ``(n, 2)`` (latitude, longitude
-    in degrees) of each section's first and last fix. Without confirmations, rows are returned
-    unchanged.
+    ``proba`` is ``(n, len(classes))``, rows in time order; ``starts`` and ``ends`` are ``(n, 2)``
+    (latitude, longitude in degrees) of each section's first and last fix. ``pool`` holds the
+    model's probabilities (same columns) of the tester's earlier sections, oldest first, which count
+    in their mix of modes with ``proba``'s own rows; ``None`` counts the confirmations only. Without
+    confirmations or pool, rows are returned unchanged. A section owes its mode to the history when
+    a confirmation changed it: the mix of the model's own probabilities alone does not count.
     """
     extra = sorted({c.mode for c in confirmations} - set(classes))
     names = (*classes, *extra)
     out = np.zeros((proba.shape[0], len(names)), dtype=np.float64)
-    out[:, : len(classes)] = proba
+    mix = params.prior_pseudocount
+    own = None if pool is None or params.own_sections <= 0 else pool[-params.own_sections :]
+    adapted = proba
+    if own is not None and mix is not None:
+        adapted = usual_modes(proba, classes, (), mix, pool=own, window=params.own_sections)
+    out[:, : len(classes)] = adapted
     matched = np.zeros(proba.shape[0], dtype=np.bool_)
     if not confirmations or proba.shape[0] == 0:
         return Assisted(proba=out, classes=names, matched=matched, from_history=matched.copy())
     mine = list(confirmations)[-params.max_confirmations :]
-    if params.prior_pseudocount is not None:
-        out[:, : len(classes)] = usual_modes(proba, classes, mine, params.prior_pseudocount)
+    if mix is not None:
+        # Confirmations, when there are any, make the mix alone: the model's own probabilities carry
+        # its confusions, and counted beside the tester's answers they dilute them.
+        out[:, : len(classes)] = (
+            usual_modes(proba, classes, mine, mix) if any(c.mode in classes for c in mine) else adapted
+        )
     c_start = np.asarray([(c.start_lat, c.start_lon) for c in mine], dtype=np.float64)
     c_end = np.asarray([(c.end_lat, c.end_lon) for c in mine], dtype=np.float64)
     index = {name: k for k, name in enumerate(names)}
@@ -318,7 +368,7 @@ def assist(
     matched = n > 0
     weight = (n / (n + 1.0))[matched, None]
     out[matched] = weight * counts[matched] / n[matched, None] + (1.0 - weight) * out[matched]
-    moved = np.argmax(out, axis=1) != np.argmax(proba, axis=1)
+    moved = np.argmax(out, axis=1) != np.argmax(adapted, axis=1)
     return Assisted(proba=out, classes=names, matched=matched, from_history=matched | moved)
 
 

@@ -50,6 +50,7 @@ class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     co2_kg: float | None
     co2_factor: str | None
     co2_registry: str | None
+    model_probabilities: dict[str, float] | None = None  # the model's own, before the tester's history
 
 
 class StayRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -116,6 +117,7 @@ def build(
     deployment: Deployment = LA_ROCHELLE,
     complete_only: bool = True,
     from_history: npt.NDArray[np.bool_] | None = None,
+    model_probabilities: F64 | None = None,
 ) -> Built:
     """Records for the complete stays and trips of ``seg``.
 
@@ -123,7 +125,8 @@ def build(
     sections of ``seg.trips`` was built. A section whose interval a label covers takes the
     confirmed mode (``mode_source='user'``); otherwise, a section flagged in ``from_history`` had
     the tester's earlier confirmations mixed into its probabilities (``mode_source='history'``,
-    :mod:`core.history`).
+    :mod:`core.history`). ``model_probabilities`` are the model's own, rows as ``probabilities``,
+    columns the first of ``classes`` (kept for the tester's mix of modes read without labels).
     """
     tr = seg.cleaned
     source = "heuristic" if model_version.startswith("heuristic") else "model"
@@ -181,6 +184,14 @@ def build(
                     co2_kg=fp.kg,
                     co2_factor=fp.factor_key,
                     co2_registry=fp.registry_version,
+                    model_probabilities=None
+                    if model_probabilities is None
+                    else {
+                        c: round(float(p), 4)
+                        for c, p in zip(
+                            classes[: model_probabilities.shape[1]], model_probabilities[k], strict=True
+                        )
+                    },
                 )
             )
         a, z = trip.start, trip.end - 1

@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import numpy as np
 
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
@@ -67,20 +68,29 @@ def _compute(
     fixes: list[Fix],
     labels: list[Label],
     confirmations: list[Confirmation],
+    recent: list[dict[str, float]],
     profile: VehicleProfile,
     classifier: ModeClassifier,
     params: PipelineParams,
     now: datetime,
 ) -> tuple[Built, float]:
     """The CPU part (run in a thread): segment, classify (rejoining pieces of one vehicle leg), mix
-    in the tester's history, build records."""
+    in the tester's history (``recent``: the model's own probabilities of their sections before this
+    step, oldest first), build records."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation)
     seg = classified.seg
     starts, ends = section_ends(seg.cleaned, [(b.start, b.end) for t in seg.trips for b in t.sections])
+    pool = np.asarray([[r.get(c, 0.0) for c in classified.classes] for r in recent], dtype=np.float64)
     assisted = assist(
-        classified.proba, classified.classes, starts, ends, confirmations, params=params.history
+        classified.proba,
+        classified.classes,
+        starts,
+        ends,
+        confirmations,
+        pool=pool.reshape(len(recent), len(classified.classes)),
+        params=params.history,
     )
     built = build(
         role,
@@ -88,6 +98,7 @@ def _compute(
         assisted.proba,
         assisted.classes,
         from_history=assisted.from_history,
+        model_probabilities=classified.proba,
         model_version=classifier.version,
         labels=labels,
         profile=profile,
@@ -141,6 +152,7 @@ class Pipeline:
                 history.max_confirmations,
                 history.along_route_confirmations if history.along_route else 0,
             )
+            recent = await trips_db.recent_model_probabilities(conn, start, history.own_sections)
             profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
             built, until_s = await asyncio.to_thread(
@@ -149,6 +161,7 @@ class Pipeline:
                 fixes=fixes,
                 labels=labels,
                 confirmations=confirmations,
+                recent=recent,
                 profile=profile,
                 registry=registry,
                 classifier=self.classifier,

@@ -19,6 +19,7 @@ from store.queries import queries
 
 _json = msgspec.json.Encoder()
 _path = msgspec.json.Decoder(tuple[tuple[float, float], ...])  # GeoJSON coordinates: [lon, lat]
+_probabilities = msgspec.json.Decoder(dict[str, float])
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -112,6 +113,13 @@ async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirm
     ]
 
 
+async def recent_model_probabilities(conn: Conn, before: datetime, limit: int) -> list[dict[str, float]]:
+    """The model's own probabilities of the tester's ``limit`` most recent sections that started
+    before ``before``, oldest first."""
+    rows = await conn.fetch(_q("recent_model_probabilities"), before, limit)
+    return [_probabilities.decode(r["p"]) for r in reversed(rows)]
+
+
 async def vehicle_profile(conn: Conn) -> VehicleProfile:
     """The tester's vehicle profile (defaults when none was saved); ConfigurationError if the stored
     one no longer validates."""
@@ -170,6 +178,7 @@ async def replace_from(conn: Conn, start: datetime, built: Built) -> None:
                     s.co2_kg,
                     s.co2_factor,
                     s.co2_registry,
+                    None if s.model_probabilities is None else _json.encode(s.model_probabilities).decode(),
                 )
                 for t in built.trips
                 for s in t.sections

@@ -19,7 +19,7 @@ from store import trips as trips_db
 from store.pool import Database
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import bus, gap, place, stay, track_from, walk
+from tests.support.tracks import bus, gap, place, ride, stay, track_from, walk
 
 HOME = place(0.0, 0.0)
 STOP_A = place(300.0, 0.0)
@@ -243,11 +243,11 @@ async def ride_confirmed_as(
 async def sections_after(
     http: httpx.AsyncClient, testers: list[Enrolled], db: Database, pipeline: Pipeline, track: Track
 ) -> list[list[dict[str, Any]]]:
-    """Every tester uploads ``track`` (on Tuesday); the sections of each one's trip."""
+    """Every tester uploads ``track``; the sections of each one's trip (their latest that day)."""
     for who in testers:
         await upload(http, who, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
-    return [(await trips_of(http, who, day=DAY + 86400))[0]["sections"] for who in testers]
+    return [(await trips_of(http, who, day=float(track.t_s[0])))[0]["sections"] for who in testers]
 
 
 async def test_a_confirmed_route_informs_the_testers_next_trips_and_nobody_elses(
@@ -297,6 +297,36 @@ async def test_a_ride_along_part_of_a_confirmed_route_takes_its_mode(
     assert [(s["mode"], s["mode_source"]) for s in mine] == [
         ("walk", "heuristic"),
         ("tram", "history"),
+        ("walk", "heuristic"),
+    ]
+
+
+def drive(start_s: float) -> Track:
+    """Home, a short walk to the car, 4 km at 18 m/s, a short walk, work."""
+    return track_from(
+        stay(900, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(100.0, 0.0), every_s=5),
+        ride(to=place(4100.0, 0.0), speed_mps=18.0, every_s=5),
+        walk(to=place(4200.0, 0.0), every_s=5),
+        stay(900, every_s=5),
+        start_s=start_s,
+    )
+
+
+async def test_a_daily_driver_gets_car_for_a_close_call_without_confirming_anything(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    for day in range(3):
+        track = drive(DAY + day * 86400)
+        await upload(http, t, fixes_json(track))
+        await pipeline.run_due(db, as_of=after(track, 60))
+    (mine,) = await sections_after(http, [t], db, pipeline, commute(DAY + 3 * 86400))
+    # The bus ride a new tester gets as bus (see the tests above) is, for someone the model has seen
+    # drive every day, a car: the model weighed by its own view of their sections, not a history.
+    assert [(s["mode"], s["mode_source"]) for s in mine] == [
+        ("walk", "heuristic"),
+        ("car", "heuristic"),
         ("walk", "heuristic"),
     ]
 

@@ -41,8 +41,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: insert_section
 INSERT INTO sections (id, trip_id, seq, started_at, ended_at, distance_m, n_fixes, mode, probabilities,
-                      mode_source, model_version, geometry, co2_kg, co2_factor, co2_registry)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15);
+                      mode_source, model_version, geometry, co2_kg, co2_factor, co2_registry,
+                      model_probabilities)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb);
+
+-- name: recent_model_probabilities
+-- The model's own probabilities of the tester's $2 most recent sections that started before $1,
+-- newest first: the tester's mix of modes read without any label (core.history.usual_modes).
+SELECT model_probabilities::text AS p FROM sections
+WHERE started_at < $1 AND model_probabilities IS NOT NULL
+ORDER BY started_at DESC LIMIT $2;
 
 -- name: vehicle_profile
 SELECT vehicle FROM profile WHERE singleton;

@@ -41,6 +41,37 @@ def test_classifier_report_gives_each_users_figures() -> None:
     assert report["per_user_open_set"]["u1"]["sections"] == 1
 
 
+class Fixed:
+    """A model whose probabilities are given per row (through the row's first feature)."""
+
+    classes = ("walk", "bike", "bus", "car")
+    version = "fixed"
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.rows[x[:, 0].astype(int)])
+
+
+def test_each_users_sections_are_weighed_by_their_own_mix_and_nobody_elses() -> None:
+    # u1 mostly looks like a cyclist; their last section is a close call the model gives to bus.
+    rows = np.vstack((np.tile([0.05, 0.8, 0.1, 0.05], (20, 1)), [[0.05, 0.4, 0.45, 0.1]]))
+    x = np.zeros((21, len(FEATURE_NAMES)))
+    x[:, 0] = np.arange(21)
+    u1 = Dataset(X=x, y=np.asarray(["bike"] * 21), groups=np.asarray(["u1"] * 21))
+    alone = evaluate_classifier(Fixed(rows), u1)
+    assert alone["open_set"]["accuracy"] == 1.0  # the close call went to bike
+    assert alone["model_alone_open_set"]["accuracy"] == round(20 / 21, 4)
+    # A driver evaluated beside them changes nothing of u1's figures.
+    driver = np.tile([0.05, 0.05, 0.1, 0.8], (30, 1))
+    x2 = np.zeros((30, len(FEATURE_NAMES)))
+    x2[:, 0] = np.arange(21, 51)
+    both = Dataset.concat([u1, Dataset(X=x2, y=np.asarray(["car"] * 30), groups=np.asarray(["u2"] * 30))])
+    report = evaluate_classifier(Fixed(np.vstack((rows, driver))), both)
+    assert report["per_user_open_set"]["u1"] == alone["per_user_open_set"]["u1"]
+
+
 class AlwaysCar:
     """A model that answers car whatever the section: whatever it gets right, history brought."""
 

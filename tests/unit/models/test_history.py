@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.geodesy import EARTH_RADIUS_M
-from core.history import Confirmation, HistoryParams, assist
+from core.history import Confirmation, HistoryParams, assist, usual_modes
 
 CLASSES = ("walk", "bike", "bus", "car")
 LAT, LON = 46.16, -1.15  # La Rochelle
@@ -212,3 +212,44 @@ def test_ends_come_first_and_paths_only_fill_in() -> None:
     history = [confirmed("bike"), confirmed_path("bus", (-2000.0, 0.0), (8000.0, 0.0))]
     out = assist(model_says_car(1), CLASSES, starts, ends, history, params=ROUTE_ONLY)
     assert np.isclose(out.proba[0][CLASSES.index("bike")], 0.5 + 0.5 * 0.05)  # the bus along: not counted
+
+
+def test_a_tester_who_confirmed_nothing_gets_their_own_mix_read_from_the_model() -> None:
+    starts, ends = sections((20000.0, 30000.0))
+    close_call = np.asarray([[0.05, 0.4, 0.45, 0.1]])  # bus, just
+    cyclist = np.tile([0.05, 0.8, 0.1, 0.05], (50, 1))  # the model's own view of their last sections
+    out = assist(close_call, CLASSES, starts, ends, [], pool=cyclist)
+    assert out.classes[int(np.argmax(out.proba[0]))] == "bike"
+    # The model, weighed by its own mix, says so: no confirmation decided it.
+    assert out.from_history.tolist() == [False]
+    assert not out.matched.any()
+    seen = cyclist.sum(axis=0) + close_call[0]  # the section itself counts too
+    prior = (seen + 1.0) / (51.0 + 4.0)
+    assert np.allclose(out.proba[0], close_call[0] * prior / (close_call[0] * prior).sum())
+    # Without a pool nothing changes.
+    assert np.array_equal(assist(close_call, CLASSES, starts, ends, []).proba, close_call)
+
+
+def test_only_the_most_recent_sections_make_the_mix_and_confirmations_replace_it() -> None:
+    starts, ends = sections((20000.0, 30000.0))
+    close_call = np.asarray([[0.05, 0.4, 0.45, 0.1]])
+    driver_then_cyclist = np.vstack(
+        (np.tile([0.05, 0.05, 0.1, 0.8], (300, 1)), np.tile([0.05, 0.8, 0.1, 0.05], (200, 1)))
+    )
+    recent = assist(close_call, CLASSES, starts, ends, [], pool=driver_then_cyclist)
+    cycling = assist(close_call, CLASSES, starts, ends, [], pool=driver_then_cyclist[-200:])
+    assert np.allclose(recent.proba, cycling.proba)
+    # One confirmation, and the mix is the tester's answers alone: the model's view carries its
+    # own confusions.
+    answered = assist(close_call, CLASSES, starts, ends, [confirmed("bus")], pool=driver_then_cyclist)
+    alone = usual_modes(close_call, CLASSES, [confirmed("bus")], 1.0)
+    assert np.allclose(answered.proba, alone)
+
+
+def test_within_a_step_each_section_counts_those_before_it_and_itself() -> None:
+    rows = np.asarray([[0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.7, 0.1]])
+    out = usual_modes(rows, CLASSES, (), 1.0, pool=np.empty((0, 4)), window=200)
+    first = (rows[0] + 1.0) / (1.0 + 4.0)
+    second = (rows[0] + rows[1] + 1.0) / (2.0 + 4.0)
+    assert np.allclose(out[0], rows[0] * first / (rows[0] * first).sum())
+    assert np.allclose(out[1], rows[1] * second / (rows[1] * second).sum())
