@@ -61,11 +61,13 @@ pipeline keeps them apart from the weighed ones, ``sections.model_probabilities`
 never feeds on itself), one pseudo-count per mode. Nobody's labels are used, the tester's own
 included: on the GeoLife subset this is the figure for users never seen, and it raised the
 per-section macro-F1 from 0.538 to 0.570 (accuracy 0.658 to 0.695) and end to end from 0.429 to
-0.447 (time accuracy 0.507 to 0.542). Metro, a minority mode for most users, lost (F1 0.43 to
-0.36); walk, bus, car and train gained. More EM steps did not help (0.569 after 5), nor did a mix
-of the last 50 sections (0.563). Once the tester has confirmed any mode the model knows, their
-confirmations make the mix alone: counted beside them, the model's own view (which carries its
-confusions) lowered the per-section macro-F1 of testers with a history from 0.737 to 0.724.
+0.447 (time accuracy 0.507 to 0.542). Metro, a minority mode for most users and one the model
+already misses on real traces, lost (F1 0.43 to 0.36 per section, and end to end, where it was
+already poor, 0.11 to 0.05); walk, bike, bus, car and train gained. More EM steps did not help
+(0.569 after 5), nor did a mix of the last 50 sections (0.563). Once the tester has confirmed any
+mode the model knows, their confirmations make the mix alone: counted beside them, the model's own
+view (which carries its confusions) lowered the per-section macro-F1 of testers with a history
+from 0.737 to 0.724.
 
 Pure: no I/O. The pipeline reads the confirmations from the tester's partition and never from
 anyone else's: one person's habits never decide another person's modes.
