@@ -64,7 +64,8 @@ per-section macro-F1 from 0.538 to 0.570 (accuracy 0.658 to 0.695) and end to en
 0.447 (time accuracy 0.507 to 0.542). Metro, a minority mode for most users and one the model
 already misses on real traces, lost (F1 0.43 to 0.36 per section, and end to end, where it was
 already poor, 0.11 to 0.05); walk, bike, bus, car and train gained. More EM steps did not help
-(0.569 after 5), nor did a mix of the last 50 sections (0.563). Once the tester has confirmed any
+(0.569 after 5, over all of a user's sections at once), nor did a mix of the last 50 sections
+(0.563). Once the tester has confirmed any
 mode the model knows, their confirmations make the mix alone: counted beside them, the model's own
 view (which carries its confusions) lowered the per-section macro-F1 of testers with a history
 from 0.737 to 0.724.
