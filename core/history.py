@@ -266,46 +266,47 @@ class ConfirmedPaths:
         return out
 
 
-def usual_modes(
-    proba: F64,
-    classes: Sequence[str],
-    confirmations: Sequence[Confirmation],
-    pseudocount: float,
-    *,
-    pool: F64 | None = None,
-    window: int = 200,
-) -> F64:
-    """``proba`` (``(n, len(classes))``, a model trained on balanced classes, rows in time order) with
-    the tester's own mix of modes as the prior instead of a uniform one: each column times
-    ``K * prior``, rows renormalised (module docstring).
+def _weigh(proba: F64, seen: F64, n: F64, pseudocount: float) -> F64:
+    """``proba`` (a model trained on balanced classes) with a mix of modes as the prior instead of a
+    uniform one: each column times ``K * prior``, ``prior = (seen + pseudocount) / (n + K *
+    pseudocount)`` (``seen`` per mode, ``n`` in all; one row for all, or one per row of ``proba``),
+    rows renormalised (module docstring)."""
+    k = proba.shape[1]
+    shifted = proba * (k * (seen + pseudocount) / (n + k * pseudocount))
+    total = shifted.sum(axis=1, keepdims=True)
+    out: F64 = np.divide(shifted, total, out=proba.copy(), where=total > 0.0)
+    return out
 
-    The mix counts the confirmations (one per confirmed mode; modes outside ``classes`` are not
-    counted) and, without any label, the model's own probabilities over the tester's sections: for
-    row ``i``, the ``window`` most recent rows of ``pool`` (earlier sections, time order) and
-    ``proba`` up to and including ``i``. With neither, ``proba`` is returned as it is."""
-    k = len(classes)
+
+def usual_modes(
+    proba: F64, classes: Sequence[str], confirmations: Sequence[Confirmation], pseudocount: float
+) -> F64:
+    """``proba`` (``(n, len(classes))``) weighed by the tester's mix of confirmed modes (one per
+    confirmation; modes outside ``classes`` are not counted); without any, ``proba`` as it is."""
     index = {name: c for c, name in enumerate(classes)}
-    counts = np.zeros(k, dtype=np.float64)
+    counts = np.zeros(len(classes), dtype=np.float64)
     for c in confirmations:
         col = index.get(c.mode)
         if col is not None:
             counts[col] += 1.0
-    if pool is None:
-        if not counts.any():
-            return proba
-        seen, n = counts[None, :], np.full((1, 1), counts.sum())
-    else:
-        rows = np.vstack((pool, proba)) if pool.shape[0] else proba
-        cum = np.vstack((np.zeros((1, k)), np.cumsum(rows, axis=0)))
-        last = np.arange(rows.shape[0] - proba.shape[0] + 1, rows.shape[0] + 1)
-        first = np.maximum(last - window, 0)
-        seen = counts[None, :] + cum[last] - cum[first]
-        n = (counts.sum() + last - first)[:, None].astype(np.float64)
-    ratio = k * (seen + pseudocount) / (n + k * pseudocount)
-    shifted = proba * ratio
-    total = shifted.sum(axis=1, keepdims=True)
-    out: F64 = np.divide(shifted, total, out=proba.copy(), where=total > 0.0)
-    return out
+    if not counts.any():
+        return proba
+    return _weigh(proba, counts[None, :], np.full((1, 1), counts.sum()), pseudocount)
+
+
+def own_mix(proba: F64, params: HistoryParams = DEFAULT_HISTORY, earlier: F64 | None = None) -> F64:
+    """``proba`` (rows in time order) weighed by the tester's mix of modes read without any label:
+    for row ``i``, the model's own probabilities over the ``params.own_sections`` most recent rows
+    of ``earlier`` (the tester's earlier sections, oldest first, same columns; none if ``None``)
+    and ``proba`` up to and including ``i``. ``proba`` as it is when ``params`` turn it off."""
+    if params.prior_pseudocount is None or params.own_sections <= 0 or proba.shape[0] == 0:
+        return proba
+    rows = proba if earlier is None or not earlier.shape[0] else np.vstack((earlier, proba))
+    cum = np.vstack((np.zeros((1, proba.shape[1])), np.cumsum(rows, axis=0)))
+    last = np.arange(rows.shape[0] - proba.shape[0] + 1, rows.shape[0] + 1)
+    first = np.maximum(last - params.own_sections, 0)
+    n = (last - first)[:, None].astype(np.float64)
+    return _weigh(proba, cum[last] - cum[first], n, params.prior_pseudocount)
 
 
 def assist(
@@ -332,10 +333,7 @@ def assist(
     names = (*classes, *extra)
     out = np.zeros((proba.shape[0], len(names)), dtype=np.float64)
     mix = params.prior_pseudocount
-    own = None if pool is None or params.own_sections <= 0 else pool[-params.own_sections :]
-    adapted = proba
-    if own is not None and mix is not None:
-        adapted = usual_modes(proba, classes, (), mix, pool=own, window=params.own_sections)
+    adapted = proba if pool is None else own_mix(proba, params, pool)
     out[:, : len(classes)] = adapted
     matched = np.zeros(proba.shape[0], dtype=np.bool_)
     if not confirmations or proba.shape[0] == 0:

@@ -104,6 +104,11 @@ def confirmed_mode(labels: Sequence[Label], start: datetime, end: datetime) -> s
     return best[1]
 
 
+def _by_mode(classes: Sequence[str], row: F64) -> dict[str, float]:
+    """A section's probabilities as stored and shown: mode -> probability, to 4 decimals."""
+    return {c: round(float(p), 4) for c, p in zip(classes, row, strict=True)}
+
+
 def build(
     owner: str,
     seg: Segmentation,
@@ -177,7 +182,7 @@ def build(
                     distance_m=distance,
                     n_fixes=b.end - b.start,
                     mode=mode,
-                    probabilities={c: round(float(p), 4) for c, p in zip(classes, probs, strict=True)},
+                    probabilities=_by_mode(classes, probs),
                     mode_source=src,
                     model_version=model_version,
                     geometry=simplified_linestring(lat, lon),
@@ -186,12 +191,7 @@ def build(
                     co2_registry=fp.registry_version,
                     model_probabilities=None
                     if model_probabilities is None
-                    else {
-                        c: round(float(p), 4)
-                        for c, p in zip(
-                            classes[: model_probabilities.shape[1]], model_probabilities[k], strict=True
-                        )
-                    },
+                    else _by_mode(classes[: model_probabilities.shape[1]], model_probabilities[k]),
                 )
             )
         a, z = trip.start, trip.end - 1

@@ -10,7 +10,7 @@ other labels (plane, ferry, motorbike) are reported apart. GeoLife walk labels e
 
 Sections are classified as production classifies them for a tester who confirmed nothing: the
 model, then weighed by the user's own mix of modes read from the model's probabilities over their
-sections up to each one (:func:`core.history.usual_modes`; no label, the user's own included).
+sections up to each one (:func:`core.history.own_mix`; no label, the user's own included).
 ``model_alone_open_set`` gives the model's figure without that; user-wise cross-validation scores
 the model alone.
 """
@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from core.features import features_matrix
 from core.geometry import simplified_linestring
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends, usual_modes
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, own_mix, section_ends
 from core.segmentation import segment
 from core.track import Track
 from models.classifier import ModeClassifier
@@ -59,28 +59,13 @@ def _arg_max(proba: F64, names: Sequence[str], *, among: Sequence[str] | None = 
     return classes[np.argmax(proba, axis=1)] if proba.shape[0] else np.empty(0, dtype=np.str_)
 
 
-def adapted(proba: F64, classes: Sequence[str], params: HistoryParams = DEFAULT_HISTORY) -> F64:
-    """One user's section probabilities (rows in time order) as production gives them to a tester
-    with no confirmation: weighed by the tester's own mix of modes, the model's probabilities over
-    their sections up to each one (:func:`core.history.usual_modes`, no label)."""
-    if params.prior_pseudocount is None or params.own_sections <= 0 or proba.shape[0] == 0:
-        return proba
-    return usual_modes(
-        proba,
-        classes,
-        (),
-        params.prior_pseudocount,
-        pool=np.empty((0, proba.shape[1])),
-        window=params.own_sections,
-    )
-
-
-def _adapted_by_user(proba: F64, classes: Sequence[str], groups: npt.NDArray[np.str_]) -> F64:
-    """:func:`adapted` over each user's rows (in dataset order, which is time order per user)."""
+def _adapted_by_user(proba: F64, groups: npt.NDArray[np.str_]) -> F64:
+    """:func:`core.history.own_mix` over each user's rows (in dataset order, which is time order per
+    user): the probabilities a tester who confirmed nothing gets."""
     out = proba.copy()
     for user in dict.fromkeys(groups.tolist()):
         rows = np.flatnonzero(groups == user)
-        out[rows] = adapted(proba[rows], classes)
+        out[rows] = own_mix(proba[rows])
     return out
 
 
@@ -92,7 +77,7 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
     modes the model knows, the usual protocol when the test label set is fixed in advance.
     """
     proba, names = predict_proba(model, data.X)
-    mine = _adapted_by_user(proba, names, data.groups)
+    mine = _adapted_by_user(proba, data.groups)
     open_pred = _arg_max(mine, names)
     closed_pred = _arg_max(mine, names, among=SCORED_MODES)
     model_alone = classification_report(data.y, _arg_max(proba, names), labels=SCORED_MODES)
@@ -141,7 +126,7 @@ def _end_to_end_user(
     if not bounds:
         pred = np.empty(0, dtype=np.str_)
     elif history is None:
-        pred = _arg_max(adapted(classified.proba, classified.classes), classified.classes)
+        pred = _arg_max(own_mix(classified.proba), classified.classes)
     else:
         pred, _, _ = history.predict(classified.proba, classified.classes, cleaned, bounds)
     order = np.argsort(sec_t0)
@@ -325,7 +310,7 @@ def evaluate_with_history(
         bounds = [(s.start, s.end) for s in sections]
         proba, classes = predict_proba(model, features_matrix(user.track, bounds))
         truths += [s.mode for s in sections]
-        alone += _arg_max(adapted(proba, classes, params), classes).tolist()
+        alone += _arg_max(own_mix(proba, params), classes).tolist()
         for run in runs:
             history = _History.of(user, labelled, run.share, run.rng, params)
             if classified is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.geodesy import EARTH_RADIUS_M
-from core.history import Confirmation, HistoryParams, assist, usual_modes
+from core.history import Confirmation, HistoryParams, assist, own_mix, usual_modes
 
 CLASSES = ("walk", "bike", "bus", "car")
 LAT, LON = 46.16, -1.15  # La Rochelle
@@ -248,7 +248,7 @@ def test_only_the_most_recent_sections_make_the_mix_and_confirmations_replace_it
 
 def test_within_a_step_each_section_counts_those_before_it_and_itself() -> None:
     rows = np.asarray([[0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.7, 0.1]])
-    out = usual_modes(rows, CLASSES, (), 1.0, pool=np.empty((0, 4)), window=200)
+    out = own_mix(rows, HistoryParams(prior_pseudocount=1.0, own_sections=200), np.empty((0, 4)))
     first = (rows[0] + 1.0) / (1.0 + 4.0)
     second = (rows[0] + rows[1] + 1.0) / (2.0 + 4.0)
     assert np.allclose(out[0], rows[0] * first / (rows[0] * first).sum())
