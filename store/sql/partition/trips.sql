@@ -90,8 +90,10 @@ WHERE id = $1;
 -- name: confirmations
 -- The tester's $1 most recent confirmations (the latest per section), oldest first, with where each
 -- confirmed section started and ended, and the path of the $2 most recent ([lon, lat] pairs; NULL
--- beyond them and for labels confirmed before paths were kept whose section is gone): the evidence
--- of core.history. Paths are most of the bytes, so only those the history looks along are read.
+-- beyond them, and for labels confirmed before paths were kept whose section and fixes were both
+-- gone): the evidence of core.history. Paths are most of the bytes, so only those the history looks
+-- along are read, by id once the labels are chosen (carried through the sort instead, they made the
+-- query about 1.5 times slower).
 SELECT recent.mode, recent.start_lat, recent.start_lon, recent.end_lat, recent.end_lon,
        (SELECT l.path::text FROM labels l WHERE l.id = recent.id AND recent.recency <= $2) AS path
 FROM (
