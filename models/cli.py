@@ -181,13 +181,14 @@ def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history`` and, with
-    ``--cv-users K``, ``user_cv``."""
+    ``--cv-users K``, ``user_cv``; with ``--transit-proxy``, ``transit_proxy``."""
     from models.classifier import load_classifier
     from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
     from models.evaluate import (
         cross_validate_users,
         evaluate_classifier,
         evaluate_end_to_end,
+        evaluate_transit_proxy,
         evaluate_with_history,
     )
     from models.geolife import read_geolife
@@ -217,6 +218,9 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         end_to_end=not args.skip_end_to_end,
     )
     result["personal_history"] = dict(zip(shares, with_history, strict=True))
+    if args.transit_proxy:
+        users = read_geolife(args.geolife, cache_dir=args.cache)
+        result["transit_proxy"] = evaluate_transit_proxy(model, users)
     if args.cv_users:
         result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
         if args.cv_synthetic > 0:
@@ -275,4 +279,9 @@ def register(subparsers: Any) -> None:
     )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--skip-end-to-end", action="store_true")
+    ev.add_argument(
+        "--transit-proxy",
+        action="store_true",
+        help="also score the transit-network evidence with stops learnt from the other users' sections",
+    )
     ev.set_defaults(func=cmd_evaluate)

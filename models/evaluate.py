@@ -22,14 +22,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from core.features import features_matrix
+from core.co2.modes import Mode
+from core.features import FEATURE_NAMES, features_matrix
 from core.geometry import simplified_linestring
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, own_mix, section_ends
 from core.segmentation import segment
 from core.track import Track
+from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStop, TransitStops, weigh
 from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
@@ -439,3 +442,77 @@ class _FittedPipeline:
 
     def predict_proba(self, x: F64) -> F64:
         return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+
+
+def evaluate_transit_proxy(
+    model: ModeClassifier, users: Iterable[GeolifeUser], *, params: TransitParams = DEFAULT_TRANSIT
+) -> dict[str, Any]:
+    """Per-section scores with the network's evidence (:mod:`core.transit`), on a proxy network.
+
+    No GTFS feed of Beijing is available here, so each user's sections are weighed by stops learnt
+    from the *other* users' labelled sections: the first and last fix of each bus, metro and train
+    section is a stop of that mode (never the user's own, so no route of theirs is known in
+    advance). The proxy has one "route" per mode, so *served* means both ends near stops of the
+    mode, a looser rule than one route's stops with a real feed; and it knows only the stops the
+    other users happened to use. Sections are then weighed by the user's own mix, as in
+    :func:`evaluate_classifier`; ``without_transit`` is the same without the stops;
+    ``weighed_share`` is the share of sections whose probabilities the stops changed.
+    """
+    cut = [_Cut.of(user) for user in users]
+    cut = [c for c in cut if c.sections]
+    truths: list[str] = []
+    without: list[str] = []
+    weighed_pred: list[str] = []
+    changed = 0
+    for one in cut:
+        stops = TransitStops.of([stop for other in cut if other.user != one.user for stop in other.stops()])
+        proba, classes = predict_proba(model, one.x)
+        weighed = weigh(
+            proba,
+            classes,
+            stops,
+            starts=one.starts,
+            ends=one.ends,
+            distance_m=one.x[:, FEATURE_NAMES.index("distance_m")],
+            duration_s=one.x[:, FEATURE_NAMES.index("duration_s")],
+            params=params,
+        )
+        changed += int((weighed.proba != proba).any(axis=1).sum())
+        truths += [s.mode for s in one.sections]
+        without += _arg_max(own_mix(proba), classes).tolist()
+        weighed_pred += _arg_max(own_mix(weighed.proba), weighed.classes).tolist()
+    y = np.asarray(truths, dtype=np.str_)
+    return {
+        "params": msgspec.to_builtins(params),
+        "sections": len(truths),
+        "weighed_share": round(changed / len(truths), 4) if truths else None,
+        "with_transit": classification_report(y, np.asarray(weighed_pred, np.str_), labels=SCORED_MODES),
+        "without_transit": classification_report(y, np.asarray(without, np.str_), labels=SCORED_MODES),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Cut:
+    """One user's scored sections cut at their labelled intervals: features and ends."""
+
+    user: str
+    sections: list[LabelledSection]
+    x: F64
+    starts: F64
+    ends: F64
+
+    @staticmethod
+    def of(user: GeolifeUser) -> _Cut:
+        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
+        bounds = [(s.start, s.end) for s in sections]
+        starts, ends = section_ends(user.track, bounds)
+        return _Cut(user.user, sections, features_matrix(user.track, bounds), starts, ends)
+
+    def stops(self) -> list[TransitStop]:
+        """The ends of this user's bus, metro and train sections, as stops of one route per mode."""
+        return [
+            TransitStop(lat=float(p[0]), lon=float(p[1]), routes=((f"proxy:{s.mode}", s.mode),))
+            for s, a, b in zip(self.sections, self.starts, self.ends, strict=True)
+            if s.mode in (Mode.BUS, Mode.METRO, Mode.TRAIN)
+            for p in (a, b)
+        ]

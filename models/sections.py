@@ -1,4 +1,8 @@
-"""Classifying a segmentation's sections: the model, two rules it cannot learn, and nothing else.
+"""Classifying a segmentation's sections: the model, the rules it cannot learn, and nothing else.
+
+Transit network: where the deployment imported its GTFS stops, each section's transit modes are
+weighed by the stops at its ends, and a crossing between two piers of one ferry route is a ferry
+(:mod:`core.transit`, which gives the rule and its measure).
 
 Planes: a section that covers at least 100 km at an average of at least 80 m/s is a plane, whatever
 the model says (the thresholds and their reasons are in :mod:`core.segmentation.flights`, which
@@ -34,14 +38,18 @@ import numpy.typing as npt
 
 from core.co2.modes import Mode
 from core.features import FEATURE_NAMES, features_matrix
+from core.history import section_ends
 from core.segmentation import DEFAULT_PARAMS, Segmentation, SegmentationParams
 from core.segmentation.result import SectionBounds, Trip
+from core.track import Track
+from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStops, weigh
 from models.classifier import ModeClassifier
 
 F64 = npt.NDArray[np.float64]
 
 _DISTANCE = FEATURE_NAMES.index("distance_m")
 _SPEED = FEATURE_NAMES.index("avg_speed_mps")
+_DURATION = FEATURE_NAMES.index("duration_s")
 # Ferry and plane are left out: a car on a ferry is two legs, and each should keep its own mode.
 MOTORISED: frozenset[str] = frozenset({Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.CAR, Mode.MOTORBIKE})
 
@@ -87,21 +95,59 @@ def classify(
     *,
     confirmed: Sequence[tuple[float, float]] = (),
     params: SegmentationParams = DEFAULT_PARAMS,
+    network: Network | None = None,
 ) -> Classified:
-    """Classify every section of ``seg``, call a plane a plane, then rejoin pieces of one vehicle
-    leg (module docstring).
+    """Classify every section of ``seg``, call a plane a plane, weigh by the transit network, then
+    rejoin pieces of one vehicle leg (module docstring).
 
     A section covering at least ``params.flight_min_distance_m`` at an average of at least
     ``params.flight_min_speed_mps`` is a plane, whatever the model says: no surface mode travels so
     far so fast (see :mod:`core.segmentation.flights`, which keeps flights across signal gaps as
     sections). ``confirmed`` holds the time intervals (Unix s) the tester confirmed: a run of pieces one
-    of them covers in part is not joined.
+    of them covers in part is not joined. ``network`` holds the deployment's transit stops, if any
+    were imported (:mod:`core.transit`).
     """
     bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
-    proba, classes = predict_proba(classifier, features_matrix(seg.cleaned, bounds), params=params)
+    proba, classes = _classified(classifier, seg.cleaned, bounds, params, network)
     if not bounds:
         return Classified(seg=seg, proba=proba, classes=classes)
-    return rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes), confirmed, params=params)
+    done = Classified(seg=seg, proba=proba, classes=classes)
+    return rejoin(classifier, done, confirmed, params=params, network=network)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Network:
+    """The transit stops a deployment imported, and how much they weigh."""
+
+    stops: TransitStops
+    params: TransitParams = DEFAULT_TRANSIT
+
+
+def _classified(
+    classifier: ModeClassifier,
+    track: Track,
+    bounds: Sequence[tuple[int, int]],
+    params: SegmentationParams,
+    network: Network | None,
+) -> tuple[F64, tuple[str, ...]]:
+    """The model's probabilities for sections ``bounds`` of ``track`` with the plane rule, weighed
+    by the stops at their ends when there is a network."""
+    x = features_matrix(track, bounds)
+    proba, classes = predict_proba(classifier, x, params=params)
+    if network is None or not bounds:
+        return proba, classes
+    starts, ends = section_ends(track, bounds)
+    weighed = weigh(
+        proba,
+        classes,
+        network.stops,
+        starts=starts,
+        ends=ends,
+        distance_m=x[:, _DISTANCE],
+        duration_s=x[:, _DURATION],
+        params=network.params,
+    )
+    return weighed.proba, weighed.classes
 
 
 def _runs(motorised: npt.NDArray[np.bool_], trips: Sequence[Trip]) -> list[tuple[int, int]]:
@@ -128,10 +174,11 @@ def rejoin(
     confirmed: Sequence[tuple[float, float]] = (),
     *,
     params: SegmentationParams = DEFAULT_PARAMS,
+    network: Network | None = None,
 ) -> Classified:
     """``done`` with each run of motorised pieces of a trip that classifies as motorised as a whole
-    (or as a plane: a flight logged in pieces) replaced by one section (the step :func:`classify`
-    ends with)."""
+    (or as a plane, or a ferry: a flight or a crossing logged in pieces) replaced by one section
+    (the step :func:`classify` ends with)."""
     seg = done.seg
     sections = [s for trip in seg.trips for s in trip.sections]
     motorised = np.isin(np.asarray(done.classes)[np.argmax(done.proba, axis=1)], list(MOTORISED))
@@ -148,14 +195,14 @@ def rejoin(
         runs = [run for run, cut in zip(runs, partial.tolist(), strict=True) if not cut]
     if not runs:
         return done
-    x = features_matrix(seg.cleaned, [(sections[a].start, sections[b].end) for a, b in runs])
-    joined, names = predict_proba(classifier, x, params=params)
+    spans = [(sections[a].start, sections[b].end) for a, b in runs]
+    joined, names = _classified(classifier, seg.cleaned, spans, params, network)
     joined = _columns(joined, names, done.classes)
     whole = np.asarray(done.classes)[np.argmax(joined, axis=1)]
     accepted = {
         a: (b, row)
         for (a, b), row, mode in zip(runs, joined, whole, strict=True)
-        if mode in MOTORISED or mode == Mode.PLANE
+        if mode in MOTORISED or mode in (Mode.PLANE, Mode.FERRY)
     }
     if not accepted:
         return done

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from core.features import FEATURE_NAMES
 from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
-from models.evaluate import evaluate_classifier, evaluate_end_to_end, evaluate_with_history
+from models.evaluate import (
+    evaluate_classifier,
+    evaluate_end_to_end,
+    evaluate_transit_proxy,
+    evaluate_with_history,
+)
 from models.heuristic import HeuristicClassifier
 from tests.unit.models.builders import simulated_user, twice
 
@@ -109,3 +116,28 @@ def test_personal_history_with_no_confirmed_trip_is_the_model_alone() -> None:
     )
     alone = evaluate_end_to_end(AlwaysCar(), [twice(simulated_user())])
     assert result["end_to_end"]["time_accuracy"] == alone["time_accuracy"]
+
+
+class CloseCallCar:
+    """A model that finds every section slightly more car than bus."""
+
+    classes = ("walk", "bike", "bus", "car")
+    version = "close-call"
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.tile([0.1, 0.05, 0.4, 0.45], (len(x), 1))
+
+
+def test_the_transit_proxy_learns_stops_from_the_other_users_only() -> None:
+    me = simulated_user()
+    alone = evaluate_transit_proxy(CloseCallCar(), [me])
+    # Nobody else: no stop is known, the user's own bus rides are not stops for themselves.
+    assert alone["weighed_share"] == 0.0
+    assert alone["with_transit"] == alone["without_transit"]
+    assert alone["with_transit"]["per_class"]["bus"]["recall"] == 0.0
+    # Someone who rode the same buses: their stops make this user's rides bus (and theirs too).
+    neighbour = dataclasses.replace(me, user="neighbour")
+    both = evaluate_transit_proxy(CloseCallCar(), [me, neighbour])
+    assert both["weighed_share"] > 0.5
+    assert both["with_transit"]["per_class"]["bus"]["recall"] == 1.0
+    assert both["without_transit"]["per_class"]["bus"]["recall"] == 0.0
