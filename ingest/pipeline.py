@@ -28,10 +28,12 @@ from core.fixes import Fix
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
+from core.transit import DEFAULT_TRANSIT, TransitParams
 from core.trips import Built, Label, build
 from ingest import carpool, coaching
+from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
-from models.sections import classify
+from models.sections import Network, classify
 from store import pipeline as queue
 from store import trips as trips_db
 from store.carpool import Tester
@@ -51,6 +53,8 @@ class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     segmentation: SegmentationParams = DEFAULT_PARAMS
     # The tester's own confirmations on the same route inform their new sections (core.history).
     history: HistoryParams = DEFAULT_HISTORY
+    # The deployment's transit stops, where a GTFS feed was imported, weigh transit modes.
+    transit: TransitParams = DEFAULT_TRANSIT
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,15 +75,16 @@ def _compute(
     recent: list[dict[str, float]],
     profile: VehicleProfile,
     classifier: ModeClassifier,
+    network: Network | None,
     params: PipelineParams,
     now: datetime,
 ) -> tuple[Built, float]:
-    """The CPU part (run in a thread): segment, classify (rejoining pieces of one vehicle leg), mix
-    in the tester's history (``recent``: the model's own probabilities of their sections before this
-    step, oldest first), build records."""
+    """The CPU part (run in a thread): segment, classify (weighed by the transit network, rejoining
+    pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
+    probabilities of their sections before this step, oldest first), build records."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
-    classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation)
+    classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
     starts, ends = section_ends(seg.cleaned, [(b.start, b.end) for t in seg.trips for b in t.sections])
     pool = np.asarray([[r.get(c, 0.0) for c in classified.classes] for r in recent], dtype=np.float64)
@@ -120,6 +125,7 @@ class Pipeline:
     def __init__(self, classifier: ModeClassifier, params: PipelineParams | None = None) -> None:
         self.classifier = classifier
         self.params = params or PipelineParams()
+        self.network = NetworkCache(self.params.transit)
 
     async def process_user(
         self, conn: Conn, user_id: uuid.UUID, role: str, now: datetime, *, as_of: datetime | None = None
@@ -134,6 +140,7 @@ class Pipeline:
             claimed = await queue.lock_dirty(conn, user_id, now)
             if claimed is None:
                 return None
+            network = await self.network.current(conn)  # shared reference data, read as the API
             await enter(conn, role)
             state = await trips_db.pipeline_state(conn)
             changed_from = claimed[0]
@@ -165,6 +172,7 @@ class Pipeline:
                 profile=profile,
                 registry=registry,
                 classifier=self.classifier,
+                network=network,
                 params=self.params,
                 now=seen_at,
             )

@@ -1,0 +1,83 @@
+"""The deployment's transit network: GTFS stops imported by an operator (``sql/transit.sql``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import msgspec
+
+from core.transit import TransitStop
+from store.partition import Conn
+from store.queries import queries
+
+
+class FeedStop(msgspec.Struct, frozen=True, kw_only=True):
+    """One stop of a feed and the routes serving it, with each route's mode (same order)."""
+
+    stop_id: str
+    lat: float
+    lon: float
+    route_ids: tuple[str, ...]
+    modes: tuple[str, ...]
+
+
+class Feed(msgspec.Struct, frozen=True, kw_only=True):
+    feed: str
+    source: str
+    imported_at: datetime
+    stops: int
+    routes: int
+
+
+async def replace_feed(conn: Conn, feed: str, source: str, stops: Sequence[FeedStop], routes: int) -> None:
+    """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones."""
+    q = queries("transit")
+    async with conn.transaction():
+        await conn.execute(q["delete_feed"], feed)
+        await conn.execute(q["insert_feed"], feed, source, len(stops), routes)
+        await conn.copy_records_to_table(
+            "transit_stops",
+            schema_name="sillage",
+            columns=("feed", "stop_id", "lat", "lon", "route_ids", "modes"),
+            records=[(feed, s.stop_id, s.lat, s.lon, list(s.route_ids), list(s.modes)) for s in stops],
+        )
+
+
+async def remove_feed(conn: Conn, feed: str) -> bool:
+    """Remove ``feed`` and its stops; False if there was no such feed."""
+    return str(await conn.execute(queries("transit")["delete_feed"], feed)) != "DELETE 0"
+
+
+async def feeds(conn: Conn) -> list[Feed]:
+    rows = await conn.fetch(queries("transit")["feeds"])
+    return [
+        Feed(
+            feed=r["feed"],
+            source=r["source"],
+            imported_at=r["imported_at"],
+            stops=r["stops"],
+            routes=r["routes"],
+        )
+        for r in rows
+    ]
+
+
+async def version(conn: Conn) -> str:
+    """A token that changes whenever the network does ("" when no feed was imported)."""
+    return str(await conn.fetchval(queries("transit")["version"]))
+
+
+async def network(conn: Conn) -> list[TransitStop]:
+    """Every stop of every feed, routes keyed ``feed:route_id`` (unique across feeds)."""
+    rows = await conn.fetch(queries("transit")["stops"])
+    return [
+        TransitStop(
+            lat=r["lat"],
+            lon=r["lon"],
+            routes=tuple(
+                (f"{r['feed']}:{route}", mode) for route, mode in zip(r["route_ids"], r["modes"], strict=True)
+            ),
+        )
+        for r in rows
+    ]
