@@ -220,7 +220,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     result["personal_history"] = dict(zip(shares, with_history, strict=True))
     if args.transit_proxy:
         users = read_geolife(args.geolife, cache_dir=args.cache)
-        result["transit_proxy"] = evaluate_transit_proxy(model, users)
+        result["transit_proxy"] = evaluate_transit_proxy(model, users, end_to_end=not args.skip_end_to_end)
     if args.cv_users:
         result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
         if args.cv_synthetic > 0:

@@ -37,7 +37,7 @@ from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
 from models.metrics import classification_report
-from models.sections import Classified, classify, predict_proba
+from models.sections import Classified, Network, classify, predict_proba
 from models.train import FitParams, fit_pipeline
 
 F64 = npt.NDArray[np.float64]
@@ -445,7 +445,11 @@ class _FittedPipeline:
 
 
 def evaluate_transit_proxy(
-    model: ModeClassifier, users: Iterable[GeolifeUser], *, params: TransitParams = DEFAULT_TRANSIT
+    model: ModeClassifier,
+    users: Iterable[GeolifeUser],
+    *,
+    params: TransitParams = DEFAULT_TRANSIT,
+    end_to_end: bool = True,
 ) -> dict[str, Any]:
     """Per-section scores with the network's evidence (:mod:`core.transit`), on a proxy network.
 
@@ -457,15 +461,24 @@ def evaluate_transit_proxy(
     other users happened to use. Sections are then weighed by the user's own mix, as in
     :func:`evaluate_classifier`; ``without_transit`` is the same without the stops;
     ``weighed_share`` is the share of sections whose probabilities the stops changed.
+    ``end_to_end`` scores the full pipeline with and without the same stops, as
+    :func:`evaluate_end_to_end` does (``end_to_end`` False skips it).
     """
-    cut = [_Cut.of(user) for user in users]
-    cut = [c for c in cut if c.sections]
+    people = list(users)
+    cut = [_Cut.of(user) for user in people]
     truths: list[str] = []
     without: list[str] = []
     weighed_pred: list[str] = []
     changed = 0
-    for one in cut:
+    e2e_with, e2e_without = _TimeScores(), _TimeScores()
+    for user, one in zip(people, cut, strict=True):
         stops = TransitStops.of([stop for other in cut if other.user != one.user for stop in other.stops()])
+        if end_to_end:
+            seg = segment(user.track)
+            e2e_without.add(*_end_to_end_user(user, classify(model, seg)))
+            e2e_with.add(*_end_to_end_user(user, classify(model, seg, network=Network(stops, params))))
+        if not one.sections:
+            continue
         proba, classes = predict_proba(model, one.x)
         weighed = weigh(
             proba,
@@ -488,7 +501,18 @@ def evaluate_transit_proxy(
         "weighed_share": round(changed / len(truths), 4) if truths else None,
         "with_transit": classification_report(y, np.asarray(weighed_pred, np.str_), labels=SCORED_MODES),
         "without_transit": classification_report(y, np.asarray(without, np.str_), labels=SCORED_MODES),
+        "end_to_end": (
+            {"with_transit": _brief(e2e_with.report()), "without_transit": _brief(e2e_without.report())}
+            if end_to_end
+            else {"available": False, "reason": "skipped (--skip-end-to-end)"}
+        ),
     }
+
+
+def _brief(report: dict[str, Any]) -> dict[str, Any]:
+    """An end-to-end report without its confusion matrix, with each mode's F1."""
+    keep = ("labelled_hours", "time_accuracy", "macro_f1", "coverage")
+    return {**{k: report[k] for k in keep}, "f1": {m: v["f1"] for m, v in report["per_class"].items()}}
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,3 +141,7 @@ def test_the_transit_proxy_learns_stops_from_the_other_users_only() -> None:
     assert both["weighed_share"] > 0.5
     assert both["with_transit"]["per_class"]["bus"]["recall"] == 1.0
     assert both["without_transit"]["per_class"]["bus"]["recall"] == 0.0
+    # End to end without stops is the main evaluation's figure; with none known, nothing changes.
+    plain = evaluate_end_to_end(CloseCallCar(), [me, neighbour])
+    assert both["end_to_end"]["without_transit"]["time_accuracy"] == plain["time_accuracy"]
+    assert alone["end_to_end"]["with_transit"] == alone["end_to_end"]["without_transit"]
