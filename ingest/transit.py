@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -183,12 +184,31 @@ def feed_name(path: Path, given: str | None) -> str:
     return name
 
 
-async def import_feed(conn: Conn, path: Path, name: str | None = None) -> transit_db.Feed:
-    """Read the feed at ``path`` and replace the feed of that name with it; the stored feed."""
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """The stored feed, and how many testers were queued for reprocessing with it."""
+
+    feed: transit_db.Feed
+    revisited: int
+
+
+async def import_feed(
+    conn: Conn, path: Path, name: str | None = None, *, revisit_days: int = 0, now: datetime | None = None
+) -> Imported:
+    """Read the feed at ``path`` and replace the feed of that name with it. With ``revisit_days``,
+    every tester's last days are processed again with the new network (in the same transaction as
+    the feed: the pipeline picks them up in its usual rounds); without, only what is processed
+    from now on is weighed by it."""
     feed = feed_name(path, name)
+    if revisit_days < 0:
+        raise BadRequest(f"revisit days must not be negative: {revisit_days}")
     read = read_gtfs(path)
-    await transit_db.replace_feed(conn, feed, path.name, read.stops, read.routes)
-    return next(f for f in await transit_db.feeds(conn) if f.feed == feed)
+    since = (now or datetime.now(UTC)) - timedelta(days=revisit_days) if revisit_days else None
+    revisited = await transit_db.replace_feed(
+        conn, feed, path.name, read.stops, read.routes, revisit_from=since
+    )
+    stored = next(f for f in await transit_db.feeds(conn) if f.feed == feed)
+    return Imported(feed=stored, revisited=revisited)
 
 
 class NetworkCache:

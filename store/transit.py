@@ -30,8 +30,18 @@ class Feed(msgspec.Struct, frozen=True, kw_only=True):
     routes: int
 
 
-async def replace_feed(conn: Conn, feed: str, source: str, stops: Sequence[FeedStop], routes: int) -> None:
-    """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones."""
+async def replace_feed(
+    conn: Conn,
+    feed: str,
+    source: str,
+    stops: Sequence[FeedStop],
+    routes: int,
+    *,
+    revisit_from: datetime | None = None,
+) -> int:
+    """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones.
+    With ``revisit_from``, every tester's time from then on is queued for reprocessing in the same
+    transaction; how many testers were queued."""
     q = queries("transit")
     async with conn.transaction():
         await conn.execute(q["delete_feed"], feed)
@@ -42,6 +52,7 @@ async def replace_feed(conn: Conn, feed: str, source: str, stops: Sequence[FeedS
             columns=("feed", "stop_id", "lat", "lon", "route_ids", "modes"),
             records=[(feed, s.stop_id, s.lat, s.lon, list(s.route_ids), list(s.modes)) for s in stops],
         )
+        return 0 if revisit_from is None else int(await conn.fetchval(q["revisit_everyone"], revisit_from))
 
 
 async def remove_feed(conn: Conn, feed: str) -> bool:

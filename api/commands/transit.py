@@ -13,13 +13,17 @@ from core.settings import Settings
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    """Import (or replace) a feed; sections processed from now on are weighed by it."""
+    """Import (or replace) a feed; sections processed from now on (or from ``--revisit-days`` ago)
+    are weighed by it."""
     from ingest.transit import import_feed
 
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
-            feed = await import_feed(conn, Path(args.path), args.feed)
+            done = await import_feed(conn, Path(args.path), args.feed, revisit_days=args.revisit_days)
+        feed = done.feed
         print(f"imported {feed.feed}: {feed.stops} stops served by {feed.routes} routes")
+        if args.revisit_days:
+            print(f"queued the last {args.revisit_days} days of {done.revisited} testers for reprocessing")
         return 0
 
     return asyncio.run(go())
@@ -57,6 +61,14 @@ def register(subparsers: Any) -> None:
     imp = sub.add_parser("import", help="import a GTFS feed (zip or folder), replacing one of the same name")
     imp.add_argument("path", type=Path)
     imp.add_argument("--feed", help="the feed's name (default: the file name, lower case)")
+    imp.add_argument(
+        "--revisit-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also process every tester's last N days again with the new network (default: only "
+        "what is processed from now on)",
+    )
     imp.set_defaults(func=cmd_import)
     listing = sub.add_parser("list", help="the imported feeds")
     listing.set_defaults(func=cmd_list)

@@ -16,3 +16,18 @@ FROM sillage.transit_feeds;
 
 -- name: stops
 SELECT feed, lat, lon, route_ids, modes FROM sillage.transit_stops;
+
+-- name: revisit_everyone
+-- Queue every tester's time from $1 on for reprocessing, so that their sections are weighed by the
+-- network as it is now; merged with any range already pending, due at once.
+WITH queued AS (
+    INSERT INTO sillage.pipeline_dirty AS d (user_id, from_ts, to_ts)
+    SELECT id, $1, greatest($1, now()) FROM sillage.users
+    ON CONFLICT (user_id) DO UPDATE
+    SET from_ts = least(d.from_ts, EXCLUDED.from_ts),
+        to_ts = greatest(d.to_ts, EXCLUDED.to_ts),
+        updated_at = now(),
+        due_at = now()
+    RETURNING 1
+)
+SELECT count(*) FROM queued;

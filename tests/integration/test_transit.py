@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,23 @@ def pipeline() -> Pipeline:
     return Pipeline(HeuristicClassifier(), PipelineParams())
 
 
+@pytest.fixture
+async def queue_kept(app_conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """The pipeline's queue put back as it was after the test: a revisit queues every tester of the
+    database, which other tests share."""
+    before = await app_conn.fetch("SELECT * FROM sillage.pipeline_dirty")
+    try:
+        yield
+    finally:
+        async with app_conn.transaction():
+            await app_conn.execute("DELETE FROM sillage.pipeline_dirty")
+            await app_conn.executemany(
+                "INSERT INTO sillage.pipeline_dirty (user_id, from_ts, to_ts, updated_at, due_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                [(r["user_id"], r["from_ts"], r["to_ts"], r["updated_at"], r["due_at"]) for r in before],
+            )
+
+
 async def ride_of(
     http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline, north_m: float = 0.0
 ) -> Any:
@@ -87,6 +106,33 @@ async def test_a_ride_between_two_stops_of_one_bus_line_is_surer_bus_once_the_fe
     assert after_import["mode_source"] == "heuristic"  # no confirmation decided it
     # Removing the feed is seen by the same pipeline at its next step.
     assert again["probabilities"] == pytest.approx(before["probabilities"])
+
+
+async def test_an_import_can_revisit_the_testers_last_days_with_the_new_network(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    tmp_path: Path,
+    queue_kept: None,
+) -> None:
+    t = await enrol(http, invite_code)
+    before = await ride_of(http, t, db, pipeline)
+    monday_evening = datetime.fromtimestamp(DAY + 12 * 3600, UTC)
+    done = await import_feed(
+        app_conn, feed().zip(tmp_path / "yelo.zip"), "test-network", revisit_days=1, now=monday_evening
+    )
+    try:
+        assert done.revisited >= 1
+        role = await app_conn.fetchval("SELECT role_name FROM sillage.users WHERE id = $1", t.user_id)
+        async with db.connection() as conn:
+            done_at = after(commute(DAY), 60)
+            assert await pipeline.process_user(conn, t.user_id, role, datetime.now(UTC), as_of=done_at)
+        (trip,) = await trips_of(http, t)
+    finally:
+        await transit_db.remove_feed(app_conn, "test-network")
+    assert trip["sections"][1]["probabilities"]["bus"] > before["probabilities"]["bus"] + 0.05
 
 
 async def test_a_close_call_far_from_every_bus_stop_of_the_network_goes_to_car(
@@ -120,7 +166,7 @@ async def test_a_crossing_between_two_piers_of_a_ferry_line_is_a_ferry_trip_with
 
 
 def test_an_operator_imports_lists_replaces_and_removes_a_feed(
-    test_db: ScratchDatabase, tmp_path: Path
+    test_db: ScratchDatabase, tmp_path: Path, queue_kept: None
 ) -> None:
     files = feed()
     done = sillage(test_db, "transit", "import", str(files.zip(tmp_path / "Yélo GTFS.zip")))
@@ -128,6 +174,10 @@ def test_an_operator_imports_lists_replaces_and_removes_a_feed(
     assert done.stdout.strip() == "imported yelo-gtfs: 4 stops served by 2 routes"
     listed = sillage(test_db, "transit", "list")
     assert listed.stdout.startswith("yelo-gtfs\t4 stops\t2 routes\t")
+    again = sillage(test_db, "transit", "import", "--revisit-days", "3", str(tmp_path / "Yélo GTFS.zip"))
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"queued the last 3 days of [1-9][0-9]* testers for reprocessing", again.stdout)
+    listed = sillage(test_db, "transit", "list")
     # A broken feed is refused with its file and line, and the imported one stays whole.
     files.files["stops.txt"][1]["stop_lon"] = "east"
     refused = sillage(
