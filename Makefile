@@ -9,7 +9,7 @@ STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
 .PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
-	bench-ingest bench-partitions bench-pipeline bench-history bench-coach bench-export bench-match web \
+	bench-ingest bench-partitions bench-pipeline bench-history bench-transit bench-coach bench-export bench-match web \
 	browser
 
 help:
@@ -77,6 +77,9 @@ bench-pipeline: $(BENCH_STAMP)
 
 bench-history: venv
 	$(BIN)/python -m bench.history
+
+bench-transit: venv
+	$(BIN)/python -m bench.transit
 
 bench-coach: venv
 	@$(DB) exec $(BIN)/python -m bench.coach
