@@ -15,6 +15,7 @@ Aerial lifts, funiculars, taxis and unknown types are left out.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -226,6 +227,8 @@ class NetworkCache:
         version = await transit_db.version(conn)
         if version != self._version:
             stops = await transit_db.network(conn) if version else []
-            self._network = Network(TransitStops.of(stops), self.params) if stops else None
+            # About 1 s for 100,000 stops: off the event loop, which serves the API meanwhile.
+            index = await asyncio.to_thread(TransitStops.of, stops) if stops else None
+            self._network = Network(index, self.params) if index is not None else None
             self._version = version
         return self._network
