@@ -18,7 +18,10 @@ ended:
 - otherwise (one end only, or a feed that does not cover the place or the mode) it is left alone.
 
 Rows are renormalised, so this is Bayes' rule with a likelihood ratio per mode, applied before the
-tester's own mix and confirmations (:mod:`core.history`).
+tester's own mix and confirmations (:mod:`core.history`). The pipeline keeps the weighed rows as the
+section's model probabilities (``sections.model_probabilities``): the network is evidence about
+that one section, not a habit, so a new tester's mix of modes is read from them too (as
+``sillage models evaluate --transit-proxy`` does).
 
 Ferry is not a mode the classifier knows. A section whose ends lie near stops of one ferry route,
 that travels at least ``ferry_min_speed_mps`` on average (not a walk along the quay) and whose

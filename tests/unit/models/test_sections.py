@@ -1,4 +1,5 @@
-"""Section classification: a plane is a plane, and pieces of one vehicle leg are classified again as one."""
+"""Section classification: a plane is a plane, and pieces of one vehicle leg (or one crossing) are
+classified again as one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from core.features import FEATURE_NAMES
 from core.segmentation import Segmentation
 from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
-from models.sections import Classified, classify
+from core.transit import TransitStop, TransitStops
+from models.sections import Classified, Network, classify
 from tests.support.tracks import Leg, gap, place, ride, stay, track_from, walk
 
 SPEED = FEATURE_NAMES.index("avg_speed_mps")
@@ -139,3 +141,21 @@ def test_a_flight_logged_in_pieces_is_one_plane_section() -> None:
     out = classify(BySpeed(), one_trip((climb, cruise)))
     assert len(out.seg.trips[0].sections) == 1
     assert modes(out) == ["plane"]
+
+
+def test_a_crossing_logged_in_pieces_is_one_ferry_section() -> None:
+    # Two pieces the model calls car (a speed change mid-crossing); only the whole joins the piers.
+    crossing = (
+        ride(to=place(1000.0, 0.0), speed_mps=4.0, every_s=5),
+        ride(to=place(2000.0, 0.0), speed_mps=6.0, every_s=5),
+    )
+    seg = one_trip(crossing)
+    boat = (("f:boat", "ferry"),)
+    ends = (0, len(seg.cleaned) - 1)
+    lat, lon = seg.cleaned.lat, seg.cleaned.lon
+    piers = [TransitStop(lat=float(lat[k]), lon=float(lon[k]), routes=boat) for k in ends]
+    out = classify(BySpeed(), seg, network=Network(TransitStops.of(piers)))
+    assert len(out.seg.trips[0].sections) == 1
+    assert modes(out) == ["ferry"]
+    assert out.classes == ("walk", "bike", "car", "plane", "ferry")
+    assert modes(classify(BySpeed(), seg)) == ["car"]  # without the network: one car section
