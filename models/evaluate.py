@@ -490,10 +490,13 @@ def evaluate_transit_proxy(
             duration_s=one.x[:, FEATURE_NAMES.index("duration_s")],
             params=params,
         )
-        changed += int((weighed.proba != proba).any(axis=1).sum())
-        truths += [s.mode for s in one.sections]
-        without += _arg_max(own_mix(proba), classes).tolist()
-        weighed_pred += _arg_max(own_mix(weighed.proba), weighed.classes).tolist()
+        # Every labelled section counts in the user's own mix, as in evaluate_classifier; the six
+        # scored modes are scored.
+        scored = np.isin([s.mode for s in one.sections], list(SCORED_MODES))
+        changed += int((weighed.proba != proba).any(axis=1)[scored].sum())
+        truths += [s.mode for s, keep in zip(one.sections, scored, strict=True) if keep]
+        without += _arg_max(own_mix(proba), classes)[scored].tolist()
+        weighed_pred += _arg_max(own_mix(weighed.proba), weighed.classes)[scored].tolist()
     y = np.asarray(truths, dtype=np.str_)
     return {
         "params": msgspec.to_builtins(params),
@@ -517,7 +520,7 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class _Cut:
-    """One user's scored sections cut at their labelled intervals: features and ends."""
+    """One user's sections cut at their labelled intervals: features and ends."""
 
     user: str
     sections: list[LabelledSection]
@@ -527,7 +530,7 @@ class _Cut:
 
     @staticmethod
     def of(user: GeolifeUser) -> _Cut:
-        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
+        sections = labelled_sections(user)
         bounds = [(s.start, s.end) for s in sections]
         starts, ends = section_ends(user.track, bounds)
         return _Cut(user.user, sections, features_matrix(user.track, bounds), starts, ends)
