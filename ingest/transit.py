@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from core.co2.modes import Mode
-from core.errors import BadRequest
+from core.errors import BadRequest, NotFound
 from core.transit import TransitParams, TransitStops
 from models.sections import Network
 from store import transit as transit_db
@@ -194,19 +194,27 @@ class Imported:
 
 
 async def import_feed(
-    conn: Conn, path: Path, name: str | None = None, *, revisit_days: int = 0, now: datetime | None = None
+    conn: Conn,
+    path: Path,
+    name: str | None = None,
+    *,
+    revisit_days: int = 0,
+    campaigns: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> Imported:
     """Read the feed at ``path`` and replace the feed of that name with it. With ``revisit_days``,
-    every tester's last days are processed again with the new network (in the same transaction as
-    the feed: the pipeline picks them up in its usual rounds); without, only what is processed
-    from now on is weighed by it."""
+    the last days of every tester (of ``campaigns``, when given: the network's city) are processed
+    again with the new network (queued in the same transaction as the feed; the pipeline picks
+    them up in its usual rounds); without, only what is processed from now on is weighed by it."""
     feed = feed_name(path, name)
     if revisit_days < 0:
         raise BadRequest(f"revisit days must not be negative: {revisit_days}")
+    if campaigns is not None and (unknown := await transit_db.unknown_campaigns(conn, campaigns)):
+        raise NotFound(f"no campaign named {', '.join(repr(n) for n in unknown)}")
     read = read_gtfs(path)
     since = (now or datetime.now(UTC)) - timedelta(days=revisit_days) if revisit_days else None
     revisited = await transit_db.replace_feed(
-        conn, feed, path.name, read.stops, read.routes, revisit_from=since
+        conn, feed, path.name, read.stops, read.routes, revisit_from=since, campaigns=campaigns
     )
     stored = next(f for f in await transit_db.feeds(conn) if f.feed == feed)
     return Imported(feed=stored, revisited=revisited)

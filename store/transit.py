@@ -38,10 +38,11 @@ async def replace_feed(
     routes: int,
     *,
     revisit_from: datetime | None = None,
+    campaigns: Sequence[str] | None = None,
 ) -> int:
     """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones.
-    With ``revisit_from``, every tester's time from then on is queued for reprocessing in the same
-    transaction; how many testers were queued."""
+    With ``revisit_from``, the time from then on of every tester (of ``campaigns``, if given) is
+    queued for reprocessing in the same transaction; how many testers were queued."""
     q = queries("transit")
     async with conn.transaction():
         await conn.execute(q["delete_feed"], feed)
@@ -52,7 +53,15 @@ async def replace_feed(
             columns=("feed", "stop_id", "lat", "lon", "route_ids", "modes"),
             records=[(feed, s.stop_id, s.lat, s.lon, list(s.route_ids), list(s.modes)) for s in stops],
         )
-        return 0 if revisit_from is None else int(await conn.fetchval(q["revisit_everyone"], revisit_from))
+        if revisit_from is None:
+            return 0
+        named = None if campaigns is None else list(campaigns)
+        return int(await conn.fetchval(q["revisit"], revisit_from, named))
+
+
+async def unknown_campaigns(conn: Conn, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` that name no campaign."""
+    return [r["given"] for r in await conn.fetch(queries("transit")["unknown_campaigns"], list(names))]
 
 
 async def remove_feed(conn: Conn, feed: str) -> bool:

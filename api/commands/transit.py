@@ -19,7 +19,9 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
-            done = await import_feed(conn, Path(args.path), args.feed, revisit_days=args.revisit_days)
+            done = await import_feed(
+                conn, Path(args.path), args.feed, revisit_days=args.revisit_days, campaigns=args.campaign
+            )
         feed = done.feed
         print(f"imported {feed.feed}: {feed.stops} stops served by {feed.routes} routes")
         if args.revisit_days:
@@ -68,6 +70,12 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="also process every tester's last N days again with the new network (default: only "
         "what is processed from now on)",
+    )
+    imp.add_argument(
+        "--campaign",
+        action="append",
+        metavar="NAME",
+        help="with --revisit-days: only the testers of this campaign (repeatable; default: all)",
     )
     imp.set_defaults(func=cmd_import)
     listing = sub.add_parser("list", help="the imported feeds")

@@ -17,12 +17,15 @@ FROM sillage.transit_feeds;
 -- name: stops
 SELECT feed, lat, lon, route_ids, modes FROM sillage.transit_stops;
 
--- name: revisit_everyone
--- Queue every tester's time from $1 on for reprocessing, so that their sections are weighed by the
--- network as it is now; merged with any range already pending, due at once.
+-- name: revisit
+-- Queue the time from $1 on of every tester (of the campaigns named in $2, when it is not NULL) for
+-- reprocessing, so that their sections are weighed by the network as it is now; merged with any
+-- range already pending, due at once.
 WITH queued AS (
     INSERT INTO sillage.pipeline_dirty AS d (user_id, from_ts, to_ts)
-    SELECT id, $1, greatest($1, now()) FROM sillage.users
+    SELECT u.id, $1, greatest($1, now())
+    FROM sillage.users u JOIN sillage.campaigns c ON c.id = u.campaign_id
+    WHERE $2::text[] IS NULL OR c.name = ANY($2::text[])
     ON CONFLICT (user_id) DO UPDATE
     SET from_ts = least(d.from_ts, EXCLUDED.from_ts),
         to_ts = greatest(d.to_ts, EXCLUDED.to_ts),
@@ -31,3 +34,8 @@ WITH queued AS (
     RETURNING 1
 )
 SELECT count(*) FROM queued;
+
+-- name: unknown_campaigns
+SELECT u.given FROM unnest($1::text[]) AS u (given)
+WHERE NOT EXISTS (SELECT 1 FROM sillage.campaigns c WHERE c.name = u.given)
+ORDER BY u.given;

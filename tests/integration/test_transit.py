@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +14,15 @@ import asyncpg
 import httpx
 import pytest
 
+from core.errors import NotFound
 from core.geodesy import EARTH_RADIUS_M
 from ingest.pipeline import Pipeline, PipelineParams
+from ingest.testers import create_campaign
 from ingest.transit import import_feed
 from models.heuristic import HeuristicClassifier
 from store import transit as transit_db
 from store.pool import Database
+from store.rights import Actor
 from tests.integration.test_pipeline import DAY, after, commute, fixes_json, trips_of
 from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
@@ -108,27 +112,28 @@ async def test_a_ride_between_two_stops_of_one_bus_line_is_surer_bus_once_the_fe
     assert again["probabilities"] == pytest.approx(before["probabilities"])
 
 
-async def test_an_import_can_revisit_the_testers_last_days_with_the_new_network(
+async def test_an_import_can_revisit_the_last_days_of_a_campaigns_testers_with_the_new_network(
     http: httpx.AsyncClient,
-    invite_code: str,
     db: Database,
     pipeline: Pipeline,
     app_conn: asyncpg.Connection,
     tmp_path: Path,
     queue_kept: None,
 ) -> None:
-    t = await enrol(http, invite_code)
+    city = await create_campaign(app_conn, f"Transit revisit {uuid.uuid4()}", actor=Actor.operator("tests"))
+    t = await enrol(http, city.invite_code)
     before = await ride_of(http, t, db, pipeline)
     monday_evening = datetime.fromtimestamp(DAY + 12 * 3600, UTC)
+    path = feed().zip(tmp_path / "yelo.zip")
+    with pytest.raises(NotFound, match="no campaign named 'Nowhere'"):
+        await import_feed(app_conn, path, "test-network", revisit_days=1, campaigns=[city.name, "Nowhere"])
+    assert not [f for f in await transit_db.feeds(app_conn) if f.feed == "test-network"]  # nothing stored
     done = await import_feed(
-        app_conn, feed().zip(tmp_path / "yelo.zip"), "test-network", revisit_days=1, now=monday_evening
+        app_conn, path, "test-network", revisit_days=1, campaigns=[city.name], now=monday_evening
     )
     try:
-        assert done.revisited >= 1
-        role = await app_conn.fetchval("SELECT role_name FROM sillage.users WHERE id = $1", t.user_id)
-        async with db.connection() as conn:
-            done_at = after(commute(DAY), 60)
-            assert await pipeline.process_user(conn, t.user_id, role, datetime.now(UTC), as_of=done_at)
+        assert done.revisited == 1  # the campaign's one tester, nobody else
+        await pipeline.run_due(db, as_of=after(commute(DAY), 60))
         (trip,) = await trips_of(http, t)
     finally:
         await transit_db.remove_feed(app_conn, "test-network")
@@ -188,6 +193,10 @@ def test_an_operator_imports_lists_replaces_and_removes_a_feed(
     assert sillage(test_db, "transit", "list").stdout == listed.stdout
     assert sillage(test_db, "transit", "remove", "yelo-gtfs").returncode == 0
     assert sillage(test_db, "transit", "list").stdout == ""
+    scoped = ("--revisit-days", "3", "--campaign", "Nowhere")
+    unknown = sillage(test_db, "transit", "import", *scoped, str(tmp_path / "Yélo GTFS.zip"))
+    assert (unknown.returncode, "no campaign named 'Nowhere'" in unknown.stderr) == (2, True)
+    assert sillage(test_db, "transit", "list").stdout == ""  # refused before anything was stored
     gone = sillage(test_db, "transit", "remove", "yelo-gtfs")
     assert (gone.returncode, "no transit feed named 'yelo-gtfs'" in gone.stderr) == (2, True)
 
