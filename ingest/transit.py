@@ -89,13 +89,19 @@ class _Feed:
             raw = (self.path / self.names[name]).open("rb")
         with raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
             reader = csv.DictReader(text)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
-            if missing:
-                raise BadRequest(f"{self.path}: {name} has no column {', '.join(missing)}")
-            yield (
-                (k, {key: (value or "").strip() for key, value in row.items() if key})
-                for k, row in enumerate(reader, 2)
-            )
+            try:
+                missing = [c for c in required if c not in (reader.fieldnames or [])]
+                if missing:
+                    raise BadRequest(f"{self.path}: {name} has no column {', '.join(missing)}")
+                yield (
+                    (k, {key: (value or "").strip() for key, value in row.items() if key})
+                    for k, row in enumerate(reader, 2)
+                )
+            except UnicodeDecodeError as exc:  # decoded by blocks: no line number to give
+                hint = "as GTFS requires (e.g. iconv -f latin1 -t utf-8)"
+                raise BadRequest(f"{self.path}: {name} is not UTF-8 text, {hint}") from exc
+            except (csv.Error, zipfile.BadZipFile) as exc:
+                raise BadRequest(f"{self.path}: {name} line {reader.line_num}: {exc}") from exc
 
     def close(self) -> None:
         if self.archive is not None:

@@ -100,6 +100,14 @@ def test_a_broken_feed_is_refused_with_the_file_and_line(tmp_path: Path, change:
         read_gtfs(broken(tmp_path, change))
 
 
+def test_a_feed_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    folder = FeedFiles.of(STOPS, LINES).write(tmp_path / "latin1")
+    stops = (folder / "stops.txt").read_text(encoding="utf-8").replace("Gare", "Gar\u00e9")
+    (folder / "stops.txt").write_bytes(stops.encode("latin-1"))
+    with pytest.raises(BadRequest, match=r"stops.txt is not UTF-8 text, as GTFS requires"):
+        read_gtfs(folder)
+
+
 def test_a_file_that_is_not_a_feed_is_refused(tmp_path: Path) -> None:
     junk = tmp_path / "feed.zip"
     junk.write_text("not a zip")
