@@ -215,6 +215,8 @@ async def import_feed(
     feed = feed_name(path, name)
     if revisit_days < 0:
         raise BadRequest(f"revisit days must not be negative: {revisit_days}")
+    if campaigns is not None and not revisit_days:
+        raise BadRequest("campaigns say whose days to revisit: give the revisit days too")
     if campaigns is not None and (unknown := await transit_db.unknown_campaigns(conn, campaigns)):
         raise NotFound(f"no campaign named {', '.join(repr(n) for n in unknown)}")
     read = read_gtfs(path)

@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
-from core.errors import NotFound
+from core.errors import BadRequest, NotFound
 from core.geodesy import EARTH_RADIUS_M
 from ingest.pipeline import Pipeline, PipelineParams
 from ingest.testers import create_campaign
@@ -125,6 +125,8 @@ async def test_an_import_can_revisit_the_last_days_of_a_campaigns_testers_with_t
     before = await ride_of(http, t, db, pipeline)
     monday_evening = datetime.fromtimestamp(DAY + 12 * 3600, UTC)
     path = feed().zip(tmp_path / "yelo.zip")
+    with pytest.raises(BadRequest, match="give the revisit days too"):
+        await import_feed(app_conn, path, "test-network", campaigns=[city.name])
     with pytest.raises(NotFound, match="no campaign named 'Nowhere'"):
         await import_feed(app_conn, path, "test-network", revisit_days=1, campaigns=[city.name, "Nowhere"])
     assert not [f for f in await transit_db.feeds(app_conn) if f.feed == "test-network"]  # nothing stored
