@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from core.co2.modes import Mode
 from core.features import FEATURE_NAMES, features_matrix
+from core.geodesy import haversine_m
 from core.geometry import simplified_linestring
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, own_mix, section_ends
 from core.segmentation import segment
@@ -41,6 +42,7 @@ from models.sections import Classified, Network, classify, predict_proba
 from models.train import FitParams, fit_pipeline
 
 F64 = npt.NDArray[np.float64]
+_NO_POINTS = np.empty((0, 2), dtype=np.float64)
 END_TO_END_MAX_GAP_S = 600.0  # labelled time between fixes further apart than this is not scored
 
 
@@ -453,12 +455,13 @@ def evaluate_transit_proxy(
 ) -> dict[str, Any]:
     """Per-section scores with the network's evidence (:mod:`core.transit`), on a proxy network.
 
-    No GTFS feed of Beijing is available here, so each user's sections are weighed by stops learnt
-    from the *other* users' labelled sections: the first and last fix of each bus, metro and train
-    section is a stop of that mode (never the user's own, so no route of theirs is known in
-    advance). The proxy has one "route" per mode, so *served* means both ends near stops of the
-    mode, a looser rule than one route's stops with a real feed; and it knows only the stops the
-    other users happened to use. Sections are then weighed by the user's own mix, as in
+    No GTFS feed of Beijing is available here, so each user's sections are weighed by a network
+    learnt from the *other* users' labelled sections (never the user's own, so no route of theirs
+    is known in advance): each bus, metro and train section is a route of that mode, whose stops are
+    its first and last fix and, for a bus, the places where it stood still for 10 s or more (bus
+    stops, and traffic lights). It knows only the routes the other users happened to ride, and a
+    ride is *served* only when one other user's ride passed both its ends. Sections are then
+    weighed by the user's own mix, as in
     :func:`evaluate_classifier`; ``without_transit`` is the same without the stops;
     ``weighed_share`` is the share of sections whose probabilities the stops changed.
     ``end_to_end`` scores the full pipeline with and without the same stops, as
@@ -533,13 +536,39 @@ class _Cut:
         sections = labelled_sections(user)
         bounds = [(s.start, s.end) for s in sections]
         starts, ends = section_ends(user.track, bounds)
-        return _Cut(user.user, sections, features_matrix(user.track, bounds), starts, ends)
+        x = features_matrix(user.track, bounds)
+        standstills = [
+            _standstills(user.track, s.start, s.end) if s.mode == Mode.BUS else _NO_POINTS for s in sections
+        ]
+        return _Cut(user.user, sections, x, starts, ends, standstills)
+
+    standstills: list[F64]
 
     def stops(self) -> list[TransitStop]:
-        """The ends of this user's bus, metro and train sections, as stops of one route per mode."""
+        """This user's bus, metro and train sections as routes: their ends and standstills."""
         return [
-            TransitStop(lat=float(p[0]), lon=float(p[1]), routes=((f"proxy:{s.mode}", s.mode),))
-            for s, a, b in zip(self.sections, self.starts, self.ends, strict=True)
+            TransitStop(lat=float(p[0]), lon=float(p[1]), routes=((f"{self.user}:{k}", s.mode),))
+            for k, (s, a, b, still) in enumerate(
+                zip(self.sections, self.starts, self.ends, self.standstills, strict=True)
+            )
             if s.mode in (Mode.BUS, Mode.METRO, Mode.TRAIN)
-            for p in (a, b)
+            for p in (a, b, *(still if s.mode == Mode.BUS else ()))
         ]
+
+
+def _standstills(
+    track: Track, start: int, end: int, *, window_s: float = 10.0, speed_mps: float = 1.0
+) -> F64:
+    """``(n, 2)`` latitude, longitude: the mean position of each run of fixes of ``[start, end)``
+    whose displacement over the next ``window_s`` is below ``speed_mps`` and that lasts at least
+    ``window_s``."""
+    t, lat, lon = track.t_s[start:end], track.lat[start:end], track.lon[start:end]
+    if t.size < 3:
+        return np.empty((0, 2))
+    ahead = np.minimum(np.searchsorted(t, t + window_s), t.size - 1)
+    dt = t[ahead] - t
+    moved = haversine_m(lat, lon, lat[ahead], lon[ahead])
+    slow = (dt > 0) & (moved < speed_mps * np.where(dt > 0, dt, 1.0))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], slow.astype(np.int8), [0]))))
+    runs = [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if t[b - 1] - t[a] >= window_s]
+    return np.asarray([(lat[a:b].mean(), lon[a:b].mean()) for a, b in runs], dtype=np.float64).reshape(-1, 2)
