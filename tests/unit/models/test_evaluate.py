@@ -10,12 +10,14 @@ from core.features import FEATURE_NAMES
 from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
 from models.evaluate import (
+    _standstills,
     evaluate_classifier,
     evaluate_end_to_end,
     evaluate_transit_proxy,
     evaluate_with_history,
 )
 from models.heuristic import HeuristicClassifier
+from tests.support.tracks import bus, place, track_from
 from tests.unit.models.builders import simulated_user, twice
 
 
@@ -145,3 +147,12 @@ def test_the_transit_proxy_learns_stops_from_the_other_users_only() -> None:
     plain = evaluate_end_to_end(CloseCallCar(), [me, neighbour])
     assert both["end_to_end"]["without_transit"]["time_accuracy"] == plain["time_accuracy"]
     assert alone["end_to_end"]["with_transit"] == alone["end_to_end"]["without_transit"]
+
+
+def test_the_proxy_finds_where_a_bus_stood_still() -> None:
+    # 2 km at 10 m/s with a 30 s stop half-way (the builder's default), sampled every 2 s.
+    track = track_from(bus(to=place(2000.0, 0.0), every_s=2))
+    (stop,) = _standstills(track, 0, len(track))
+    half_way = track_from(bus(to=place(1000.0, 0.0), every_s=2))
+    assert abs(stop[1] - half_way.lon[-1]) * 111_000 * np.cos(np.radians(stop[0])) < 30.0
+    assert _standstills(track, 0, 2).shape == (0, 2)
