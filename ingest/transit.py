@@ -112,8 +112,9 @@ def read_gtfs(path: Path) -> GtfsStops:
     """The stops of the feed at ``path`` (zip or folder) served by routes of a weighed mode.
 
     Raises :class:`BadRequest` naming the file and line of anything it cannot read: a missing file
-    or column, a route type or coordinate that is not a number, a coordinate off the globe, or a
-    feed with no stop of a bus, tram, metro, train or ferry route.
+    or column, a route type or coordinate that is not a number, a coordinate off the globe, text
+    that is not UTF-8 or not CSV, or a feed with no stop of a bus, tram, metro, train or ferry
+    route.
     """
     feed = _Feed(path)
     try:
