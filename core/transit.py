@@ -106,16 +106,14 @@ class TransitStops:
     def of(stops: Sequence[TransitStop]) -> TransitStops:
         keys: dict[str, int] = {}
         modes: list[str] = []
+        cells: dict[str, set[tuple[int, int]]] = {}
         for stop in stops:
             for key, mode in stop.routes:
                 if key not in keys:
                     keys[key] = len(modes)
                     modes.append(mode)
-        order = sorted(range(len(stops)), key=lambda k: stops[k].lat)
-        cells: dict[str, set[tuple[int, int]]] = {}
-        for stop in stops:
-            for _, mode in stop.routes:
                 cells.setdefault(mode, set()).add(_cell(stop.lat, stop.lon))
+        order = sorted(range(len(stops)), key=lambda k: stops[k].lat)
         return TransitStops(
             lat=np.asarray([stops[k].lat for k in order], dtype=np.float64),
             lon=np.asarray([stops[k].lon for k in order], dtype=np.float64),
@@ -158,12 +156,10 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
 @dataclass(frozen=True, slots=True)
 class Weighed:
     """Probabilities after the network's evidence, on ``classes`` (the input's, plus ferry when the
-    network has a ferry route: the same columns for every section it weighs); ``ferry`` marks the
-    sections found to be ferry crossings."""
+    network has a ferry route: the same columns for every section it weighs)."""
 
     proba: F64
     classes: tuple[str, ...]
-    ferry: npt.NDArray[np.bool_]
 
 
 def weigh(
@@ -185,14 +181,13 @@ def weigh(
     """
     names = tuple(classes)
     n = proba.shape[0]
-    nothing = np.zeros(n, dtype=np.bool_)
     if stops is None or not len(stops) or not params.enabled:
-        return Weighed(proba=proba, classes=names, ferry=nothing)
+        return Weighed(proba=proba, classes=names)
     if Mode.FERRY in stops.cells and Mode.FERRY not in names:
         names = (*names, str(Mode.FERRY))
         proba = np.column_stack((proba, np.zeros(n)))
     factors = np.ones((n, len(TRANSIT_MODES)), dtype=np.float64)
-    ferry = nothing.copy()
+    ferry = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         (a_lat, a_lon), (b_lat, b_lon) = starts[i].tolist(), ends[i].tolist()
         at_start = stops.routes_near(a_lat, a_lon, params)
@@ -215,7 +210,7 @@ def weigh(
     out[ferry] = 0.0
     if ferry.any():
         out[ferry, names.index(Mode.FERRY)] = 1.0
-    return Weighed(proba=out, classes=names, ferry=ferry)
+    return Weighed(proba=out, classes=names)
 
 
 def _crosses_water(apart_m: float, distance_m: float, duration_s: float, params: TransitParams) -> bool:
