@@ -222,10 +222,9 @@ async def import_feed(
         raise NotFound(f"no campaign named {', '.join(repr(n) for n in unknown)}")
     read = read_gtfs(path)
     since = (now or datetime.now(UTC)) - timedelta(days=revisit_days) if revisit_days else None
-    revisited = await transit_db.replace_feed(
+    stored, revisited = await transit_db.replace_feed(
         conn, feed, path.name, read.stops, read.routes, revisit_from=since, campaigns=campaigns
     )
-    stored = next(f for f in await transit_db.feeds(conn) if f.feed == feed)
     return Imported(feed=stored, revisited=revisited)
 
 

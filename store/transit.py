@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
+from asyncpg import Record
 
 from core.transit import TransitStop
 from store.partition import Conn
@@ -39,14 +40,17 @@ async def replace_feed(
     *,
     revisit_from: datetime | None = None,
     campaigns: Sequence[str] | None = None,
-) -> int:
+) -> tuple[Feed, int]:
     """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones.
     With ``revisit_from``, the time from then on of every tester (of ``campaigns``, if given) is
-    queued for reprocessing in the same transaction; how many testers were queued."""
+    queued for reprocessing in the same transaction. The stored feed, and how many testers were
+    queued."""
     q = queries("transit")
     async with conn.transaction():
         await conn.execute(q["delete_feed"], feed)
-        await conn.execute(q["insert_feed"], feed, source, len(stops), routes)
+        row = await conn.fetchrow(q["insert_feed"], feed, source, len(stops), routes)
+        assert row is not None  # INSERT ... RETURNING returns its row
+        stored = _feed(row)
         await conn.copy_records_to_table(
             "transit_stops",
             schema_name="sillage",
@@ -54,9 +58,9 @@ async def replace_feed(
             records=[(feed, s.stop_id, s.lat, s.lon, list(s.route_ids), list(s.modes)) for s in stops],
         )
         if revisit_from is None:
-            return 0
+            return stored, 0
         named = None if campaigns is None else list(campaigns)
-        return int(await conn.fetchval(q["revisit"], revisit_from, named))
+        return stored, int(await conn.fetchval(q["revisit"], revisit_from, named))
 
 
 async def unknown_campaigns(conn: Conn, names: Sequence[str]) -> list[str]:
@@ -70,17 +74,13 @@ async def remove_feed(conn: Conn, feed: str) -> bool:
 
 
 async def feeds(conn: Conn) -> list[Feed]:
-    rows = await conn.fetch(queries("transit")["feeds"])
-    return [
-        Feed(
-            feed=r["feed"],
-            source=r["source"],
-            imported_at=r["imported_at"],
-            stops=r["stops"],
-            routes=r["routes"],
-        )
-        for r in rows
-    ]
+    return [_feed(r) for r in await conn.fetch(queries("transit")["feeds"])]
+
+
+def _feed(r: Record) -> Feed:
+    return Feed(
+        feed=r["feed"], source=r["source"], imported_at=r["imported_at"], stops=r["stops"], routes=r["routes"]
+    )
 
 
 async def version(conn: Conn) -> str:

@@ -4,7 +4,8 @@
 DELETE FROM sillage.transit_feeds WHERE feed = $1;
 
 -- name: insert_feed
-INSERT INTO sillage.transit_feeds (feed, source, stops, routes) VALUES ($1, $2, $3, $4);
+INSERT INTO sillage.transit_feeds (feed, source, stops, routes) VALUES ($1, $2, $3, $4)
+RETURNING feed, source, imported_at, stops, routes;
 
 -- name: feeds
 SELECT feed, source, imported_at, stops, routes FROM sillage.transit_feeds ORDER BY feed;
