@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import time
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 
+from bench.stats import best_of
 from core.history import DEFAULT_HISTORY, Confirmation, ConfirmedPaths, HistoryParams, assist
 
 CENTRE = (46.16, -1.15)
@@ -97,15 +96,6 @@ def sections(
     return np.asarray(starts), np.asarray(ends), proba
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--confirmations", type=int, default=2000)
@@ -121,8 +111,8 @@ def main() -> None:
     print(f"{args.confirmations:,} confirmations, {points:,} path points")
     for name, (s, e, p) in (("a day", day), ("an import", many)):
         n = s.shape[0]
-        t_ends = _best(partial(assist, p, CLASSES, s, e, confirmations, params=ends_only), 3)
-        t_full = _best(partial(assist, p, CLASSES, s, e, confirmations), 3)
+        t_ends = best_of(partial(assist, p, CLASSES, s, e, confirmations, params=ends_only), 3)[0]
+        t_full = best_of(partial(assist, p, CLASSES, s, e, confirmations), 3)[0]
         full = assist(p, CLASSES, s, e, confirmations)
         print(
             f"{name} ({n:,} sections): usual modes + ends {t_ends * 1000:.1f} ms, "
@@ -137,8 +127,8 @@ def main() -> None:
     everywhere = dataclasses.replace(
         paths, box=np.tile([-90.0, 90.0, -180.0, 180.0], (paths.box.shape[0], 1))
     )
-    t_index = _best(partial(paths.followed, s, e), 3)
-    t_naive = _best(partial(everywhere.followed, s, e), 1)
+    t_index = best_of(partial(paths.followed, s, e), 3)[0]
+    t_naive = best_of(partial(everywhere.followed, s, e), 1)[0]
     same = np.array_equal(paths.followed(s, e), everywhere.followed(s, e))
     print(
         f"matching along paths: {t_index:.3f} s with the boxes, {t_naive:.3f} s without "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -14,6 +15,21 @@ def pct(values_s: Sequence[float], q: float) -> float:
     if not values_s:
         return float("nan")
     return float(np.percentile(np.asarray(values_s, dtype=np.float64), q) * 1000.0)
+
+
+_T = TypeVar("_T")
+
+
+def best_of(fn: Callable[[], _T], runs: int = 1) -> tuple[float, _T]:
+    """The shortest of ``runs`` (at least one) timings of ``fn`` in seconds, and what its last run
+    returned."""
+    times: list[float] = []
+    while True:
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= runs:
+            return min(times), out
 
 
 class Stopwatch:

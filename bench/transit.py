@@ -20,14 +20,12 @@ import argparse
 import csv
 import math
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from bench.pipeline import synthetic_population
+from bench.stats import best_of
 from core.geodesy import EARTH_RADIUS_M
 from core.segmentation import DEFAULT_PARAMS, segment
 from core.transit import TransitStop, TransitStops
@@ -82,15 +80,6 @@ def write_feed(folder: Path, cities: list[tuple[float, float]], stops_per_city: 
     return rows
 
 
-def _best(fn: Callable[[], Any], runs: int = 3) -> tuple[float, Any]:
-    best, out = math.inf, None
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fixes", type=int, default=1_000_000)
@@ -106,26 +95,25 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = write_feed(Path(tmp) / "feed", cities, args.stops_per_city, args.seed)
-        read_s, read = _best(lambda: read_gtfs(Path(tmp) / "feed"), runs=1)
+        read_s, read = best_of(lambda: read_gtfs(Path(tmp) / "feed"))
     print(
         f"read_gtfs: {len(read.stops):,} stops, {read.routes:,} routes, {rows:,} stop times "
         f"in {read_s:.2f} s ({rows / read_s:,.0f} stop times/s)"
     )
-    of_s, stops = _best(
+    of_s, stops = best_of(
         lambda: TransitStops.of(
             [
                 TransitStop(lat=s.lat, lon=s.lon, routes=tuple(zip(s.route_ids, s.modes, strict=True)))
                 for s in read.stops
             ]
-        ),
-        runs=1,
+        )
     )
     print(f"TransitStops.of: {of_s:.2f} s")
 
     model = load_classifier(None)
     network = Network(stops)
-    without_s, _ = _best(lambda: [classify(model, s) for s in segs])
-    with_s, done = _best(lambda: [classify(model, s, network=network) for s in segs])
+    without_s, _ = best_of(lambda: [classify(model, s) for s in segs], runs=3)
+    with_s, done = best_of(lambda: [classify(model, s, network=network) for s in segs], runs=3)
     classified = sum(len(c.proba) for c in done)
     print(f"classify without the network: {without_s:.2f} s; with it: {with_s:.2f} s")
     print(f"({classified:,} sections after rejoining vehicle pieces)")
