@@ -63,7 +63,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if isinstance(exc, ValidationException) or exc.status_code == 400:
         slug, title = "validation", "Invalid request"
         if exc.extra:
-            extra["errors"] = exc.extra
+            extra["errors"] = _public_keys(request, exc.extra)
     return problem(
         exc.status_code,
         slug,
@@ -73,6 +73,31 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         headers=dict(exc.headers) if exc.headers else None,
         **extra,
     )
+
+
+def _public_keys(request: Request[Any, Any, Any], errors: Any) -> Any:
+    """Validation errors naming each parameter as the client sent it: a handler's ``start`` is
+    the query's ``from``."""
+    if not isinstance(errors, list):
+        return errors
+    try:
+        parameters = request.route_handler.parsed_fn_signature.parameters
+    except (AttributeError, KeyError):  # no route (404s, 405s): nothing to rename
+        return errors
+    aliases = {
+        name: alias
+        for name, parameter in parameters.items()
+        if (
+            alias := getattr(parameter.kwarg_definition, "query", None)
+            or getattr(parameter.kwarg_definition, "name", None)
+        )
+    }
+    return [
+        {**error, "key": aliases[error["key"]]}
+        if isinstance(error, dict) and error.get("source") == "query" and error.get("key") in aliases
+        else error
+        for error in errors
+    ]
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

@@ -10,6 +10,7 @@ from api.logs import JsonFormatter
 from core.settings import Settings
 from tests.support.proxy import CuttableProxy
 from tests.support.server import serve
+from tests.support.testers import enrol
 
 
 async def test_health_reports_postgresql_and_timescaledb_versions(http: httpx.AsyncClient) -> None:
@@ -30,6 +31,27 @@ async def test_unknown_paths_get_an_rfc9457_problem(http: httpx.AsyncClient) -> 
     assert body["type"].endswith("/not-found")
     assert body["title"]
     assert body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "key"),
+    [
+        ("/v1/trips", {"from": "2026-10-01T00:00:00Z", "to": "yesterday"}, "to"),
+        ("/v1/trips", {"from": "soon"}, "from"),
+        ("/v1/me/export", {"format": "pdf"}, "format"),
+        ("/v1/trips", {"limit": "0"}, "limit"),
+    ],
+)
+async def test_invalid_query_parameters_are_named_as_the_client_sent_them(
+    http: httpx.AsyncClient, invite_code: str, path: str, query: dict[str, str], key: str
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.get(path, params=query, headers=t.auth)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["type"].endswith("/validation")
+    assert [e["key"] for e in body["errors"]] == [key]
 
 
 async def test_openapi_is_served_under_schema(http: httpx.AsyncClient) -> None:
