@@ -78,10 +78,11 @@ def _compute(
     network: Network | None,
     params: PipelineParams,
     now: datetime,
-) -> tuple[Built, float]:
+) -> tuple[Built, float, bool]:
     """The CPU part (run in a thread): segment, classify (weighed by the transit network, rejoining
     pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
-    probabilities of their sections before this step, oldest first), build records."""
+    probabilities of their sections before this step, oldest first), build records. Also returns
+    the segmentation's ``complete_until_s`` and whether an open tail remains."""
     seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
@@ -109,7 +110,7 @@ def _compute(
         profile=profile,
         registry=registry,
     )
-    return built, seg.complete_until_s
+    return built, seg.complete_until_s, seg.open_tail
 
 
 _TESTER_NAMES = re.compile(
@@ -162,7 +163,7 @@ class Pipeline:
             recent = await trips_db.recent_model_probabilities(conn, start, history.own_sections)
             profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
-            built, until_s = await asyncio.to_thread(
+            built, until_s, open_tail = await asyncio.to_thread(
                 _compute,
                 role,
                 fixes=fixes,
@@ -188,9 +189,13 @@ class Pipeline:
             last = fixes[-1].ts if fixes else None
             if truncated and complete_until is not None and complete_until > start:
                 await queue.defer_dirty(conn, user_id, complete_until, last or complete_until, now)
-            elif last is not None and complete_until is not None and complete_until <= last:
+            elif open_tail and last is not None and complete_until is not None:
                 # Look again once the signal gap after the last fix has elapsed (measured on the
                 # data's clock, scheduled on the wall clock), or sooner when new fixes arrive.
+                # Once it has, segmentation closes the tail and the range is finished: deciding
+                # by comparing the watermark with the last fix would keep a tester whose last fix
+                # cleaning dropped, or whose watermark rounds to the microsecond of that fix, due
+                # at every poll for ever.
                 wait = last + timedelta(seconds=self.params.segmentation.gap_s + 1) - seen_at
                 await queue.defer_dirty(conn, user_id, complete_until, last, now + max(wait, timedelta(0)))
             else:

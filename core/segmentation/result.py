@@ -77,3 +77,8 @@ class Segmentation:
     stays: tuple[Stay, ...]
     trips: tuple[Trip, ...]
     complete_until_s: float = -math.inf
+
+    @property
+    def open_tail(self) -> bool:
+        """Something at the end is not final yet: a later fix, or a signal gap, will tell."""
+        return bool(self.cleaned.t_s.size) and self.complete_until_s <= float(self.cleaned.t_s[-1])

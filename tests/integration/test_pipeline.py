@@ -201,6 +201,28 @@ async def test_a_trip_without_a_following_stay_is_closed_by_the_signal_gap(
     assert len(await trips_of(http, t)) == 1
 
 
+@pytest.mark.parametrize("last_accuracy_m", [6.0, 500.0], ids=["kept", "dropped by cleaning"])
+async def test_once_the_phone_has_gone_quiet_the_tester_leaves_the_queue(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, last_accuracy_m: float
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    fixes = fixes_json(track)
+    fixes[-1]["accuracy_m"] = last_accuracy_m
+    await upload(http, t, fixes)
+    later = PipelineParams().segmentation.gap_s + 5
+    when = datetime.now(UTC) + timedelta(seconds=later)
+    async with db.connection() as conn:
+        done = await pipeline.process_user(
+            conn, t.user_id, f"sillage_u_{t.user_id.hex}", when, as_of=after(track, later)
+        )
+        assert done is not None
+        assert done.trips == 1
+        queued = await conn.fetchrow("SELECT * FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id)
+    # Everything is final: nothing is left to look at again (not at every poll, for ever).
+    assert queued is None
+
+
 async def test_a_confirmed_mode_is_kept_through_reprocessing(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:

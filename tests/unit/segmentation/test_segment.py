@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -200,6 +201,7 @@ def test_a_track_ending_while_moving_reports_an_open_trip() -> None:
     trip = result.trips[-1]
     assert not trip.complete
     assert result.complete_until_s == trip.t_start_s
+    assert result.open_tail
 
 
 def test_a_track_ending_in_a_stay_completes_the_trip_before_it() -> None:
@@ -208,6 +210,7 @@ def test_a_track_ending_in_a_stay_completes_the_trip_before_it() -> None:
     assert not last_stay.complete
     assert result.trips[-1].complete
     assert result.complete_until_s == last_stay.t_start_s
+    assert result.open_tail
 
 
 def test_a_gap_observed_at_call_time_closes_the_open_trip() -> None:
@@ -217,6 +220,18 @@ def test_a_gap_observed_at_call_time_closes_the_open_trip() -> None:
     assert all(trip.complete for trip in result.trips)
     assert result.trips[-1].destination_stay is None
     assert result.complete_until_s > head.t_s[-1]
+    assert not result.open_tail
+
+
+def test_a_gap_closes_the_tail_even_when_cleaning_drops_the_last_fix() -> None:
+    track = commute()
+    accuracy = track.accuracy_m.copy()
+    accuracy[-1] = 500.0
+    poor_last = dataclasses.replace(track, accuracy_m=accuracy)
+    result = segment(poor_last, now_s=float(track.t_s[-1]) + 3600)
+    assert len(result.cleaned) == len(track) - 1
+    assert not result.open_tail
+    assert segment(poor_last, now_s=float(track.t_s[-1]) + 60).open_tail
 
 
 def test_complete_items_do_not_change_when_more_fixes_arrive() -> None:
@@ -259,6 +274,7 @@ def test_an_empty_track_has_nothing_and_nothing_is_complete() -> None:
     result = segment(empty)
     assert (result.stays, result.trips, len(result.cleaned)) == ((), (), 0)
     assert result.complete_until_s == -math.inf
+    assert not result.open_tail
 
 
 def test_a_single_fix_is_an_open_tail_without_trips() -> None:
@@ -267,6 +283,7 @@ def test_a_single_fix_is_an_open_tail_without_trips() -> None:
     assert len(result.cleaned) == 1
     assert (result.stays, result.trips) == ((), ())
     assert result.complete_until_s == one.t_s[0]
+    assert result.open_tail
 
 
 def test_repeated_timestamps_keep_the_first_fix() -> None:
