@@ -9,14 +9,15 @@ STAMP := $(VENV)/.sillage-installed
 DB := infra/db.sh
 
 .PHONY: help venv run test lint typecheck importlint pytest db-up db-down db-status migrate clean \
-	bench-ingest bench-partitions bench-pipeline bench-history bench-transit bench-coach bench-export bench-match web \
+	bench-ingest bench-partitions bench-pipeline bench-history bench-transit bench-coach bench-export bench-match bench-worker web \
 	browser
 
 help:
 	@echo "make run      serve the API on http://127.0.0.1:8000 (SILLAGE_HOST / SILLAGE_PORT)"
 	@echo "make test     lint, type-check, import contracts and the test suite"
 	@echo "make db-up / db-down   start or stop the project-local TimescaleDB"
-	@echo "make bench-ingest | bench-partitions | bench-pipeline   benchmarks (figures and ratios)"
+	@echo "make bench-ingest | bench-partitions | bench-pipeline | bench-history | bench-transit"
+	@echo "     | bench-coach | bench-export | bench-match | bench-worker   benchmarks (figures and ratios)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -92,6 +93,9 @@ bench-match: venv
 
 bench-partitions: venv
 	@$(DB) exec $(BIN)/python -m bench.partitions
+
+bench-worker: venv
+	@$(DB) exec $(BIN)/python -m bench.worker
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
