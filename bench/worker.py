@@ -115,17 +115,31 @@ class _TimedPipeline(Pipeline):
             self.steps.append(time.perf_counter() - t0)
 
 
-async def _drain(pipeline: Pipeline, db: Database, as_of: datetime) -> tuple[int, list[float]]:
-    """Run rounds until nothing is due: testers processed, and the seconds of each round."""
-    processed = 0
-    rounds: list[float] = []
+async def _drain(pipeline: Pipeline, db: Database, as_of: datetime) -> tuple[list[Outcome], int]:
+    """Run rounds until nothing is due: the steps done, and how many rounds it took."""
+    outcomes: list[Outcome] = []
+    rounds = 0
     while True:
-        t0 = time.perf_counter()
         done = await pipeline.run_due(db, as_of=as_of)
-        rounds.append(time.perf_counter() - t0)
-        processed += len(done)
+        rounds += 1
+        outcomes += done
         if not done:
-            return processed, rounds
+            return outcomes, rounds
+
+
+async def _enrolled(conn: asyncpg.Connection, history: dict[int, list[Fix]]) -> dict[int, str]:
+    """Enrol one tester per simulated user and store their history: their partition roles."""
+    code = (await create_campaign(conn, "bench", actor=Actor.operator("bench"))).invite_code
+    roles: dict[int, str] = {}
+    for u, fixes in history.items():
+        e = await enrol(
+            conn, code, [ConsentChoice(purpose="coaching")], device_label="bench", now=datetime.now(UTC)
+        )
+        row = await device(conn, e.device_id)
+        assert row is not None
+        roles[u] = row.role
+        assert await append_fixes(conn, row.role, fixes, "bench")
+    return roles
 
 
 async def main() -> None:
@@ -149,29 +163,20 @@ async def main() -> None:
         await migrate(admin)
         await admin.close()
         conn = await asyncpg.connect(scratch.app_url)
-        code = (await create_campaign(conn, "bench", actor=Actor.operator("bench"))).invite_code
-        roles: dict[int, str] = {}
-        for u in days:
-            e = await enrol(
-                conn, code, [ConsentChoice(purpose="coaching")], device_label="bench", now=datetime.now(UTC)
-            )
-            row = await device(conn, e.device_id)
-            assert row is not None
-            roles[u] = row.role
-            assert await append_fixes(conn, row.role, history[u], "bench")
+        roles = await _enrolled(conn, history)
         db = Database(scratch.app_url, min_size=1, max_size=2)
         try:
             history_end = max(f.ts for fixes in history.values() for f in fixes)
             t0 = time.perf_counter()
             set_up, _ = await _drain(pipeline, db, history_end + timedelta(hours=1))
-            print(f"history processed for {set_up} testers in {time.perf_counter() - t0:.1f} s", flush=True)
+            print(f"history: {len(set_up)} steps in {time.perf_counter() - t0:.1f} s", flush=True)
             for u, fixes in burst.items():
                 assert await append_fixes(conn, roles[u], fixes, "bench")
             pipeline.steps.clear()
             pipeline_module._compute = compute
             burst_end = max(f.ts for fixes in burst.values() for f in fixes)
             t0 = time.perf_counter()
-            processed, rounds = await _drain(pipeline, db, burst_end)
+            steps, rounds = await _drain(pipeline, db, burst_end)
             wall = time.perf_counter() - t0
         finally:
             pipeline_module._compute = compute.fn
@@ -179,12 +184,15 @@ async def main() -> None:
         await conn.close()
     finally:
         await drop_test_database(scratch)
+    processed = len({o.user_id for o in steps})
+    with_trip = sum(1 for o in steps if o.trips)
     if processed == 0:
         raise SystemExit("worker: no tester was processed")
     rate = processed / wall
     compute_rate = len(compute.seconds) / sum(compute.seconds)
     print(
-        f"burst: {processed} testers in {wall:.2f} s over {len(rounds)} rounds; a tester's step "
+        f"burst: {processed} testers ({with_trip} with their trip built) in {wall:.2f} s over {rounds} "
+        f"rounds and {len(steps)} steps; a tester's step "
         f"p50 {pct(pipeline.steps, 50):.1f} ms, p99 {pct(pipeline.steps, 99):.1f} ms, of which compute "
         f"p50 {pct(compute.seconds, 50):.1f} ms, p99 {pct(compute.seconds, 99):.1f} ms",
         flush=True,
