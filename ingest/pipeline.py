@@ -47,6 +47,10 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     poll_interval_s: float = 5.0
     testers_per_round: int = 50
+    # A tester whose step fails is tried again after this delay, doubled at each failure in a row
+    # up to the maximum, so that failing testers never hold up the others (migration 0017).
+    retry_after_s: float = 60.0
+    retry_max_s: float = 3600.0
     # A step reads at most this many fixes (a history import of years is processed in steps,
     # each its own transaction, each continuing where the last one's complete part ended).
     max_fixes_per_step: int = 200_000
@@ -222,14 +226,34 @@ class Pipeline:
                 except Exception as exc:  # one tester's failure must not stop the others
                     # No identifier in logs (an erased tester must leave no trace): the error's kind
                     # and its message with tester names masked; the range stays pending and retries.
+                    retry = await self._retry_later(conn, user_id, at)
                     log.error(
                         "pipeline failed for a tester",
-                        extra={"error": type(exc).__name__, "detail": _masked(str(exc))},
+                        extra={
+                            "error": type(exc).__name__,
+                            "detail": _masked(str(exc)),
+                            "failures": None if retry is None else retry[0],
+                            "retry_at": None if retry is None else retry[1].isoformat(),
+                        },
                     )
                     continue
                 if outcome is not None:
                     done.append(outcome)
         return done
+
+    async def _retry_later(self, conn: Conn, user_id: uuid.UUID, at: datetime) -> tuple[int, datetime] | None:
+        """Put the failed tester's range off (its transaction rolled back, so it is still pending);
+        None if that fails too (the database is away: the range stays due, nothing is lost)."""
+        try:
+            return await queue.retry_later(
+                conn, user_id, at, self.params.retry_after_s, self.params.retry_max_s
+            )
+        except Exception as exc:
+            log.error(
+                "pipeline could not put a failed tester off",
+                extra={"error": type(exc).__name__, "detail": _masked(str(exc))},
+            )
+            return None
 
 
 class PipelineWorker:

@@ -30,3 +30,12 @@ async def finish_dirty(conn: Conn, user_id: uuid.UUID) -> None:
 
 async def defer_dirty(conn: Conn, user_id: uuid.UUID, start: datetime, end: datetime, due: datetime) -> None:
     await conn.execute(_q("defer_dirty"), user_id, start, end, due)
+
+
+async def retry_later(
+    conn: Conn, user_id: uuid.UUID, now: datetime, first_delay_s: float, max_delay_s: float
+) -> tuple[int, datetime] | None:
+    """Put off a tester whose step failed: their failures in a row, and when they are due again
+    (None if their range is gone)."""
+    row = await conn.fetchrow(_q("retry_later"), user_id, now, first_delay_s, max_delay_s)
+    return None if row is None else (row["failures"], row["due_at"])

@@ -18,5 +18,14 @@ DELETE FROM sillage.pipeline_dirty WHERE user_id = $1;
 -- name: defer_dirty
 -- An open trip remains: look again when its end can be known (a signal gap has elapsed) or
 -- sooner if new fixes arrive (mark_dirty sets due_at to now).
-UPDATE sillage.pipeline_dirty SET from_ts = $2, to_ts = $3, due_at = $4, updated_at = now()
+UPDATE sillage.pipeline_dirty SET from_ts = $2, to_ts = $3, due_at = $4, failures = 0, updated_at = now()
 WHERE user_id = $1;
+
+-- name: retry_later
+-- A step failed (and rolled back): try again after a delay that doubles with each failure in a
+-- row ($3 seconds, then twice that, ..., at most $4), so that other testers come first meanwhile.
+UPDATE sillage.pipeline_dirty
+SET due_at = $2::timestamptz + least($3::float8 * power(2, least(failures, 30)), $4::float8) * interval '1 second',
+    failures = failures + 1, updated_at = now()
+WHERE user_id = $1
+RETURNING failures, due_at;

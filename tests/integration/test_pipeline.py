@@ -17,6 +17,7 @@ from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store import trips as trips_db
 from store.pool import Database
+from tests.support.queue import queue_put_back
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import bus, gap, place, ride, stay, track_from, walk
@@ -181,8 +182,9 @@ async def test_a_crash_mid_way_loses_and_duplicates_nothing(
         == 1
     )
     monkeypatch.setattr(trips_db, "replace_from", real)
-    await pipeline.run_due(db, as_of=after(track, 60))
-    await pipeline.run_due(db, as_of=after(track, 61))  # nothing more to do, nothing duplicated
+    retry = datetime.now(UTC) + timedelta(seconds=PipelineParams().retry_after_s + 1)  # put off
+    await pipeline.run_due(db, retry, as_of=after(track, 60))
+    await pipeline.run_due(db, retry, as_of=after(track, 61))  # nothing more to do, nothing duplicated
     assert len(await trips_of(http, t)) == 1
 
 
@@ -221,6 +223,46 @@ async def test_once_the_phone_has_gone_quiet_the_tester_leaves_the_queue(
         queued = await conn.fetchrow("SELECT * FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id)
     # Everything is final: nothing is left to look at again (not at every poll, for ever).
     assert queued is None
+
+
+class Broken(HeuristicClassifier):
+    """A model that fails on every step (a bug met by some data, say)."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        raise RuntimeError("the model broke")
+
+
+async def test_a_tester_whose_step_fails_is_retried_later_and_never_holds_up_the_others(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    a, b = await enrol(http, invite_code), await enrol(http, invite_code)
+    track = commute()
+    as_of = after(track, 60)
+
+    async def queued() -> dict[Any, asyncpg.Record]:
+        rows = await app_conn.fetch("SELECT user_id, failures, due_at FROM sillage.pipeline_dirty")
+        return {r["user_id"]: r for r in rows}
+
+    async with queue_put_back(app_conn, cleared=True):
+        await upload(http, a, fixes_json(track))
+        await upload(http, b, fixes_json(track))
+        broken = Pipeline(Broken(), PipelineParams(testers_per_round=1))
+        now = datetime.now(UTC) + timedelta(seconds=1)
+        assert await broken.run_due(db, now, as_of=as_of) == []  # a (due first) fails
+        assert await broken.run_due(db, now, as_of=as_of) == []  # then b has its turn, and fails
+        first = await queued()
+        assert (first[a.user_id]["failures"], first[b.user_id]["failures"]) == (1, 1)
+        assert first[a.user_id]["due_at"] == now + timedelta(seconds=60)
+        later = now + timedelta(seconds=61)
+        await broken.run_due(db, later, as_of=as_of)  # a again: twice the delay
+        assert (await queued())[a.user_id]["failures"] == 2
+        assert (await queued())[a.user_id]["due_at"] == later + timedelta(seconds=120)
+        # Nothing was lost: once the model works, both trips are built, and the count starts again
+        # (both stay queued for the stay at the end of the track, open until a signal gap).
+        done = await Pipeline(HeuristicClassifier()).run_due(db, now + timedelta(hours=2), as_of=as_of)
+        assert {o.user_id for o in done} == {a.user_id, b.user_id}
+        assert len(await trips_of(http, a)) == len(await trips_of(http, b)) == 1
+        assert [r["failures"] for r in (await queued()).values()] == [0, 0]
 
 
 async def test_a_confirmed_mode_is_kept_through_reprocessing(

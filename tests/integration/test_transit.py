@@ -27,6 +27,7 @@ from tests.integration.test_pipeline import DAY, after, commute, fixes_json, tri
 from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
 from tests.support.gtfs import FeedFiles, Line, Stop
+from tests.support.queue import queue_put_back
 from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import REF_LAT, REF_LON, Place, place, ride, stay, track_from, walk
 
@@ -65,19 +66,9 @@ def pipeline() -> Pipeline:
 
 @pytest.fixture
 async def queue_kept(app_conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """The pipeline's queue put back as it was after the test: a revisit queues every tester of the
-    database, which other tests share."""
-    before = await app_conn.fetch("SELECT * FROM sillage.pipeline_dirty")
-    try:
+    """A revisit queues every tester of the database, which other tests share."""
+    async with queue_put_back(app_conn):
         yield
-    finally:
-        async with app_conn.transaction():
-            await app_conn.execute("DELETE FROM sillage.pipeline_dirty")
-            await app_conn.executemany(
-                "INSERT INTO sillage.pipeline_dirty (user_id, from_ts, to_ts, updated_at, due_at)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                [(r["user_id"], r["from_ts"], r["to_ts"], r["updated_at"], r["due_at"]) for r in before],
-            )
 
 
 async def ride_of(
