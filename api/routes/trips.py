@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import msgspec
-from litestar import get, patch
+from litestar import Request, Response, get, patch
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import Caller, DbConn, utcnow
@@ -29,21 +30,32 @@ class SectionConfirmed(msgspec.Struct, frozen=True, kw_only=True):
 
 @get("/v1/trips", tags=["trips"])
 async def list_trips(
+    request: Request[Any, Any, Any],
     conn: DbConn,
     principal: Caller,
+    *,
     start: Annotated[datetime | None, QueryParameter(name="from")] = None,
     end: Annotated[datetime | None, QueryParameter(name="to")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=trips.MAX_TRIPS)] = 100,
-) -> list[TripOut]:
+) -> Response[list[TripOut]]:
     """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days), newest first.
 
     Each trip has its start and end (time, place), distance, duration and sections with the mode,
-    class probabilities, CO2 and a simplified GeoJSON geometry.
+    class probabilities, CO2 and a simplified GeoJSON geometry. When ``limit`` cut the list, a
+    ``Link: <...>; rel="next"`` header (RFC 8288) gives the next page: the same query with ``to``
+    set to the start of the oldest trip returned.
     """
     now = utcnow()
-    end_at = end or now + timedelta(days=1)
-    start_at = start or now - timedelta(days=7)
-    return await trips.list_trips(conn, principal, _aware(start_at), _aware(end_at), limit)
+    start_at = _aware(start or now - timedelta(days=7))
+    end_at = _aware(end or now + timedelta(days=1))
+    found = await trips.list_trips(conn, principal, start_at, end_at, limit)
+    headers = {}
+    if len(found) == limit:
+        query = urlencode(
+            {"from": start_at.isoformat(), "to": found[-1].started_at.isoformat(), "limit": limit}
+        )
+        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+    return Response(found, headers=headers)
 
 
 def _aware(d: datetime) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -480,6 +481,32 @@ async def test_a_tester_never_reads_another_testers_trip(
         await http.patch(f"/v1/sections/{section}", json={"mode": "car"}, headers=b.auth)
     ).status_code == 404
     assert await trips_of(http, b) == []
+
+
+async def test_a_long_list_of_trips_comes_in_pages_each_linking_the_next(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    days = [commute(DAY - k * 86400) for k in range(3)]
+    for d in days:
+        await upload(http, t, fixes_json(d))
+    await pipeline.run_due(db, as_of=after(days[0], 60))
+    span = {
+        "from": datetime.fromtimestamp(DAY - 3 * 86400, UTC).isoformat(),
+        "to": datetime.fromtimestamp(DAY + 86400, UTC).isoformat(),
+    }
+    first = await http.get("/v1/trips", params={**span, "limit": 2}, headers=t.auth)
+    assert first.status_code == 200, first.text
+    assert len(first.json()) == 2
+    link = re.fullmatch(r'<(/v1/trips\?[^>]+)>; rel="next"', first.headers["link"])
+    assert link is not None
+    second = await http.get(link.group(1), headers=t.auth)
+    assert second.status_code == 200, second.text
+    assert len(second.json()) == 1
+    assert "link" not in second.headers  # the last page
+    everything = await http.get("/v1/trips", params=span, headers=t.auth)
+    assert "link" not in everything.headers
+    assert [x["id"] for x in first.json() + second.json()] == [x["id"] for x in everything.json()]
 
 
 async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
