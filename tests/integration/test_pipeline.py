@@ -18,6 +18,8 @@ from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store import trips as trips_db
 from store.pool import Database
+from tests.support.cli import sillage
+from tests.support.database import ScratchDatabase
 from tests.support.queue import queue_put_back
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
@@ -481,6 +483,19 @@ async def test_a_tester_never_reads_another_testers_trip(
         await http.patch(f"/v1/sections/{section}", json={"mode": "car"}, headers=b.auth)
     ).status_code == 404
     assert await trips_of(http, b) == []
+
+
+async def test_the_pipeline_command_processes_what_is_pending_and_returns(
+    http: httpx.AsyncClient, invite_code: str, test_db: ScratchDatabase, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    async with queue_put_back(app_conn, cleared=True):
+        await upload(http, t, fixes_json(commute()))  # in September: the phone has been quiet since
+        done = sillage(test_db, "pipeline", "run", timeout_s=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "processed 1 pending ranges"
+        assert await app_conn.fetchval("SELECT count(*) FROM sillage.pipeline_dirty") == 0
+    assert len(await trips_of(http, t)) == 1
 
 
 async def test_a_long_list_of_trips_comes_in_pages_each_linking_the_next(

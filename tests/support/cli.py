@@ -9,7 +9,11 @@ import sys
 from tests.support.database import ScratchDatabase
 
 
-def sillage(test_db: ScratchDatabase, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def sillage(
+    test_db: ScratchDatabase, *args: str, stdin: str = "", timeout_s: float = 300.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``sillage ARGS``; a command still running after ``timeout_s`` fails the test
+    (``subprocess.TimeoutExpired``) instead of hanging the suite."""
     env = {**os.environ, "SILLAGE_DATABASE_URL": test_db.app_url}
     return subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
         [sys.executable, "-m", "api.cli", *args],
@@ -18,4 +22,5 @@ def sillage(test_db: ScratchDatabase, *args: str, stdin: str = "") -> subprocess
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout_s,
     )
