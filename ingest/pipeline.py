@@ -54,6 +54,10 @@ class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     # A step reads at most this many fixes (a history import of years is processed in steps,
     # each its own transaction, each continuing where the last one's complete part ended).
     max_fixes_per_step: int = 200_000
+    # When a step's window ends inside a stay longer than the window (a logger left on a desk for
+    # days at one fix a second), it could never get past it: the step is read again keeping one fix
+    # per bucket of these many seconds, the next only if the first still does not reach past it.
+    thinned_reads_s: tuple[float, ...] = (10.0, 60.0)
     segmentation: SegmentationParams = DEFAULT_PARAMS
     # The tester's own confirmations on the same route inform their new sections (core.history).
     history: HistoryParams = DEFAULT_HISTORY
@@ -140,7 +144,6 @@ class Pipeline:
         ``now`` decides what is due; ``as_of`` (default ``now``) is the time segmentation treats
         as current, which closes a trip whose signal stopped more than ``gap_s`` before it.
         """
-        seen_at = as_of or now
         async with conn.transaction():
             claimed = await queue.lock_dirty(conn, user_id, now)
             if claimed is None:
@@ -152,11 +155,6 @@ class Pipeline:
             if state is not None and state.complete_until is not None:
                 changed_from = min(changed_from, state.complete_until)
             start = await trips_db.restart_point(conn, changed_from) or EARLIEST
-            fixes = await trips_db.fixes_from(conn, start, self.params.max_fixes_per_step)
-            truncated = len(fixes) >= self.params.max_fixes_per_step
-            if truncated:
-                # More fixes follow: what ends at the cut is not closed by a "gap" before now.
-                seen_at = fixes[-1].ts
             labels = await trips_db.labels_from(conn, start)
             history = self.params.history
             confirmations = await trips_db.confirmations(
@@ -167,20 +165,34 @@ class Pipeline:
             recent = await trips_db.recent_model_probabilities(conn, start, history.own_sections)
             profile = await trips_db.vehicle_profile(conn)
             registry = await coaching.adopted_registry(conn)
-            built, until_s, open_tail = await asyncio.to_thread(
-                _compute,
-                role,
-                fixes=fixes,
-                labels=labels,
-                confirmations=confirmations,
-                recent=recent,
-                profile=profile,
-                registry=registry,
-                classifier=self.classifier,
-                network=network,
-                params=self.params,
-                now=seen_at,
-            )
+            # A truncated window must end past where the change began (the last watermark, when the
+            # step continues a history): else the next step would read the same window again.
+            floor_s = max(start, changed_from).timestamp()
+            for every_s in (None, *self.params.thinned_reads_s):
+                fixes = await trips_db.fixes_from(
+                    conn, start, self.params.max_fixes_per_step, every_s=every_s
+                )
+                truncated = len(fixes) >= self.params.max_fixes_per_step
+                # More fixes follow a truncated window: what ends at the cut is not closed by a
+                # "gap" before now.
+                seen_at = fixes[-1].ts if truncated else as_of or now
+                built, until_s, open_tail = await asyncio.to_thread(
+                    _compute,
+                    role,
+                    fixes=fixes,
+                    labels=labels,
+                    confirmations=confirmations,
+                    recent=recent,
+                    profile=profile,
+                    registry=registry,
+                    classifier=self.classifier,
+                    network=network,
+                    params=self.params,
+                    now=seen_at,
+                )
+                advanced = math.isfinite(until_s) and until_s > floor_s
+                if not truncated or advanced:
+                    break
             await trips_db.replace_from(conn, start, built)
             await coaching.name_trip_purposes(conn, seen_at, since=start)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
@@ -191,7 +203,7 @@ class Pipeline:
                 conn, Tester(user_id=user_id, role=role), registry=registry
             )
             last = fixes[-1].ts if fixes else None
-            if truncated and complete_until is not None and complete_until > start:
+            if truncated and advanced and complete_until is not None:
                 await queue.defer_dirty(conn, user_id, complete_until, last or complete_until, now)
             elif open_tail and last is not None and complete_until is not None:
                 # Look again once the signal gap after the last fix has elapsed (measured on the

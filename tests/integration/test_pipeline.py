@@ -485,6 +485,31 @@ async def test_a_tester_never_reads_another_testers_trip(
     assert await trips_of(http, b) == []
 
 
+async def test_a_stay_longer_than_a_step_does_not_stop_the_history(
+    http: httpx.AsyncClient, invite_code: str, db: Database
+) -> None:
+    t = await enrol(http, invite_code)
+    track = track_from(
+        stay(900, at=HOME, every_s=5),
+        walk(to=STOP_A, every_s=5),
+        bus(to=STOP_B, every_s=5),
+        walk(to=WORK, every_s=5),
+        stay(6000, every_s=5),  # 1,200 fixes at work, more than a step reads
+        walk(to=STOP_B, every_s=5),
+        bus(to=STOP_A, every_s=5),
+        walk(to=HOME, every_s=5),
+        stay(900, every_s=5),
+        start_s=DAY,
+    )
+    await upload(http, t, fixes_json(track))
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
+    rounds = 0
+    while await small.run_due(db, as_of=after(track, 60)):
+        rounds += 1
+        assert rounds < 20
+    assert [[s["mode"] for s in trip["sections"]] for trip in await trips_of(http, t)] == [["bus"], ["bus"]]
+
+
 async def test_the_pipeline_command_processes_what_is_pending_and_returns(
     http: httpx.AsyncClient, invite_code: str, test_db: ScratchDatabase, app_conn: asyncpg.Connection
 ) -> None:

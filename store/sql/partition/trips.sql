@@ -26,6 +26,17 @@ DELETE FROM trips WHERE started_at >= $1;
 SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
 FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $2;
 
+-- name: fixes_from_thinned
+-- At most $2 fixes from $1 on, the first of each $3-second bucket among the next $4 fixes: a step
+-- whose window ends inside a stay longer than the window reaches past it at a coarser sampling.
+SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
+FROM (
+    SELECT DISTINCT ON (floor(extract(epoch FROM f.ts) / $3::float8)) f.*
+    FROM (SELECT * FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $4) f
+    ORDER BY floor(extract(epoch FROM f.ts) / $3::float8), f.ts
+) t
+ORDER BY ts LIMIT $2;
+
 -- name: labels_from
 SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at;
 
