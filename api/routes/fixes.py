@@ -7,6 +7,8 @@ these endpoints is in the README.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -18,11 +20,13 @@ from api.deps import Caller, DbConn, KnownDevices, identify, token_from_headers,
 from core.errors import SillageError
 from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
-from ingest.fixes import BatchReport, store_batch
+from ingest.fixes import BatchReport, Status, store_batch
 from ingest.formats.native import decode_clean_native
 from ingest.testers import authenticate
 from store.partition import Conn, DeviceKey, DeviceRefused
 from store.testers import Principal
+
+log = logging.getLogger("sillage.ingest")
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024
 
@@ -96,7 +100,25 @@ async def _ingest(
         known.add(caller.device_id)
     # Every statement above ran in autocommit or in SET LOCAL transactions: nothing to reset.
     state.db.session_unchanged(conn)
+    if report.rejected:
+        _log_rejections(report, source)
     return report
+
+
+def _log_rejections(report: BatchReport, source: str) -> None:
+    """Trackers' apps (OwnTracks, GPSLogger, ...) show no per-fix report: an operator sees in the
+    log that a batch had fixes refused, how many, and why (no identifier: the reasons name
+    fields and values only)."""
+    reasons = Counter(r.reason for r in report.results if r.status == Status.REJECTED)
+    log.warning(
+        "fixes rejected",
+        extra={
+            "source": source,
+            "stored": report.stored,
+            "rejected": report.rejected,
+            "reasons": dict(reasons.most_common(3)),
+        },
+    )
 
 
 def _decoded(decoded: formats.Decoded) -> Callable[[], Awaitable[tuple[Items, int]]]:

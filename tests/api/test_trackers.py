@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
+from api.logs import JsonFormatter
 from store.partition import as_user
 from tests.support.testers import Enrolled, enrol
 
@@ -52,6 +55,33 @@ async def test_owntracks_with_basic_auth_answers_an_empty_list(
     assert (
         await http.post("/ingest/owntracks", content=b"", headers={"Authorization": f"Basic {basic}"})
     ).status_code == 200
+
+
+async def test_fixes_a_tracker_sent_wrong_are_counted_in_the_log_without_identifiers(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    t = await enrol(http, invite_code)
+    basic = base64.b64encode(f"alice:{t.token}".encode()).decode()
+    good = {"_type": "location", "lat": 46.1591, "lon": -1.1520, "tst": int(NOW) - 30, "acc": 12}
+    bad = {**good, "lat": 123.0, "tst": int(NOW) - 20}
+    with caplog.at_level(logging.WARNING, logger="sillage.ingest"):
+        r = await http.post(
+            "/ingest/owntracks", json=[good, bad], headers={"Authorization": f"Basic {basic}"}
+        )
+    assert r.status_code == 200  # the app would retry a refused batch for ever: the good fix is kept
+    assert len(await stored(app_conn, t)) == 1
+    (record,) = [rec for rec in caplog.records if rec.name == "sillage.ingest"]
+    assert (record.__dict__["source"], record.__dict__["stored"], record.__dict__["rejected"]) == (
+        "owntracks",
+        1,
+        1,
+    )
+    (reason,) = record.__dict__["reasons"]
+    assert "lat" in reason
+    line = JsonFormatter().format(record)
+    assert t.token not in line
+    assert str(t.user_id) not in line
+    assert str(t.device_id) not in line
 
 
 async def test_overland_gets_ok_only_once_stored(
