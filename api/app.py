@@ -6,10 +6,12 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from api.deps import DEPENDENCIES, KnownDevices
@@ -26,6 +28,18 @@ from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
 from ingest.sharing.scheduler import ReleaseScheduler
 from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
+
+
+def identity_bodies(request: Request[Any, Any, Any]) -> None:
+    """Refuse a compressed request body (415, RFC 9110 section 15.5.16) rather than read its bytes
+    as text or JSON: no route decompresses, and trackers send plain bodies."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    if coding not in {"", "identity"}:
+        raise HTTPException(
+            status_code=415,
+            detail=f"Content-Encoding {coding[:40]!r} is not supported: send the body uncompressed",
+            headers={"Accept-Encoding": "identity"},
+        )
 
 
 def create_app(
@@ -87,6 +101,7 @@ def create_app(
         route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
         middleware=[request_logger],
+        before_request=identity_bodies,
         lifespan=[database_lifespan],
         state=State(
             {

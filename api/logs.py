@@ -17,6 +17,20 @@ _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"m
 _encoder = msgspec.json.Encoder()
 
 
+def _loggable(value: Any) -> Any:
+    """A value as it goes into the JSON line: scalars, and mappings and lists that encode as JSON,
+    as they are; anything else as its text."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        try:
+            _encoder.encode(value)
+        except (TypeError, ValueError):
+            return str(value)
+        return value
+    return str(value)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
@@ -28,7 +42,7 @@ class JsonFormatter(logging.Formatter):
         }
         for key, value in record.__dict__.items():
             if key not in _STD_ATTRS and not key.startswith("_") and key != "color_message":
-                doc[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+                doc[key] = _loggable(value)
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
         return _encoder.encode(doc).decode()

@@ -24,11 +24,18 @@ MAX_FUTURE = timedelta(minutes=5)
 # ``le=sys.float_info.max`` is how a constraint says "finite": it refuses +inf, and NaN fails any
 # comparison.
 _FINITE = sys.float_info.max
+# Accuracy is stored as a 4-byte float (``real``): a larger value cannot be stored, and refuses
+# its fix (it is not a fix anyone could use). Altitudes and speeds beyond what a phone can have
+# (aloft in an airliner, 1,000 m/s is three times the speed of sound) are dropped, like a
+# negative speed.
+REAL_MAX = 3.4028234663852886e38
+MAX_ALTITUDE_M = 100_000.0
+MAX_SPEED_MPS = 1_000.0
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
-AccuracyM = Annotated[float, msgspec.Meta(ge=0.0, le=_FINITE)]
-AltitudeM = Annotated[float, msgspec.Meta(ge=-_FINITE, le=_FINITE)]
-SpeedMps = Annotated[float, msgspec.Meta(ge=0.0, le=_FINITE)]
+AccuracyM = Annotated[float, msgspec.Meta(ge=0.0, le=REAL_MAX)]
+AltitudeM = Annotated[float, msgspec.Meta(ge=-MAX_ALTITUDE_M, le=MAX_ALTITUDE_M)]
+SpeedMps = Annotated[float, msgspec.Meta(ge=0.0, le=MAX_SPEED_MPS)]
 BearingDeg = Annotated[float, msgspec.Meta(ge=0.0, lt=360.0)]
 Battery = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 
@@ -89,8 +96,9 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
 
     Rejected: missing or non-finite time or coordinates, latitude outside [-90, 90], longitude
     outside [-180, 180], time before 2000-01-01 or more than 5 minutes after ``now``, negative
-    accuracy. Optional values that are impossible (negative speed, as Overland sends for
-    "unknown") are dropped rather than rejecting the fix.
+    accuracy or one too large to store. Optional values that are impossible (negative speed, as
+    Overland sends for "unknown"; a speed over 1,000 m/s; an altitude beyond 100 km) are dropped
+    rather than rejecting the fix.
     """
     if raw.ts is None:
         return Rejection(reason="missing timestamp")
@@ -105,7 +113,10 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
         return Rejection(reason=f"latitude {raw.lat} is outside [-90, 90]")
     if not -180.0 <= raw.lon <= 180.0:
         return Rejection(reason=f"longitude {raw.lon} is outside [-180, 180]")
-    ts = raw.ts.astimezone(UTC)
+    try:
+        ts = raw.ts.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        return Rejection(reason="timestamp is out of range")
     problem = time_problem(ts, now)
     if problem is not None:
         return Rejection(reason=problem)
@@ -117,8 +128,14 @@ def normalise(raw: RawFix, now: datetime) -> Fix | Rejection:
         optional[name] = checked
     if optional["accuracy_m"] is not None and optional["accuracy_m"] < 0:
         return Rejection(reason="accuracy_m is negative")
-    if optional["speed_mps"] is not None and optional["speed_mps"] < 0:
-        optional["speed_mps"] = None  # "unknown" in several trackers
+    if optional["accuracy_m"] is not None and optional["accuracy_m"] > REAL_MAX:
+        return Rejection(reason="accuracy_m is too large")
+    speed = optional["speed_mps"]
+    if speed is not None and not 0 <= speed <= MAX_SPEED_MPS:
+        optional["speed_mps"] = None  # negative is "unknown" in several trackers
+    altitude = optional["altitude_m"]
+    if altitude is not None and abs(altitude) > MAX_ALTITUDE_M:
+        optional["altitude_m"] = None
     bearing = optional["bearing_deg"]
     if bearing is not None:
         optional["bearing_deg"] = bearing % 360.0 if bearing >= 0 else None

@@ -7,10 +7,12 @@ these endpoints is in the README.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -29,6 +31,7 @@ from store.testers import Principal
 log = logging.getLogger("sillage.ingest")
 
 UPLOAD_MAX_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
 
 
 async def _store(
@@ -105,11 +108,22 @@ async def _ingest(
     return report
 
 
+# A reason's values (a tester's coordinates or times, as sent) are not for the log: its kind is.
+# Quoted text, and numbers with a decimal point, a time's separators or over four digits (a
+# coordinate, a time, an epoch); "ISO 8601" and "[-90, 90]" stay.
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|[-+]?\d+[.:T-][\w.:+-]*|[-+]?\d{5,}")
+
+
+def _reason_kind(reason: str) -> str:
+    """``lat '46,2' is not a number`` -> ``lat <value> is not a number``."""
+    return _VALUES.sub("<value>", reason)
+
+
 def _log_rejections(report: BatchReport, source: str) -> None:
     """Trackers' apps (OwnTracks, GPSLogger, ...) show no per-fix report: an operator sees in the
-    log that a batch had fixes refused, how many, and why (no identifier: the reasons name
-    fields and values only)."""
-    reasons = Counter(r.reason for r in report.results if r.status == Status.REJECTED)
+    log that a batch had fixes refused, how many, and why (no identifier, and no value: the reasons
+    name fields, with the values a tester sent masked)."""
+    reasons = Counter(_reason_kind(r.reason) for r in report.results if r.status == Status.REJECTED)
     log.warning(
         "fixes rejected",
         extra={
@@ -119,6 +133,17 @@ def _log_rejections(report: BatchReport, source: str) -> None:
             "reasons": dict(reasons.most_common(3)),
         },
     )
+
+
+_ON_LOOP_BYTES = 256 * 1024  # larger bodies are decoded in a thread: the loop serves others meanwhile
+
+
+async def _decoded_off_loop(decode: Callable[..., T], body: bytes, **kwargs: Any) -> T:
+    """``decode(body, **kwargs)``, in a worker thread when the body is large (a history file, a
+    phone's cache after days offline take about a second for 60 MiB)."""
+    if len(body) <= _ON_LOOP_BYTES:
+        return decode(body, **kwargs)
+    return await asyncio.to_thread(decode, body, **kwargs)
 
 
 def _decoded(decoded: formats.Decoded) -> Callable[[], Awaitable[tuple[Items, int]]]:
@@ -178,7 +203,8 @@ async def post_upload(
     Content-Type are hints). History imports are welcome: old fixes mark their time range for
     reprocessing like any late upload.
     """
-    decoded = formats.decode_upload(
+    decoded = await _decoded_off_loop(
+        formats.decode_upload,
         await request.body(),
         filename=request.query_params.get("filename"),
         content_type=request.headers.get("content-type"),
@@ -193,13 +219,21 @@ class EmissionAck(msgspec.Struct, frozen=True, kw_only=True):
     skipped: int
 
 
-@post("/usercache/put", tags=["ingestion"], status_code=200)
+# OpenPATH sends its whole pending cache in one `usercache/put` and never splits it: a phone that
+# was offline for days, or logged a long day densely, sends megabytes (e-mission's own server lifts
+# the limit, e-mission-docs#443). Refusing it with 413 would refuse that phone at every sync.
+EMISSION_MAX_BYTES = UPLOAD_MAX_BYTES
+
+
+@post("/usercache/put", tags=["ingestion"], status_code=200, request_max_body_size=EMISSION_MAX_BYTES)
 async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> EmissionAck:
     """OpenPATH / e-mission `usercache/put`: the token is the body's `user` field (or a bearer header).
 
-    Location entries are stored; other keys are counted as skipped, never failing the batch.
+    Location entries are stored; other keys are counted as skipped, never failing the batch. The
+    app sends all it holds in one request: up to 64 MiB is taken (about 75,000 fixes with their
+    filtered copies).
     """
-    user, decoded = formats.decode_emission(await request.body())
+    user, decoded = await _decoded_off_loop(formats.decode_emission, await request.body())
     report = await _ingest(request, conn, token_from_headers(request) or user, _decoded(decoded), "emission")
     return EmissionAck(
         stored=report.stored, duplicates=report.duplicates, rejected=report.rejected, skipped=report.skipped
@@ -238,13 +272,18 @@ async def overland(
     return OverlandAck(result="ok")
 
 
+def _is_form(request: Request[Any, Any, State]) -> bool:
+    ctype = request.headers.get("content-type", "")
+    return request.method == "POST" and (
+        ctype.startswith("application/x-www-form-urlencoded") or ctype.startswith("multipart/form-data")
+    )
+
+
 async def _query_and_form(request: Request[Any, Any, State]) -> dict[str, str]:
     params = dict(request.query_params.items())
-    if request.method == "POST":
-        ctype = request.headers.get("content-type", "")
-        if ctype.startswith("application/x-www-form-urlencoded") or ctype.startswith("multipart/form-data"):
-            form = await request.form()
-            params.update({k: str(v) for k, v in form.items()})
+    if _is_form(request):
+        form = await request.form()
+        params.update({k: str(v) for k, v in form.items()})
     return params
 
 
@@ -281,7 +320,8 @@ async def osmand_post(request: Request[Any, Any, State], conn: DbConn) -> Respon
 
 async def _osmand(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     params = await _query_and_form(request)
-    body = b"" if "lat" in params else await request.body()
+    # Traccar's JSON comes as the body; a form was read into the parameters (a keep-alive has no lat)
+    body = b"" if "lat" in params or _is_form(request) else await request.body()
     device, decoded = formats.decode_osmand(params, body)
     await _ingest(request, conn, token_from_headers(request) or device, _decoded(decoded), "osmand")
     return Response("OK", media_type="text/plain")

@@ -142,8 +142,7 @@ def decode_native(body: bytes, *, max_fixes: int) -> Decoded:
 
 def _clean_ts(ts: float | str) -> datetime:
     if isinstance(ts, str):
-        parsed = from_iso(ts)  # raises ItemError without an offset, as decode_native would report
-        return parsed.astimezone(UTC)
+        return from_iso(ts)  # raises ItemError without an offset, as decode_native would report
     return from_epoch_s(ts)
 
 
@@ -166,7 +165,7 @@ def decode_clean_native(body: bytes, *, max_fixes: int) -> list[Fix] | None:
     except TypeError:
         try:
             stamps = [_clean_ts(w.ts) for w in wire]  # ISO 8601 text among them
-        except ItemError:
+        except (ItemError, OverflowError):
             return None
     except (OverflowError, OSError, ValueError):
         return None  # an epoch value out of range or not finite: decode_native says which

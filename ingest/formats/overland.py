@@ -28,7 +28,7 @@ class OverlandProperties(msgspec.Struct, frozen=True, kw_only=True):
     horizontal_accuracy: float | None = None
     altitude: float | None = None
     course: float | None = None
-    motion: list[Any] = []  # strings; anything else is ignored rather than losing the fix
+    motion: list[Any] | None = None  # strings; anything else (null too) is ignored, not losing the fix
     battery_level: float | None = None
 
 
@@ -65,7 +65,7 @@ def location_fix(feature: dict[str, Any]) -> RawFix:
         altitude_m=properties.altitude,
         speed_mps=properties.speed,
         bearing_deg=properties.course,
-        activity=most_specific(m for m in properties.motion if isinstance(m, str)),
+        activity=most_specific(m for m in properties.motion or () if isinstance(m, str)),
         battery=properties.battery_level,
     )
 

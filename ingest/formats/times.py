@@ -47,7 +47,10 @@ def from_iso(text: str, *, name: str = "ts", assume_utc: bool = False) -> dateti
         if not assume_utc:
             raise ItemError(f"{name} {text[:40]!r} has no UTC offset")
         return parsed.replace(tzinfo=UTC)
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before the calendar's first day in UTC
+        raise ItemError(f"{name} {text[:40]!r} is out of range") from exc
 
 
 def from_text(text: str, *, name: str = "ts", assume_utc: bool = False) -> datetime:
