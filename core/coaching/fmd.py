@@ -11,8 +11,16 @@ transport; ferry is counted as public transport, since urban networks run passen
 lines of their own (La Rochelle's Yélo network has its "bus de mer" and "passeur"). Motorbikes
 (personal and usually thermal) and planes are not eligible. Walking is not in the list: it is
 neutral, so the walk to a bus stop does not spoil a day, but a day of walking alone only counts
-if ``count_walk_only_days`` is set. A day qualifies when all its sections (by local start date)
-are eligible or neutral and at least one is eligible.
+if ``count_walk_only_days`` is set.
+
+Only home-work trips count: the FMD pays for "les trajets entre leur résidence habituelle et leur
+lieu de travail" (L. 3261-3-1), and the attestation swears to those trips alone. A trip is a
+home-work trip when its purpose is ``commute`` (named from the tester's home and work places,
+:mod:`core.coaching.purpose`). A day qualifies when all the sections of its home-work trips (by
+local start date) are eligible or neutral and at least one is eligible; its other trips (a
+Saturday bike ride, a car trip to the shops after work) neither qualify it nor spoil it. Days made
+only by eligible means but with no trip known as home-work are counted apart
+(``other_sustainable_days``), so that a tester whose workplace is not known yet sees why.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import msgspec
 
 from core.co2.modes import Mode
 from core.coaching.periods import DEFAULT_TIME_ZONE, local_date
+from core.coaching.purpose import Purpose
 from core.coaching.records import SectionRecord
 
 _ELIGIBLE = frozenset({Mode.BIKE, Mode.E_BIKE, Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.FERRY})
@@ -45,6 +54,8 @@ class FmdDays(msgspec.Struct, frozen=True, kw_only=True):
     days: list[date]
     total: int
     by_month: dict[int, int]  # month number (1-12) -> days; months without any are left out
+    # Days whose travel would qualify but where no trip is known as home-work (not counted).
+    other_sustainable_days: int = 0
 
 
 def section_eligible(section: SectionRecord, params: FmdParams = DEFAULT_FMD_PARAMS) -> bool:
@@ -65,15 +76,24 @@ def day_eligible(sections: Sequence[SectionRecord], params: FmdParams = DEFAULT_
 
 
 def fmd_days(sections: Sequence[SectionRecord], year: int, params: FmdParams = DEFAULT_FMD_PARAMS) -> FmdDays:
-    """The sustainable-mobility days of ``year`` (local dates), with counts per month."""
+    """The sustainable-mobility days of ``year`` (local dates) made by home-work trips, with counts
+    per month (rule in the module docstring)."""
     tz = ZoneInfo(params.time_zone)
     by_day: dict[date, list[SectionRecord]] = {}
     for section in sections:
         day = local_date(section.start, tz)
         if day.year == year:
             by_day.setdefault(day, []).append(section)
-    days = sorted(day for day, legs in by_day.items() if day_eligible(legs, params))
+    days: list[date] = []
+    others = 0
+    for day in sorted(by_day):
+        commutes = [s for s in by_day[day] if s.purpose == Purpose.COMMUTE]
+        if commutes:
+            if day_eligible(commutes, params):
+                days.append(day)
+        elif day_eligible(by_day[day], params):
+            others += 1
     by_month: dict[int, int] = {}
     for day in days:
         by_month[day.month] = by_month.get(day.month, 0) + 1
-    return FmdDays(year=year, days=days, total=len(days), by_month=by_month)
+    return FmdDays(year=year, days=days, total=len(days), by_month=by_month, other_sustainable_days=others)

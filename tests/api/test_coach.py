@@ -38,6 +38,7 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     km: float = 2.5
     origin: tuple[float, float] = HOME
     destination: tuple[float, float] = WORK
+    purpose: str | None = None  # as the pipeline names it from home and work
 
 
 def _record(leg: Leg) -> TripRecord:
@@ -85,6 +86,10 @@ async def store_legs(conn: asyncpg.Connection, t: Enrolled, legs: list[Leg]) -> 
     built = Built(stays=[], trips=[_record(leg) for leg in legs])
     async with as_user(conn, await role_of(conn, t)):
         await trips_db.replace_from(conn, min(leg.start for leg in legs), built)
+        await conn.executemany(
+            "UPDATE trips SET purpose = $2 WHERE id = $1",
+            [(trip.id, leg.purpose) for trip, leg in zip(built.trips, legs, strict=True) if leg.purpose],
+        )
 
 
 def weekdays(first: datetime, weeks: int, **leg: Any) -> list[Leg]:
@@ -252,22 +257,24 @@ async def test_fmd_days_count_only_sustainable_days(
         app_conn,
         tester,
         [
-            Leg(start=MONDAY, mode=Mode.BIKE),
-            Leg(start=MONDAY + timedelta(days=1), mode=Mode.BUS),
-            Leg(start=MONDAY + timedelta(days=1, hours=1), mode=Mode.WALK, km=0.3),
-            Leg(start=MONDAY + timedelta(days=2), mode=Mode.BIKE),
-            Leg(start=MONDAY + timedelta(days=2, hours=9), mode=Mode.CAR),
+            Leg(start=MONDAY, mode=Mode.BIKE, purpose="commute"),
+            Leg(start=MONDAY + timedelta(days=1), mode=Mode.BUS, purpose="commute"),
+            Leg(start=MONDAY + timedelta(days=1, hours=1), mode=Mode.WALK, km=0.3, purpose="commute"),
+            Leg(start=MONDAY + timedelta(days=2), mode=Mode.BIKE, purpose="commute"),
+            Leg(start=MONDAY + timedelta(days=2, hours=9), mode=Mode.CAR, purpose="commute"),
+            Leg(start=MONDAY + timedelta(days=5), mode=Mode.BIKE),  # Saturday, not to or from work
         ],
     )
     fmd = await get_json(http, tester, "/v1/coach/fmd", year=2026)
     assert fmd["days"] == ["2026-03-09", "2026-03-10"]
     assert fmd["by_month"] == {"3": 2}
+    assert fmd["other_sustainable_days"] == 1
 
 
 async def test_the_attestation_downloads_as_html(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
 ) -> None:
-    await store_legs(app_conn, tester, [Leg(start=MONDAY, mode=Mode.BIKE)])
+    await store_legs(app_conn, tester, [Leg(start=MONDAY, mode=Mode.BIKE, purpose="commute")])
     params: dict[str, str | int] = {
         "year": 2026,
         "employer": "Ville de La Rochelle",
@@ -284,7 +291,7 @@ async def test_the_attestation_downloads_as_html(
 async def test_the_attestation_downloads_as_pdf(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
 ) -> None:
-    await store_legs(app_conn, tester, [Leg(start=MONDAY, mode=Mode.BIKE)])
+    await store_legs(app_conn, tester, [Leg(start=MONDAY, mode=Mode.BIKE, purpose="commute")])
     params: dict[str, str | int] = {
         "year": 2026,
         "employer": "Ville",
