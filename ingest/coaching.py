@@ -303,13 +303,14 @@ async def goal(
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
         own = await coaching_db.goal(conn)
+        first = await coaching_db.first_data(conn)
         sections = await _sections(
             conn, year_start, at + timedelta(microseconds=1), profile=profile, places=None, params=params
         )
     budget = params.budget
     if own is not None:
         budget = msgspec.structs.replace(budget, personal_budget_kg=own.yearly_budget_kg)
-    return Goal(status=budget_status(sections, at, budget), personal=own is not None)
+    return Goal(status=budget_status(sections, at, budget, first_data=first), personal=own is not None)
 
 
 async def set_goal(

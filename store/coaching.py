@@ -175,6 +175,12 @@ async def set_purposes(conn: Conn, purposes: Sequence[tuple[uuid.UUID, str | Non
     await conn.execute(_p("set_purposes"), [p[0] for p in purposes], [p[1] for p in purposes])
 
 
+async def first_data(conn: Conn) -> datetime | None:
+    """The start of the tester's earliest trip or stay (None when they have none)."""
+    first: datetime | None = await conn.fetchval(_p("first_data"))
+    return first
+
+
 async def goal(conn: Conn) -> Goal | None:
     r = await conn.fetchrow(_p("goal"))
     return None if r is None else Goal(yearly_budget_kg=r["yearly_budget_kg"], updated_at=r["updated_at"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -27,10 +27,38 @@ from core.coaching import (
     render_attestation_pdf,
     render_attestation_text,
 )
+from core.errors import BadRequest
 from ingest import coaching
 
 Year = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
-At = Annotated[datetime | None, QueryParameter(description="ISO 8601 instant (default: now)")]
+At = Annotated[
+    datetime | None,
+    QueryParameter(
+        description="ISO 8601 instant, 2000 to 2099 (default: now); without an offset, the coach's "
+        "local time (Europe/Paris)"
+    ),
+]
+_FIRST_AT, _END_AT = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _instant(at: datetime | None) -> datetime:
+    """``at`` (now if absent) in UTC; a time without offset is on the coach's calendar, as periods
+    and days are; outside 2000-2099 (where periods and years are not defined) is a 400."""
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=coaching.DEFAULT_COACHING_PARAMS.tz)
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:  # year 1 with a positive offset
+        utc = None
+    if utc is None or not _FIRST_AT <= utc < _END_AT:
+        reason = "must lie between 2000-01-01 and 2099-12-31"
+        raise BadRequest(
+            f"at {at.isoformat()!r} {reason}", errors=[{"key": "at", "source": "query", "message": reason}]
+        )
+    return utc
+
 Lang = Annotated[Language, QueryParameter()]
 Text = Annotated[str, QueryParameter(min_length=1, max_length=200)]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -135,13 +163,13 @@ async def footprint(
     """kgCO2e of the day, ISO week or month containing `at` (default now; Europe/Paris calendar),
     by mode and by trip purpose, with the change against the previous period and the mean of the
     four before."""
-    return await coaching.footprint(conn, principal, period, at or utcnow())
+    return await coaching.footprint(conn, principal, period, _instant(at))
 
 
 @get("/v1/coach/goal", tags=["coach"])
 async def get_goal(conn: DbConn, principal: Caller, at: At = None) -> GoalOut:
     """The yearly mobility budget, the part used since 1 January and the pace (linear projection)."""
-    return _goal_out(await coaching.goal(conn, principal, at or utcnow()))
+    return _goal_out(await coaching.goal(conn, principal, _instant(at)))
 
 
 @put("/v1/coach/goal", tags=["coach"])
@@ -153,7 +181,7 @@ async def put_goal(data: JSONBody[GoalIn], conn: DbConn, principal: Caller) -> G
 @get("/v1/coach/places", tags=["coach"])
 async def get_places(conn: DbConn, principal: Caller, at: At = None) -> PlacesOut:
     """Home and work, as confirmed or as guessed from stays (nights, weekday working hours)."""
-    return _places_out(await coaching.places(conn, principal, at or utcnow()))
+    return _places_out(await coaching.places(conn, principal, _instant(at)))
 
 
 @put("/v1/coach/places", tags=["coach"])
@@ -172,14 +200,14 @@ async def put_places(data: JSONBody[PlacesIn], conn: DbConn, principal: Caller) 
 @get("/v1/coach/recurring", tags=["coach"])
 async def get_recurring(conn: DbConn, principal: Caller, at: At = None) -> list[RecurringTrip]:
     """Trips made at least three times between the same two places (250 m) over the past year."""
-    return await coaching.recurring(conn, principal, at or utcnow())
+    return await coaching.recurring(conn, principal, _instant(at))
 
 
 @get("/v1/coach/alternatives", tags=["coach"])
 async def get_alternatives(conn: DbConn, principal: Caller, at: At = None) -> list[TripAlternatives]:
     """For each recurring car trip: walk, bike, e-bike, bus and carpool with their footprint,
     door-to-door time and the yearly saving of switching one day a week."""
-    return await coaching.alternatives(conn, principal, at or utcnow())
+    return await coaching.alternatives(conn, principal, _instant(at))
 
 
 @get("/v1/coach/fmd", tags=["coach"])
@@ -226,7 +254,7 @@ async def get_weekly(
     conn: DbConn, principal: Caller, lang: Lang = Language.FR, at: At = None
 ) -> WeeklyMessage:
     """This week's message in plain words (French or English): what changed, one thing to try."""
-    return await coaching.weekly(conn, principal, at or utcnow(), lang)
+    return await coaching.weekly(conn, principal, _instant(at), lang)
 
 
 ROUTES = [

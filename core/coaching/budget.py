@@ -12,7 +12,11 @@ budget. Keeping today's split in the 2 t target is a simplification, stated as s
 A tester may set their own yearly mobility budget (``personal_budget_kg``), which replaces the
 product of the two defaults.
 
-The pace is linear: used / elapsed fraction of the local calendar year, projected to year end.
+The pace is linear, measured over the part of the local calendar year that Sillage observed: from
+1 January, or from the tester's first data when it began later (a tester who enrolled last week has
+no record of January to November, and "used so far / elapsed part of the year" would make anyone
+look frugal). The projection is the whole year at that pace; on track means the emissions so far
+do not exceed the budget prorated to the observed part of the year.
 """
 
 from __future__ import annotations
@@ -49,8 +53,10 @@ DEFAULT_BUDGET_PARAMS = BudgetParams()
 class BudgetStatus(msgspec.Struct, frozen=True, kw_only=True):
     """Where the user stands on ``at`` in their local calendar year.
 
-    ``on_track`` means the emissions so far do not exceed the budget prorated to the elapsed part
-    of the year, which is the same as a projected year-end total within budget.
+    ``elapsed_fraction`` is the part of the calendar year gone by; ``pace_since`` is when the
+    observed part began (1 January, or the tester's first data) and ``observed_fraction`` its
+    share of the year. ``on_track`` means the emissions so far do not exceed the budget prorated
+    to the observed part, which is the same as a projected year at that pace within budget.
     """
 
     year: int
@@ -58,34 +64,47 @@ class BudgetStatus(msgspec.Struct, frozen=True, kw_only=True):
     used_kg: float
     used_fraction: float
     elapsed_fraction: float
+    pace_since: datetime
+    observed_fraction: float
     remaining_kg: float
     projected_year_end_kg: float | None
     on_track: bool
 
 
 def budget_status(
-    sections: Sequence[SectionRecord], at: datetime, params: BudgetParams = DEFAULT_BUDGET_PARAMS
+    sections: Sequence[SectionRecord],
+    at: datetime,
+    params: BudgetParams = DEFAULT_BUDGET_PARAMS,
+    *,
+    first_data: datetime | None = None,
 ) -> BudgetStatus:
-    """Budget used from 1 January (local) up to ``at``, and the linear projection to 31 December."""
+    """Budget used from 1 January (local) up to ``at``, and the pace over the observed part of the
+    year (from ``first_data``, the tester's earliest trip or stay, when it is later) projected to
+    the whole year."""
     tz = ZoneInfo(params.time_zone)
     local_at = at.astimezone(tz)
     year = local_at.year
     year_start = local_midnight(date(year, 1, 1), tz)
     year_end = local_midnight(date(year + 1, 1, 1), tz)
+    since = year_start if first_data is None else min(max(year_start, first_data), at)
     # timestamps, not aware-datetime subtraction: same-tzinfo subtraction ignores DST offsets
-    elapsed_s = local_at.timestamp() - year_start.timestamp()
-    elapsed = elapsed_s / (year_end.timestamp() - year_start.timestamp())
+    year_s = year_end.timestamp() - year_start.timestamp()
+    elapsed = (local_at.timestamp() - year_start.timestamp()) / year_s
+    observed_s = local_at.timestamp() - since.timestamp()
+    observed = observed_s / year_s
     used = sum(s.co2_kg for s in sections if local_date(s.start, tz).year == year and s.start <= at)
     budget = params.yearly_mobility_kg
-    enough = elapsed_s >= params.min_elapsed_days_for_projection * 86_400
-    projected = used / elapsed if enough and elapsed > 0 else None
+    enough = observed_s >= params.min_elapsed_days_for_projection * 86_400
+    projected = used / observed if enough and observed > 0 else None
     return BudgetStatus(
         year=year,
         budget_kg=budget,
         used_kg=used,
         used_fraction=used / budget,
         elapsed_fraction=elapsed,
+        pace_since=since,
+        observed_fraction=observed,
         remaining_kg=budget - used,
         projected_year_end_kg=projected,
-        on_track=used <= budget * elapsed,
+        on_track=used <= budget * observed,
     )

@@ -191,8 +191,12 @@ async def test_the_goal_shows_the_part_used_and_the_pace(
     assert goal["personal"] is True
     assert status["used_kg"] == pytest.approx(14.225)
     assert status["used_fraction"] == pytest.approx(0.14225)
-    # 14.2 kg by 13 March (about 19 % of the year) projects to about 76 kg: within 100 kg
-    assert status["projected_year_end_kg"] == pytest.approx(14.225 / status["elapsed_fraction"])
+    # 14.2 kg from the first trip (5 January) to 13 March, about 18 % of the year, projects to
+    # about 77 kg: within 100 kg
+    assert datetime.fromisoformat(status["pace_since"]) == datetime(2026, 1, 5, 8, tzinfo=PARIS)
+    assert status["observed_fraction"] < status["elapsed_fraction"]
+    assert status["projected_year_end_kg"] == pytest.approx(14.225 / status["observed_fraction"])
+    assert 75 < status["projected_year_end_kg"] < 80
     assert status["on_track"] is True
 
 
@@ -353,3 +357,35 @@ async def test_a_tester_never_sees_another_testers_data(
 async def test_coaching_needs_a_token(http: httpx.AsyncClient) -> None:
     r = await http.get("/v1/coach/footprint")
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/coach/footprint", {"period": "week", "at": "0001-01-01T00:00:00Z"}),
+        ("/v1/coach/footprint", {"period": "month", "at": "9999-12-15T00:00:00Z"}),
+        ("/v1/coach/goal", {"at": "9999-12-31T23:00:00Z"}),
+        ("/v1/coach/places", {"at": "0001-01-01T00:00:00+01:00"}),
+        ("/v1/coach/recurring", {"at": "1999-12-31T12:00:00Z"}),
+        ("/v1/coach/alternatives", {"at": "2100-01-01T00:00:00Z"}),
+        ("/v1/coach/weekly", {"at": "0001-01-01T00:00:00Z"}),
+    ],
+)
+async def test_an_instant_outside_the_coachs_calendar_is_a_400_naming_at(
+    http: httpx.AsyncClient, tester: Enrolled, path: str, params: dict[str, str]
+) -> None:
+    r = await http.get(path, params=params, headers=tester.auth)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [e["key"] for e in r.json()["errors"]] == ["at"]
+
+
+async def test_an_instant_without_offset_is_on_the_coachs_local_calendar(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
+) -> None:
+    # Sunday 15 March 23:30 in Paris is 22:30 UTC: the week of 9 March, whichever way it is sent.
+    await store_legs(app_conn, tester, [Leg(start=MONDAY)])
+    local = await get_json(http, tester, "/v1/coach/footprint", period="week", at="2026-03-15T23:30:00")
+    aware = await get_json(http, tester, "/v1/coach/footprint", period="week", at="2026-03-15T23:30:00+01:00")
+    assert local == aware
+    assert local["current"]["section_count"] == 1

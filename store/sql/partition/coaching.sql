@@ -10,6 +10,10 @@ FROM sections s JOIN trips t ON t.id = s.trip_id
 WHERE s.started_at >= $1 AND s.started_at < $2 AND NOT t.hidden
 ORDER BY s.started_at, s.seq;
 
+-- name: first_data
+-- When the tester's record begins: their earliest trip or stay (what retention left).
+SELECT least((SELECT min(started_at) FROM trips), (SELECT min(started_at) FROM stays));
+
 -- name: coaching_stays
 SELECT started_at, ended_at, lat, lon FROM stays WHERE started_at >= $1 AND started_at < $2
 ORDER BY started_at;

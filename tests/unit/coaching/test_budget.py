@@ -37,3 +37,24 @@ def test_only_this_local_year_up_to_now_counts() -> None:
 def test_no_projection_before_the_first_day_has_passed() -> None:
     status = budget_status([section(start=local(2026, 1, 1, 0, 30), co2_kg=1.0)], local(2026, 1, 1, 9))
     assert status.projected_year_end_kg is None
+
+
+def test_a_tester_who_began_late_in_the_year_is_paced_from_their_first_data() -> None:
+    first = local(2026, 11, 23, 8)  # enrolled a week ago; 1 kg a day since
+    sections = [section(start=local(2026, 11, 23 + d, 8), co2_kg=1.0) for d in range(7)]
+    at = local(2026, 11, 30, 8)
+    budget = BudgetParams(personal_budget_kg=300.0)
+    status = budget_status(sections, at, budget, first_data=first)
+    assert status.pace_since == first
+    assert status.observed_fraction == pytest.approx(7 / 365, rel=1e-3)
+    assert status.projected_year_end_kg == pytest.approx(365.0, rel=1e-3)  # 1 kg a day, all year
+    assert not status.on_track  # 365 kg a year against 300
+    assert status.elapsed_fraction == pytest.approx(333 / 365, rel=1e-2)  # the calendar's part
+    # Paced from 1 January, the same week looked frugal (7 kg "so far" in eleven months).
+    assert budget_status(sections, at, budget).on_track
+
+
+def test_data_from_an_earlier_year_paces_from_1_january() -> None:
+    status = budget_status([], APRIL_FIRST, first_data=local(2024, 6, 1))
+    assert status.pace_since == local(2026, 1, 1, 0)
+    assert status.observed_fraction == pytest.approx(status.elapsed_fraction)
