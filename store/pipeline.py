@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from store.partition import Conn
 from store.queries import queries
@@ -18,10 +18,22 @@ async def due_users(conn: Conn, now: datetime, limit: int) -> list[tuple[uuid.UU
     return [(r["user_id"], r["role_name"]) for r in rows]
 
 
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _aware(at: datetime) -> datetime:
+    """A stored bound as an aware time: -infinity and +infinity come back from asyncpg as naive
+    ``datetime.min`` and ``datetime.max`` (a range queued before their bounds were clamped)."""
+    if at.tzinfo is not None:
+        return at
+    return _EARLIEST if at == datetime.min else _LATEST
+
+
 async def lock_dirty(conn: Conn, user_id: uuid.UUID, now: datetime) -> tuple[datetime, datetime] | None:
     """Claim the tester's pending range (inside a transaction); None if nothing is due or it is taken."""
     row = await conn.fetchrow(_q("lock_dirty"), user_id, now)
-    return None if row is None else (row["from_ts"], row["to_ts"])
+    return None if row is None else (_aware(row["from_ts"]), _aware(row["to_ts"]))
 
 
 async def finish_dirty(conn: Conn, user_id: uuid.UUID) -> None:

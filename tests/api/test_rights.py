@@ -138,6 +138,37 @@ async def test_what_remains_around_a_deleted_range_is_recomputed(
     assert at(rebuilt[0]["ended_at"]) < start
 
 
+async def test_deleting_from_the_first_day_of_the_calendar_leaves_the_pipeline_working(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    everything_before = {"from": "0001-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    r = await http.delete("/v1/me/fixes", params=everything_before, headers=t.auth)
+    assert r.status_code == 200, r.text
+    marked = await dirty(app_conn, t)
+    assert marked is not None
+    assert marked[0] == datetime(2000, 1, 1, tzinfo=UTC)  # not -infinity, which came back naive
+    fixes = commute_fixes()
+    await upload(http, t, fixes)
+    assert t.user_id in await process(db, fixes)
+    assert len(await trips(http, t)) == 1
+
+
+async def test_a_range_queued_from_minus_infinity_is_still_processed(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    fixes = commute_fixes()
+    await upload(http, t, fixes)
+    # As a deployment may hold it from before the bounds were clamped.
+    await app_conn.execute(
+        "UPDATE sillage.pipeline_dirty SET from_ts = '-infinity', to_ts = 'infinity' WHERE user_id = $1",
+        t.user_id,
+    )
+    assert t.user_id in await process(db, fixes)
+    assert len(await trips(http, t)) == 1
+
+
 async def test_a_range_must_end_after_it_starts(http: httpx.AsyncClient, invite_code: str) -> None:
     t = await enrol(http, invite_code)
     r = await http.delete(
