@@ -155,6 +155,9 @@ class Pipeline:
             if state is not None and state.complete_until is not None:
                 changed_from = min(changed_from, state.complete_until)
             start = await trips_db.restart_point(conn, changed_from) or EARLIEST
+            if state is not None and state.frozen_before is not None:
+                # Before it, retention deleted the fixes: what was derived there cannot be rebuilt.
+                start = max(start, state.frozen_before)
             labels = await trips_db.labels_from(conn, start)
             history = self.params.history
             confirmations = await trips_db.confirmations(

@@ -6,7 +6,11 @@ limit, ``drop_chunks`` removes the whole chunks of their ``fixes`` hypertable th
 limit (cheap: a chunk is a table), then a DELETE removes the older rows of the chunk that
 straddles it. Trips (with their sections), stays, labels and hidden-trip intervals that ended
 before the trips limit are deleted. Nothing is marked for reprocessing: what remains is what the
-campaign keeps. Each tester is one transaction; running it again removes nothing more.
+campaign keeps. The trips kept past the fixes limit can no longer be rebuilt, so the run also
+moves the tester's ``pipeline_state.frozen_before`` to the first stay or trip that began after the
+fixes cutoff: the pipeline never restarts before it (a late upload or a confirmation reaching
+back would otherwise delete those trips and find no fix to rebuild them from). Each tester is one
+transaction; running it again removes nothing more.
 """
 
 from __future__ import annotations

@@ -206,7 +206,10 @@ async def drop_fix_chunks(conn: Conn, role: str, older_than: datetime) -> int:
 
 
 async def delete_fixes_before(conn: Conn, cutoff: datetime) -> int:
+    """Delete the fixes before ``cutoff`` and freeze what was derived from them (the pipeline will
+    not rebuild before the first stay or trip that began at or after it: migration 0018)."""
     n: int = await conn.fetchval(_p("fixes_before"), cutoff)
+    await conn.execute(_p("freeze_before"), cutoff)
     return n
 
 

@@ -31,6 +31,8 @@ def _q(name: str) -> str:
 class PipelineState(msgspec.Struct, frozen=True, kw_only=True):
     complete_until: datetime | None
     model_version: str | None
+    # Derived rows that began before this are final: retention deleted their fixes (0018).
+    frozen_before: datetime | None = None
 
 
 class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,7 +75,11 @@ async def pipeline_state(conn: Conn) -> PipelineState | None:
     return (
         None
         if row is None
-        else PipelineState(complete_until=row["complete_until"], model_version=row["model_version"])
+        else PipelineState(
+            complete_until=row["complete_until"],
+            model_version=row["model_version"],
+            frozen_before=row["frozen_before"],
+        )
     )
 
 

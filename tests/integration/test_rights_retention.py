@@ -9,15 +9,22 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from api.commands.rights import cmd_retention
 from core.fixes import Fix
 from core.settings import Settings
+from ingest.pipeline import Pipeline, PipelineParams
 from ingest.testers import ConsentChoice, create_campaign, enrol
+from models.heuristic import HeuristicClassifier
 from store import fixes as fixes_db
 from store.partition import as_user
+from store.pool import Database
 from store.rights import Actor, audit
+from tests.api.test_export import commute_fixes
+from tests.support.testers import enrol as enrol_over_http
+from tests.support.testers import upload
 
 AS_OF = datetime.now(UTC).replace(microsecond=0)
 FIXES_DAYS = 90
@@ -198,3 +205,32 @@ async def test_a_tester_appears_in_the_audit_log_only_as_a_pseudonym(
     assert row["actor"].startswith("p")
     assert str(e.user_id) not in row["text"]
     assert e.user_id.hex not in row["text"]
+
+
+async def test_trips_kept_past_the_fixes_limit_survive_reprocessing_that_reaches_back(
+    settings: Settings, app_conn: asyncpg.Connection, http: httpx.AsyncClient, db: Database
+) -> None:
+    campaign = await create_campaign(
+        app_conn,
+        f"retention {uuid.uuid4().hex[:8]}",
+        actor=Actor.operator("tests"),
+        fixes_retention_days=30,
+        trips_retention_days=60,
+    )
+    t = await enrol_over_http(http, campaign.invite_code)
+    days = (50, 40, 10)
+    for days_ago in days:  # a history import: a commute 50, 40 and 10 days ago
+        await upload(http, t, commute_fixes((AS_OF - timedelta(days=days_ago)).timestamp()))
+    pipeline = Pipeline(HeuristicClassifier(), PipelineParams())
+    await pipeline.run_due(db, as_of=AS_OF)
+    role = f"sillage_u_{t.user_id.hex}"
+    trips_sql = "SELECT count(*) FROM trips"
+    assert await count(app_conn, role, trips_sql) == len(days)
+    await run_retention(settings)
+    assert await count(app_conn, role, "SELECT count(*) FROM fixes") > 0  # the last commute's
+    assert await count(app_conn, role, trips_sql) == len(days)  # the trips limit is 60 days
+    # A confirmation revisits 14 days back, a late upload its range: here, from 55 days ago.
+    async with as_user(app_conn, role):
+        await fixes_db.mark_my_dirty(app_conn, AS_OF - timedelta(days=55), AS_OF - timedelta(days=5))
+    await pipeline.run_due(db, as_of=AS_OF)
+    assert await count(app_conn, role, trips_sql) == len(days)

@@ -50,6 +50,20 @@ DELETE FROM hidden_trips WHERE started_at <= $2 AND ended_at >= $1;
 -- name: fixes_before
 WITH d AS (DELETE FROM fixes WHERE ts < $1 RETURNING 1) SELECT count(*) FROM d;
 
+-- name: freeze_before
+-- The fixes before $1 are gone: derived rows that began before it cannot be rebuilt. The
+-- rebuildable part begins at the first stay or trip that began at or after $1, else at the end
+-- of the one going on at $1, else at $1; it only moves forward.
+INSERT INTO pipeline_state (singleton, frozen_before)
+VALUES (true, coalesce(
+    (SELECT min(started_at) FROM (SELECT started_at FROM stays WHERE started_at >= $1
+                                  UNION ALL SELECT started_at FROM trips WHERE started_at >= $1) d),
+    (SELECT max(ended_at) FROM (SELECT ended_at FROM stays WHERE started_at < $1 AND ended_at >= $1
+                                UNION ALL SELECT ended_at FROM trips WHERE started_at < $1 AND ended_at >= $1) o),
+    $1))
+ON CONFLICT (singleton) DO UPDATE
+SET frozen_before = greatest(pipeline_state.frozen_before, EXCLUDED.frozen_before);
+
 -- name: trips_before
 WITH d AS (DELETE FROM trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
 

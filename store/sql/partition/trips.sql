@@ -2,7 +2,7 @@
 -- Runs inside the tester's partition (their role and search_path).
 
 -- name: pipeline_state
-SELECT complete_until, model_version FROM pipeline_state WHERE singleton;
+SELECT complete_until, model_version, frozen_before FROM pipeline_state WHERE singleton;
 
 -- name: save_pipeline_state
 INSERT INTO pipeline_state (singleton, complete_until, processed_at, model_version)
