@@ -157,7 +157,7 @@ async def delete_range(conn: Conn, start: datetime, end: datetime) -> RangeDelet
         fixes=await n("delete_fixes"),
         trips=await n("delete_trips_overlapping"),
         stays=await n("delete_stays_overlapping"),
-        labels=await n("delete_labels_within"),
+        labels=await n("delete_labels_overlapping"),
         hidden_trips=await n("delete_hidden_within"),
     )
 

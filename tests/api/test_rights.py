@@ -124,6 +124,26 @@ async def test_deleting_a_range_deletes_its_fixes_and_the_trips_made_from_them(
     assert marked[1] >= end
 
 
+async def test_a_confirmation_cut_by_a_deleted_range_goes_with_the_places_it_holds(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    trip = (await trips(http, commuter))[0]
+    section = trip["sections"][-1]
+    r = await http.patch(f"/v1/sections/{section['id']}", json={"mode": "tram"}, headers=commuter.auth)
+    assert r.status_code == 200, r.text
+    assert await scalar(app_conn, commuter, "SELECT count(*) FROM labels") == 1
+    # From before the trip to the middle of the section: where it began is deleted.
+    middle = at(section["started_at"]) + (at(section["ended_at"]) - at(section["started_at"])) / 2
+    r = await http.delete(
+        "/v1/me/fixes",
+        params={"from": DAY_RANGE["from"], "to": middle.isoformat()},
+        headers=commuter.auth,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["labels"] == 1
+    assert await scalar(app_conn, commuter, "SELECT count(*) FROM labels") == 0
+
+
 async def test_what_remains_around_a_deleted_range_is_recomputed(
     http: httpx.AsyncClient, commuter: Enrolled, db: Database
 ) -> None:

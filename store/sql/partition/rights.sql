@@ -26,10 +26,13 @@ WITH d AS (DELETE FROM trips WHERE started_at < $2 AND ended_at >= $1 RETURNING 
 -- name: delete_stays_overlapping
 WITH d AS (DELETE FROM stays WHERE started_at < $2 AND ended_at >= $1 RETURNING 1) SELECT count(*) FROM d;
 
--- name: delete_labels_within
-WITH d AS (DELETE FROM labels WHERE started_at >= $1 AND ended_at < $2 RETURNING 1) SELECT count(*) FROM d;
+-- name: delete_labels_overlapping
+-- A confirmation cut by the range goes whole: it holds where its section began and ended, and the
+-- path between (migration 0014), which may be the very places the tester deleted.
+WITH d AS (DELETE FROM labels WHERE started_at < $2 AND ended_at >= $1 RETURNING 1) SELECT count(*) FROM d;
 
 -- name: delete_hidden_within
+-- Only intervals inside the range: a hidden trip cut by it keeps what remains of it hidden.
 WITH d AS (DELETE FROM hidden_trips WHERE started_at >= $1 AND ended_at < $2 RETURNING 1)
 SELECT count(*) FROM d;
 
