@@ -71,3 +71,22 @@ async def test_only_testers_consenting_to_research_labels_are_exported(
     )
     data = labels_dataset(path, known_modes=("walk", "bike", "bus", "car"))
     assert list(data.y) == ["bike"]
+
+
+async def test_the_labels_of_a_hidden_trip_are_not_exported(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    kept = await _tester(app_conn, invite_code, "research_labels", lat=41.0, mode="bike")
+    hidden = await _tester(app_conn, invite_code, "research_labels", lat=42.0, mode="tram")
+    async with as_user(app_conn, hidden):  # as POST /v1/me/trips/{id}/hide remembers it
+        await app_conn.execute(
+            "INSERT INTO hidden_trips (started_at, ended_at) VALUES ($1, $2)",
+            T0 - timedelta(minutes=1),
+            T0 + timedelta(minutes=10),
+        )
+    out = io.StringIO()
+    await export_labels(app_conn, out, actor=Actor.operator("tests"))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len([r for r in rows if 41.0 <= float(r["lat"]) < 41.01]) == 30
+    assert [r for r in rows if 42.0 <= float(r["lat"]) < 42.01] == []
+    assert kept != hidden

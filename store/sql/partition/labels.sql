@@ -1,6 +1,8 @@
 -- A tester's confirmed labels with the fixes they cover (runs inside the tester's partition).
 
 -- name: labelled_fixes
+-- Not the labels of trips the tester hid: hiding keeps a trip out of everything shared.
 SELECT l.id AS label_id, l.mode, f.ts, f.lat, f.lon, f.accuracy_m, f.speed_mps, f.activity
 FROM labels l JOIN fixes f ON f.ts >= l.started_at AND f.ts <= l.ended_at
+WHERE NOT EXISTS (SELECT 1 FROM hidden_trips h WHERE h.started_at <= l.ended_at AND h.ended_at >= l.started_at)
 ORDER BY l.id, f.ts;
