@@ -54,6 +54,7 @@ from core.errors import Unprocessable
 from store import coaching as coaching_db
 from store import trips as trips_db
 from store.partition import Conn, as_user, enter
+from store.rights import Actor, audit
 from store.testers import Principal
 
 REGISTRY_SETTING = "co2_registry_version"
@@ -148,15 +149,20 @@ async def _recompute(
     return len(out)
 
 
-async def adopt(conn: Conn, version: str, *, params: CoachingParams = DEFAULT_COACHING_PARAMS) -> Adoption:
+async def adopt(
+    conn: Conn, version: str, *, actor: Actor, params: CoachingParams = DEFAULT_COACHING_PARAMS
+) -> Adoption:
     """Adopt a registry version and reprice every tester's sections with it, one transaction each.
 
-    The version is recorded first, so pipeline runs that start from now on use it; each tester's
-    transaction then waits for a run already holding their pending range. Running it again after
-    an interruption finishes the job (it reprices everything, idempotently).
+    The version is recorded first (with the audit entry of who adopted it), so pipeline runs that
+    start from now on use it; each tester's transaction then waits for a run already holding
+    their pending range. Running it again after an interruption finishes the job (it reprices
+    everything, idempotently).
     """
     reg = registry(version)  # NotFound for an unknown version, before anything changes
-    await coaching_db.put_setting(conn, REGISTRY_SETTING, reg.version)
+    async with conn.transaction():
+        await coaching_db.put_setting(conn, REGISTRY_SETTING, reg.version)
+        await audit(conn, actor, "registry.adopt", detail={"version": reg.version})
     testers = await coaching_db.all_testers(conn)
     total = 0
     for tester in testers:

@@ -27,11 +27,13 @@ def cmd_versions(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_adopt(args: argparse.Namespace, settings: Settings) -> int:
     """Adopt a registry version: recorded for the pipeline, every tester's footprints recomputed."""
+    from api.commands.rights import operator_name
     from ingest.coaching import adopt
+    from store.rights import Actor
 
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
-            done = await adopt(conn, args.version)
+            done = await adopt(conn, args.version, actor=Actor.operator(operator_name()))
         print(f"adopted {done.version}: {done.sections} sections of {done.testers} testers recomputed")
         return 0
 

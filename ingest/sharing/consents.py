@@ -21,6 +21,7 @@ from ingest.testers import CURRENT_TERMS, PURPOSES
 from store import sharing as db
 from store import testers as testers_db
 from store.partition import Conn
+from store.rights import Actor, audit
 
 LEAVE_ENDPOINT = "DELETE /v1/me"
 
@@ -94,6 +95,14 @@ def _check(changes: Sequence[ConsentChange]) -> None:
             raise Conflict(REVOKE_NOTICES["coaching"], leave=LEAVE_ENDPOINT)
 
 
+async def _audited(conn: Conn, user_id: uuid.UUID, action: str, change: ConsentChange) -> None:
+    """The audit entry of one consent change (it outlives the consent rows, which erasure deletes)."""
+    detail = {"purpose": change.purpose}
+    if change.granted:
+        detail["terms_version"] = change.terms_version
+    await audit(conn, Actor.tester(user_id), action, subject=user_id, detail=detail)
+
+
 async def change_consents(
     conn: Conn, user_id: uuid.UUID, changes: Sequence[ConsentChange], *, now: datetime
 ) -> tuple[list[ConsentState], list[db.ConsentEvent]]:
@@ -111,8 +120,10 @@ async def change_consents(
             if c.granted:
                 if not (in_force and row is not None and row.terms_version == c.terms_version):
                     await testers_db.grant_consent(conn, user_id, c.purpose, c.terms_version, now)
+                    await _audited(conn, user_id, "consent.grant", c)
             elif in_force:
                 await db.revoke_consent(conn, user_id, c.purpose, now)
+                await _audited(conn, user_id, "consent.revoke", c)
         rows = await db.consents_for_update(conn, user_id)
         history = await db.consent_history(conn, user_id)
     return _states(rows), history

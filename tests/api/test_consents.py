@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import asyncpg
 import httpx
 
 from tests.support.testers import enrol
@@ -69,3 +72,21 @@ async def test_unknown_purpose_is_refused(http: httpx.AsyncClient, invite_code: 
 
 async def test_requires_a_token(http: httpx.AsyncClient) -> None:
     assert (await http.get("/v1/me/consents")).status_code == 401
+
+
+async def test_consent_changes_are_in_the_audit_log_and_no_change_adds_nothing(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code, "coaching", "share_aggregates")
+    change = [
+        {"purpose": "share_aggregates", "granted": False},
+        {"purpose": "carpool_matching", "granted": True},
+        {"purpose": "research_labels", "granted": False},  # not granted: nothing changes
+    ]
+    assert (await http.put("/v1/me/consents", headers=t.auth, json={"consents": change})).status_code == 200
+    assert (await http.put("/v1/me/consents", headers=t.auth, json={"consents": change})).status_code == 200
+    rows = await app_conn.fetch("SELECT action, detail FROM sillage.audit_about($1) ORDER BY at", t.user_id)
+    consent = [
+        (r["action"], json.loads(r["detail"])["purpose"]) for r in rows if r["action"].startswith("consent")
+    ]
+    assert consent == [("consent.revoke", "share_aggregates"), ("consent.grant", "carpool_matching")]

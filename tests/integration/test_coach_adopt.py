@@ -13,6 +13,7 @@ from core.co2 import DEFAULT_VERSION, Mode
 from core.errors import NotFound
 from ingest.coaching import adopt, adopted_version
 from store.partition import as_user
+from store.rights import Actor
 from tests.api.test_coach import MONDAY, Leg, role_of, store_legs
 from tests.support.testers import enrol
 
@@ -27,7 +28,7 @@ async def _section(conn: asyncpg.Connection, role: str) -> asyncpg.Record:
 async def test_an_unknown_version_is_refused_and_nothing_is_recorded(app_conn: asyncpg.Connection) -> None:
     before = await adopted_version(app_conn)
     with pytest.raises(NotFound):
-        await adopt(app_conn, "impactco2-1999-01")
+        await adopt(app_conn, "impactco2-1999-01", actor=Actor.operator("tests"))
     assert await adopted_version(app_conn) == before
 
 
@@ -42,7 +43,7 @@ async def test_adopting_records_the_version_and_reprices_with_each_profile(
     async with as_user(app_conn, await role_of(app_conn, electric)):
         await app_conn.execute("""INSERT INTO profile (vehicle) VALUES ('{"car_energy": "electric"}')""")
 
-    done = await adopt(app_conn, DEFAULT_VERSION)
+    done = await adopt(app_conn, DEFAULT_VERSION, actor=Actor.operator("tests"))
 
     assert done.testers >= 2
     assert await adopted_version(app_conn) == DEFAULT_VERSION
@@ -60,3 +61,16 @@ def test_the_cli_knows_the_adopt_command() -> None:
     args = build_parser().parse_args(["co2", "adopt", DEFAULT_VERSION])
     assert args.version == DEFAULT_VERSION
     assert args.func.__name__ == "cmd_adopt"
+
+
+async def test_an_adoption_is_audited_with_its_operator_and_version(
+    app_conn: asyncpg.Connection, admin_conn: asyncpg.Connection
+) -> None:
+    await adopt(app_conn, DEFAULT_VERSION, actor=Actor.operator("alice"))
+    row = await admin_conn.fetchrow(
+        "SELECT actor_kind, actor, detail FROM sillage.audit_log WHERE action = 'registry.adopt'"
+        " ORDER BY id DESC LIMIT 1"
+    )
+    assert row is not None
+    assert (row["actor_kind"], row["actor"]) == ("operator", "alice")
+    assert DEFAULT_VERSION in row["detail"]
