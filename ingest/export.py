@@ -46,7 +46,7 @@ MEDIA_TYPES = {
     ExportFormat.ZIP: "application/zip",
     ExportFormat.GEOJSON: "application/geo+json",
     ExportFormat.GPX: "application/gpx+xml",
-    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.CSV: "text/csv",  # Litestar adds "; charset=utf-8" to text types
 }
 
 

@@ -435,7 +435,7 @@ async def download(
             ]
             for c in cells
         ]
-        return Response(web.csv_text(header, rows), media_type="text/csv; charset=utf-8", headers=headers)
+        return Response(web.csv_text(header, rows), media_type="text/csv", headers=headers)  # + charset
     if table in LINE_TABLES:
         body = _lines_geojson(table, cells, zones)
     else:

@@ -177,7 +177,7 @@ async def test_the_csv_export_is_every_raw_fix(
     http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
 ) -> None:
     r = await export(http, commuter, "csv")
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert matches(rows, (await partition_tables(app_conn, commuter))["fixes"])

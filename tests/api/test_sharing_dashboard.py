@@ -103,7 +103,7 @@ async def test_csv_download_of_a_released_table(http: httpx.AsyncClient, seeded:
     await _login(http, seeded.analyst_email, seeded.password)
     r = await http.get(f"/dashboard/download/{seeded.release_id}/mode_trips.csv")
     assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
     lines = r.text.splitlines()
     assert lines[0] == "period_start,period_end,epsilon,k,mode,trips"
     assert any(",car," in line for line in lines[1:])
