@@ -79,6 +79,15 @@ class Built(msgspec.Struct, frozen=True, kw_only=True):
     trips: list[TripRecord]
 
 
+def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> Built:
+    """``built`` without the trips that overlap an interval of a trip the tester deleted (a flight
+    comes back from the fixes on either side of its gap); the stays around it are kept."""
+    if not deleted:
+        return built
+    kept = [t for t in built.trips if not any(t.started_at <= e and t.ended_at >= s for s, e in deleted)]
+    return Built(stays=built.stays, trips=kept)
+
+
 def _ts(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 

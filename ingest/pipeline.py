@@ -29,7 +29,7 @@ from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, s
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
-from core.trips import Built, Label, build
+from core.trips import Built, Label, build, without_deleted
 from ingest import carpool, coaching
 from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
@@ -159,6 +159,7 @@ class Pipeline:
                 # Before it, retention deleted the fixes: what was derived there cannot be rebuilt.
                 start = max(start, state.frozen_before)
             labels = await trips_db.labels_from(conn, start)
+            deleted = await trips_db.deleted_trips_from(conn, start)
             history = self.params.history
             confirmations = await trips_db.confirmations(
                 conn,
@@ -196,6 +197,7 @@ class Pipeline:
                 advanced = math.isfinite(until_s) and until_s > floor_s
                 if not truncated or advanced:
                     break
+            built = without_deleted(built, deleted)
             await trips_db.replace_from(conn, start, built)
             await coaching.name_trip_purposes(conn, seen_at, since=start)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None

@@ -53,6 +53,8 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
             raise NotFound("no such trip")
         start, end = bounds
         deleted = await db.delete_range(conn, start, end + _RESOLUTION)
+        # A flight is rebuilt from the fixes on either side of its gap: remember it was deleted.
+        await db.remember_deleted(conn, start, end)
         await mark_my_dirty(conn, start, end)
         await db.leave_partition(conn)
         await audit(

@@ -162,6 +162,11 @@ async def delete_range(conn: Conn, start: datetime, end: datetime) -> RangeDelet
     )
 
 
+async def remember_deleted(conn: Conn, start: datetime, end: datetime) -> None:
+    """Keep a deleted trip's interval: the pipeline builds no trip across it (migration 0019)."""
+    await conn.execute(_p("remember_deleted"), start, end)
+
+
 async def hide_trip(conn: Conn, trip_id: uuid.UUID) -> bool:
     """Hide the trip and remember its interval; False if there is no such trip."""
     row = await conn.fetchrow(_p("hide_trip"), trip_id)
@@ -218,10 +223,12 @@ class DerivedDeleted(msgspec.Struct, frozen=True, kw_only=True):
     stays: int
     labels: int
     hidden_trips: int
+    deleted_trips: int
 
 
 async def delete_derived_before(conn: Conn, cutoff: datetime) -> DerivedDeleted:
-    """Delete trips (with sections), stays, labels and hidden intervals that ended before ``cutoff``."""
+    """Delete trips (with sections), stays, labels, and hidden and deleted trips' intervals, that
+    ended before ``cutoff``."""
 
     async def n(name: str) -> int:
         count: int = await conn.fetchval(_p(name), cutoff)
@@ -232,4 +239,5 @@ async def delete_derived_before(conn: Conn, cutoff: datetime) -> DerivedDeleted:
         stays=await n("stays_before"),
         labels=await n("labels_before"),
         hidden_trips=await n("hidden_before"),
+        deleted_trips=await n("deleted_trips_before"),
     )

@@ -105,6 +105,12 @@ async def fixes_from(conn: Conn, start: datetime, limit: int, *, every_s: float 
     return [fix_from_row(r) for r in rows]
 
 
+async def deleted_trips_from(conn: Conn, start: datetime) -> list[tuple[datetime, datetime]]:
+    """The intervals of trips the tester deleted that end at or after ``start``."""
+    rows = await conn.fetch(_q("deleted_trips_from"), start)
+    return [(r["started_at"], r["ended_at"]) for r in rows]
+
+
 async def labels_from(conn: Conn, start: datetime) -> list[Label]:
     rows = await conn.fetch(_q("labels_from"), start)
     return [Label(started_at=r["started_at"], ended_at=r["ended_at"], mode=r["mode"]) for r in rows]

@@ -468,6 +468,38 @@ async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_it
     assert r.json()["current"]["by_mode_kg"]["plane"] == pytest.approx(section["co2_kg"])
 
 
+async def test_a_deleted_flight_is_not_rebuilt_from_the_fixes_around_its_gap(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = flight_day()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    _, flight, walk_back = await trips_of(http, t)
+    assert flight["sections"][0]["mode"] == "plane"
+    r = await http.delete(f"/v1/me/trips/{flight['id']}", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert t.user_id in {o.user_id for o in await pipeline.run_due(db, as_of=after(track, 120))}
+    left = await trips_of(http, t)
+    assert len(left) == 2  # no flight came back
+    assert all(s["mode"] != "plane" for trip in left for s in trip["sections"])
+    assert left[1]["id"] == walk_back["id"]  # the walk before the flight is as it was
+    # Later fixes are processed as usual: the deleted interval drops only trips across it.
+    end = float(track.t_s[-1])
+    later = [  # an hour on, still where the day ended
+        {
+            "ts": end + 3600 + 30 * i,
+            "lat": float(track.lat[-1]),
+            "lon": float(track.lon[-1]),
+            "accuracy_m": 6.0,
+        }
+        for i in range(20)
+    ]
+    await upload(http, t, later)
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(later[-1]["ts"] + 60, UTC))
+    assert [trip["id"] for trip in await trips_of(http, t)] == [trip["id"] for trip in left]
+
+
 async def test_a_tester_never_reads_another_testers_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:

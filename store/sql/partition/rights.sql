@@ -36,6 +36,9 @@ WITH d AS (DELETE FROM labels WHERE started_at < $2 AND ended_at >= $1 RETURNING
 WITH d AS (DELETE FROM hidden_trips WHERE started_at >= $1 AND ended_at < $2 RETURNING 1)
 SELECT count(*) FROM d;
 
+-- name: remember_deleted
+INSERT INTO deleted_trips (started_at, ended_at) VALUES ($1, $2);
+
 -- name: hide_trip
 UPDATE trips SET hidden = true WHERE id = $1 RETURNING started_at, ended_at;
 
@@ -78,6 +81,9 @@ WITH d AS (DELETE FROM labels WHERE ended_at < $1 RETURNING 1) SELECT count(*) F
 
 -- name: hidden_before
 WITH d AS (DELETE FROM hidden_trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: deleted_trips_before
+WITH d AS (DELETE FROM deleted_trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
 
 -- name: geojson_fixes
 SELECT json_build_object(

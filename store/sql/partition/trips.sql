@@ -37,6 +37,10 @@ FROM (
 ) t
 ORDER BY ts LIMIT $2;
 
+-- name: deleted_trips_from
+-- The intervals of trips the tester deleted that end at or after $1 (migration 0019).
+SELECT started_at, ended_at FROM deleted_trips WHERE ended_at >= $1;
+
 -- name: labels_from
 SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at;
 
