@@ -9,6 +9,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api.logs import loggable_path
 from core.errors import SillageError, TooManyRequests
 
 log = logging.getLogger("sillage.api")
@@ -39,7 +40,7 @@ def sillage_error_handler(request: Request[Any, Any, Any], exc: SillageError) ->
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after_s)}
     if exc.status >= 500:
-        log.warning("request failed", extra={"path": request.url.path, "error": exc.detail})
+        log.warning("request failed", extra={"path": loggable_path(request.url.path), "error": exc.detail})
     return problem(
         exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, headers=headers, **exc.extra
     )
@@ -101,7 +102,7 @@ def _public_keys(request: Request[Any, Any, Any], errors: Any) -> Any:
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.exception("unhandled error", extra={"path": request.url.path})
+    log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "internal",

@@ -103,3 +103,14 @@ async def test_request_logs_are_structured_and_never_carry_the_query_string(
     assert rec.__dict__["path"] == "/ingest/gpslogger"
     assert rec.__dict__["status"] == 401
     assert "SECRET-TOKEN" not in JsonFormatter().format(rec)
+
+
+async def test_ids_in_paths_are_masked_in_the_access_log(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    trip = "5f0c2a3e-9d1b-5c4e-8f7a-0123456789ab"
+    with caplog.at_level(logging.INFO, logger="sillage.access"):
+        await http.get(f"/v1/trips/{trip}")
+    rec = [r for r in caplog.records if r.name == "sillage.access"][-1]
+    assert rec.__dict__["path"] == "/v1/trips/{id}"
+    assert trip not in JsonFormatter().format(rec)
