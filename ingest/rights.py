@@ -119,10 +119,12 @@ async def set_hidden(conn: Conn, principal: Principal, trip_id: uuid.UUID, *, hi
     """Hide a trip from coaching and sharing (or show it again); it stays hidden when recomputed."""
     async with conn.transaction():
         await enter(conn, principal.role)
-        found = await (db.hide_trip if hidden else db.unhide_trip)(conn, trip_id)
-        if not found:
+        changed = await (db.hide_trip if hidden else db.unhide_trip)(conn, trip_id)
+        if changed is None:
             raise NotFound("no such trip")
         await db.leave_partition(conn)
+        if not changed:  # hiding twice is harmless, and audited once (like pausing)
+            return
         await audit(
             conn,
             Actor.tester(principal.user_id),

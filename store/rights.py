@@ -167,21 +167,23 @@ async def remember_deleted(conn: Conn, start: datetime, end: datetime) -> None:
     await conn.execute(_p("remember_deleted"), start, end)
 
 
-async def hide_trip(conn: Conn, trip_id: uuid.UUID) -> bool:
-    """Hide the trip and remember its interval; False if there is no such trip."""
+async def hide_trip(conn: Conn, trip_id: uuid.UUID) -> bool | None:
+    """Hide the trip and remember its interval: whether that changed anything (False: it was
+    hidden already), None if there is no such trip."""
     row = await conn.fetchrow(_p("hide_trip"), trip_id)
     if row is None:
-        return False
+        return None
     await conn.execute(_p("remember_hidden"), row["started_at"], row["ended_at"])
-    return True
+    return not row["was_hidden"]
 
 
-async def unhide_trip(conn: Conn, trip_id: uuid.UUID) -> bool:
+async def unhide_trip(conn: Conn, trip_id: uuid.UUID) -> bool | None:
+    """Show the trip again: whether that changed anything, None if there is no such trip."""
     row = await conn.fetchrow(_p("unhide_trip"), trip_id)
     if row is None:
-        return False
+        return None
     await conn.execute(_p("forget_hidden"), row["started_at"], row["ended_at"])
-    return True
+    return bool(row["was_hidden"])
 
 
 class RetentionTarget(msgspec.Struct, frozen=True, kw_only=True):

@@ -236,6 +236,22 @@ async def test_pausing_twice_is_harmless_and_audited_once(
     assert actions == ["account.enrol", "recording.pause", "recording.resume"]
 
 
+async def test_hiding_twice_is_harmless_and_audited_once(
+    http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection
+) -> None:
+    trip = (await trips(http, commuter))[0]
+    for path in ("hide", "hide", "unhide", "unhide"):
+        assert (
+            await http.post(f"/v1/me/trips/{trip['id']}/{path}", headers=commuter.auth)
+        ).status_code == 204
+    actions = [
+        r["action"]
+        for r in await app_conn.fetch("SELECT action FROM sillage.audit_about($1)", commuter.user_id)
+        if r["action"].startswith("trip.")
+    ]
+    assert actions == ["trip.hide", "trip.unhide"]
+
+
 async def test_a_hidden_trip_is_left_out_until_unhidden(http: httpx.AsyncClient, commuter: Enrolled) -> None:
     trip = (await trips(http, commuter))[0]
     assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=commuter.auth)).status_code == 204

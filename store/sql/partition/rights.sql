@@ -40,7 +40,9 @@ SELECT count(*) FROM d;
 INSERT INTO deleted_trips (started_at, ended_at) VALUES ($1, $2);
 
 -- name: hide_trip
-UPDATE trips SET hidden = true WHERE id = $1 RETURNING started_at, ended_at;
+-- with whether it was hidden already
+UPDATE trips t SET hidden = true FROM (SELECT id, hidden FROM trips WHERE id = $1 FOR UPDATE) o
+WHERE t.id = o.id RETURNING t.started_at, t.ended_at, o.hidden AS was_hidden;
 
 -- name: remember_hidden
 INSERT INTO hidden_trips (started_at, ended_at)
@@ -48,7 +50,8 @@ SELECT $1, $2
 WHERE NOT EXISTS (SELECT 1 FROM hidden_trips h WHERE h.started_at <= $2 AND h.ended_at >= $1);
 
 -- name: unhide_trip
-UPDATE trips SET hidden = false WHERE id = $1 RETURNING started_at, ended_at;
+UPDATE trips t SET hidden = false FROM (SELECT id, hidden FROM trips WHERE id = $1 FOR UPDATE) o
+WHERE t.id = o.id RETURNING t.started_at, t.ended_at, o.hidden AS was_hidden;
 
 -- name: forget_hidden
 DELETE FROM hidden_trips WHERE started_at <= $2 AND ended_at >= $1;
