@@ -194,10 +194,10 @@ async def _visible(conn: Conn, principal: Principal, match_id: uuid.UUID) -> db.
 async def express_interest(conn: Conn, principal: Principal, match_id: uuid.UUID) -> db.MatchRow:
     """Say yes to a match. Contact details are exchanged only once both testers said yes, so the
     caller must first choose what to show (``PUT /v1/me/carpool``)."""
-    if await db.get_profile(conn, principal.user_id) is None:
-        raise Conflict("choose a display name and a contact to share first (PUT /v1/me/carpool)")
     async with conn.transaction():
-        await _visible(conn, principal, match_id)
+        await _visible(conn, principal, match_id)  # 404 first: someone else's match is not there
+        if await db.get_profile(conn, principal.user_id) is None:
+            raise Conflict("choose a display name and a contact to share first (PUT /v1/me/carpool)")
         await db.respond(conn, match_id, principal.user_id, INTERESTED)
     return await _visible(conn, principal, match_id)
 

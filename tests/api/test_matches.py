@@ -198,8 +198,11 @@ async def test_a_match_of_others_is_not_found(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
 ) -> None:
     s = await build_scene(http, app_conn, invite_code)
-    await profile(http, s.c, "Chloé")
     [m] = await matches(http, s.a)
+    # 404 before and after C has a carpool profile (without one, a 409 would answer for any id).
+    r = await http.post(f"/v1/matches/{m['id']}/interest", headers=s.c.auth)
+    assert r.status_code == 404
+    await profile(http, s.c, "Chloé")
     for action in ("interest", "decline", "block"):
         r = await http.post(f"/v1/matches/{m['id']}/{action}", headers=s.c.auth)
         assert r.status_code == 404, action
