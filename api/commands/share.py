@@ -51,7 +51,10 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
         if out.excluded_for_budget:
             print(f"  {out.excluded_for_budget} consenting testers left out: privacy budget exhausted")
         for t in out.tables:
-            print(f"  {t.table}: noise scale {t.noise_scale:.3g} {t.unit}, {t.suppressed} cells suppressed")
+            withheld = (
+                "withheld cells not counted" if t.suppressed is None else f"{t.suppressed} cells withheld"
+            )
+            print(f"  {t.table}: noise scale {t.noise_scale:.3g} {t.unit}, {withheld}")
         print(f"  {out.cells} cells published")
         return 0
 

@@ -55,7 +55,10 @@ class TableInfo(msgspec.Struct, frozen=True, kw_only=True):
     sensitivity: int
     noise_scale: float  # in ``unit``
     epsilon: float
-    suppressed: int
+    # Cells withheld, counted for tables whose cells are public (modes, hours, weekdays: which of
+    # them is missing shows anyway); None for the others (origin-destination pairs, corridors),
+    # where the count would tell, exactly, how many rare pairs there are: one tester's presence.
+    suppressed: int | None
 
 
 class Composed(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,7 +135,7 @@ def compose(contributions: Sequence[Contribution], params: ReleaseParams, *, n_d
                 sensitivity=sens,
                 noise_scale=noisy.scale * unit,
                 epsilon=noisy.epsilon,
-                suppressed=len(hidden[t]),
+                suppressed=len(hidden[t] & set(DOMAINS[t])) if DOMAINS[t] else None,
             )
         )
     trips_by_mode, km_by_mode = noisy_by_table["mode_trips"], noisy_by_table["mode_km"]

@@ -9,7 +9,7 @@ import pytest
 from core.privacy.contribution import SectionRecord, TripRecord, contribution, sensitivity
 from core.privacy.noise import add_noise, calibrated_scale
 from core.privacy.params import ContributionCaps, ReleaseParams
-from core.privacy.release import compose, participants_bucket
+from core.privacy.release import MODE_DOMAIN, compose, participants_bucket
 from core.privacy.suppression import suppressed_cells
 from core.privacy.zones import GridZones
 
@@ -110,3 +110,25 @@ def test_grid_cell_contains_its_points() -> None:
     assert zid is not None
     lat, lon = grid.zone(zid).centroid
     assert grid.zone_of(lat, lon) == zid
+
+
+def test_a_release_counts_withheld_cells_only_where_the_cells_are_public() -> None:
+    from core.privacy.contribution import TABLE_NOISY, Contribution
+    from core.privacy.params import ReleaseParams
+    from core.privacy.release import compose
+
+    def tester(od: str) -> Contribution:
+        tables: dict[str, dict[tuple[str, ...], int]] = {t: {} for t in TABLE_NOISY}
+        tables["mode_trips"] = {("bike", ""): 2}
+        tables["od_flows"] = {("z1", od): 2}
+        return Contribution(tables=tables, trips_kept=2)
+
+    crowd = [tester("z2") for _ in range(12)]
+    params = ReleaseParams(epsilon=1.0, k=10)
+    with_rare = compose([*crowd, tester("z9")], params, n_days=7)  # one tester's own pair
+    without = compose(crowd, params, n_days=7)
+    for composed in (with_rare, without):
+        info = {t.table: t for t in composed.tables}
+        assert info["od_flows"].suppressed is None  # the count would say one rare pair exists
+        assert info["mode_trips"].suppressed == len(MODE_DOMAIN) - 1  # every mode but bike, public anyway
+    assert [t.suppressed for t in with_rare.tables] == [t.suppressed for t in without.tables]
