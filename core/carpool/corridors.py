@@ -2,11 +2,13 @@
 
 Input rows for the sharing release, which applies its k-threshold, per-tester bounding and
 differential privacy: one :class:`CorridorContribution` per tester, corridor and band, so that the
-release can count distinct contributors and bound what each adds. A pair's shared trip lies in one
-corridor: the release's zones (``zone_of``, e.g. ``core.privacy.zones.GridZones.zone_of`` or the
-city's districts) of the midpoints of the two testers' offer ends, so with both testers
-contributing, ``sum(matches) / 2`` is the number of potential shared trips and
-``sum(co2_kg_per_year)`` what they would save. Coordinates go in, only zone ids come out.
+release can count distinct contributors and bound what each adds. Only pairs of testers who
+both share aggregates count: a tester who refused must not shape a released figure, even through a
+partner's row. Each side counts in the corridor of its own offer's ends (the release's zones,
+``zone_of``, e.g. ``core.privacy.zones.GridZones.zone_of`` or the city's districts), so where a
+row lies never depends on the partner's places; both sides of a pair usually fall in one corridor,
+where ``sum(matches) / 2`` is the number of potential shared trips and ``sum(co2_kg_per_year)``
+what they would save. Coordinates go in, only zone ids come out.
 """
 
 from __future__ import annotations
@@ -47,10 +49,6 @@ class CorridorTotal(msgspec.Struct, frozen=True, kw_only=True):
     co2_kg_per_year: float
 
 
-def _mid(a: LatLon, b: LatLon) -> LatLon:
-    return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
-
-
 def corridor_contributions(
     proposals: Sequence[Proposal],
     ends: OfferEnds,
@@ -59,28 +57,32 @@ def corridor_contributions(
     *,
     band_min: int = 60,
 ) -> list[CorridorContribution]:
-    """Contributions of the testers in ``sharing`` (consented to shared aggregates), sorted.
+    """Contributions of the testers in ``sharing`` (consented to shared aggregates) from the pairs
+    they form with each other, sorted.
 
     ``ends`` maps ``(user_id, seq)`` to an offer's (origin, destination); a leg whose offers are
-    gone, or whose ends fall outside every zone, contributes nothing.
+    gone contributes nothing, and a side whose own ends fall outside every zone neither.
     """
     acc: dict[tuple[uuid.UUID, str, str, str], list[float]] = {}
     for p in proposals:
+        if p.user_low not in sharing or p.user_high not in sharing:
+            continue
         for leg in p.legs:
             low, high = ends.get((p.user_low, leg.low_seq)), ends.get((p.user_high, leg.high_seq))
             if low is None or high is None:
                 continue
-            o, d = _mid(low[0], high[0]), _mid(low[1], high[1])
-            o_zone, d_zone = zone_of(o[0], o[1]), zone_of(d[0], d[1])
-            if o_zone is None or d_zone is None:
-                continue
             band = clock(leg.depart_from_min // band_min * band_min)
-            sides = ((p.user_low, leg.low_co2_kg_per_year), (p.user_high, leg.high_co2_kg_per_year))
-            for user, co2 in sides:
-                if user in sharing:
-                    cell = acc.setdefault((user, o_zone, d_zone, band), [0, 0.0])
-                    cell[0] += 1
-                    cell[1] += co2
+            sides = (
+                (p.user_low, low, leg.low_co2_kg_per_year),
+                (p.user_high, high, leg.high_co2_kg_per_year),
+            )
+            for user, (o, d), co2 in sides:
+                o_zone, d_zone = zone_of(o[0], o[1]), zone_of(d[0], d[1])
+                if o_zone is None or d_zone is None:
+                    continue
+                cell = acc.setdefault((user, o_zone, d_zone, band), [0, 0.0])
+                cell[0] += 1
+                cell[1] += co2
     return [
         CorridorContribution(
             user_id=u, origin_zone=o, destination_zone=d, time_band=t, matches=int(n), co2_kg_per_year=kg

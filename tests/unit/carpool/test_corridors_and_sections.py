@@ -29,8 +29,20 @@ def test_corridor_rows_count_each_side_of_a_pair_and_only_sharing_testers() -> N
     assert {r.user_id for r in rows} == {a.user_id, b.user_id}
     [total] = corridor_totals(rows)
     assert total.contributors == 2
-    assert total.matches == 4  # a and b each have two partners
+    assert total.matches == 2  # a and b count each other, not c, who does not share aggregates
     assert total.time_band == "07:00"
+
+
+def test_a_partner_who_does_not_share_changes_no_released_row() -> None:
+    a, b = offer(), offer(origin=moved(HOME, north_m=200))
+    ends = {(o.user_id, o.seq): (o.origin, o.destination) for o in (a, b)}
+    sharing = {a.user_id, b.user_id}
+    alone = corridor_contributions(match_offers([a, b]), ends, _grid, sharing)
+    for c in (offer(origin=moved(HOME, east_m=200)), offer(origin=moved(HOME, north_m=-1300))):
+        with_c = corridor_contributions(
+            match_offers([a, b, c]), {**ends, (c.user_id, c.seq): (c.origin, c.destination)}, _grid, sharing
+        )
+        assert with_c == alone
 
 
 def test_a_leg_whose_offer_is_gone_contributes_nothing() -> None:
