@@ -110,11 +110,13 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     prior_pseudocount: float | None = 1.0
     along_route: bool = True
     along_route_min_probability: float = 0.05
+    ends_min_probability: float = 0.05
     along_route_confirmations: int = 200
     own_sections: int = 200
 
 
 DEFAULT_HISTORY = HistoryParams()
+_SELF_PROPELLED = frozenset({"walk", "run", "bike", "ebike"})
 
 
 class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
@@ -352,6 +354,21 @@ def assist(
     onehot[np.arange(len(mine)), [index[c.mode] for c in mine]] = 1.0
     forward = _near(starts, c_start, params.radius_m) & _near(ends, c_end, params.radius_m)
     back = _near(starts, c_end, params.radius_m) & _near(ends, c_start, params.radius_m)
+    if params.ends_min_probability > 0:
+        # A confirmation on the same ends does not carry a section the model finds self-propelled
+        # (walking, cycling) into a vehicle, or back, unless the model gives its mode at least
+        # the floor: a bike ride on a route confirmed by car stays a bike. Within a kind (bus, car
+        # or metro), where the model's confusions are, it counts as before.
+        model = np.zeros_like(out)
+        model[:, : len(classes)] = proba
+        known = np.asarray(onehot[:, : len(classes)].any(axis=1), dtype=np.bool_)
+        active = np.asarray([n in _SELF_PROPELLED for n in names], dtype=np.bool_)
+        section_active = active[np.argmax(model, axis=1)]
+        confirmed_active = active[[index[c.mode] for c in mine]]
+        same_kind = section_active[:, None] == confirmed_active[None, :]
+        plausible = (model @ onehot.T >= params.ends_min_probability) | ~known[None, :] | same_kind
+        forward &= plausible
+        back &= plausible
     match = np.where(forward.any(axis=1, keepdims=True), forward, back)
     if params.along_route:
         _along_route(

@@ -196,14 +196,13 @@ def test_along_a_path_only_modes_the_model_finds_plausible_count() -> None:
     # The model has no say on a mode it does not know (only the tester used it).
     tram = assist(clear_walk, CLASSES, starts, ends, [confirmed_path("tram", *L_SHAPED)], params=ROUTE_ONLY)
     assert tram.matched.tolist() == [True]
-    # Matching by both ends is not held back (the tester confirmed that very trip).
-    same = assist(
-        clear_walk,
-        CLASSES,
-        *between(((0.0, 0.0), (5000.0, 3000.0))),
-        [confirmed_path("bus", *L_SHAPED)],
-        params=ROUTE_ONLY,
-    )
+    # Matching by both ends is held back only across kinds (a clear walk is not made a bus ride,
+    # test_a_confident_bike_ride_on_a_route_confirmed_by_car_stays_a_bike); a vehicle is.
+    same_ends = between(((0.0, 0.0), (5000.0, 3000.0)))
+    same = assist(clear_walk, CLASSES, *same_ends, [confirmed_path("bus", *L_SHAPED)], params=ROUTE_ONLY)
+    assert same.matched.tolist() == [False]
+    car = np.asarray([[0.01, 0.01, 0.01, 0.97]])
+    same = assist(car, CLASSES, *same_ends, [confirmed_path("bus", *L_SHAPED)], params=ROUTE_ONLY)
     assert same.matched.tolist() == [True]
 
 
@@ -253,3 +252,20 @@ def test_within_a_step_each_section_counts_those_before_it_and_itself() -> None:
     second = (rows[0] + rows[1] + 1.0) / (2.0 + 4.0)
     assert np.allclose(out[0], rows[0] * first / (rows[0] * first).sum())
     assert np.allclose(out[1], rows[1] * second / (rows[1] * second).sum())
+
+
+def test_a_confident_bike_ride_on_a_route_confirmed_by_car_stays_a_bike() -> None:
+    # The tester drove this route four times, then cycled it: the switch the coach is there for.
+    starts, ends = sections((0.0, 5000.0))
+    cycled = np.asarray([[0.13, 0.86, 0.0003, 0.0097]])
+    out = assist(cycled, CLASSES, starts, ends, [confirmed("car")] * 4, params=ROUTE_ONLY)
+    assert out.matched.tolist() == [False]
+    assert out.classes[int(np.argmax(out.proba[0]))] == "bike"
+    # Within vehicles, where the model's confusions are, the confirmations still decide.
+    bus_or_car = np.asarray([[0.001, 0.001, 0.018, 0.98]])
+    out = assist(bus_or_car, CLASSES, starts, ends, [confirmed("bus")] * 4, params=ROUTE_ONLY)
+    assert out.classes[int(np.argmax(out.proba[0]))] == "bus"
+    # And a mode the model gives at least the floor (5 %) is taken across kinds too.
+    unsure = np.asarray([[0.05, 0.55, 0.05, 0.35]])
+    out = assist(unsure, CLASSES, starts, ends, [confirmed("car")] * 4, params=ROUTE_ONLY)
+    assert out.classes[int(np.argmax(out.proba[0]))] == "car"
