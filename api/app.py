@@ -63,7 +63,12 @@ def create_app(
     )
 
     pipeline = Pipeline(
-        classifier or load_classifier(), PipelineParams(poll_interval_s=settings.pipeline_poll_s)
+        classifier or load_classifier(),
+        PipelineParams(
+            poll_interval_s=settings.pipeline_poll_s,
+            # Half the pool at most: requests keep the other half while a round runs.
+            concurrent_testers=max(1, min(PipelineParams().concurrent_testers, settings.pool_max_size // 2)),
+        ),
     )
     worker = PipelineWorker(pipeline, db)
     releases = ReleaseScheduler(db)

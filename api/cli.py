@@ -73,13 +73,14 @@ def cmd_campaign_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.pipeline import Pipeline
+    from ingest.pipeline import Pipeline, PipelineParams
     from models.classifier import load_classifier
     from store.pool import Database
 
     async def go() -> int:
-        db = Database(require_url(settings.database_url), min_size=1, max_size=2)
-        pipeline = Pipeline(load_classifier())
+        params = PipelineParams()
+        db = Database(require_url(settings.database_url), min_size=1, max_size=params.concurrent_testers)
+        pipeline = Pipeline(load_classifier(), params)
         total = 0
         try:
             while done := await pipeline.run_due(db):

@@ -26,15 +26,20 @@ visible within 2 minutes per worker``
 from __future__ import annotations
 
 import asyncio
+import atexit
 import math
 import os
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import msgspec
 import numpy as np
 
 import ingest.pipeline as pipeline_module
@@ -142,21 +147,29 @@ async def _enrolled(conn: asyncpg.Connection, history: dict[int, list[Fix]]) -> 
     return roles
 
 
-async def main() -> None:
-    n_users = int(os.environ.get("SILLAGE_BENCH_USERS", "100"))
-    n_days = int(os.environ.get("SILLAGE_BENCH_DAYS", "2"))
-    days: dict[int, list[SimulatedTrack]] = defaultdict(list)
-    for d in simulate_days(users=n_users, days=n_days + 1, seed=17):
-        days[d.user].append(d.sim)
-    history = {u: [f for sim in sims[:n_days] for f in fixes_of(sim)] for u, sims in days.items()}
-    burst = {u: fixes_of(sims[n_days], first_trip_end(sims[n_days])) for u, sims in days.items()}
-    print(
-        f"{n_users} testers: {sum(map(len, history.values())):,} fixes of history over {n_days} days, "
-        f"{sum(map(len, burst.values())):,} in the burst (a trip each)",
-        flush=True,
-    )
+class _Burst(msgspec.Struct, frozen=True, kw_only=True):
+    """What one drain of the burst measured."""
+
+    lanes: int
+    processed: int
+    with_trip: int
+    wall_s: float
+    rounds: int
+    steps: list[float]
+    compute: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.processed / self.wall_s
+
+
+async def _burst(
+    lanes: int, history: dict[int, list[Fix]], burst: dict[int, list[Fix]], set_up_label: str
+) -> _Burst:
+    """In a scratch database: enrol the testers, process their history (untimed), store the burst
+    and drain it with ``lanes`` testers at once (timed)."""
     compute = _Timed(pipeline_module._compute)
-    pipeline = _TimedPipeline(load_classifier(None), PipelineParams())
+    pipeline = _TimedPipeline(load_classifier(None), PipelineParams(concurrent_testers=lanes))
     scratch = await create_test_database()
     try:
         admin = await asyncpg.connect(scratch.admin_url)
@@ -164,12 +177,14 @@ async def main() -> None:
         await admin.close()
         conn = await asyncpg.connect(scratch.app_url)
         roles = await _enrolled(conn, history)
-        db = Database(scratch.app_url, min_size=1, max_size=2)
+        db = Database(_through_delay(scratch.app_url), min_size=1, max_size=lanes)
         try:
             history_end = max(f.ts for fixes in history.values() for f in fixes)
             t0 = time.perf_counter()
             set_up, _ = await _drain(pipeline, db, history_end + timedelta(hours=1))
-            print(f"history: {len(set_up)} steps in {time.perf_counter() - t0:.1f} s", flush=True)
+            print(
+                f"{set_up_label}: history {len(set_up)} steps in {time.perf_counter() - t0:.1f} s", flush=True
+            )
             for u, fixes in burst.items():
                 assert await append_fixes(conn, roles[u], fixes, "bench")
             pipeline.steps.clear()
@@ -185,22 +200,85 @@ async def main() -> None:
     finally:
         await drop_test_database(scratch)
     processed = len({o.user_id for o in steps})
-    with_trip = sum(1 for o in steps if o.trips)
     if processed == 0:
         raise SystemExit("worker: no tester was processed")
-    rate = processed / wall
-    compute_rate = len(compute.seconds) / sum(compute.seconds)
-    print(
-        f"burst: {processed} testers ({with_trip} with their trip built) in {wall:.2f} s over {rounds} "
-        f"rounds and {len(steps)} steps; a tester's step "
-        f"p50 {pct(pipeline.steps, 50):.1f} ms, p99 {pct(pipeline.steps, 99):.1f} ms, of which compute "
-        f"p50 {pct(compute.seconds, 50):.1f} ms, p99 {pct(compute.seconds, 99):.1f} ms",
-        flush=True,
+    result = _Burst(
+        lanes=lanes,
+        processed=processed,
+        with_trip=sum(1 for o in steps if o.trips),
+        wall_s=wall,
+        rounds=rounds,
+        steps=pipeline.steps,
+        compute=compute.seconds,
     )
     print(
-        f"worker: {rate:,.1f} testers/s (p50 {pct(pipeline.steps, 50):.1f} ms a tester), "
-        f"compute alone {compute_rate:,.1f} testers/s, ratio {rate / compute_rate:.2f}; "
-        f"{int(rate * 120):,} testers' trips visible within 2 minutes per worker"
+        f"{set_up_label}: burst of {processed} testers ({result.with_trip} with their trip built) in "
+        f"{wall:.2f} s over {rounds} rounds and {len(steps)} steps, {result.rate:,.1f} testers/s; a "
+        f"tester's step p50 {pct(result.steps, 50):.1f} ms, p99 {pct(result.steps, 99):.1f} ms, of which "
+        f"compute p50 {pct(result.compute, 50):.1f} ms, p99 {pct(result.compute, 99):.1f} ms",
+        flush=True,
+    )
+    return result
+
+
+_PROXIES: dict[str, int] = {}
+
+
+def _through_delay(url: str) -> str:
+    """``url``, or with ``SILLAGE_BENCH_DB_DELAY_MS`` set, the same database through a proxy
+    process that delays every chunk by that much each way (:mod:`bench.latency`): the database
+    on another host. One proxy per server, started on first use."""
+    delay_ms = float(os.environ.get("SILLAGE_BENCH_DB_DELAY_MS", "0") or 0)
+    if delay_ms <= 0:
+        return url
+    parts = urlsplit(url)
+    target = f"{parts.hostname}:{parts.port or 5432}"
+    if target not in _PROXIES:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.latency",
+                parts.hostname or "",
+                str(parts.port or 5432),
+                str(delay_ms),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        _PROXIES[target] = int(proc.stdout.readline())
+        atexit.register(proc.terminate)
+    credentials = parts.netloc.rpartition("@")[0]
+    return urlunsplit(parts._replace(netloc=f"{credentials}@127.0.0.1:{_PROXIES[target]}"))
+
+
+async def main() -> None:
+    n_users = int(os.environ.get("SILLAGE_BENCH_USERS", "100"))
+    n_days = int(os.environ.get("SILLAGE_BENCH_DAYS", "2"))
+    lanes = PipelineParams().concurrent_testers
+    days: dict[int, list[SimulatedTrack]] = defaultdict(list)
+    for d in simulate_days(users=n_users, days=n_days + 1, seed=17):
+        days[d.user].append(d.sim)
+    history = {u: [f for sim in sims[:n_days] for f in fixes_of(sim)] for u, sims in days.items()}
+    burst = {u: fixes_of(sims[n_days], first_trip_end(sims[n_days])) for u, sims in days.items()}
+    delay_ms = float(os.environ.get("SILLAGE_BENCH_DB_DELAY_MS", "0") or 0)
+    print(
+        f"{n_users} testers: {sum(map(len, history.values())):,} fixes of history over {n_days} days, "
+        f"{sum(map(len, burst.values())):,} in the burst (a trip each)"
+        + (f"; the worker's database {delay_ms:g} ms away each way" if delay_ms > 0 else ""),
+        flush=True,
+    )
+    # The same burst twice, each in its own database: one tester at a time (the baseline), then
+    # the shipped setting.
+    single = await _burst(1, history, burst, "one at a time")
+    shipped = await _burst(lanes, history, burst, f"{lanes} at once")
+    compute_rate = len(single.compute) / sum(single.compute)
+    print(
+        f"worker: {shipped.rate:,.1f} testers/s with {lanes} at once (p50 {pct(shipped.steps, 50):.1f} ms "
+        f"a tester), one at a time {single.rate:,.1f} testers/s, ratio {shipped.rate / single.rate:.2f}; "
+        f"compute alone {compute_rate:,.1f} testers/s; {int(shipped.rate * 120):,} testers' trips visible "
+        "within 2 minutes per worker"
     )
 
 

@@ -235,16 +235,20 @@ class NetworkCache:
         self.params = params
         self._version: str | None = None
         self._network: Network | None = None
+        self._rebuilding = asyncio.Lock()  # testers processed at once rebuild it once, not each
 
     async def current(self, conn: Conn) -> Network | None:
         """The network as stored now (None when no feed was imported, or weighing is off)."""
         if not self.params.enabled:
             return None
         version = await transit_db.version(conn)
-        if version != self._version:
-            stops = await transit_db.network(conn) if version else []
-            # About 1 s for 100,000 stops: off the event loop, which serves the API meanwhile.
-            index = await asyncio.to_thread(TransitStops.of, stops) if stops else None
-            self._network = Network(index, self.params) if index is not None else None
-            self._version = version
-        return self._network
+        if version == self._version:
+            return self._network
+        async with self._rebuilding:
+            if version != self._version:
+                stops = await transit_db.network(conn) if version else []
+                # About 1 s for 100,000 stops: off the event loop, which serves the API meanwhile.
+                index = await asyncio.to_thread(TransitStops.of, stops) if stops else None
+                self._network = Network(index, self.params) if index is not None else None
+                self._version = version
+            return self._network

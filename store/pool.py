@@ -81,6 +81,11 @@ class Database:
         self._owns_pool = pool is None
         self._lock = asyncio.Lock()
 
+    @property
+    def max_size(self) -> int:
+        """At most this many connections at once (the pool's size)."""
+        return self._pool.get_max_size() if self._pool is not None else self._max_size
+
     async def pool(self) -> asyncpg.Pool:
         """The pool, created now if it does not exist yet; raises DatabaseUnavailable."""
         if self._pool is not None:

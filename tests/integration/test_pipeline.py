@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,6 +267,77 @@ async def test_a_tester_whose_step_fails_is_retried_later_and_never_holds_up_the
         assert {o.user_id for o in done} == {a.user_id, b.user_id}
         assert len(await trips_of(http, a)) == len(await trips_of(http, b)) == 1
         assert [r["failures"] for r in (await queued()).values()] == [0, 0]
+
+
+class Counting(Pipeline):
+    """The pipeline, counting the testers' steps in progress at the same moment (each made to
+    last at least ``pause_s`` longer)."""
+
+    def __init__(self, *args: Any, pause_s: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.running = self.most = 0
+        self.pause_s = pause_s
+
+    async def process_user(self, *args: Any, **kwargs: Any) -> Any:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        try:
+            await asyncio.sleep(self.pause_s)
+            return await super().process_user(*args, **kwargs)
+        finally:
+            self.running -= 1
+
+
+async def test_the_testers_of_a_round_are_processed_several_at_once_each_once(
+    http: httpx.AsyncClient, invite_code: str, settings: Settings, app_conn: asyncpg.Connection
+) -> None:
+    testers = [await enrol(http, invite_code) for _ in range(6)]
+    track = commute()
+    database = Database(settings.database_url or "", min_size=1, max_size=4)
+    try:
+        async with queue_put_back(app_conn, cleared=True):
+            for t in testers:
+                await upload(http, t, fixes_json(track))
+            counting = Counting(HeuristicClassifier(), PipelineParams(concurrent_testers=4))
+            done = await counting.run_due(database, as_of=after(track, 60))
+    finally:
+        await database.close()
+    assert counting.most == 4  # four steps were in progress together
+    # Each tester once, in the order they became due (their uploads' order), each with their trip.
+    assert [o.user_id for o in done] == [t.user_id for t in testers]
+    for t in testers:
+        assert len(await trips_of(http, t)) == 1
+
+
+async def test_a_round_goes_on_when_some_of_its_lanes_get_no_connection(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    settings: Settings,
+    app_conn: asyncpg.Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    testers = [await enrol(http, invite_code) for _ in range(3)]
+    track = commute()
+    database = Database(settings.database_url or "", min_size=1, max_size=4, connect_timeout_s=0.3)
+    pool = await database.pool()
+    held = [await pool.acquire() for _ in range(3)]  # one connection of four is left for the round
+    try:
+        async with queue_put_back(app_conn, cleared=True):
+            for t in testers:
+                await upload(http, t, fixes_json(track))
+            # Each step outlasts the pool's wait, so the lanes that found it empty give up.
+            counting = Counting(HeuristicClassifier(), PipelineParams(concurrent_testers=4), pause_s=0.5)
+            with caplog.at_level("WARNING", logger="sillage.pipeline"):
+                done = await counting.run_due(database, as_of=after(track, 60))
+    finally:
+        for conn in held:
+            await pool.release(conn)
+        await database.close()
+    assert [o.user_id for o in done] == [t.user_id for t in testers]  # one lane took them all
+    assert counting.most == 1
+    stopped = [r for r in caplog.records if r.getMessage() == "pipeline lane stopped"]
+    assert len(stopped) == 2  # the two lanes that found the pool empty
+    assert all(r.error == "DatabaseUnavailable" for r in stopped)  # type: ignore[attr-defined]
 
 
 async def test_a_confirmed_mode_is_kept_through_reprocessing(
