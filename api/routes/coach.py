@@ -59,6 +59,7 @@ def _instant(at: datetime | None) -> datetime:
         )
     return utc
 
+
 Lang = Annotated[Language, QueryParameter()]
 Text = Annotated[str, QueryParameter(min_length=1, max_length=200)]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]

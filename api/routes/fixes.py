@@ -123,7 +123,7 @@ def _log_rejections(report: BatchReport, source: str) -> None:
     """Trackers' apps (OwnTracks, GPSLogger, ...) show no per-fix report: an operator sees in the
     log that a batch had fixes refused, how many, and why (no identifier, and no value: the reasons
     name fields, with the values a tester sent masked)."""
-    reasons = Counter(_reason_kind(r.reason) for r in report.results if r.status == Status.REJECTED)
+    reasons = Counter(_reason_kind(r.reason or "") for r in report.results if r.status == Status.REJECTED)
     log.warning(
         "fixes rejected",
         extra={

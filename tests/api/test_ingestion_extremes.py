@@ -28,7 +28,7 @@ async def stored(app_conn: asyncpg.Connection, t: Enrolled) -> list[asyncpg.Reco
         return list(await app_conn.fetch("SELECT * FROM fixes ORDER BY ts"))
 
 
-def fix(t: float, **extra: Any) -> dict[str, Any]:
+def fix(t: float | str, **extra: Any) -> dict[str, Any]:
     return {"ts": t, "lat": 46.16, "lon": -1.15, "accuracy_m": 10.0, **extra}
 
 
