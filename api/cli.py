@@ -111,6 +111,35 @@ def command_modules() -> list[Callable[[Any], None]]:
     return found
 
 
+CAMPAIGN_NAME_MAX_CHARS = 200  # sillage.campaigns.name's CHECK
+# Retention is subtracted from today's date: beyond some 700,000 days that is before year 1 and
+# `sillage rights retention` could not compute it. A century is more than any campaign keeps.
+RETENTION_DAYS_MAX = 36_500
+
+
+def campaign_name(text: str) -> str:
+    """A campaign's name, checked here rather than by the table's constraint (whose raw text is no
+    message for an operator): 1 to 200 characters, not only blanks."""
+    if not text.strip() or len(text) > CAMPAIGN_NAME_MAX_CHARS:
+        raise argparse.ArgumentTypeError(
+            f"a campaign name must be 1 to {CAMPAIGN_NAME_MAX_CHARS} characters, not only blanks"
+        )
+    return text
+
+
+def retention_days(text: str) -> int:
+    """A retention period: a whole number of days from 1 to :data:`RETENTION_DAYS_MAX`."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= RETENTION_DAYS_MAX:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of days from 1 to {RETENTION_DAYS_MAX:,}, got {text!r}"
+        )
+    return days
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sillage", description="Sillage self-data mobility backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,9 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     campaign = sub.add_parser("campaign", help="campaigns (operator)")
     csub = campaign.add_subparsers(dest="campaign_command", required=True)
     create = csub.add_parser("create", help="create a campaign and print its invite code")
-    create.add_argument("name")
-    create.add_argument("--fixes-retention-days", type=int, default=None)
-    create.add_argument("--trips-retention-days", type=int, default=None)
+    create.add_argument("name", type=campaign_name)
+    create.add_argument("--fixes-retention-days", type=retention_days, default=None)
+    create.add_argument("--trips-retention-days", type=retention_days, default=None)
     create.set_defaults(func=cmd_campaign_create)
 
     pipe = sub.add_parser("pipeline", help="the incremental trips-and-modes pipeline")
@@ -155,7 +184,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SillageError as exc:
         print(f"sillage: {exc.title.lower()}: {exc.detail}", file=sys.stderr)
         return 2
-    except (OSError, asyncpg.PostgresError) as exc:
+    except OSError as exc:
+        if exc.filename is not None:
+            # A file the operator named (an output directory that does not exist, a file not
+            # readable): their input to fix, not the database's state. Connection failures carry
+            # no file name.
+            print(f"sillage: file error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"sillage: database error: {exc}", file=sys.stderr)
+        return 1
+    except asyncpg.PostgresError as exc:
         print(f"sillage: database error: {exc}", file=sys.stderr)
         return 1
 

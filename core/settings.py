@@ -6,6 +6,7 @@ their own. Units are in the field names.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -63,6 +64,15 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(f"{key} must be a number, got {raw!r}") from exc
 
 
+def _period_h(env: Mapping[str, str], key: str, default: float) -> float:
+    """A periodic job's interval in hours: zero or less would have the job run back to back (a
+    sleep of zero between runs), and infinity or NaN is no schedule at all."""
+    value = _float(env, key, default)
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigurationError(f"{key} must be a positive number of hours, got {env[key]!r}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``env`` (default: the process environment)."""
     e = os.environ if env is None else env
@@ -84,6 +94,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pipeline_enabled=e.get("SILLAGE_PIPELINE", "on").lower() not in {"off", "0", "false", "no"},
         pipeline_poll_s=_float(e, "SILLAGE_PIPELINE_POLL_S", 5.0),
         jobs_enabled=e.get("SILLAGE_JOBS", "on").lower() not in {"off", "0", "false", "no"},
-        carpool_every_h=_float(e, "SILLAGE_CARPOOL_EVERY_H", 24.0),
-        release_every_h=_float(e, "SILLAGE_RELEASE_EVERY_H", 6.0),
+        carpool_every_h=_period_h(e, "SILLAGE_CARPOOL_EVERY_H", 24.0),
+        release_every_h=_period_h(e, "SILLAGE_RELEASE_EVERY_H", 6.0),
     )

@@ -13,10 +13,16 @@ The run (``sillage carpool match``, or :func:`scheduled_run` from the app):
    carpools (occupants 2) and recompute their footprint.
 
 What a tester sees is re-checked against both testers' consents at every request.
+
+A run is idempotent: offers and proposals are replaced whole, a match's id is derived from its two
+testers (so answers, kept by match id, survive every run) and a section already counted as a
+carpool is left alone. Runs take a lock: a run that finds another under way is refused (the API's
+scheduled run skips), since two at once collide on the offers' and proposals' keys.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -50,9 +56,15 @@ from store.partition import Conn, as_user
 from store.pool import Database
 from store.testers import Principal
 
+log = logging.getLogger("sillage.carpool")
+
 INTERESTED = "interested"
 DECLINED = "declined"
 BLOCKED = "blocked"
+
+
+class RunUnderWay(Conflict):
+    """Another matching run holds the lock (:func:`run`)."""
 
 
 class CarpoolRun(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,23 +170,32 @@ async def run(
     offer_params: OfferParams = DEFAULT_OFFER_PARAMS,
     match_params: MatchParams = DEFAULT_MATCH_PARAMS,
 ) -> CarpoolRun:
-    """The whole run (module docstring): offers, matching, confirmed carpools."""
-    registry = await adopted_registry(conn)
-    testers = await db.consenting_testers(conn)
-    offers = 0
-    for tester in testers:
-        offers += await refresh_offers(conn, tester, now=now, registry=registry, params=offer_params)
-    proposals = await match(conn, now=now, params=match_params)
-    marked = 0
-    for tester in await db.testers_with_confirmed_matches(conn):
-        marked += await apply_confirmed_carpools(conn, tester, registry=registry)
+    """The whole run (module docstring): offers, matching, confirmed carpools. Refused
+    (:class:`RunUnderWay`) while another run holds the lock."""
+    async with db.run_lock(conn) as taken:
+        if not taken:
+            raise RunUnderWay("another carpool matching run is under way; try again when it ends")
+        registry = await adopted_registry(conn)
+        testers = await db.consenting_testers(conn)
+        offers = 0
+        for tester in testers:
+            offers += await refresh_offers(conn, tester, now=now, registry=registry, params=offer_params)
+        proposals = await match(conn, now=now, params=match_params)
+        marked = 0
+        for tester in await db.testers_with_confirmed_matches(conn):
+            marked += await apply_confirmed_carpools(conn, tester, registry=registry)
     return CarpoolRun(testers=len(testers), offers=offers, proposals=len(proposals), carpool_sections=marked)
 
 
-async def scheduled_run(database: Database, *, now: datetime) -> CarpoolRun:
-    """The hook for the app's scheduler (e.g. nightly): one pooled connection, one :func:`run`."""
+async def scheduled_run(database: Database, *, now: datetime) -> CarpoolRun | None:
+    """The hook for the app's scheduler (e.g. nightly): one pooled connection, one :func:`run`;
+    None when another process's run was under way (every API worker schedules one at start-up)."""
     async with database.connection() as conn:
-        return await run(conn, now=now)
+        try:
+            return await run(conn, now=now)
+        except RunUnderWay as exc:
+            log.info("no carpool matching run", extra={"reason": exc.detail})
+            return None
 
 
 # ---- a tester's own matches -------------------------------------------------------------------

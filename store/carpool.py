@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +93,18 @@ async def testers_with_confirmed_matches(conn: Conn) -> list[Tester]:
 async def declared_can_drive(conn: Conn, user_id: uuid.UUID) -> bool | None:
     value: bool | None = await conn.fetchval(_q("declared_can_drive"), user_id)
     return value
+
+
+@asynccontextmanager
+async def run_lock(conn: Conn) -> AsyncIterator[bool]:
+    """A session-level advisory lock held by one matching run at a time (across processes); yields
+    whether it was taken, without waiting for it."""
+    taken = bool(await conn.fetchval(_q("run_try_lock")))
+    try:
+        yield taken
+    finally:
+        if taken and not conn.is_closed():
+            await conn.execute(_q("run_unlock"))
 
 
 async def purge_offers_without_consent(conn: Conn) -> None:

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import msgspec
 
+# The smallest epsilon a release accepts. Noise is drawn as 32-bit integers (OpenDP's discrete
+# Laplace saturates at +-2**31, and refuses a scale outright below about epsilon 1e-9): at 0.01 a
+# month's CO2 table (sensitivity 99,200 units of 0.01 kg, epsilon/8) gets a scale of 7.9e7 units,
+# 790 t per cell, whose draws stay inside the integers (two in 1e12 beyond); at 0.001 one draw in
+# fifteen would be clipped. Long before that, no figure of the release can be read.
+MIN_EPSILON = 0.01
+
 
 class ContributionCaps(msgspec.Struct, frozen=True, kw_only=True):
     """How much one tester can weigh in a release (user-level sensitivity follows from these).
@@ -50,7 +57,8 @@ class ReleaseParams(msgspec.Struct, frozen=True, kw_only=True):
 
     ``epsilon`` is split equally over the noisy queries of the release (basic sequential
     composition, Dwork & Roth 2014, Thm 3.14): eight since the carpool tables joined the release
-    (``core.privacy.contribution.TABLE_NOISY``), so each gets ``epsilon / 8``. ``k`` is the minimum
+    (``core.privacy.contribution.TABLE_NOISY``), so each gets ``epsilon / 8``; it is at least
+    :data:`MIN_EPSILON` and at most the per-tester budget. ``k`` is the minimum
     number of distinct testers for a cell to be published. ``km_unit`` and ``co2_unit_kg`` are the
     integer resolutions at which noise is drawn (OpenDP's discrete Laplace, which avoids
     floating-point attacks, Mironov 2012). ``carpool`` bounds the carpool tables.

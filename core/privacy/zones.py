@@ -15,6 +15,11 @@ import msgspec
 import shapely
 
 _M_PER_DEG = 111_320.0
+# A city-scale grid. Below a metre, cells are finer than any GPS fix (and tiny sizes overflow the
+# row arithmetic); above 1,000 km one cell holds a region, and cells near 10,000 km would reach
+# past the poles.
+GRID_CELL_M_MIN = 1.0
+GRID_CELL_M_MAX = 1_000_000.0
 
 
 class Zone(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,8 +35,10 @@ class GridZones:
     source = "grid"
 
     def __init__(self, cell_m: float) -> None:
-        if cell_m <= 0:
-            raise ValueError("grid cell size must be positive")
+        if not GRID_CELL_M_MIN <= cell_m <= GRID_CELL_M_MAX:  # NaN fails too
+            raise ValueError(
+                f"grid cell size must be from {GRID_CELL_M_MIN:g} to {GRID_CELL_M_MAX:,.0f} m, got {cell_m:g}"
+            )
         self.cell_m = cell_m
         self.dlat = cell_m / _M_PER_DEG
 
@@ -65,26 +72,33 @@ class GeoJSONZones:
 
     source = "geojson"
 
-    def __init__(self, collection: dict[str, Any]) -> None:
-        if collection.get("type") != "FeatureCollection":
+    def __init__(self, collection: object) -> None:
+        """``collection`` is the decoded JSON, checked here: a file's content is not trusted to
+        have the shape GeoJSON (RFC 7946) says, and every defect is a ValueError naming it."""
+        if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
             raise ValueError("zones must be a GeoJSON FeatureCollection")
+        features = collection.get("features")
+        if not isinstance(features, list):
+            raise ValueError("the zones collection's features must be a list")
         self.zones: dict[str, Zone] = {}
         geoms = []
         ids: list[str] = []
-        for i, feature in enumerate(collection.get("features") or []):
+        for i, feature in enumerate(features):
+            if not isinstance(feature, dict):
+                raise ValueError(f"zone feature {i} is not a GeoJSON Feature object")
             geometry = feature.get("geometry") or {}
-            if geometry.get("type") not in {"Polygon", "MultiPolygon"}:
+            if not isinstance(geometry, dict) or geometry.get("type") not in {"Polygon", "MultiPolygon"}:
                 raise ValueError(f"zone feature {i} is not a Polygon or MultiPolygon")
             props = feature.get("properties") or {}
+            if not isinstance(props, dict):
+                raise ValueError(f"zone feature {i}'s properties must be an object")
             raw_id = feature.get("id") or props.get("code") or props.get("id") or props.get("name")
             if raw_id is None:
                 raise ValueError(f"zone feature {i} has no id, code or name")
             zid = str(raw_id)
             if zid in self.zones:
                 raise ValueError(f"zone id {zid!r} appears twice")
-            shape = shapely.geometry.shape(geometry)
-            if not shape.is_valid:
-                raise ValueError(f"zone {zid!r} has an invalid geometry")
+            shape = _shape(zid, geometry)
             c = shape.representative_point()
             self.zones[zid] = Zone(
                 id=zid, name=str(props.get("name") or zid), geometry=geometry, centroid=(c.y, c.x)
@@ -102,6 +116,25 @@ class GeoJSONZones:
 
     def zone(self, zone_id: str) -> Zone:
         return self.zones[zone_id]
+
+
+def _shape(zid: str, geometry: dict[str, Any]) -> shapely.Geometry:
+    """The zone's valid, non-empty polygon in longitude and latitude degrees."""
+    if "coordinates" not in geometry:
+        raise ValueError(f"zone {zid!r} has no coordinates")
+    try:
+        shape = shapely.geometry.shape(geometry)
+        valid = shape.is_valid
+    except (TypeError, ValueError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
+        # shapely reads malformed coordinates (a number, a short or ragged ring) with these.
+        raise ValueError(f"zone {zid!r} has malformed coordinates ({exc})") from exc
+    if shape.is_empty or not valid:
+        raise ValueError(f"zone {zid!r} has an invalid geometry")
+    west, south, east, north = shape.bounds
+    # Projected coordinates (metres, e.g. Lambert-93) would silently catch no trip at all.
+    if not (west >= -180 and east <= 180 and south >= -90 and north <= 90):
+        raise ValueError(f"zone {zid!r} is not in longitude and latitude degrees (WGS 84, as GeoJSON says)")
+    return shape
 
 
 Zones = GridZones | GeoJSONZones

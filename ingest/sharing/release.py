@@ -36,9 +36,10 @@ import msgspec
 from core.carpool import CorridorContribution
 from core.coaching.periods import Period, local_date, local_midnight, period_start, shift
 from core.errors import Conflict, Unprocessable
+from core.fixes import EARLIEST
 from core.privacy.contribution import Contribution, contribution
 from core.privacy.corridors import CARPOOL_TABLES
-from core.privacy.params import BudgetParams, ReleaseParams
+from core.privacy.params import MIN_EPSILON, BudgetParams, ReleaseParams
 from core.privacy.release import Composed, TableInfo, compose
 from core.privacy.zones import GridZones, Zones
 from ingest.carpool import corridors as carpool_corridors
@@ -154,8 +155,10 @@ async def release(
     complete one). ``conn`` must not be inside a transaction."""
     params = params or ReleaseParams()
     budget = budget or BudgetParams()
-    if params.epsilon <= 0 or params.epsilon > budget.epsilon_per_window:
-        raise Unprocessable(f"epsilon must be in (0, {budget.epsilon_per_window:g}]")
+    if not MIN_EPSILON <= params.epsilon <= budget.epsilon_per_window:  # NaN fails too
+        raise Unprocessable(
+            f"epsilon must be from {MIN_EPSILON:g} to {budget.epsilon_per_window:g}, got {params.epsilon:g}"
+        )
     if params.k < 2:
         raise Unprocessable("k must be at least 2")
     cp = params.carpool
@@ -164,8 +167,15 @@ async def release(
         or min(cp.max_co2_kg_per_year_per_corridor, cp.co2_unit_kg) <= 0
     ):
         raise Unprocessable("carpool caps must be positive")
-    zones = zones or GridZones(params.grid_cell_m)
+    try:
+        zones = zones or GridZones(params.grid_cell_m)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from exc
     tz = ZoneInfo(params.timezone)
+    if day is not None and day < EARLIEST.date():
+        raise Unprocessable(f"the day must be {EARLIEST.date()} or later (no fix is older), got {day}")
+    if day is not None and day > local_date(now, tz):
+        raise Conflict(f"the {kind} containing {day} is not over")
     start, end, n_days = period_bounds(kind, day or last_complete_day(kind, now, tz), tz)
     if end > now:
         raise Conflict(f"the {kind} from {start.date()} is not over until {end.isoformat()}")

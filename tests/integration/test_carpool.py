@@ -15,8 +15,11 @@ from core.carpool import zone_of
 from core.carpool.params import ZoneParams
 from ingest import carpool
 from ingest.testers import ConsentChoice, enrol
+from store import carpool as carpool_db
 from store.partition import as_user
+from store.pool import Database
 from store.testers import Principal
+from tests.support.database import ScratchDatabase
 from tests.unit.carpool.builders import (
     HOME,
     PARIS,
@@ -134,3 +137,32 @@ async def test_corridor_rows_come_only_from_testers_who_share_aggregates(
     assert {r.time_band for r in mine} == {"07:00", "17:00"}
     assert all(r.co2_kg_per_year > 0 for r in mine)
     assert all(isinstance(r.user_id, uuid.UUID) for r in rows)
+
+
+async def test_a_run_again_keeps_the_matches_and_the_answers(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    # The API runs matching at every start-up: a run must change nothing that was already right.
+    a, _ = await pair(app_conn, invite_code)
+    [m] = await carpool.list_matches(app_conn, a)
+    await carpool.set_profile(app_conn, a, display_name="Anne", contact="x", can_drive=None)
+    await carpool.express_interest(app_conn, a, m.id)
+    await carpool.run(app_conn, now=datetime.now(UTC))
+    [again] = await carpool.list_matches(app_conn, a)
+    assert (again.id, again.my_response, again.legs) == (m.id, "interested", m.legs)
+
+
+async def test_a_run_while_another_is_under_way_is_refused_and_the_scheduled_one_skips(
+    app_conn: asyncpg.Connection, test_db: ScratchDatabase, db: Database
+) -> None:
+    # Every API worker schedules a run at start-up; two at once collided on the offers' keys.
+    other = await asyncpg.connect(test_db.app_url)
+    try:
+        async with carpool_db.run_lock(other) as taken:
+            assert taken
+            with pytest.raises(carpool.RunUnderWay):
+                await carpool.run(app_conn, now=datetime.now(UTC))
+            assert await carpool.scheduled_run(db, now=datetime.now(UTC)) is None
+    finally:
+        await other.close()
+    assert isinstance(await carpool.scheduled_run(db, now=datetime.now(UTC)), carpool.CarpoolRun)

@@ -42,3 +42,39 @@ async def test_a_failing_job_is_logged_and_retried(caplog: pytest.LogCaptureFixt
     await job.stop()
     assert len(runs) >= 2
     assert any(r.message.startswith("job failed") for r in caplog.records)
+
+
+async def test_the_first_run_comes_soon_after_start_up_not_after_a_whole_period() -> None:
+    # An API restarted more often than the period (every deployment) must still run its jobs.
+    runs: list[int] = []
+
+    async def work() -> None:
+        runs.append(1)
+
+    job = PeriodicJob("releases", 6 * 3600, work, first_after_s=0.01)
+    job.start()
+    for _ in range(500):
+        if runs:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    await job.stop()
+    assert runs == [1]  # then nothing until the period has passed
+
+
+async def test_a_failed_first_run_waits_a_period_before_the_next() -> None:
+    runs: list[int] = []
+
+    async def failing() -> None:
+        runs.append(1)
+        raise RuntimeError("database away")
+
+    job = PeriodicJob("carpool", 24 * 3600, failing, first_after_s=0.0)
+    job.start()
+    for _ in range(500):
+        if runs:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    await job.stop()
+    assert runs == [1]

@@ -30,3 +30,16 @@ def test_migrations_use_the_admin_url_when_given() -> None:
 def test_a_non_numeric_port_is_a_clear_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="SILLAGE_PORT"):
         load_settings({"SILLAGE_PORT": "eighty"})
+
+
+@pytest.mark.parametrize("key", ["SILLAGE_RELEASE_EVERY_H", "SILLAGE_CARPOOL_EVERY_H"])
+@pytest.mark.parametrize("raw", ["0", "-5", "nan", "inf", "-inf"])
+def test_a_job_interval_that_is_not_a_positive_number_of_hours_is_refused(key: str, raw: str) -> None:
+    # Zero had the job run back to back: thousands of releases in seconds.
+    with pytest.raises(ConfigurationError, match=f"{key} must be a positive number of hours"):
+        load_settings({key: raw})
+
+
+def test_job_intervals_are_hours_from_the_environment() -> None:
+    s = load_settings({"SILLAGE_RELEASE_EVERY_H": "0.5", "SILLAGE_CARPOOL_EVERY_H": "12"})
+    assert (s.release_every_h, s.carpool_every_h) == (0.5, 12.0)
