@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from core.co2.modes import Mode
 from core.errors import BadRequest, NotFound
+from core.fixes import EARLIEST as EARLIEST_FIX
 from core.transit import TransitParams, TransitStops
 from models.sections import Network
 from store import transit as transit_db
@@ -221,7 +222,10 @@ async def import_feed(
     if campaigns is not None and (unknown := await transit_db.unknown_campaigns(conn, campaigns)):
         raise NotFound(f"no campaign named {', '.join(repr(n) for n in unknown)}")
     read = read_gtfs(path)
-    since = (now or datetime.now(UTC)) - timedelta(days=revisit_days) if revisit_days else None
+    at = now or datetime.now(UTC)
+    # More days than since 2000 (no fix is older) is everything: and 10**8 days would overflow.
+    days_back = min(revisit_days, (at - EARLIEST_FIX).days + 1)
+    since = at - timedelta(days=days_back) if revisit_days else None
     stored, revisited = await transit_db.replace_feed(
         conn, feed, path.name, read.stops, read.routes, revisit_from=since, campaigns=campaigns
     )
