@@ -64,12 +64,12 @@ def _float(env: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(f"{key} must be a number, got {raw!r}") from exc
 
 
-def _period_h(env: Mapping[str, str], key: str, default: float) -> float:
-    """A periodic job's interval in hours: zero or less would have the job run back to back (a
-    sleep of zero between runs), and infinity or NaN is no schedule at all."""
+def _period(env: Mapping[str, str], key: str, default: float, unit: str) -> float:
+    """A periodic job's interval (or the pipeline's polling): zero or less would have it run back
+    to back (a sleep of zero between runs), and infinity or NaN is no schedule at all."""
     value = _float(env, key, default)
     if not (math.isfinite(value) and value > 0):
-        raise ConfigurationError(f"{key} must be a positive number of hours, got {env[key]!r}")
+        raise ConfigurationError(f"{key} must be a positive number of {unit}, got {env[key]!r}")
     return value
 
 
@@ -92,8 +92,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600),
         workers=_int(e, "SILLAGE_WORKERS", 1),
         pipeline_enabled=e.get("SILLAGE_PIPELINE", "on").lower() not in {"off", "0", "false", "no"},
-        pipeline_poll_s=_float(e, "SILLAGE_PIPELINE_POLL_S", 5.0),
+        pipeline_poll_s=_period(e, "SILLAGE_PIPELINE_POLL_S", 5.0, "seconds"),
         jobs_enabled=e.get("SILLAGE_JOBS", "on").lower() not in {"off", "0", "false", "no"},
-        carpool_every_h=_period_h(e, "SILLAGE_CARPOOL_EVERY_H", 24.0),
-        release_every_h=_period_h(e, "SILLAGE_RELEASE_EVERY_H", 6.0),
+        carpool_every_h=_period(e, "SILLAGE_CARPOOL_EVERY_H", 24.0, "hours"),
+        release_every_h=_period(e, "SILLAGE_RELEASE_EVERY_H", 6.0, "hours"),
     )

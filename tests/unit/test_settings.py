@@ -32,11 +32,18 @@ def test_a_non_numeric_port_is_a_clear_configuration_error() -> None:
         load_settings({"SILLAGE_PORT": "eighty"})
 
 
-@pytest.mark.parametrize("key", ["SILLAGE_RELEASE_EVERY_H", "SILLAGE_CARPOOL_EVERY_H"])
+@pytest.mark.parametrize(
+    ("key", "unit"),
+    [
+        ("SILLAGE_RELEASE_EVERY_H", "hours"),
+        ("SILLAGE_CARPOOL_EVERY_H", "hours"),
+        ("SILLAGE_PIPELINE_POLL_S", "seconds"),
+    ],
+)
 @pytest.mark.parametrize("raw", ["0", "-5", "nan", "inf", "-inf"])
-def test_a_job_interval_that_is_not_a_positive_number_of_hours_is_refused(key: str, raw: str) -> None:
+def test_a_job_interval_that_is_not_a_positive_number_is_refused(key: str, unit: str, raw: str) -> None:
     # Zero had the job run back to back: thousands of releases in seconds.
-    with pytest.raises(ConfigurationError, match=f"{key} must be a positive number of hours"):
+    with pytest.raises(ConfigurationError, match=f"{key} must be a positive number of {unit}"):
         load_settings({key: raw})
 
 
