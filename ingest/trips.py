@@ -20,12 +20,14 @@ MAX_TRIPS = 500
 
 
 async def list_trips(
-    conn: Conn, principal: Principal, start: datetime, end: datetime, limit: int
+    conn: Conn, principal: Principal, start: datetime, end: datetime, limit: int, *, hidden: bool = False
 ) -> list[trips_db.TripOut]:
     if end <= start:
         raise Unprocessable("'to' must be after 'from'")
     async with as_user(conn, principal.role):
-        return await trips_db.trips_between(conn, start, end, limit=min(max(limit, 1), MAX_TRIPS))
+        return await trips_db.trips_between(
+            conn, start, end, limit=min(max(limit, 1), MAX_TRIPS), hidden=hidden
+        )
 
 
 async def get_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> trips_db.TripOut:

@@ -58,6 +58,7 @@ class TripOut(msgspec.Struct, frozen=True, kw_only=True):
     duration_s: float
     purpose: str | None
     sections: list[SectionOut]
+    hidden: bool = False  # listed only when asked for (``hidden=true``), so that it can be unhidden
 
 
 class SectionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -218,16 +219,20 @@ def _trip(row: Any) -> TripOut:
         duration_s=(row["ended_at"] - row["started_at"]).total_seconds(),
         purpose=row["purpose"],
         sections=msgspec.json.decode(row["sections"], type=list[SectionOut]),
+        hidden=row["hidden"],
     )
 
 
-async def trips_between(conn: Conn, start: datetime, end: datetime, *, limit: int) -> list[TripOut]:
-    rows = await conn.fetch(_q("trips_json"), None, start, end, limit)
+async def trips_between(
+    conn: Conn, start: datetime, end: datetime, *, limit: int, hidden: bool = False
+) -> list[TripOut]:
+    """Trips overlapping [start, end), newest first; those the tester hid only with ``hidden``."""
+    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden)
     return [_trip(r) for r in rows]
 
 
 async def trip(conn: Conn, trip_id: uuid.UUID) -> TripOut | None:
-    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1)
+    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False)
     return _trip(rows[0]) if rows else None
 
 

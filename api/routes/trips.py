@@ -37,23 +37,31 @@ async def list_trips(
     start: Annotated[datetime | None, QueryParameter(name="from")] = None,
     end: Annotated[datetime | None, QueryParameter(name="to")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=trips.MAX_TRIPS)] = 100,
+    hidden: Annotated[bool, QueryParameter()] = False,
 ) -> Response[list[TripOut]]:
     """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days), newest first.
 
     Each trip has its start and end (time, place), distance, duration and sections with the mode,
     class probabilities, CO2 and a simplified GeoJSON geometry. When ``limit`` cut the list, a
     ``Link: <...>; rel="next"`` header (RFC 8288) gives the next page: the same query with ``to``
-    set to the start of the oldest trip returned.
+    set to the start of the oldest trip returned. Trips the caller hid are left out; with
+    ``hidden=true`` they are listed too (``"hidden": true``), so that one can be found again and
+    unhidden even after reprocessing gave it a new id.
     """
     now = utcnow()
     start_at = _aware(start or now - timedelta(days=7))
     end_at = _aware(end or now + timedelta(days=1))
-    found = await trips.list_trips(conn, principal, start_at, end_at, limit)
+    found = await trips.list_trips(conn, principal, start_at, end_at, limit, hidden=hidden)
     headers = {}
     if len(found) == limit:
-        query = urlencode(
-            {"from": start_at.isoformat(), "to": found[-1].started_at.isoformat(), "limit": limit}
-        )
+        page: dict[str, str | int] = {
+            "from": start_at.isoformat(),
+            "to": found[-1].started_at.isoformat(),
+            "limit": limit,
+        }
+        if hidden:
+            page["hidden"] = "true"
+        query = urlencode(page)
         headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
     return Response(found, headers=headers)
 

@@ -260,6 +260,19 @@ async def test_a_hidden_trip_is_left_out_until_unhidden(http: httpx.AsyncClient,
     assert [t["id"] for t in await trips(http, commuter)] == [trip["id"]]
 
 
+async def test_a_hidden_trip_can_be_listed_to_be_found_and_unhidden(
+    http: httpx.AsyncClient, commuter: Enrolled
+) -> None:
+    trip = (await trips(http, commuter))[0]
+    assert trip["hidden"] is False
+    await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=commuter.auth)
+    r = await http.get("/v1/trips", params={**DAY_RANGE, "hidden": "true"}, headers=commuter.auth)
+    assert r.status_code == 200, r.text
+    assert [(t["id"], t["hidden"]) for t in r.json()] == [(trip["id"], True)]
+    r = await http.get("/v1/trips", params={**DAY_RANGE, "hidden": "true", "limit": 1}, headers=commuter.auth)
+    assert "hidden=true" in r.headers["link"]  # the next page lists them too
+
+
 async def test_a_hidden_trip_stays_hidden_when_recomputed(
     http: httpx.AsyncClient, commuter: Enrolled, app_conn: asyncpg.Connection, db: Database
 ) -> None:
