@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.logs import loggable_path
-from core.errors import SillageError, TooManyRequests
+from core.errors import BadRequest, SillageError, TooManyRequests
 
 log = logging.getLogger("sillage.api")
 
@@ -101,6 +102,20 @@ def _public_keys(request: Request[Any, Any, Any], errors: Any) -> Any:
     ]
 
 
+def unstorable_text_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.DataError
+) -> Response[dict[str, Any]]:
+    """Text the database cannot store (U+0000, which PostgreSQL's text refuses: SQLSTATE 22021 and
+    22P05) is the client's mistake, not ours: 400, for any input that no validator caught first."""
+    return problem(
+        BadRequest.status,
+        BadRequest.slug,
+        BadRequest.title,
+        "the request contains text the database cannot store (such as the character U+0000)",
+        instance=request.url.path,
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem(
@@ -115,6 +130,8 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     SillageError: sillage_error_handler,
     HTTPException: http_error_handler,
+    asyncpg.CharacterNotInRepertoireError: unstorable_text_handler,
+    asyncpg.UntranslatableCharacterError: unstorable_text_handler,
     Exception: internal_error_handler,
 }
 

@@ -16,6 +16,7 @@ from store.rights import Actor, audit
 PURPOSES = ("coaching", "share_aggregates", "research_labels", "carpool_matching")
 REQUIRED_PURPOSES = ("coaching",)
 CURRENT_TERMS = "2026-11"
+TERMS_VERSION_MAX_CHARS = 50
 TOUCH_EVERY_S = 60.0  # a device's last_seen_at is written at most once a minute
 
 
@@ -51,6 +52,16 @@ async def create_campaign(
     return campaign
 
 
+def check_terms_version(terms_version: str) -> None:
+    """The one rule for the terms version a consent is given under, at enrolment and on every
+    later change: it is stored with the consent and shown back, so 1 to 50 characters, not only
+    blanks, and no U+0000 (which PostgreSQL's text cannot hold)."""
+    if not terms_version.strip() or len(terms_version) > TERMS_VERSION_MAX_CHARS:
+        raise Unprocessable(f"terms_version must be 1 to {TERMS_VERSION_MAX_CHARS} characters")
+    if "\x00" in terms_version:
+        raise Unprocessable("terms_version must not contain U+0000")
+
+
 def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
     seen: set[str] = set()
     for c in choices:
@@ -59,6 +70,7 @@ def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
         if c.purpose in seen:
             raise Unprocessable(f"consent purpose {c.purpose!r} given twice")
         seen.add(c.purpose)
+        check_terms_version(c.terms_version)
     missing = [p for p in REQUIRED_PURPOSES if p not in seen]
     if missing:
         raise Unprocessable(f"consent to {', '.join(missing)} is required to take part")
@@ -129,4 +141,6 @@ def require_text(value: str, name: str, *, max_len: int = 100) -> str:
     value = value.strip()
     if not value or len(value) > max_len:
         raise BadRequest(f"{name} must be 1 to {max_len} characters")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise BadRequest(f"{name} must not contain U+0000")
     return value

@@ -304,9 +304,10 @@ async def release_zones(conn: Conn, release_id: uuid.UUID) -> list[ZoneRow]:
     ]
 
 
-async def co2_trend(conn: Conn, period_kind: str, limit: int) -> list[tuple[datetime, float]]:
+async def co2_trend(conn: Conn, period_kind: str, limit: int) -> list[tuple[datetime, float | None]]:
+    """The newest ``limit`` releases' CO2 (kg, None when all withheld), oldest first."""
     rows = await conn.fetch(_q("co2_trend"), period_kind, limit)
-    return [(r["period_start"], float(r["co2_kg"])) for r in rows]
+    return [(r["period_start"], None if r["co2_kg"] is None else float(r["co2_kg"])) for r in rows]
 
 
 # --- admin: campaigns (as sillage_app; aggregate per campaign only) ----------------------------

@@ -99,11 +99,29 @@ def page(
     )
 
 
+# A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that a spreadsheet will not run as a formula: zone ids and names come from the
+    operator's zones file, and the team opens downloads in spreadsheets. Prefixed with a single
+    quote, as the OWASP CSV Injection page advises; numbers are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_text(header: list[str], rows: list[list[object]]) -> str:
+    """CSV with every text cell made safe to open in a spreadsheet (:func:`csv_cell`).
+
+    Lines end in CRLF (RFC 4180): Python's writer quotes only the line ends it writes, so with
+    "\n" alone a carriage return inside a cell would be left bare and start a new row.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 

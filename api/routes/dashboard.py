@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, State
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.dashboard import web
 from api.deps import DbConn, utcnow
+from api.ratelimit import LoginThrottle
 from core.errors import Forbidden, NotFound, Unauthorized
 from ingest.sharing import team
 from store import sharing as db
@@ -53,6 +54,9 @@ DIMENSIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "carpool_co2": (("origin_zone", "destination_zone", "time_band"), "co2_kg_per_year"),
 }
 LINE_TABLES = ("od_flows", "carpool_matches", "carpool_co2")
+TREND_PERIODS = 104  # two years of weeks
+FAILED_LOGINS_PER_MINUTE = 10
+LOGIN_THROTTLE = "dashboard_login_throttle"  # its key in the app's state
 
 
 class CellOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,7 +93,7 @@ class ReleaseSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
     period_start: str
-    co2_kg: float
+    co2_kg: float | None  # None: every mode's CO2 was withheld that period (a gap in the chart)
 
 
 def _secure(request: Req) -> bool:
@@ -135,18 +139,32 @@ async def login_form(request: Req) -> Response[str]:
     return _login_page(request)
 
 
+def _throttle(request: Req) -> LoginThrottle:
+    """The app's login throttle, made on first use (per process, like the devices' rate limit)."""
+    state = request.app.state
+    throttle: LoginThrottle | None = state.get(LOGIN_THROTTLE)
+    if throttle is None:
+        throttle = state[LOGIN_THROTTLE] = LoginThrottle(FAILED_LOGINS_PER_MINUTE)
+    return throttle
+
+
 @post("/login", include_in_schema=False)
-async def login(request: Req, conn: DbConn) -> Response[Any]:
-    """Check the password (argon2) and open a session; refused without the form's CSRF token."""
+async def login(request: Req, state: State) -> Response[Any]:
+    """Check the password (argon2) and open a session; refused without the form's CSRF token, and
+    with 429 after 10 failed logins in a minute from one address or for one e-mail address."""
     form = await request.form()
     if not team.csrf_ok(request.cookies.get(web.LOGIN_CSRF_COOKIE) or "\0", _field(form, "_csrf")):
         raise Forbidden("missing or wrong CSRF token: reload the login page")
+    email = _field(form, "email") or ""
+    client = request.client.host if request.client else ""
+    account = email.strip().lower()[:320]
+    throttle = _throttle(request)
+    throttle.attempt(client, account)
     try:
-        session, _ = await team.login(
-            conn, _field(form, "email") or "", _field(form, "password") or "", now=utcnow()
-        )
+        session, _ = await team.login(state.db, email, _field(form, "password") or "", now=utcnow())
     except Unauthorized:
         return _login_page(request, "Wrong e-mail address or password.", 401)
+    throttle.succeeded(client, account)
     max_age = int(team.SESSION_TTL.total_seconds())
     return Redirect(
         "/dashboard/",
@@ -398,11 +416,15 @@ async def co2_trend(
     conn: DbConn,
     period: Annotated[Literal["week", "month"], QueryParameter()] = "week",
 ) -> list[TrendPoint]:
-    """Released CO2 (sum over the published modes) per period, oldest first."""
+    """Released CO2 (sum over the published modes) of the newest 104 periods, oldest first;
+    `co2_kg` is null for a period whose every mode's CO2 was withheld."""
     await _require(request, conn)
     async with db.as_team(conn):
-        points = await db.co2_trend(conn, period, 104)
-    return [TrendPoint(period_start=start.isoformat(), co2_kg=round(v, 3)) for start, v in points]
+        points = await db.co2_trend(conn, period, TREND_PERIODS)
+    return [
+        TrendPoint(period_start=start.isoformat(), co2_kg=None if v is None else round(v, 3))
+        for start, v in points
+    ]
 
 
 @get("/download/{release_id:uuid}/{filename:str}", include_in_schema=False)

@@ -17,7 +17,7 @@ from datetime import datetime
 import msgspec
 
 from core.errors import Conflict, Unprocessable
-from ingest.testers import CURRENT_TERMS, PURPOSES
+from ingest.testers import CURRENT_TERMS, PURPOSES, check_terms_version
 from store import sharing as db
 from store import testers as testers_db
 from store.partition import Conn
@@ -89,8 +89,7 @@ def _check(changes: Sequence[ConsentChange]) -> None:
         if c.purpose in seen:
             raise Unprocessable(f"consent purpose {c.purpose!r} given twice")
         seen.add(c.purpose)
-        if not c.terms_version.strip() or len(c.terms_version) > 50:
-            raise Unprocessable("terms_version must be 1 to 50 characters")
+        check_terms_version(c.terms_version)
         if c.purpose == "coaching" and not c.granted:
             raise Conflict(REVOKE_NOTICES["coaching"], leave=LEAVE_ENDPOINT)
 

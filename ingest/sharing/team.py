@@ -4,15 +4,25 @@ Passwords are hashed with argon2id (RFC 9106) by argon2-cffi with its default pa
 re-hashed at login when those defaults change. A session is a random 256-bit cookie token of
 which only the SHA-256 is stored, with a per-session CSRF token (synchroniser-token pattern,
 OWASP CSRF Prevention Cheat Sheet) that every state-changing form must echo.
+
+Hashing is deliberately slow (about a quarter of a second of CPU with the default parameters):
+run on the event loop, every login would stall every other request of the process for that long.
+It runs in worker threads instead (argon2-cffi releases the GIL while it hashes), at most
+``HASH_THREADS`` at once per process so that a flood of logins cannot take every core; logins
+beyond that wait their turn without holding a database connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TypeVar
 
 import msgspec
 from argon2 import PasswordHasher
@@ -21,11 +31,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core.errors import Unauthorized, Unprocessable
 from store import sharing as db
 from store.partition import Conn
+from store.pool import Database
 
 ROLES = ("admin", "analyst")
 SESSION_TTL = timedelta(hours=8)
 MIN_PASSWORD_CHARS = 12
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+HASH_THREADS = 2
+# No whitespace or control character anywhere (U+0000 in particular, which PostgreSQL's text
+# cannot hold).
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+
+T = TypeVar("T")
 
 
 class Session(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +52,16 @@ class Session(msgspec.Struct, frozen=True, kw_only=True):
 @cache
 def _hasher() -> PasswordHasher:
     return PasswordHasher()
+
+
+@cache
+def _hash_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="sillage-argon2")
+
+
+async def _off_loop(fn: Callable[..., T], *args: str) -> T:
+    """``fn(*args)`` in one of the hashing threads (one pool per process, whatever the event loop)."""
+    return await asyncio.get_running_loop().run_in_executor(_hash_threads(), fn, *args)
 
 
 def normalise_email(email: str) -> str:
@@ -50,12 +76,18 @@ def digest(token: str) -> bytes:
 
 
 async def add_member(conn: Conn, email: str, role: str, password: str) -> bool:
-    """Create a team account (True), or reset an existing one's role and password (False)."""
+    """Create a team account (True), or reset an existing one's role and password (False).
+
+    A reset ends the account's open sessions: whoever logged in with the old password (the
+    reason for a reset, often) is logged out, as ``disable_member`` does.
+    """
     if role not in ROLES:
         raise Unprocessable(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_CHARS:
         raise Unprocessable(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
-    return await db.upsert_team_account(conn, normalise_email(email), role, _hasher().hash(password))
+    address = normalise_email(email)
+    password_hash = await _off_loop(_hasher().hash, password)
+    return await db.upsert_team_account(conn, address, role, password_hash)
 
 
 async def disable_member(conn: Conn, email: str, *, now: datetime) -> bool:
@@ -78,24 +110,43 @@ def _dummy_hash() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
-async def login(conn: Conn, email: str, password: str, *, now: datetime) -> tuple[Session, db.TeamSession]:
-    """Check the password and open a session; one vague error for every kind of failure."""
+def _verify(password_hash: str, password: str) -> None:
+    """argon2's check, against the dummy hash when there is no account (``password_hash`` "")."""
+    _hasher().verify(password_hash or _dummy_hash(), password)
+
+
+async def login(
+    database: Database, email: str, password: str, *, now: datetime
+) -> tuple[Session, db.TeamSession]:
+    """Check the password and open a session; one vague error for every kind of failure.
+
+    Takes the database rather than a connection: the password is checked, off the event loop,
+    between two short uses of a pooled connection, so that logins waiting for a hashing thread
+    cannot empty the pool.
+    """
     refused = Unauthorized("wrong e-mail address or password")
     try:
         address = normalise_email(email)
     except Unprocessable:
         address = ""
-    account = await db.team_account(conn, address) if address else None
+    account = None
+    if address:
+        async with database.connection() as conn:
+            account = await db.team_account(conn, address)
     try:
-        _hasher().verify(account.password_hash if account else _dummy_hash(), password)
+        await _off_loop(_verify, account.password_hash if account else "", password)
     except (VerificationError, InvalidHashError) as exc:
         raise refused from exc
     if account is None:
         raise refused
+    new_hash = None
     if _hasher().check_needs_rehash(account.password_hash):
-        await db.rehash_team_password(conn, account.id, _hasher().hash(password))
+        new_hash = await _off_loop(_hasher().hash, password)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    await db.insert_team_session(conn, digest(token), account.id, csrf, now + SESSION_TTL)
+    async with database.connection() as conn:
+        if new_hash is not None:
+            await db.rehash_team_password(conn, account.id, new_hash)
+        await db.insert_team_session(conn, digest(token), account.id, csrf, now + SESSION_TTL)
     return Session(token=token, csrf_token=csrf), db.TeamSession(
         account_id=account.id, email=account.email, role=account.role, csrf_token=csrf
     )

@@ -96,13 +96,19 @@ SELECT zone_id, name, geometry::text AS geometry, centroid_lat, centroid_lon
 FROM released.zones WHERE release_id = $1 ORDER BY zone_id;
 
 -- name: co2_trend
-SELECT r.period_start, r.period_end, sum(c.value) AS co2_kg
-FROM released.releases r
-JOIN released.cells c ON c.release_id = r.id AND c.table_name = 'mode_co2'
-WHERE r.period_kind = $1
-GROUP BY r.id
-ORDER BY r.period_start
-LIMIT $2;
+-- The newest $2 releases of a kind, oldest first (for the chart), with their CO2 summed over the
+-- published modes; NULL for a release whose every mode_co2 cell was withheld, so that the chart
+-- shows the gap instead of joining its neighbours.
+SELECT period_start, period_end, co2_kg FROM (
+    SELECT r.period_start, r.period_end, sum(c.value) AS co2_kg
+    FROM released.releases r
+    LEFT JOIN released.cells c ON c.release_id = r.id AND c.table_name = 'mode_co2'
+    WHERE r.period_kind = $1
+    GROUP BY r.id
+    ORDER BY r.period_start DESC
+    LIMIT $2
+) newest
+ORDER BY period_start;
 
 -- name: campaign_stats
 -- Per campaign only (never per person): enrolments, devices seen in the last 7 days, last upload.
@@ -118,10 +124,17 @@ GROUP BY c.id
 ORDER BY c.created_at, c.name;
 
 -- name: insert_team_account
-INSERT INTO sillage.team_accounts (email, role, password_hash) VALUES ($1, $2, $3)
-ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
-    disabled_at = NULL
-RETURNING id, (xmax = 0) AS created;
+-- Creates the account, or resets an existing one's role and password (enabling it again) and ends
+-- its open sessions: a session opened with the old password must not outlive the reset.
+WITH account AS (
+    INSERT INTO sillage.team_accounts (email, role, password_hash) VALUES ($1, $2, $3)
+    ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
+        disabled_at = NULL
+    RETURNING id, (xmax = 0) AS created
+), ended AS (
+    DELETE FROM sillage.team_sessions s USING account a WHERE s.account_id = a.id AND NOT a.created
+)
+SELECT id, created FROM account;
 
 -- name: team_account_by_email
 SELECT id, email, role, password_hash FROM sillage.team_accounts

@@ -70,6 +70,17 @@ async def test_unknown_purpose_is_refused(http: httpx.AsyncClient, invite_code: 
     assert r.status_code == 422
 
 
+async def test_a_nul_character_in_the_terms_version_is_refused(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    t = await enrol(http, invite_code, "coaching")
+    change = {"purpose": "research_labels", "granted": True, "terms_version": "v\u0000"}
+    r = await http.put("/v1/me/consents", headers=t.auth, json={"consents": [change]})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "U+0000" in r.json()["detail"]
+
+
 async def test_requires_a_token(http: httpx.AsyncClient) -> None:
     assert (await http.get("/v1/me/consents")).status_code == 401
 

@@ -1,5 +1,6 @@
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.testers import enrol
 
@@ -98,3 +99,38 @@ async def test_tokens_are_stored_only_as_hashes(
     row = await app_conn.fetchrow("SELECT * FROM sillage.devices WHERE id = $1", t.device_id)
     assert row is not None
     assert all(secret not in str(v) for v in row.values())
+
+
+@pytest.mark.parametrize("terms_version", ["", "   ", "v" * 5000, "x\u0000"])
+async def test_a_consents_terms_version_follows_the_rule_of_consent_changes(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection, terms_version: str
+) -> None:
+    before = await app_conn.fetchval("SELECT count(*) FROM sillage.users")
+    consent = {"purpose": "share_aggregates", "terms_version": terms_version}
+    r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": ["coaching", consent]})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"].startswith("terms_version must")
+    assert await app_conn.fetchval("SELECT count(*) FROM sillage.users") == before
+
+
+async def test_a_nul_character_in_the_device_label_is_refused(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    r = await http.post(
+        "/v1/enrol", json={"invite_code": invite_code, "consents": ["coaching"], "device_label": "a\u0000b"}
+    )
+    assert r.status_code == 400
+    assert "U+0000" in r.json()["detail"]
+
+
+async def test_text_the_database_cannot_store_is_a_bad_request_wherever_it_comes(
+    http: httpx.AsyncClient,
+) -> None:
+    # The invite code has no validator of its own: PostgreSQL refuses U+0000 (SQLSTATE 22021),
+    # and the error mapper answers 400 rather than 500.
+    r = await http.post("/v1/enrol", json={"invite_code": "ABCDE\u0000-FGH23", "consents": ["coaching"]})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/bad-request")
+    assert "cannot store" in r.json()["detail"]

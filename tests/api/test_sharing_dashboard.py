@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -16,6 +19,9 @@ from tests.support.database import ScratchDatabase
 from tests.support.sharing import Seeded, seed_dashboard
 
 MONDAY = datetime(2024, 1, 15, tzinfo=ZoneInfo("Europe/Paris"))
+# Releases written straight into the released tables are dated here, after every real one of the
+# session, and deleted at the end of their test.
+FUTURE = datetime(2090, 1, 2, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +177,92 @@ async def test_disabling_an_account_ends_its_session_and_its_logins(
     # `team add` with the same address enables it again, with the new password
     assert sillage(test_db, *add, stdin="another long secret\n").returncode == 0
     assert (await _login(http, email, "another long secret")).status_code == 303
+
+
+async def test_a_password_reset_ends_the_open_sessions(
+    http: httpx.AsyncClient, test_db: ScratchDatabase
+) -> None:
+    email, password = "reset@agglo.example", "a long enough secret"
+    add = ("team", "add", email, "--role", "analyst", "--password-stdin")
+    assert sillage(test_db, *add, stdin=password + "\n").returncode == 0
+    assert (await _login(http, email, password)).status_code == 303
+    assert (await http.get("/dashboard/api/releases")).status_code == 200
+
+    r = sillage(test_db, *add, stdin="a brand new long secret\n")
+    assert r.returncode == 0, r.stderr
+    assert (await http.get("/dashboard/api/releases")).status_code == 401  # the old session is over
+    assert (await _login(http, email, "a brand new long secret")).status_code == 303
+    assert (await http.get("/dashboard/api/releases")).status_code == 200
+
+
+async def test_a_nul_character_in_the_email_is_a_refused_login(http: httpx.AsyncClient) -> None:
+    r = await _login(http, "a\x00b@agglo.fr", "whatever it is")
+    assert r.status_code == 401
+    assert "Wrong e-mail address or password" in r.text
+
+
+async def _future_release(
+    conn: asyncpg.Connection, week: int, cells: list[tuple[str, str, float]]
+) -> uuid.UUID:
+    start = FUTURE + timedelta(weeks=week)
+    release_id: uuid.UUID = await conn.fetchval(
+        "INSERT INTO released.releases (period_kind, period_start, period_end, epsilon, k, participants,"
+        " caps, tables, zones_source, mechanism)"
+        " VALUES ('week', $1, $2, 1, 10, '10-19', '{}', '[]', 'geojson', 'test') RETURNING id",
+        start,
+        start + timedelta(weeks=1),
+    )
+    await conn.executemany(
+        "INSERT INTO released.cells (release_id, table_name, dim_a, dim_b, value)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [(release_id, "od_flows" if dim_b else "mode_co2", dim_a, dim_b, v) for dim_a, dim_b, v in cells],
+    )
+    return release_id
+
+
+@pytest.fixture
+async def future_releases(owner_conn: asyncpg.Connection) -> AsyncIterator[list[uuid.UUID]]:
+    """Ids of the releases a test adds with :func:`_future_release` (deleted afterwards)."""
+    ids: list[uuid.UUID] = []
+    try:
+        yield ids
+    finally:
+        await owner_conn.execute("DELETE FROM released.releases WHERE id = ANY($1::uuid[])", ids)
+
+
+async def test_the_co2_trend_shows_the_newest_periods_with_gaps_where_all_was_withheld(
+    http: httpx.AsyncClient, seeded: Seeded, owner_conn: asyncpg.Connection, future_releases: list[uuid.UUID]
+) -> None:
+    weeks = 110
+    withheld = weeks - 3  # every mode's CO2 withheld that week: no mode_co2 cell at all
+    for w in range(weeks):
+        cells = [] if w == withheld else [("car", "", float(w)), ("bike", "", 0.5)]
+        future_releases.append(await _future_release(owner_conn, w, cells))
+    await _login(http, seeded.analyst_email, seeded.password)
+
+    trend = (await http.get("/dashboard/api/co2-trend", params={"period": "week"})).json()
+
+    assert len(trend) == 104
+    newest = range(weeks - 104, weeks)
+    assert [p["period_start"] for p in trend] == [(FUTURE + timedelta(weeks=w)).isoformat() for w in newest]
+    assert [p["co2_kg"] for p in trend] == [None if w == withheld else w + 0.5 for w in newest]
+
+
+async def test_csv_downloads_defuse_spreadsheet_formulas(
+    http: httpx.AsyncClient, seeded: Seeded, owner_conn: asyncpg.Connection, future_releases: list[uuid.UUID]
+) -> None:
+    # Zone ids come from the operator's zones file, which may hold anything.
+    zones = ['=HYPERLINK("https://evil.example")', "+SUM(1)", "-2+3", "@cmd", "\tx", "\rx", "harbour"]
+    cells = [(zones[i], zones[i + 1], 12.0) for i in range(len(zones) - 1)]
+    release_id = await _future_release(owner_conn, 0, cells)
+    future_releases.append(release_id)
+    await _login(http, seeded.analyst_email, seeded.password)
+
+    r = await http.get(f"/dashboard/download/{release_id}/od_flows.csv")
+
+    rows = list(csv.reader(io.StringIO(r.text, newline="")))
+    assert rows[0][4:] == ["origin_zone", "destination_zone", "trips"]
+    pairs = {(row[4], row[5]) for row in rows[1:]}
+    safe = ["'" + z for z in zones[:-1]] + ["harbour"]
+    assert pairs == {(safe[i], safe[i + 1]) for i in range(len(safe) - 1)}
+    assert all(row[6] == "12.0" for row in rows[1:])

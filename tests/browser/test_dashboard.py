@@ -83,6 +83,26 @@ def test_flow_map_draws_vector_flows_without_tiles(
     assert len(browser.find_elements(By.CSS_SELECTOR, "#flow-table tbody tr")) >= 1
 
 
+def test_flow_tooltips_are_text_never_html(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
+    # Zone ids come from the operator's zones file: a tooltip given as a string is read as HTML.
+    log_in(browser, base_url, seeded.analyst_email, seeded.password)
+    browser.get(f"{base_url}/dashboard/map")
+    ready(browser)
+    contents = browser.execute_script(
+        "const out = [];"
+        "layers.eachLayer((group) => group.eachLayer((l) => {"
+        "  const t = l.getTooltip(); if (t) out.push(t.getContent() instanceof Node); }));"
+        "return out;"
+    )
+    assert contents
+    assert all(contents)
+    box = browser.execute_script(
+        "const b = flowTooltip({origin: '<img src=x>', destination: 'b&amp;', trips: 3});"
+        "return [b.textContent, b.children.length];"
+    )
+    assert box == ["<img src=x> → b&amp;: 3 trips", 0]
+
+
 def test_time_profiles_render(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:
     log_in(browser, base_url, seeded.analyst_email, seeded.password)
     browser.get(f"{base_url}/dashboard/time")

@@ -62,6 +62,14 @@ function drawTime(release) {
 let map = null;
 let layers = null;
 
+// A flow's tooltip, built as DOM text: zone ids come from the operator's zones file, and Leaflet
+// would read a string tooltip as HTML.
+function flowTooltip(p) {
+  const box = document.createElement("div");
+  box.textContent = `${p.origin} → ${p.destination}: ${p.trips} trips`;
+  return box;
+}
+
 async function drawMap(release) {
   const data = await getJSON(`${API}/releases/${release.id}/flows.geojson`);
   if (!map) {
@@ -74,7 +82,7 @@ async function drawMap(release) {
   const max = Math.max(1, ...data.flows.features.map((f) => f.properties.trips));
   L.geoJSON(data.flows, {
     style: (f) => ({ color: "#c6362f", weight: 1 + 9 * (f.properties.trips / max), opacity: 0.8 }),
-    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.origin} → ${f.properties.destination}: ${f.properties.trips} trips`),
+    onEachFeature: (f, layer) => layer.bindTooltip(flowTooltip(f.properties)),
   }).addTo(layers);
   const bounds = zones.getBounds();
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
