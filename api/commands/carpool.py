@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 from api.commands import connected, require_url
 from core.carpool import DEFAULT_MATCH_PARAMS
 from core.settings import Settings
+
+
+def positive_number(text: str) -> float:
+    """A distance or a gap: a finite number above zero (NaN or a negative radius matches nobody,
+    silently)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
 
 
 def cmd_match(args: argparse.Namespace, settings: Settings) -> int:
@@ -43,7 +56,9 @@ def register(subparsers: Any) -> None:
     sub = carpool.add_subparsers(dest="carpool_command", required=True)
     match = sub.add_parser("match", help="recompute every consenting tester's offers and the proposals")
     d = DEFAULT_MATCH_PARAMS
-    match.add_argument("--radius-m", type=float, default=d.origin_radius_m, help="origins and destinations")
-    match.add_argument("--departure-gap-min", type=float, default=d.max_departure_gap_min)
-    match.add_argument("--max-detour-m", type=float, default=d.max_detour_m)
+    match.add_argument(
+        "--radius-m", type=positive_number, default=d.origin_radius_m, help="origins and destinations"
+    )
+    match.add_argument("--departure-gap-min", type=positive_number, default=d.max_departure_gap_min)
+    match.add_argument("--max-detour-m", type=positive_number, default=d.max_detour_m)
     match.set_defaults(func=cmd_match)

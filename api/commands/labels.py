@@ -22,8 +22,20 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         async with connected(url) as conn:
             return await export_labels(conn, out, actor=Actor.operator(operator_name()))
 
-    with Path(args.out).open("w", newline="", encoding="utf-8") as out:
-        done = asyncio.run(go(out))
+    # Written beside the target and renamed once complete: a failure (the database away) leaves
+    # any earlier export as it was, never an empty or half-written file.
+    target = Path(args.out)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        out = partial.open("w", newline="", encoding="utf-8")
+    except OSError as exc:  # named as the operator gave it
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+    try:
+        with out:
+            done = asyncio.run(go(out))
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"{done.labels} labels ({done.fixes} fixes) from {done.testers} consenting testers in {args.out}")
     return 0
 

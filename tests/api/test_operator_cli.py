@@ -64,6 +64,20 @@ def test_an_unreachable_database_is_still_a_database_error(tmp_path: Path) -> No
     nowhere = ScratchDatabase(
         name="none", app_url="postgresql://sillage_app@127.0.0.1:1/none", admin_url="", superuser_url=""
     )
-    r = sillage(nowhere, "labels", "export", "--out", str(tmp_path / "labels.csv"))
+    earlier = tmp_path / "labels.csv"
+    earlier.write_text("an earlier export\n")
+    r = sillage(nowhere, "labels", "export", "--out", str(earlier))
     assert r.returncode == 1
     assert r.stderr.startswith("sillage: database error: ")
+    assert earlier.read_text() == "an earlier export\n"  # not emptied by the failed run
+    assert [p.name for p in tmp_path.iterdir()] == ["labels.csv"]  # no partial file left
+
+
+@pytest.mark.parametrize("flag", ["--radius-m", "--departure-gap-min", "--max-detour-m"])
+@pytest.mark.parametrize("value", ["nan", "-5", "0", "inf"])
+def test_carpool_match_refuses_distances_and_gaps_that_match_nobody(
+    test_db: ScratchDatabase, flag: str, value: str
+) -> None:
+    r = sillage(test_db, "carpool", "match", flag, value)
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[-1].endswith(f"argument {flag}: must be a positive number, got {value!r}")
