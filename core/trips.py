@@ -101,12 +101,14 @@ def trip_id(owner: str, t_start_s: float) -> uuid.UUID:
 
 
 def confirmed_mode(labels: Sequence[Label], start: datetime, end: datetime) -> str | None:
-    """The confirmed mode covering most of [start, end], if labels cover at least half of it."""
+    """The confirmed mode covering most of [start, end], if labels cover at least half of it; of
+    labels covering as much, the last given (``labels`` oldest first): a tester's second answer
+    about the same time corrects the first."""
     span = (end - start).total_seconds()
     best: tuple[float, str] | None = None
     for lab in labels:
         overlap = (min(end, lab.ended_at) - max(start, lab.started_at)).total_seconds()
-        if overlap > 0 and (best is None or overlap > best[0]):
+        if overlap > 0 and (best is None or overlap >= best[0]):
             best = (overlap, lab.mode)
     if best is None or (span > 0 and best[0] < 0.5 * span):
         return None

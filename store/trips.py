@@ -252,6 +252,8 @@ async def section(conn: Conn, section_id: uuid.UUID) -> SectionRow | None:
 
 
 async def confirm_mode(conn: Conn, s: SectionRow, mode: str, co2: tuple[float, str, str]) -> None:
-    """Keep the confirmation as a label (it survives reprocessing) and update the section."""
+    """Keep the confirmation as a label (it survives reprocessing), replacing earlier answers about
+    the same section, and update the section."""
+    await conn.execute(_q("forget_earlier_labels"), s.started_at, s.ended_at, s.id)
     await conn.execute(_q("insert_label"), s.started_at, s.ended_at, mode, s.id)
     await conn.execute(_q("set_section_mode"), s.id, mode, *co2)

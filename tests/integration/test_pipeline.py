@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from core.track import Track
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store import trips as trips_db
+from store.partition import as_user
 from store.pool import Database
 from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
@@ -361,6 +363,19 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert today[0]["sections"][1]["mode"] == "tram"
     bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "teleport"}, headers=t.auth)
     assert bad.status_code == 422
+
+
+async def test_a_second_answer_about_a_section_replaces_the_first_through_reprocessing(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    ride = await ride_confirmed_as(http, t, db, pipeline, "car", "ebike")  # a slip, then the answer
+    await pipeline.run_due(db, as_of=after(commute(), 120))  # the confirmations' revisit
+    (trip,) = await trips_of(http, t)
+    assert (trip["sections"][1]["mode"], trip["sections"][1]["mode_source"]) == ("ebike", "user")
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        labels = await app_conn.fetch("SELECT mode, section_id FROM labels")
+    assert [(r["mode"], r["section_id"]) for r in labels] == [("ebike", uuid.UUID(ride["id"]))]
 
 
 async def ride_confirmed_as(

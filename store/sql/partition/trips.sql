@@ -42,7 +42,13 @@ ORDER BY ts LIMIT $2;
 SELECT started_at, ended_at FROM deleted_trips WHERE ended_at >= $1;
 
 -- name: labels_from
-SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at;
+-- Oldest first: of two answers about the same time, the later one decides (core.trips).
+SELECT started_at, ended_at, mode FROM labels WHERE ended_at >= $1 ORDER BY created_at, id;
+
+-- name: forget_earlier_labels
+-- A new answer about a section replaces the tester's earlier answers about it (the same section,
+-- or a time within it): one confirmation per section for history and the research export.
+DELETE FROM labels WHERE section_id = $3 OR (started_at >= $1 AND ended_at <= $2);
 
 -- name: insert_stay
 INSERT INTO stays (id, started_at, ended_at, lat, lon, n_fixes) VALUES ($1, $2, $3, $4, $5, $6)
