@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,15 @@ def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
         parts.append(synthetic_dataset(sim_params))
         sources.append(f"{args.synthetic} simulated sections per mode from core.simulate (seed {args.seed})")
     if args.labels is not None:
-        parts.append(labels_dataset(args.labels, known_modes=sim_params.modes))
+        skipped: Counter[str] = Counter()
+        parts.append(labels_dataset(args.labels, known_modes=sim_params.modes, skipped=skipped))
         sources.append(f"user-confirmed labels from {args.labels.name}")
+        if skipped:
+            left = ", ".join(f"{mode}: {n}" for mode, n in sorted(skipped.items()))
+            _progress(
+                f"left out {sum(skipped.values())} labelled sections of modes the model does not learn"
+                f" ({left})"
+            )
     if args.geolife is not None:
         parts.append(geolife_dataset(args.geolife, cache_dir=args.cache))
         sources.append("GeoLife 1.3 labelled intervals (Microsoft Research licence, non-commercial)")

@@ -111,10 +111,16 @@ def _opt_float(text: str | None) -> float:
     return float(text)
 
 
-def labels_dataset(path: Path, *, known_modes: tuple[str, ...]) -> Dataset:
+def labels_dataset(
+    path: Path, *, known_modes: tuple[str, ...], skipped: Counter[str] | None = None
+) -> Dataset:
     """Sections confirmed by consenting users, as CSV: ``section_id, ts (ISO 8601 with offset), lat,
     lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user``. One section per id; its
-    fixes are sorted by time; the section's mode must be the same on all its rows."""
+    fixes are sorted by time; the section's mode must be the same on all its rows.
+
+    A section of a mode outside ``known_modes`` is refused, or with ``skipped`` left out and
+    counted there by mode: testers may confirm modes the model does not learn (ferry, plane), and
+    ``sillage labels export`` writes them as they were confirmed."""
     sections: dict[str, list[dict[str, str]]] = {}
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -133,7 +139,10 @@ def labels_dataset(path: Path, *, known_modes: tuple[str, ...]) -> Dataset:
             raise BadRequest(f"{path}: section {sid} has several modes {sorted(modes)}")
         mode = modes.pop()
         if mode not in known_modes:
-            raise BadRequest(f"{path}: section {sid} has unknown mode {mode!r}")
+            if skipped is None:
+                raise BadRequest(f"{path}: section {sid} has unknown mode {mode!r}")
+            skipped[mode] += 1
+            continue
         try:
             fixes.sort(key=lambda f: datetime.fromisoformat(f["ts"]).timestamp())
             acts = [f.get("activity") or "" for f in fixes]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,10 @@ def test_a_feature_no_training_section_has_does_not_stop_training() -> None:
     with_gap = x[:3].copy()
     with_gap[:, column] = 12.0
     assert np.array_equal(pipeline.predict_proba(x[:3]), pipeline.predict_proba(with_gap))
+
+
+def test_labelled_sections_of_modes_the_model_does_not_learn_can_be_left_out_and_counted() -> None:
+    skipped: Counter[str] = Counter()
+    data = labels_dataset(DATA / "labels.csv", known_modes=("walk",), skipped=skipped)
+    assert data.y.tolist() == ["walk"]
+    assert skipped == Counter({"car": 1})
