@@ -38,21 +38,24 @@ At = Annotated[
         "local time (Europe/Paris)"
     ),
 ]
-_FIRST_AT, _END_AT = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+_FIRST_YEAR, _LAST_YEAR = 2000, 2099
 
 
 def _instant(at: datetime | None) -> datetime:
     """``at`` (now if absent) in UTC; a time without offset is on the coach's calendar, as periods
-    and days are; outside 2000-2099 (where periods and years are not defined) is a 400."""
+    and days are; a day of the coach's calendar outside 2000-2099 (where periods and years are not
+    defined) is a 400."""
     if at is None:
         return utcnow()
+    tz = coaching.DEFAULT_COACHING_PARAMS.tz
     if at.tzinfo is None:
-        at = at.replace(tzinfo=coaching.DEFAULT_COACHING_PARAMS.tz)
+        at = at.replace(tzinfo=tz)
     try:
         utc = at.astimezone(UTC)
+        year = utc.astimezone(tz).year
     except OverflowError:  # year 1 with a positive offset
-        utc = None
-    if utc is None or not _FIRST_AT <= utc < _END_AT:
+        utc, year = None, 0
+    if utc is None or not _FIRST_YEAR <= year <= _LAST_YEAR:
         reason = "must lie between 2000-01-01 and 2099-12-31"
         raise BadRequest(
             f"at {at.isoformat()!r} {reason}", errors=[{"key": "at", "source": "query", "message": reason}]

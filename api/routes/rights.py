@@ -7,7 +7,7 @@ not a controller: ``DELETE /v1/me`` shares its path with the account controller 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -17,7 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import Caller, DbConn, utcnow
+from api.deps import Caller, DbConn, range_bound, utcnow
 from ingest import export, rights
 from store.rights import RangeDeleted
 
@@ -42,10 +42,6 @@ class RecordingOut(msgspec.Struct, frozen=True, kw_only=True):
 
 def _deleted(d: RangeDeleted) -> Deleted:
     return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
 
 
 @get("/v1/me/export", tags=["rights"])
@@ -91,7 +87,7 @@ async def delete_fixes(
 ) -> Deleted:
     """Delete the caller's positions in [from, to) (ISO 8601) and the trips, stays and
     corrections derived from any of them; what remains around the range is recomputed."""
-    return _deleted(await rights.delete_fixes(conn, principal, _aware(start), _aware(end)))
+    return _deleted(await rights.delete_fixes(conn, principal, range_bound(start), range_bound(end)))
 
 
 @delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response, get, patch
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import Caller, DbConn, utcnow
+from api.deps import Caller, DbConn, range_bound, utcnow
 from ingest import trips
 from store.trips import TripOut
 
@@ -49,8 +49,8 @@ async def list_trips(
     unhidden even after reprocessing gave it a new id.
     """
     now = utcnow()
-    start_at = _aware(start or now - timedelta(days=7))
-    end_at = _aware(end or now + timedelta(days=1))
+    start_at = range_bound(start or now - timedelta(days=7))
+    end_at = range_bound(end or now + timedelta(days=1))
     found = await trips.list_trips(conn, principal, start_at, end_at, limit, hidden=hidden)
     headers = {}
     if len(found) == limit:
@@ -64,10 +64,6 @@ async def list_trips(
         query = urlencode(page)
         headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
     return Response(found, headers=headers)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)
 
 
 @get("/v1/trips/{trip_id:uuid}", tags=["trips"])

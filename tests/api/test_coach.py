@@ -380,6 +380,13 @@ async def test_an_instant_outside_the_coachs_calendar_is_a_400_naming_at(
     assert [e["key"] for e in r.json()["errors"]] == ["at"]
 
 
+async def test_the_first_day_of_the_coachs_calendar_is_in_it_without_an_offset(
+    http: httpx.AsyncClient, tester: Enrolled
+) -> None:
+    # Midnight on 1 January 2000 in Paris is still 1999 in UTC: the local day decides.
+    await get_json(http, tester, "/v1/coach/footprint", period="week", at="2000-01-01T00:00:00")
+
+
 async def test_an_instant_without_offset_is_on_the_coachs_local_calendar(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
 ) -> None:

@@ -293,3 +293,16 @@ async def test_hiding_an_unknown_trip_is_not_found(http: httpx.AsyncClient, invi
     t = await enrol(http, invite_code)
     r = await http.post("/v1/me/trips/00000000-0000-0000-0000-000000000001/hide", headers=t.auth)
     assert r.status_code == 404
+
+
+async def test_ranges_reaching_past_the_calendar_mean_everything(
+    http: httpx.AsyncClient, commuter: Enrolled
+) -> None:
+    edges = {"from": "0001-01-01T00:00:00+01:00", "to": "9999-12-31T23:59:59-01:00"}
+    r = await http.get("/v1/trips", params=edges, headers=commuter.auth)
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 1
+    r = await http.delete("/v1/me/fixes", params=edges, headers=commuter.auth)  # "delete everything"
+    assert r.status_code == 200, r.text
+    assert r.json()["trips"] == 1
+    assert await trips(http, commuter) == []
