@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import secrets
 import uuid
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
@@ -25,6 +27,7 @@ from api.dashboard import web
 from api.deps import DbConn, utcnow
 from api.ratelimit import LoginThrottle
 from core.errors import Forbidden, NotFound, Unauthorized
+from core.privacy.params import ReleaseParams
 from ingest.sharing import team
 from store import sharing as db
 from store.partition import Conn
@@ -72,6 +75,8 @@ class ReleaseOut(msgspec.Struct, frozen=True, kw_only=True):
     period_kind: str
     period_start: str
     period_end: str
+    first_day: str  # the period's days on the release's calendar (Europe/Paris), both included
+    last_day: str
     epsilon: float
     k: int
     participants: str
@@ -86,6 +91,8 @@ class ReleaseSummary(msgspec.Struct, frozen=True, kw_only=True):
     period_kind: str
     period_start: str
     period_end: str
+    first_day: str
+    last_day: str
     epsilon: float
     k: int
     participants: str
@@ -93,7 +100,22 @@ class ReleaseSummary(msgspec.Struct, frozen=True, kw_only=True):
 
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
     period_start: str
+    first_day: str
     co2_kg: float | None  # None: every mode's CO2 was withheld that period (a gap in the chart)
+
+
+_RELEASE_TZ = ZoneInfo(ReleaseParams().timezone)
+
+
+def _first_day(start: datetime) -> str:
+    """The first day of a period that begins at ``start`` (local midnight), on the release's
+    calendar: in UTC, Paris's midnight is the evening before."""
+    return start.astimezone(_RELEASE_TZ).date().isoformat()
+
+
+def _last_day(end: datetime) -> str:
+    """The last day of a period that ends (exclusive) at ``end``."""
+    return (end.astimezone(_RELEASE_TZ) - timedelta(days=1)).date().isoformat()
 
 
 def _secure(request: Req) -> bool:
@@ -281,6 +303,8 @@ async def releases(
             period_kind=r.period_kind,
             period_start=r.period_start.isoformat(),
             period_end=r.period_end.isoformat(),
+            first_day=_first_day(r.period_start),
+            last_day=_last_day(r.period_end),
             epsilon=r.epsilon,
             k=r.k,
             participants=r.participants,
@@ -308,6 +332,8 @@ async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.U
         period_kind=r.period_kind,
         period_start=r.period_start.isoformat(),
         period_end=r.period_end.isoformat(),
+        first_day=_first_day(r.period_start),
+        last_day=_last_day(r.period_end),
         epsilon=r.epsilon,
         k=r.k,
         participants=r.participants,
@@ -422,7 +448,11 @@ async def co2_trend(
     async with db.as_team(conn):
         points = await db.co2_trend(conn, period, TREND_PERIODS)
     return [
-        TrendPoint(period_start=start.isoformat(), co2_kg=None if v is None else round(v, 3))
+        TrendPoint(
+            period_start=start.isoformat(),
+            first_day=_first_day(start),
+            co2_kg=None if v is None else round(v, 3),
+        )
         for start, v in points
     ]
 
@@ -442,7 +472,7 @@ async def download(
         cells = await db.release_cells(conn, release_id, table)
         zones = await db.release_zones(conn, release_id) if table in LINE_TABLES else []
     dims, v = DIMENSIONS[table]
-    name = f"sillage-{table}-{r.period_kind}-{r.period_start.date()}.{ext}"
+    name = f"sillage-{table}-{r.period_kind}-{_first_day(r.period_start)}.{ext}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if ext == "csv":
         header = ["period_start", "period_end", "epsilon", "k", *dims, v]

@@ -115,6 +115,20 @@ async def test_csv_download_of_a_released_table(http: httpx.AsyncClient, seeded:
     assert any(",car," in line for line in lines[1:])
 
 
+async def test_a_release_is_dated_by_its_days_on_the_paris_calendar(
+    http: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    # Monday 15 January 2024 begins at 23:00 UTC on the Sunday: in UTC the week looked a day early.
+    await _login(http, seeded.analyst_email, seeded.password)
+    listed = (await http.get("/dashboard/api/releases")).json()
+    (mine,) = [r for r in listed if r["id"] == str(seeded.release_id)]
+    assert (mine["first_day"], mine["last_day"]) == ("2024-01-15", "2024-01-21")
+    detail = (await http.get(f"/dashboard/api/releases/{seeded.release_id}")).json()
+    assert (detail["first_day"], detail["last_day"]) == ("2024-01-15", "2024-01-21")
+    r = await http.get(f"/dashboard/download/{seeded.release_id}/mode_trips.csv")
+    assert "sillage-mode_trips-week-2024-01-15.csv" in r.headers["content-disposition"]
+
+
 async def test_geojson_download_of_flows(http: httpx.AsyncClient, seeded: Seeded) -> None:
     await _login(http, seeded.analyst_email, seeded.password)
     r = await http.get(f"/dashboard/download/{seeded.release_id}/od_flows.geojson")

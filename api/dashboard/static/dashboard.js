@@ -35,7 +35,7 @@ function drawOverview(release, trend) {
     const cells = table(release, name);
     chart(id, name.startsWith("mode_") && name !== "mode_co2" ? "doughnut" : "bar", cells.map((c) => c.dim_a), cells.map((c) => c.value), name);
   }
-  chart("co2-trend", "line", trend.map((p) => p.period_start.slice(0, 10)), trend.map((p) => p.co2_kg), "kg CO2e");
+  chart("co2-trend", "line", trend.map((p) => p.first_day), trend.map((p) => p.co2_kg), "kg CO2e");
   const list = document.getElementById("downloads");
   list.replaceChildren();
   for (const t of release.table_names) {
@@ -195,7 +195,7 @@ async function showCorridors(release) {
 async function show(page, id) {
   const release = await getJSON(`${API}/releases/${id}`);
   document.getElementById("release-info").textContent =
-    `${release.period_kind} from ${release.period_start.slice(0, 10)} · epsilon ${release.epsilon} · k ${release.k}`;
+    `${release.period_kind} from ${release.first_day} to ${release.last_day} · epsilon ${release.epsilon} · k ${release.k}`;
   if (page === "overview") drawOverview(release, await getJSON(`${API}/co2-trend?period=${release.period_kind}`));
   else if (page === "time") drawTime(release);
   else if (page === "map") await drawMap(release);
@@ -211,7 +211,7 @@ async function loadReleases(page) {
   for (const r of releases) {
     const o = document.createElement("option");
     o.value = r.id;
-    o.textContent = `${r.period_start.slice(0, 10)} – ${r.period_end.slice(0, 10)}`;
+    o.textContent = `${r.first_day} – ${r.last_day}`;
     select.append(o);
   }
   if (releases.length) await show(page, releases[0].id);
