@@ -242,9 +242,9 @@ async def get_attestation(
     if fmt is AttestationFormat.PDF:
         body, media = render_attestation_pdf(a), "application/pdf"
     elif fmt is AttestationFormat.TEXT:
-        body, media = render_attestation_text(a).encode(), "text/plain; charset=utf-8"
+        body, media = render_attestation_text(a).encode(), "text/plain"  # Litestar adds the charset
     else:
-        body, media = render_attestation_html(a).encode(), "text/html; charset=utf-8"
+        body, media = render_attestation_html(a).encode(), "text/html"
     filename = f"attestation-fmd-{y}.{fmt.value}"
     return Response(
         content=body,

@@ -52,7 +52,7 @@ class PublishedCell(msgspec.Struct, frozen=True, kw_only=True):
 class TableInfo(msgspec.Struct, frozen=True, kw_only=True):
     table: str
     unit: str
-    sensitivity: int
+    sensitivity: float  # in ``unit``, like the noise scale (noise_scale = sensitivity / epsilon)
     noise_scale: float  # in ``unit``
     epsilon: float
     # Cells withheld, counted for tables whose cells are public (modes, hours, weekdays: which of
@@ -132,7 +132,7 @@ def compose(contributions: Sequence[Contribution], params: ReleaseParams, *, n_d
             TableInfo(
                 table=t,
                 unit=UNITS.get(t, "trips"),
-                sensitivity=sens,
+                sensitivity=sens * unit,
                 noise_scale=noisy.scale * unit,
                 epsilon=noisy.epsilon,
                 suppressed=len(hidden[t] & set(DOMAINS[t])) if DOMAINS[t] else None,

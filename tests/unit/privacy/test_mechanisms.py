@@ -132,3 +132,12 @@ def test_a_release_counts_withheld_cells_only_where_the_cells_are_public() -> No
         assert info["od_flows"].suppressed is None  # the count would say one rare pair exists
         assert info["mode_trips"].suppressed == len(MODE_DOMAIN) - 1  # every mode but bike, public anyway
     assert [t.suppressed for t in with_rare.tables] == [t.suppressed for t in without.tables]
+
+
+def test_a_tables_sensitivity_is_published_in_its_unit_with_its_noise_scale() -> None:
+    from core.privacy.params import ReleaseParams
+    from core.privacy.release import compose
+
+    composed = compose([], ReleaseParams(epsilon=1.0, k=10), n_days=7)
+    for t in composed.tables:
+        assert t.noise_scale == pytest.approx(t.sensitivity / t.epsilon), t.table
