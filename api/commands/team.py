@@ -17,8 +17,12 @@ from core.settings import Settings
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError as exc:  # input piped or closed: getpass has nothing to read
+        raise Unprocessable("no password was typed: to pipe one in, add --password-stdin") from exc
+    if again != first:
         raise Unprocessable("the two passwords differ")
     return first
 

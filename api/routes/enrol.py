@@ -130,11 +130,13 @@ class MeController(Controller):
         ]
 
     @post("/devices", status_code=HTTP_201_CREATED)
-    async def add_device(self, data: JSONBody[DeviceIn], conn: DbConn, principal: Caller) -> NewDeviceOut:
-        """Issue a token for another device of the same tester (a second phone, a tracker app)."""
-        device_id, token = await testers.add_device(
-            conn, principal, testers.require_text(data.label, "label")
-        )
+    async def add_device(
+        self, conn: DbConn, principal: Caller, data: JSONBody[DeviceIn | None] = None
+    ) -> NewDeviceOut:
+        """Issue a token for another device of the same tester (a second phone, a tracker app); the
+        body (its label) may be left out."""
+        label = (data or DeviceIn()).label
+        device_id, token = await testers.add_device(conn, principal, testers.require_text(label, "label"))
         return NewDeviceOut(device_id=device_id, token=token)
 
     @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT)

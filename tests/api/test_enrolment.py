@@ -81,6 +81,14 @@ async def test_a_tester_can_have_several_devices_and_revoke_one(
     assert (await http.get("/v1/me", headers=t.auth)).status_code == 200
 
 
+async def test_a_device_may_be_added_without_a_body(http: httpx.AsyncClient, invite_code: str) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post("/v1/me/devices", headers=t.auth)
+    assert r.status_code == 201, r.text
+    labels = [d["label"] for d in (await http.get("/v1/me/devices", headers=t.auth)).json()]
+    assert "phone" in labels
+
+
 async def test_a_tester_cannot_revoke_another_testers_device(
     http: httpx.AsyncClient, invite_code: str
 ) -> None:

@@ -39,6 +39,13 @@ def test_team_add_refuses_a_short_password(test_db: ScratchDatabase) -> None:
     assert "at least 12 characters" in r.stderr
 
 
+def test_team_add_with_a_piped_password_but_no_flag_says_which_flag(test_db: ScratchDatabase) -> None:
+    r = sillage(test_db, "team", "add", "y@agglo.example", "--role", "analyst", stdin="a long password\n")
+    assert r.returncode == 2
+    assert r.stderr.splitlines()[-1].endswith("no password was typed: to pipe one in, add --password-stdin")
+    assert "Traceback" not in r.stderr
+
+
 def test_release_without_enough_sharing_testers_is_refused(test_db: ScratchDatabase) -> None:
     r = sillage(test_db, "share", "release", "--period", "week", "--at", "2020-01-08")
     assert r.returncode == 2
