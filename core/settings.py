@@ -44,14 +44,42 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.admin_database_url or self.database_url
 
 
-def _int(env: Mapping[str, str], key: str, default: int) -> int:
+def _int(env: Mapping[str, str], key: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+    """An integer from ``low`` to ``high``: a value out of range (a port of 99999, a pool of no
+    connection) would start a server that cannot serve, with no word of why."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{key} must be an integer, got {raw!r}") from exc
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low}" + ("" if high is None else f" to {high}")
+        raise ConfigurationError(f"{key} must be an integer {bounds}, got {raw!r}")
+    return value
+
+
+_ON, _OFF = {"on", "1", "true", "yes"}, {"off", "0", "false", "no"}
+
+
+def _switch(env: Mapping[str, str], key: str, default: bool) -> bool:
+    """on/off (1/0, true/false, yes/no); anything else is refused rather than read as on."""
+    raw = env.get(key, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in _ON | _OFF:
+        raise ConfigurationError(f"{key} must be on or off, got {env[key]!r}")
+    return raw in _ON
+
+
+def _choice(env: Mapping[str, str], key: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(key, "").strip()
+    if raw == "":
+        return default
+    if raw.lower() not in choices:
+        raise ConfigurationError(f"{key} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.lower()
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -73,6 +101,9 @@ def _period(env: Mapping[str, str], key: str, default: float, unit: str) -> floa
     return value
 
 
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``env`` (default: the process environment)."""
     e = os.environ if env is None else env
@@ -80,20 +111,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=e.get("SILLAGE_DATABASE_URL") or None,
         admin_database_url=e.get("SILLAGE_ADMIN_DATABASE_URL") or None,
         host=e.get("SILLAGE_HOST", "127.0.0.1"),
-        port=_int(e, "SILLAGE_PORT", 8000),
-        log_level=e.get("SILLAGE_LOG_LEVEL", "INFO").upper(),
-        log_json=e.get("SILLAGE_LOG_FORMAT", "json") != "text",
-        pool_min_size=_int(e, "SILLAGE_POOL_MIN_SIZE", 1),
-        pool_max_size=_int(e, "SILLAGE_POOL_MAX_SIZE", 10),
+        port=_int(e, "SILLAGE_PORT", 8000, low=0, high=65535),
+        log_level=_choice(e, "SILLAGE_LOG_LEVEL", "info", _LOG_LEVELS).upper(),
+        log_json=_choice(e, "SILLAGE_LOG_FORMAT", "json", ("json", "text")) == "json",
+        pool_min_size=_int(e, "SILLAGE_POOL_MIN_SIZE", 1, low=0),
+        pool_max_size=_int(e, "SILLAGE_POOL_MAX_SIZE", 10, low=1),
         db_connect_timeout_s=_float(e, "SILLAGE_DB_CONNECT_TIMEOUT_S", 5.0),
         health_timeout_s=_float(e, "SILLAGE_HEALTH_TIMEOUT_S", 2.0),
-        max_body_bytes=_int(e, "SILLAGE_MAX_BODY_BYTES", 1024 * 1024),
-        max_fixes_per_batch=_int(e, "SILLAGE_MAX_FIXES_PER_BATCH", 1000),
-        rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600),
-        workers=_int(e, "SILLAGE_WORKERS", 1),
-        pipeline_enabled=e.get("SILLAGE_PIPELINE", "on").lower() not in {"off", "0", "false", "no"},
+        max_body_bytes=_int(e, "SILLAGE_MAX_BODY_BYTES", 1024 * 1024, low=1),
+        max_fixes_per_batch=_int(e, "SILLAGE_MAX_FIXES_PER_BATCH", 1000, low=1),
+        rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600, low=0),
+        workers=_int(e, "SILLAGE_WORKERS", 1, low=1),
+        pipeline_enabled=_switch(e, "SILLAGE_PIPELINE", True),
         pipeline_poll_s=_period(e, "SILLAGE_PIPELINE_POLL_S", 5.0, "seconds"),
-        jobs_enabled=e.get("SILLAGE_JOBS", "on").lower() not in {"off", "0", "false", "no"},
+        jobs_enabled=_switch(e, "SILLAGE_JOBS", True),
         carpool_every_h=_period(e, "SILLAGE_CARPOOL_EVERY_H", 24.0, "hours"),
         release_every_h=_period(e, "SILLAGE_RELEASE_EVERY_H", 6.0, "hours"),
     )

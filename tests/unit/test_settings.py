@@ -50,3 +50,29 @@ def test_a_job_interval_that_is_not_a_positive_number_is_refused(key: str, unit:
 def test_job_intervals_are_hours_from_the_environment() -> None:
     s = load_settings({"SILLAGE_RELEASE_EVERY_H": "0.5", "SILLAGE_CARPOOL_EVERY_H": "12"})
     assert (s.release_every_h, s.carpool_every_h) == (0.5, 12.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SILLAGE_PORT": "99999"}, "SILLAGE_PORT must be an integer from 0 to 65535"),
+        ({"SILLAGE_POOL_MAX_SIZE": "0"}, "SILLAGE_POOL_MAX_SIZE must be an integer from 1"),
+        ({"SILLAGE_WORKERS": "0"}, "SILLAGE_WORKERS must be an integer from 1"),
+        ({"SILLAGE_PIPELINE": "maybe"}, "SILLAGE_PIPELINE must be on or off"),
+        ({"SILLAGE_JOBS": "sometimes"}, "SILLAGE_JOBS must be on or off"),
+        ({"SILLAGE_LOG_FORMAT": "xml"}, "SILLAGE_LOG_FORMAT must be one of json, text"),
+        ({"SILLAGE_LOG_LEVEL": "loud"}, "SILLAGE_LOG_LEVEL must be one of debug, info"),
+    ],
+)
+def test_a_setting_the_server_could_not_run_with_is_refused_at_start_up(
+    env: dict[str, str], message: str
+) -> None:
+    # Before, a port of 99999 logged "running" with nothing listening, "maybe" meant on, "xml" json.
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(env)
+
+
+def test_switches_and_choices_read_their_usual_spellings() -> None:
+    s = load_settings({"SILLAGE_PIPELINE": "No", "SILLAGE_JOBS": "1", "SILLAGE_LOG_FORMAT": "TEXT"})
+    assert (s.pipeline_enabled, s.jobs_enabled, s.log_json) == (False, True, False)
+    assert load_settings({"SILLAGE_LOG_LEVEL": "warning"}).log_level == "WARNING"
