@@ -80,11 +80,19 @@ class Built(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> Built:
-    """``built`` without the trips that overlap an interval of a trip the tester deleted (a flight
-    comes back from the fixes on either side of its gap); the stays around it are kept."""
+    """``built`` without the trips that overlap an interval of a trip the tester deleted for some
+    time, or have exactly its bounds (a flight comes back from the fixes on either side of its
+    gap); the stays around it are kept, and so are trips that only touch it (a flight's
+    neighbours share its end fixes)."""
     if not deleted:
         return built
-    kept = [t for t in built.trips if not any(t.started_at <= e and t.ended_at >= s for s, e in deleted)]
+    kept = [
+        t
+        for t in built.trips
+        if not any(
+            (t.started_at < e and t.ended_at > s) or (t.started_at, t.ended_at) == (s, e) for s, e in deleted
+        )
+    ]
     return Built(stays=built.stays, trips=kept)
 
 

@@ -51,8 +51,14 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
         bounds = await db.trip_bounds(conn, trip_id)
         if bounds is None:
             raise NotFound("no such trip")
-        start, end = bounds
-        deleted = await db.delete_range(conn, start, end + _RESOLUTION)
+        start, end = bounds.started_at, bounds.ended_at
+        # A fix shared with the trip next door (a flight's ends) is theirs too: it stays, and so do
+        # they; the range is half-open, so it ends just after the trip's last fix otherwise.
+        deleted = await db.delete_range(
+            conn,
+            start + _RESOLUTION if bounds.shares_start else start,
+            end if bounds.shares_end else end + _RESOLUTION,
+        )
         # A flight is rebuilt from the fixes on either side of its gap: remember it was deleted.
         await db.remember_deleted(conn, start, end)
         await mark_my_dirty(conn, start, end)

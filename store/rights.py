@@ -141,9 +141,16 @@ class RangeDeleted(msgspec.Struct, frozen=True, kw_only=True):
     hidden_trips: int
 
 
-async def trip_bounds(conn: Conn, trip_id: uuid.UUID) -> tuple[datetime, datetime] | None:
+class TripBounds(msgspec.Struct, frozen=True, kw_only=True):
+    started_at: datetime
+    ended_at: datetime
+    shares_start: bool  # another trip ends where this one starts (around a flight): that fix is theirs too
+    shares_end: bool
+
+
+async def trip_bounds(conn: Conn, trip_id: uuid.UUID) -> TripBounds | None:
     row = await conn.fetchrow(_p("trip_bounds"), trip_id)
-    return None if row is None else (row["started_at"], row["ended_at"])
+    return None if row is None else msgspec.convert(dict(row), TripBounds)
 
 
 async def delete_range(conn: Conn, start: datetime, end: datetime) -> RangeDeleted:

@@ -587,6 +587,46 @@ async def test_a_deleted_flight_is_not_rebuilt_from_the_fixes_around_its_gap(
     assert [trip["id"] for trip in await trips_of(http, t)] == [trip["id"] for trip in left]
 
 
+def flight_without_waiting() -> Track:
+    """Walked to the plane and away from it without stopping: the flight's first fix ends the
+    walk before it, and its last fix starts the walk after it."""
+    return track_from(
+        stay(900, at=HOME, every_s=10),
+        walk(to=STOP_A, every_s=5),
+        gap(7200, to=place(700_000.0, 100_000.0)),
+        walk(to=place(700_400.0, 100_000.0), every_s=5),
+        stay(900, every_s=10),
+        start_s=DAY,
+    )
+
+
+async def test_deleting_or_hiding_a_trip_leaves_the_flight_that_shares_its_end_fix(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = flight_without_waiting()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    walk_away, flight, walk_there = await trips_of(http, t)
+    assert flight["sections"][0]["mode"] == "plane"
+    assert walk_there["ended_at"] == flight["started_at"]  # one fix, in both trips
+    # Hiding the flight hides it alone, through reprocessing too (a late fix that morning).
+    assert (await http.post(f"/v1/me/trips/{flight['id']}/hide", headers=t.auth)).status_code == 204
+    late = float(track.t_s[0]) + 35  # between two fixes of the stay at home
+    await upload(
+        http, t, [{"ts": late, "lat": float(track.lat[0]), "lon": float(track.lon[0]), "accuracy_m": 6.0}]
+    )
+    await pipeline.run_due(db, as_of=after(track, 120))
+    assert [x["id"] for x in await trips_of(http, t)] == [walk_away["id"], walk_there["id"]]
+    assert (await http.post(f"/v1/me/trips/{flight['id']}/unhide", headers=t.auth)).status_code == 204
+    # Deleting the walk to the plane deletes it alone: the flight stays, then and after reprocessing.
+    r = await http.delete(f"/v1/me/trips/{walk_there['id']}", headers=t.auth)
+    assert r.json()["trips"] == 1
+    await pipeline.run_due(db, as_of=after(track, 180))
+    left = await trips_of(http, t)
+    assert [x["id"] for x in left] == [walk_away["id"], flight["id"]]
+
+
 async def test_a_tester_never_reads_another_testers_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:

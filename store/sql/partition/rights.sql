@@ -13,7 +13,12 @@ WHERE n.nspname = current_schema()
 ORDER BY c.relname;
 
 -- name: trip_bounds
-SELECT started_at, ended_at FROM trips WHERE id = $1;
+-- With whether another trip ends where it starts, or starts where it ends: a flight shares its
+-- first and last fixes with the trips on either side (core.segmentation.flights).
+SELECT t.started_at, t.ended_at,
+       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.ended_at = t.started_at) AS shares_start,
+       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.started_at = t.ended_at) AS shares_end
+FROM trips t WHERE t.id = $1;
 
 -- name: delete_fixes
 -- [$1, $2)
@@ -47,14 +52,16 @@ WHERE t.id = o.id RETURNING t.started_at, t.ended_at, o.hidden AS was_hidden;
 -- name: remember_hidden
 INSERT INTO hidden_trips (started_at, ended_at)
 SELECT $1, $2
-WHERE NOT EXISTS (SELECT 1 FROM hidden_trips h WHERE h.started_at <= $2 AND h.ended_at >= $1);
+WHERE NOT EXISTS (SELECT 1 FROM hidden_trips h WHERE (h.started_at < $2 AND h.ended_at > $1)
+                                                 OR (h.started_at = $1 AND h.ended_at = $2));
 
 -- name: unhide_trip
 UPDATE trips t SET hidden = false FROM (SELECT id, hidden FROM trips WHERE id = $1 FOR UPDATE) o
 WHERE t.id = o.id RETURNING t.started_at, t.ended_at, o.hidden AS was_hidden;
 
 -- name: forget_hidden
-DELETE FROM hidden_trips WHERE started_at <= $2 AND ended_at >= $1;
+-- The intervals this trip overlaps for some time (not those of trips it only touches, 0020).
+DELETE FROM hidden_trips WHERE (started_at < $2 AND ended_at > $1) OR (started_at = $1 AND ended_at = $2);
 
 -- name: fixes_before
 WITH d AS (DELETE FROM fixes WHERE ts < $1 RETURNING 1) SELECT count(*) FROM d;
