@@ -100,11 +100,17 @@ def section_starts(
 
 
 def _speed(track: Track, sphere: Sphere, lay: _Layout, params: SegmentationParams) -> F64:
-    """Doppler speed where the phone sent one, else displacement over the centred time window."""
+    """Doppler speed where the phone sent one, else displacement over the centred time window
+    (widened to the fixes on either side when it holds no other)."""
     t = lay.t
     half = params.speed_window_s / 2.0
     lo = np.maximum(np.searchsorted(t, t - half, side="left"), lay.group_start)
     hi = np.minimum(np.searchsorted(t, t + half, side="right") - 1, lay.group_end - 1)
+    # A phone logging less often than the window (battery saving: a fix a minute, or every five)
+    # leaves a fix alone in it, with no displacement: reach at least the fix on each side.
+    i = np.arange(t.size)
+    lo = np.where(lo == i, np.maximum(i - 1, lay.group_start), lo)
+    hi = np.where(hi == i, np.minimum(i + 1, lay.group_end - 1), hi)
     span = t[hi] - t[lo]
     moved = sphere.distance_m(lay.idx[lo], lay.idx[hi])
     displacement_speed = np.where(span > 0, moved / np.where(span > 0, span, 1.0), 0.0)

@@ -71,6 +71,21 @@ def test_a_walk_bus_walk_trip_has_three_sections() -> None:
     assert abs(t[walk_out.start] - 1364) <= 30
 
 
+@pytest.mark.parametrize("every_s", [10.0, 60.0])
+def test_a_phone_logging_once_a_minute_still_gets_its_walks_apart_from_its_ride(every_s: float) -> None:
+    # Battery saving, or a GPX without speeds: a fix a minute leaves each fix alone in the speed
+    # window, and every fix looked still: one section of the whole trip, walks included.
+    track = track_from(
+        stay(1800, at=HOME, every_s=every_s),
+        walk(to=place(0.0, 600.0), every_s=every_s),
+        ride(to=place(12_000.0, 600.0), speed_mps=9.0, every_s=every_s),
+        walk(to=place(12_000.0, 1200.0), every_s=every_s),
+        stay(1800, every_s=every_s),
+    )
+    (trip,) = segment(track).trips
+    assert len(trip.sections) == 3  # walk, ride, walk
+
+
 def test_the_phone_activity_splits_legs_of_equal_speed() -> None:
     track = track_from(
         stay(600, at=HOME),
