@@ -11,7 +11,7 @@ from core.segmentation.result import SectionBounds, Segmentation, Stay, Trip
 from core.segmentation.sections import section_starts
 from core.segmentation.sphere import Sphere
 from core.segmentation.staypoints import sliding_windows, stay_centres
-from core.segmentation.trips import items_from_windows, trip_rows
+from core.segmentation.trips import items_from_windows, trip_rows, without_phantoms
 from core.track import Track
 
 
@@ -56,7 +56,15 @@ def segment(
         )
     )
 
-    rows = trip_rows(items, params)
+    rows = without_phantoms(
+        trip_rows(items, params),
+        t_s=t,
+        lat=cleaned.lat,
+        lon=cleaned.lon,
+        stay_lat=np.asarray(s_lat),
+        stay_lon=np.asarray(s_lon),
+        params=params,
+    )
     sec_start, sec_trip = section_starts(cleaned, sphere, rows.starts, rows.ends, params)
     sec_end = np.append(sec_start[1:], 0)
     last_of_trip = np.append(sec_trip[1:] != sec_trip[:-1], True) if sec_trip.size else sec_trip.astype(bool)

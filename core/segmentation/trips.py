@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from core.geodesy import haversine_m
 from core.segmentation.params import SegmentationParams
 from core.segmentation.staypoints import Windows
 
@@ -81,6 +82,11 @@ def items_from_windows(
     )
 
 
+# A "trip" back to the stay it left, never farther than this many stay radii from it and shorter
+# than a stay's dwell, is GPS noise inside the stay (an indoor fix 150 m off), not a trip.
+PHANTOM_REACH_RADII = 2.5
+
+
 @dataclass(frozen=True, slots=True)
 class TripRows:
     """The trips among the items, with the stay numbers they link (-1 for none)."""
@@ -111,4 +117,37 @@ def trip_rows(items: Items, params: SegmentationParams) -> TripRows:
         origin=np.where(has_origin, stay_number[np.maximum(prev, 0)], -1).astype(np.intp),
         destination=np.where(has_destination, stay_number[nxt_c], -1).astype(np.intp),
         complete=items.complete[pos],
+    )
+
+
+def without_phantoms(
+    rows: TripRows,
+    *,
+    t_s: F64,
+    lat: F64,
+    lon: F64,
+    stay_lat: F64,
+    stay_lon: F64,
+    params: SegmentationParams,
+) -> TripRows:
+    """``rows`` without the trips that return to the stay they left (its centre within the stay
+    radius of the next stay's) in less than ``stay_dwell_s`` without ever going farther than
+    :data:`PHANTOM_REACH_RADII` stay radii from it: a fix or two thrown off by the walls of a
+    building break a stay in two with a "trip" of no length between (the stays stay apart)."""
+    keep = np.ones(rows.starts.size, dtype=np.bool_)
+    for k in np.flatnonzero((rows.origin >= 0) & (rows.destination >= 0)).tolist():
+        o, d = int(rows.origin[k]), int(rows.destination[k])
+        a, b = int(rows.starts[k]), int(rows.ends[k])
+        if haversine_m(stay_lat[o], stay_lon[o], stay_lat[d], stay_lon[d]) > params.stay_radius_m:
+            continue
+        if t_s[b - 1] - t_s[a] >= params.stay_dwell_s:
+            continue
+        reach = haversine_m(stay_lat[o], stay_lon[o], lat[a:b], lon[a:b])
+        keep[k] = bool(np.max(reach) > PHANTOM_REACH_RADII * params.stay_radius_m)
+    return TripRows(
+        starts=rows.starts[keep],
+        ends=rows.ends[keep],
+        origin=rows.origin[keep],
+        destination=rows.destination[keep],
+        complete=rows.complete[keep],
     )

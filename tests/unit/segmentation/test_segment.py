@@ -190,6 +190,24 @@ def test_fixes_with_poor_accuracy_are_dropped() -> None:
     assert int(result.kept.sum()) == len(base)
 
 
+def test_two_indoor_fixes_thrown_off_by_walls_make_no_trip_inside_a_stay() -> None:
+    # Two hours at home, a fix every 30 s; at 21:00 two fixes 150 m off (accuracy 65 m), 30 s apart.
+    track = track_from(stay(7200, at=HOME, every_s=30, noise_m=5.0))
+    t0 = float(track.t_s[0])
+    for dt in (3615.0, 3645.0):
+        track = with_fix(track, at_s=t0 + dt, east_m=150.0, north_m=0.0, accuracy_m=65.0)
+    result = segment(track, now_s=float(track.t_s[-1]) + 3600)
+    assert result.trips == ()
+    # A real walk round the block and back, 400 m away, is kept.
+    block = track_from(
+        stay(1800, at=HOME, every_s=10),
+        walk(to=place(400.0, 0.0), every_s=10),
+        walk(to=HOME, every_s=10),
+        stay(1800, every_s=10),
+    )
+    assert len(segment(block).trips) == 1
+
+
 def test_a_speed_outlier_jump_is_dropped_and_the_stay_survives() -> None:
     base = track_from(stay(1200, at=HOME), ride(to=WORK, speed_mps=12.0), stay(600))
     track = with_fix(base, at_s=float(base.t_s[600]) + 0.5, east_m=5000.0, north_m=0.0)
