@@ -20,7 +20,8 @@ from core.co2 import Registry, footprint_kg
 from core.co2.modes import Mode
 from core.co2.profile import LA_ROCHELLE, Deployment, VehicleProfile
 from core.geometry import path_length_m, simplified_linestring
-from core.segmentation import Segmentation
+from core.segmentation import Segmentation, Trip
+from core.track import Track
 
 F64 = npt.NDArray[np.float64]
 _NS = uuid.UUID("6f1d8a52-3c1e-4d0b-9b59-5b1f7b0f5e11")
@@ -94,6 +95,16 @@ def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> B
         )
     ]
     return Built(stays=built.stays, trips=kept)
+
+
+def _travelled(track: Track, a: int, b: int, trip: Trip, *, first: bool, last: bool) -> tuple[F64, F64]:
+    """The positions a section's distance is measured along: its fixes ``[a, b)``, then the next
+    section's first fix (or the destination stay's), and for the first section the origin stay's
+    last fix before them. The hops between fixes of different items count too: at a fix every
+    5 minutes, leaving them out lost a third of a 27 km drive (and of its CO2)."""
+    lo = a - 1 if first and trip.origin_stay is not None and a > 0 else a
+    hi = b + 1 if (not last or trip.destination_stay is not None) and b < len(track) else b
+    return track.lat[lo:hi], track.lon[lo:hi]
 
 
 def _ts(t: float) -> datetime:
@@ -179,12 +190,13 @@ def build(
             continue
         tid = trip_id(owner, trip.t_start_s)
         sections: list[SectionRecord] = []
+        last = len(trip.sections) - 1
         for seq, b in enumerate(trip.sections):
             k, row = row, row + 1
             probs = probabilities[k]
             lat, lon = tr.lat[b.start : b.end], tr.lon[b.start : b.end]
             start, end = _ts(float(tr.t_s[b.start])), _ts(float(tr.t_s[b.end - 1]))
-            distance = path_length_m(lat, lon)
+            distance = path_length_m(*_travelled(tr, b.start, b.end, trip, first=seq == 0, last=seq == last))
             mode = classes[int(np.argmax(probs))]
             src = "history" if from_history is not None and from_history[k] else source
             confirmed = confirmed_mode(labels, start, end)
