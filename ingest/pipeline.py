@@ -42,6 +42,7 @@ from store.pool import Database
 
 log = logging.getLogger("sillage.pipeline")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_JUST_AFTER = timedelta(microseconds=1)
 
 
 class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,6 +126,17 @@ def _compute(
     return built, seg.complete_until_s, seg.open_tail
 
 
+def _rebuilt_until(built: Built, start: datetime, complete_until: datetime | None) -> datetime:
+    """Where what a windowed step rebuilt from ``start`` ends: the watermark, or just after the
+    last row it built if one starts later (a flight); ``start`` itself (nothing replaced) when it
+    has neither."""
+    bound = start if complete_until is None else max(start, complete_until)
+    starts = [s.started_at for s in built.stays] + [t.started_at for t in built.trips]
+    if starts:
+        bound = max(bound, max(starts) + _JUST_AFTER)
+    return bound
+
+
 _TESTER_NAMES = re.compile(
     r"sillage_u_[0-9a-f]{32}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
 )
@@ -202,9 +214,14 @@ class Pipeline:
                 if not truncated or advanced:
                     break
             built = without_deleted(built, deleted)
-            await trips_db.replace_from(conn, start, built)
-            await coaching.name_trip_purposes(conn, seen_at, since=start)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
+            # A step that read only a window of the history replaces only what it rebuilt: the
+            # trips after it stay visible until the next step (else they vanished from the API for
+            # a few seconds per 200,000 fixes of a long history being processed again).
+            await trips_db.replace_from(
+                conn, start, built, until=_rebuilt_until(built, start, complete_until) if truncated else None
+            )
+            await coaching.name_trip_purposes(conn, seen_at, since=start)
             await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
             await conn.execute("RESET ROLE")
             # Sections were rebuilt with one occupant: re-apply a confirmed carpool, if any.

@@ -153,10 +153,12 @@ async def vehicle_profile(conn: Conn) -> VehicleProfile:
         raise ConfigurationError(f"stored vehicle profile is invalid: {exc}") from exc
 
 
-async def replace_from(conn: Conn, start: datetime, built: Built) -> None:
-    """Delete what was derived from ``start`` on, and store ``built`` in its place."""
-    await conn.execute(_q("delete_trips_from"), start)
-    await conn.execute(_q("delete_stays_from"), start)
+async def replace_from(conn: Conn, start: datetime, built: Built, *, until: datetime | None = None) -> None:
+    """Delete what was derived from ``start`` on (up to ``until``, when a step read only a window
+    of the history: what begins after it stays visible until the next step rebuilds it), and
+    store ``built`` in its place."""
+    await conn.execute(_q("delete_trips_from"), start, until)
+    await conn.execute(_q("delete_stays_from"), start, until)
     if built.stays:
         await conn.executemany(
             _q("insert_stay"),

@@ -176,8 +176,8 @@ async def test_a_crash_mid_way_loses_and_duplicates_nothing(
     await upload(http, t, fixes_json(track))
     real = trips_db.replace_from
 
-    async def crash(conn: Any, start: datetime, built: Any) -> None:
-        await real(conn, start, built)  # rows written...
+    async def crash(conn: Any, start: datetime, built: Any, **window: Any) -> None:
+        await real(conn, start, built, **window)  # rows written...
         raise RuntimeError("power cut")  # ...then the process dies before commit
 
     monkeypatch.setattr(trips_db, "replace_from", crash)
@@ -727,6 +727,28 @@ async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
                 await __import__("asyncio").sleep(0.1)
             (trip,) = await trips_of(client, t, day=now)
             assert len(trip["sections"]) == 3
+
+
+async def test_trips_after_a_step_s_window_stay_visible_while_a_history_is_processed_again(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    days = [commute(DAY - k * 86400) for k in range(4, 0, -1)]
+    t = await enrol(http, invite_code)
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
+    async with queue_put_back(app_conn, cleared=True):  # this tester's steps alone
+        for d in days:
+            await upload(http, t, fixes_json(d))
+        while await small.run_due(db, as_of=after(days[-1], 60)):
+            pass
+        before = await trips_of(http, t, days_before=5)
+        assert len(before) == 4
+        # A late fix in the first morning: the whole history is processed again, window by window.
+        first = days[0]
+        late = {"ts": float(first.t_s[0]) + 7, "lat": float(first.lat[0]), "lon": float(first.lon[0])}
+        await upload(http, t, [{**late, "accuracy_m": 6.0}])
+        while await small.run_due(db, as_of=after(days[-1], 60)):
+            # After every step, the later days' trips are still there, as they were.
+            assert [x["id"] for x in await trips_of(http, t, days_before=5)] == [x["id"] for x in before]
 
 
 async def test_a_long_history_is_processed_in_bounded_steps_with_the_same_result(

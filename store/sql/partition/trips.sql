@@ -16,10 +16,11 @@ SET complete_until = EXCLUDED.complete_until, processed_at = now(), model_versio
 SELECT max(started_at) FROM stays WHERE started_at <= $1;
 
 -- name: delete_stays_from
-DELETE FROM stays WHERE started_at >= $1;
+-- From $1 on, or only up to $2 when given (a step that read a window of the history).
+DELETE FROM stays WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
 
 -- name: delete_trips_from
-DELETE FROM trips WHERE started_at >= $1;
+DELETE FROM trips WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
 
 -- name: fixes_from
 -- At most $2 fixes from $1 on (a pipeline step is bounded; the next step continues).
