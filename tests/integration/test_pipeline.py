@@ -521,13 +521,16 @@ async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
     assert (earlier["sections"][1]["mode"], earlier["sections"][1]["mode_source"]) == ("tram", "history")
 
 
-def flight_day() -> Track:
+def flight_day(*, waiting: bool = True) -> Track:
+    """Home, a walk to the airport, a flight, a walk to the destination. Without ``waiting`` at
+    the gate and on arrival, the flight's first fix ends the walk before it and its last fix
+    starts the walk after it."""
     return track_from(
         stay(900, at=HOME, every_s=10),
         walk(to=STOP_A, every_s=5),
-        stay(1200, every_s=10),  # at the gate
+        *([stay(1200, every_s=10)] if waiting else []),  # at the gate
         gap(7200, to=place(700_000.0, 100_000.0)),  # 707 km; boarding to landing: no fix
-        stay(600, every_s=10),
+        *([stay(600, every_s=10)] if waiting else []),
         walk(to=place(700_400.0, 100_000.0), every_s=5),
         stay(900, every_s=10),
         start_s=DAY,
@@ -587,24 +590,11 @@ async def test_a_deleted_flight_is_not_rebuilt_from_the_fixes_around_its_gap(
     assert [trip["id"] for trip in await trips_of(http, t)] == [trip["id"] for trip in left]
 
 
-def flight_without_waiting() -> Track:
-    """Walked to the plane and away from it without stopping: the flight's first fix ends the
-    walk before it, and its last fix starts the walk after it."""
-    return track_from(
-        stay(900, at=HOME, every_s=10),
-        walk(to=STOP_A, every_s=5),
-        gap(7200, to=place(700_000.0, 100_000.0)),
-        walk(to=place(700_400.0, 100_000.0), every_s=5),
-        stay(900, every_s=10),
-        start_s=DAY,
-    )
-
-
 async def test_deleting_or_hiding_a_trip_leaves_the_flight_that_shares_its_end_fix(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
     t = await enrol(http, invite_code)
-    track = flight_without_waiting()
+    track = flight_day(waiting=False)
     await upload(http, t, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
     walk_away, flight, walk_there = await trips_of(http, t)
