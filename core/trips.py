@@ -200,8 +200,11 @@ def build(
             mode = classes[int(np.argmax(probs))]
             src = "history" if from_history is not None and from_history[k] else source
             confirmed = confirmed_mode(labels, start, end)
+            shown = _by_mode(classes, probs)
             if confirmed is not None:
+                # What the tester confirmed is certain; the model's own stay in model_probabilities.
                 mode, src = confirmed, "user"
+                shown = {**dict.fromkeys(shown, 0.0), mode: 1.0}
             fp = footprint_kg(Mode(mode), distance, profile, registry, deployment=deployment)
             sections.append(
                 SectionRecord(
@@ -213,7 +216,7 @@ def build(
                     distance_m=distance,
                     n_fixes=b.end - b.start,
                     mode=mode,
-                    probabilities=_by_mode(classes, probs),
+                    probabilities=shown,
                     mode_source=src,
                     model_version=model_version,
                     geometry=simplified_linestring(lat, lon),

@@ -357,10 +357,14 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     (trip,) = await trips_of(http, t)
     assert trip["sections"][1]["mode_source"] == "user"
     assert trip["sections"][1]["co2_kg"] < ride["co2_kg"]  # a tram emits less than a bus
+    # The probabilities say what the tester confirmed, not what the model thought.
+    assert trip["sections"][1]["probabilities"]["tram"] == 1.0
+    assert sum(trip["sections"][1]["probabilities"].values()) == 1.0
     await upload(http, t, fixes_json(commute(DAY - 86400)))  # forces reprocessing of everything
     await pipeline.run_due(db, as_of=after(track, 120))
     today = [x for x in await trips_of(http, t) if x["id"] == trip["id"]]
     assert today[0]["sections"][1]["mode"] == "tram"
+    assert today[0]["sections"][1]["probabilities"]["tram"] == 1.0  # through reprocessing too
     bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "teleport"}, headers=t.auth)
     assert bad.status_code == 422
 

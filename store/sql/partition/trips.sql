@@ -107,7 +107,11 @@ FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_
 LEFT JOIN sections s ON s.id = v.section_id;
 
 -- name: set_section_mode
-UPDATE sections SET mode = $2, mode_source = 'user', co2_kg = $3, co2_factor = $4, co2_registry = $5
+-- The probabilities say what the tester confirmed (1 for it, 0 for the others); the model's own
+-- stay in model_probabilities.
+UPDATE sections SET mode = $2, mode_source = 'user', co2_kg = $3, co2_factor = $4, co2_registry = $5,
+    probabilities = coalesce((SELECT jsonb_object_agg(key, 0) FROM jsonb_each(probabilities)), '{}')
+                    || jsonb_build_object($2::text, 1)
 WHERE id = $1;
 
 -- name: confirmations
