@@ -54,7 +54,8 @@ COLUMNS = {
     "co2_kg": "footprint, kilograms of CO2-equivalent",
     "co2_factor": "emission factor used (see co2_registry)",
     "co2_registry": "version of the emission factor registry",
-    "occupants": "people in the vehicle, you included",
+    "occupants": "people in the vehicle, you included, as a confirmed carpool counted them; 1 means"
+    " none did, and a car section's footprint then uses the occupants of your vehicle profile",
     "n_fixes": "number of positions",
     "hidden": "true if you hid the trip",
     "vehicle": "JSON: your vehicle profile",
@@ -110,7 +111,7 @@ def readme(
         "## Conventions",
         "",
         "- CSV files: RFC 4180, UTF-8, comma-separated, one header row. An empty cell means no value;",
-        '  text is always quoted (an empty text is `""`).',
+        '  every value is quoted, numbers and booleans too (an empty text is `""`).',
         "- Times: UTC, ISO 8601 (`2026-09-14T07:00:00.000000Z`).",
         "- Units are in the column names: `_m` metres, `_s` seconds, `_mps` metres per second, `_deg`",
         "  degrees, `_kg` kilograms (CO2-equivalent for footprints), `_days` days; `lat`/`lon` are",
