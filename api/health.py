@@ -9,7 +9,7 @@ import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 
-from core.errors import DatabaseUnavailable
+from core.errors import DatabaseBusy, DatabaseUnavailable
 from store.health import server_info
 from store.pool import UNAVAILABLE_ERRORS
 
@@ -32,7 +32,14 @@ async def health(state: State) -> Response[Health]:
                 info = await server_info(conn)
     except (DatabaseUnavailable, *UNAVAILABLE_ERRORS) as exc:  # type: ignore[misc]
         detail = exc.detail if isinstance(exc, DatabaseUnavailable) else f"{type(exc).__name__}: {exc}"
-        return Response(Health(status="unavailable", database="down", detail=detail), status_code=503)
+        # Busy: the database is up and this process has no free connection (say so: an operator
+        # must not take saturation for an outage); down: it could not be reached.
+        state_of_db = "busy" if isinstance(exc, DatabaseBusy) else "down"
+        return Response(
+            Health(status="unavailable", database=state_of_db, detail=detail),
+            status_code=503,
+            headers={"Retry-After": "1"} if state_of_db == "busy" else None,
+        )
     if info.timescaledb is None:
         return Response(
             Health(

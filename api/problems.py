@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.logs import loggable_path
-from core.errors import BadRequest, SillageError, TooManyRequests
+from core.errors import BadRequest, DatabaseBusy, SillageError, TooManyRequests
 
 log = logging.getLogger("sillage.api")
 
@@ -40,6 +40,8 @@ def sillage_error_handler(request: Request[Any, Any, Any], exc: SillageError) ->
     headers = None
     if isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after_s)}
+    elif isinstance(exc, DatabaseBusy):
+        headers = {"Retry-After": "1"}
     if exc.status >= 500:
         log.warning("request failed", extra={"path": loggable_path(request.url.path), "error": exc.detail})
     return problem(
@@ -116,6 +118,22 @@ def unstorable_text_handler(
     )
 
 
+def concurrent_change_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.DeadlockDetectedError | asyncpg.SerializationError
+) -> Response[dict[str, Any]]:
+    """Two transactions that met each other and one was chosen to give way: nothing was changed by
+    this request, and the same request a moment later goes through (503 with Retry-After)."""
+    log.warning("request gave way to a concurrent change", extra={"path": loggable_path(request.url.path)})
+    return problem(
+        503,
+        "concurrent-change",
+        "Concurrent change",
+        "another change to the same data was under way; nothing was changed, try again",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem(
@@ -132,6 +150,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     HTTPException: http_error_handler,
     asyncpg.CharacterNotInRepertoireError: unstorable_text_handler,
     asyncpg.UntranslatableCharacterError: unstorable_text_handler,
+    asyncpg.DeadlockDetectedError: concurrent_change_handler,
+    asyncpg.SerializationError: concurrent_change_handler,
     Exception: internal_error_handler,
 }
 

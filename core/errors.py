@@ -35,6 +35,14 @@ class DatabaseUnavailable(SillageError):
     title = "Database unavailable"
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """Every pooled connection of this process stayed in use for the whole wait: the database is up,
+    the process is saturated (a moment later, the request goes through)."""
+
+    slug = "database-busy"
+    title = "Database connections busy"
+
+
 class MissingExtension(SillageError):
     """The database lacks TimescaleDB: there is no silent fallback to plain PostgreSQL."""
 

@@ -19,6 +19,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import msgspec
 import numpy as np
 
@@ -140,6 +141,15 @@ def _rebuilt_until(built: Built, start: datetime, complete_until: datetime | Non
 _TESTER_NAMES = re.compile(
     r"sillage_u_[0-9a-f]{32}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
 )
+
+
+def _gone(conn: Conn) -> bool:
+    """Whether a lane's connection can no longer serve: closed, or taken back by the pool when the
+    database went away (asyncpg then refuses even to say whether it is closed)."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True
 
 
 def _masked(message: str) -> str:
@@ -300,7 +310,7 @@ class Pipeline:
                     "retry_at": None if retry is None else retry[1].isoformat(),
                 },
             )
-            if conn.is_closed():  # this lane's connection is gone: the other lanes go on
+            if _gone(conn):  # this lane's connection is gone: the other lanes go on
                 raise
             return None
 

@@ -26,6 +26,7 @@ import msgspec
 
 from core.errors import NotFound, Unprocessable
 from store import rights as db
+from store.coaching import hold_tester_queue
 from store.fixes import mark_my_dirty
 from store.partition import Conn, enter
 from store.rights import Actor, audit
@@ -47,6 +48,7 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
     """Delete a trip with the positions it was made of (else reprocessing would bring it back),
     and what else was derived from them; the pipeline then recomputes the stays around it."""
     async with conn.transaction():
+        await hold_tester_queue(conn, principal.user_id)  # as the pipeline: no deadlock with a step
         await enter(conn, principal.role)
         bounds = await db.trip_bounds(conn, trip_id)
         if bounds is None:
@@ -79,6 +81,7 @@ async def delete_fixes(conn: Conn, principal: Principal, start: datetime, end: d
     if end <= start:
         raise Unprocessable("'to' must be after 'from'")
     async with conn.transaction():
+        await hold_tester_queue(conn, principal.user_id)  # as the pipeline: no deadlock with a step
         await enter(conn, principal.role)
         deleted = await db.delete_range(conn, start, end)
         await mark_my_dirty(conn, start, end)
@@ -100,6 +103,7 @@ def _counts(d: db.RangeDeleted) -> dict[str, int]:
 async def erase_account(conn: Conn, principal: Principal) -> Erased:
     """Erase everything about the tester (see the module docstring); returns the receipt."""
     async with conn.transaction():
+        await hold_tester_queue(conn, principal.user_id)  # a running step ends first
         receipt = await db.erase_user(conn, principal.user_id)
     if receipt is None:
         raise NotFound("this account no longer exists")

@@ -11,6 +11,7 @@ from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
 from core.history import DEFAULT_HISTORY
 from ingest import coaching
+from store import coaching as coaching_db
 from store import fixes as fixes_db
 from store import trips as trips_db
 from store.partition import Conn, as_user
@@ -50,6 +51,14 @@ async def confirm_mode(
         m = Mode(mode)
     except ValueError as exc:
         raise Unprocessable(f"unknown mode {mode!r}; known: {', '.join(x.value for x in Mode)}") from exc
+    async with conn.transaction():
+        # The tester's queue row first, as the pipeline takes it: a step running for this tester
+        # (it holds the row, then rewrites the sections) is waited for, never deadlocked with.
+        await coaching_db.hold_tester_queue(conn, principal.user_id)
+        return await _confirm(conn, principal, section_id, m)
+
+
+async def _confirm(conn: Conn, principal: Principal, section_id: uuid.UUID, m: Mode) -> trips_db.SectionRow:
     async with as_user(conn, principal.role):
         section = await trips_db.section(conn, section_id)
         if section is None:

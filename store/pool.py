@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from core.errors import DatabaseUnavailable
+from core.errors import DatabaseBusy, DatabaseUnavailable
 
 log = logging.getLogger("sillage.store")
 
@@ -59,6 +59,11 @@ async def _reset(conn: asyncpg.Connection) -> None:
     query = conn.get_reset_query()
     if query:
         await conn.execute(query)
+
+
+def _said(exc: BaseException) -> str:
+    """An error as a log or a client can read it (a timeout's own text is empty)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 class Database:
@@ -135,7 +140,19 @@ class Database:
         """A pooled connection; connection-level failures become DatabaseUnavailable."""
         pool = await self.pool()
         try:
-            async with pool.acquire(timeout=self._timeout_s) as conn:
-                yield conn
+            conn = await pool.acquire(timeout=self._timeout_s)
+        except TimeoutError as exc:
+            if pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0:
+                raise DatabaseBusy(
+                    f"all {pool.get_max_size()} database connections of this process stayed busy for"
+                    f" {self._timeout_s:g} s; try again in a moment"
+                ) from exc
+            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
         except UNAVAILABLE_ERRORS as exc:
-            raise DatabaseUnavailable(f"database connection failed: {exc}") from exc
+            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
+        try:
+            yield conn
+        except UNAVAILABLE_ERRORS as exc:
+            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
+        finally:
+            await pool.release(conn)

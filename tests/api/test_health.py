@@ -2,6 +2,7 @@ import asyncio
 import logging
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
@@ -114,3 +115,25 @@ async def test_ids_in_paths_are_masked_in_the_access_log(
     rec = [r for r in caplog.records if r.name == "sillage.access"][-1]
     assert rec.__dict__["path"] == "/v1/trips/{id}"
     assert trip not in JsonFormatter().format(rec)
+
+
+async def test_a_process_whose_connections_are_all_busy_says_busy_not_down(settings: Settings) -> None:
+    assert settings.database_url is not None
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
+    busy = Settings(database_url=settings.database_url, db_connect_timeout_s=0.3, pipeline_enabled=False)
+    held = await pool.acquire()  # the process's only connection, in use for the whole test
+    try:
+        with serve(create_app(busy, pool=pool)) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                r = await client.get("/health")
+                assert r.status_code == 503
+                assert r.json()["database"] == "busy"  # up, but no connection free: not "down"
+                assert r.headers["retry-after"] == "1"
+                r = await client.post("/v1/enrol", json={"invite_code": "X", "consents": ["coaching"]})
+                assert r.status_code == 503
+                assert r.json()["type"].endswith("/database-busy")
+                assert "busy" in r.json()["detail"]
+                assert r.headers["retry-after"] == "1"
+    finally:
+        await pool.release(held)
+        await pool.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
+import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.settings import Settings
 from core.track import Track
@@ -339,7 +341,7 @@ async def test_a_round_goes_on_when_some_of_its_lanes_get_no_connection(
     assert counting.most == 1
     stopped = [r for r in caplog.records if r.getMessage() == "pipeline lane stopped"]
     assert len(stopped) == 2  # the two lanes that found the pool empty
-    assert all(r.error == "DatabaseUnavailable" for r in stopped)  # type: ignore[attr-defined]
+    assert all(r.error == "DatabaseBusy" for r in stopped)  # type: ignore[attr-defined]
 
 
 async def test_a_confirmed_mode_is_kept_through_reprocessing(
@@ -380,6 +382,51 @@ async def test_a_second_answer_about_a_section_replaces_the_first_through_reproc
     async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
         labels = await app_conn.fetch("SELECT mode, section_id FROM labels")
     assert [(r["mode"], r["section_id"]) for r in labels] == [("ebike", uuid.UUID(ride["id"]))]
+
+
+@pytest.mark.parametrize("change", ["confirm", "delete"])
+async def test_a_change_made_while_the_testers_step_runs_waits_for_it_instead_of_deadlocking(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    monkeypatch: pytest.MonkeyPatch,
+    change: str,
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    await upload(http, t, fixes_json(commute(DAY - 86400)))  # the day before: everything again
+    real = pipeline_module._compute
+    computing = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # the step holds the tester's range meanwhile
+        loop.call_soon_threadsafe(computing.set)
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "_compute", slow)
+    step = asyncio.create_task(pipeline.run_due(db, as_of=after(track, 120)))
+    await computing.wait()
+    if change == "confirm":
+        r = await http.patch(
+            f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth
+        )
+    else:
+        r = await http.delete(f"/v1/me/trips/{trip['id']}", headers=t.auth)
+    done = await step
+    monkeypatch.setattr(pipeline_module, "_compute", real)
+    assert r.status_code == 200, r.text  # it waited for the step (a deadlock gave 500)
+    assert t.user_id in {o.user_id for o in done}  # and the step went through
+    await pipeline.run_due(db, as_of=after(track, 180))  # what the change queued
+    today = [x for x in await trips_of(http, t) if x["started_at"] == trip["started_at"]]
+    if change == "confirm":
+        assert today[0]["sections"][1]["mode"] == "tram"
+    else:
+        assert today == []
 
 
 async def ride_confirmed_as(
