@@ -17,6 +17,7 @@ from litestar.di import NamedDependency, Provide
 
 from api.ratelimit import RateLimiter
 from core import tokens
+from core.fixes import EARLIEST, LATEST
 from ingest.testers import authenticate
 from store.partition import Conn, DeviceKey
 from store.testers import Principal
@@ -100,23 +101,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# What a time range of the API can reach: no fix is older than 2000-01-01 (ingestion refuses them),
-# none is later than this. A bound beyond is the same range ("delete everything up to 9999").
-RANGE_FIRST = datetime(2000, 1, 1, tzinfo=UTC)
-RANGE_LAST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
 def range_bound(d: datetime) -> datetime:
-    """A ``from``/``to`` query bound in UTC (UTC when sent without offset), clamped to
-    [:data:`RANGE_FIRST`, :data:`RANGE_LAST`]: ``0001-01-01T00:00:00+01:00`` is before the
+    """A ``from``/``to`` query bound in UTC (UTC when sent without offset), clamped to the times
+    fixes can have (:data:`core.fixes.EARLIEST`, :data:`core.fixes.LATEST`): a bound beyond is the
+    same range ("delete everything up to 9999"), and ``0001-01-01T00:00:00+01:00`` is before the
     calendar's first day in UTC, which neither Python nor PostgreSQL can hold."""
     if d.tzinfo is None:
         d = d.replace(tzinfo=UTC)
     try:
         utc = d.astimezone(UTC)
     except OverflowError:
-        return RANGE_FIRST if d.year < RANGE_FIRST.year else RANGE_LAST
-    return min(max(utc, RANGE_FIRST), RANGE_LAST)
+        return EARLIEST if d.year < EARLIEST.year else LATEST
+    return min(max(utc, EARLIEST), LATEST)
 
 
 DEPENDENCIES = {

@@ -17,6 +17,10 @@ import msgspec
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_FUTURE = timedelta(minutes=5)
+# No fix is older than EARLIEST (refused below) nor later than LATEST: time ranges asked of the
+# API or queued for reprocessing are clamped to these, so that a bound such as 0001-01-01 (which
+# PostgreSQL stores as -infinity and asyncpg returns as a naive datetime.min) never goes further.
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 # The value rules of :func:`normalise` that do not depend on the time of arrival, as msgspec
 # constraints: a decoder that reads a whole batch into these types in one call has checked every

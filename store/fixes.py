@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from asyncpg import Record
 
-from core.fixes import Activity, Fix
+from core.fixes import EARLIEST, LATEST, Activity, Fix
 from store.partition import Conn, DeviceKey, copy_in_partition
 from store.queries import queries
 
@@ -131,16 +131,10 @@ def _mark_my_dirty_sql(start_us: int, end_us: int) -> str:
     )
 
 
-# No fix is older than 2000-01-01 (ingestion refuses them) nor newer than this: a range reaching
-# beyond is queued as its part within. PostgreSQL stores 0001-01-01 UTC as -infinity, which would
-# come back as a naive datetime.min that no step can compare with an aware time.
-DIRTY_FROM = datetime(2000, 1, 1, tzinfo=UTC)
-DIRTY_UNTIL = datetime(2200, 1, 1, tzinfo=UTC)
-
-
 async def mark_my_dirty(conn: Conn, start: datetime, end: datetime) -> None:
     """Queue [start, end] of the current tester for reprocessing, in the same transaction."""
-    start, end = max(start, DIRTY_FROM), min(end, DIRTY_UNTIL)
+    # A range reaching beyond the times fixes can have is queued as its part within.
+    start, end = max(start, EARLIEST), min(end, LATEST)
     await conn.execute(_q("mark_my_dirty"), start, max(start, end))
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
+from core.fixes import EARLIEST, LATEST
 from store.partition import Conn
 from store.queries import queries
 
@@ -18,16 +19,12 @@ async def due_users(conn: Conn, now: datetime, limit: int) -> list[tuple[uuid.UU
     return [(r["user_id"], r["role_name"]) for r in rows]
 
 
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
 def _aware(at: datetime) -> datetime:
     """A stored bound as an aware time: -infinity and +infinity come back from asyncpg as naive
     ``datetime.min`` and ``datetime.max`` (a range queued before their bounds were clamped)."""
     if at.tzinfo is not None:
         return at
-    return _EARLIEST if at == datetime.min else _LATEST
+    return EARLIEST if at == datetime.min else LATEST
 
 
 async def lock_dirty(conn: Conn, user_id: uuid.UUID, now: datetime) -> tuple[datetime, datetime] | None:
