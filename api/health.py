@@ -11,7 +11,7 @@ from litestar.datastructures import State
 
 from core.errors import DatabaseBusy, DatabaseUnavailable
 from store.health import server_info
-from store.pool import UNAVAILABLE_ERRORS
+from store.pool import UNAVAILABLE_ERRORS, error_text
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,14 +31,14 @@ async def health(state: State) -> Response[Health]:
             async with state.db.connection() as conn:
                 info = await server_info(conn)
     except (DatabaseUnavailable, *UNAVAILABLE_ERRORS) as exc:  # type: ignore[misc]
-        detail = exc.detail if isinstance(exc, DatabaseUnavailable) else f"{type(exc).__name__}: {exc}"
+        detail = exc.detail if isinstance(exc, DatabaseUnavailable) else error_text(exc)
         # Busy: the database is up and this process has no free connection (say so: an operator
         # must not take saturation for an outage); down: it could not be reached.
-        state_of_db = "busy" if isinstance(exc, DatabaseBusy) else "down"
+        busy = isinstance(exc, DatabaseBusy)
         return Response(
-            Health(status="unavailable", database=state_of_db, detail=detail),
+            Health(status="unavailable", database="busy" if busy else "down", detail=detail),
             status_code=503,
-            headers={"Retry-After": "1"} if state_of_db == "busy" else None,
+            headers={"Retry-After": str(exc.retry_after_s)} if busy else None,
         )
     if info.timescaledb is None:
         return Response(

@@ -38,10 +38,8 @@ def problem(
 
 def sillage_error_handler(request: Request[Any, Any, Any], exc: SillageError) -> Response[dict[str, Any]]:
     headers = None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | DatabaseBusy):
         headers = {"Retry-After": str(exc.retry_after_s)}
-    elif isinstance(exc, DatabaseBusy):
-        headers = {"Retry-After": "1"}
     if exc.status >= 500:
         log.warning("request failed", extra={"path": loggable_path(request.url.path), "error": exc.detail})
     return problem(

@@ -41,6 +41,7 @@ class DatabaseBusy(DatabaseUnavailable):
 
     slug = "database-busy"
     title = "Database connections busy"
+    retry_after_s = 1  # a moment: connections are released as requests end
 
 
 class MissingExtension(SillageError):

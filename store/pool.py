@@ -61,7 +61,7 @@ async def _reset(conn: asyncpg.Connection) -> None:
         await conn.execute(query)
 
 
-def _said(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     """An error as a log or a client can read it (a timeout's own text is empty)."""
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -147,12 +147,12 @@ class Database:
                     f"all {pool.get_max_size()} database connections of this process stayed busy for"
                     f" {self._timeout_s:g} s; try again in a moment"
                 ) from exc
-            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
+            raise DatabaseUnavailable(f"database connection failed: {error_text(exc)}") from exc
         except UNAVAILABLE_ERRORS as exc:
-            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
+            raise DatabaseUnavailable(f"database connection failed: {error_text(exc)}") from exc
         try:
             yield conn
         except UNAVAILABLE_ERRORS as exc:
-            raise DatabaseUnavailable(f"database connection failed: {_said(exc)}") from exc
+            raise DatabaseUnavailable(f"database connection failed: {error_text(exc)}") from exc
         finally:
             await pool.release(conn)
