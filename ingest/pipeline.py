@@ -84,6 +84,7 @@ def _compute(
     *,
     registry: Registry,
     fixes: list[Fix],
+    sources: list[str],
     labels: list[Label],
     confirmations: list[Confirmation],
     recent: list[dict[str, float]],
@@ -97,7 +98,7 @@ def _compute(
     pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
     probabilities of their sections before this step, oldest first), build records. Also returns
     the segmentation's ``complete_until_s`` and whether an open tail remains."""
-    seg = segment(Track.from_fixes(fixes), params.segmentation, now_s=now.timestamp())
+    seg = segment(Track.from_fixes(fixes, sources), params.segmentation, now_s=now.timestamp())
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
@@ -199,7 +200,7 @@ class Pipeline:
             # step continues a history): else the next step would read the same window again.
             floor_s = max(start, changed_from).timestamp()
             for every_s in (None, *self.params.thinned_reads_s):
-                fixes = await trips_db.fixes_from(
+                fixes, sources = await trips_db.fixes_from(
                     conn, start, self.params.max_fixes_per_step, every_s=every_s
                 )
                 truncated = len(fixes) >= self.params.max_fixes_per_step
@@ -210,6 +211,7 @@ class Pipeline:
                     _compute,
                     role,
                     fixes=fixes,
+                    sources=sources,
                     labels=labels,
                     confirmations=confirmations,
                     recent=recent,

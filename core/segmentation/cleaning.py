@@ -1,4 +1,14 @@
-"""Cleaning: drop inaccurate fixes, repeated timestamps and speed-outlier excursions.
+"""Cleaning: drop inaccurate fixes, repeated timestamps, a second tracker's fixes and speed-outlier
+excursions.
+
+A tester may run two trackers at once (the app and OwnTracks while switching, or a GPX logger beside
+the phone). Their fixes interleave, each with its own noise and filtering, and the track zigzags
+between them: on a walk that adds about a fifth to its length and turns speeds, headings and jerk
+into noise. Where two trackers log the same stretch of time, cleaning keeps one: in each
+``tracker_window_s`` the tracker with the most fixes (the denser sampling; ties to the first name
+in alphabetical order), and drops the other trackers' fixes within ``tracker_window_s / 2`` of one
+of its fixes. Where only one tracker logs (the other paused when still, or was switched off), its
+fixes are kept.
 
 The excursion rule is a vectorised form of e-mission's jump smoothing (``SmoothZigzag`` in
 e-mission-server ``emission/analysis/intake/cleaning/cleaning_methods/jump_smoothing.py``,
@@ -51,10 +61,44 @@ def clean(track: Track, sphere: Sphere, params: SegmentationParams) -> Cleaning:
         # Several fixes at one instant: keep the first (the rest would imply infinite speeds).
         repeated = np.concatenate(([False], t[candidates[1:]] == t[candidates[:-1]]))
         candidates = candidates[~repeated]
+    if track.source is not None and candidates.size > 1:
+        candidates = candidates[one_tracker(t[candidates], track.source[candidates], params.tracker_window_s)]
     kept = np.zeros(n, dtype=np.bool_)
     dropped, provisional_from = _excursions(track.t_s, sphere, candidates, params)
     kept[candidates[~dropped]] = True
     return Cleaning(kept=kept, provisional_from=provisional_from - int(np.count_nonzero(dropped)))
+
+
+def one_tracker(t: npt.NDArray[np.float64], source: npt.NDArray[np.int8], window_s: float) -> BoolArray:
+    """Mask of the fixes kept where several trackers log the same time (module docstring).
+
+    ``t`` is sorted; ``source`` numbers each fix's tracker.
+    """
+    keep = np.ones(t.size, dtype=np.bool_)
+    codes = np.unique(source)
+    if codes.size < 2:
+        return keep
+    # Windows on the epoch, not on the first fix: every step of the pipeline, whatever the time it
+    # starts reading from, cuts them alike.
+    bucket = np.floor(t / window_s).astype(np.int64)
+    bucket -= bucket[0]
+    # Fixes per (bucket, tracker); the winner of a bucket has the most (the lowest code on a tie).
+    counts = np.zeros((int(bucket[-1]) + 1, int(codes[-1]) + 1), dtype=np.int64)
+    np.add.at(counts, (bucket, source.astype(np.int64)), 1)
+    winner = np.argmax(counts, axis=1)[bucket]
+    for code in codes:
+        own_t = t[source == code]
+        others = np.flatnonzero((winner == code) & (source != code))
+        if others.size == 0:
+            continue
+        # The winner's nearest fix to each of the others' fixes in its buckets.
+        after = np.searchsorted(own_t, t[others])
+        nearest = np.minimum(
+            np.abs(own_t[np.minimum(after, own_t.size - 1)] - t[others]),
+            np.abs(t[others] - own_t[np.maximum(after - 1, 0)]),
+        )
+        keep[others[nearest <= window_s / 2]] = False
+    return keep
 
 
 def _excursions(

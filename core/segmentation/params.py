@@ -25,6 +25,8 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
         ``max_speed_mps``: an implied speed above it between consecutive fixes is a *jump* (e-mission
         ``SmoothZigzag``: 100 m/s, above high-speed rail). ``max_outlier_run_fixes``: at most this
         many fixes between jumps form an excursion that can be dropped (see ``cleaning``).
+        ``tracker_window_s``: where two trackers log the same time, the one with more fixes in each
+        such window is kept, and the other's fixes within half a window of it are dropped.
 
     Stays and trips
         ``stay_radius_m`` / ``stay_dwell_s``: a stay is a run of fixes within the radius of its first
@@ -59,6 +61,7 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     max_accuracy_m: Positive = 100.0
     max_speed_mps: Positive = 100.0
     max_outlier_run_fixes: Annotated[int, msgspec.Meta(ge=1)] = 3
+    tracker_window_s: Positive = 120.0
     stay_radius_m: Positive = 100.0
     stay_dwell_s: Positive = 300.0
     gap_s: Positive = 900.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import time
 import uuid
@@ -103,6 +104,40 @@ async def test_a_commute_becomes_one_trip_of_walk_bus_walk(
     assert trip["sections"][0]["co2_kg"] == 0
     one = await http.get(f"/v1/trips/{trip['id']}", headers=t.auth)
     assert one.json()["id"] == trip["id"]
+
+
+async def test_a_second_tracker_logging_the_same_walk_does_not_lengthen_the_trip(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    def walk_to_the_shop(every_s: float, seed: int, start_s: float) -> Track:
+        shop = place(1100.0, 0.0)
+        return track_from(
+            stay(900, at=HOME, every_s=every_s),
+            walk(to=shop, every_s=every_s),
+            stay(900, every_s=every_s),
+            seed=seed,
+            start_s=start_s,
+        )
+
+    # The app every 2 s; OwnTracks on the same phone every 3 s (whole seconds), with its own noise.
+    app = walk_to_the_shop(2.0, 1, DAY + 0.5)
+    owntracks = walk_to_the_shop(3.0, 2, DAY)
+    alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
+    for t in (alone, both):
+        await upload(http, t, fixes_json(app))
+    basic = base64.b64encode(f"me:{both.token}".encode()).decode()
+    messages = [
+        {"_type": "location", "lat": float(la), "lon": float(lo), "tst": int(ts), "acc": 8}
+        for ts, la, lo in zip(owntracks.t_s, owntracks.lat, owntracks.lon, strict=True)
+    ]
+    r = await http.post("/ingest/owntracks", json=messages, headers={"Authorization": f"Basic {basic}"})
+    assert r.status_code == 200, r.text
+    await pipeline.run_due(db, as_of=after(app, 60))
+    (one,) = await trips_of(http, alone)
+    (two,) = await trips_of(http, both)
+    # Interleaved, the two trackers' noise zigzags: read as one track the walk is half as long again.
+    assert two["distance_m"] < one["distance_m"] * 1.05
+    assert [s["mode"] for s in two["sections"]] == [s["mode"] for s in one["sections"]]
 
 
 async def test_an_open_trip_waits_and_completes_when_the_rest_arrives(

@@ -143,3 +143,26 @@ def until(track: Track, t_s: float) -> Track:
 
 def since(track: Track, t_s: float) -> Track:
     return track.take(np.flatnonzero(track.t_s >= t_s))
+
+
+def two_trackers(first: Track, second: Track) -> Track:
+    """The fixes of two trackers of one tester in one track (``source`` 0 and 1), as the pipeline
+    reads them when both logged; a fix of the second at the time of one of the first is left out,
+    as the store keeps one fix per instant."""
+    second_only = ~np.isin(second.t_s, first.t_s)
+    source = np.concatenate((np.zeros(first.t_s.size, np.int8), np.ones(int(second_only.sum()), np.int8)))
+    t_s = np.concatenate((first.t_s, second.t_s[second_only]))
+    order = np.argsort(t_s, kind="stable")
+
+    def col(name: str) -> np.ndarray:
+        return np.concatenate((getattr(first, name), getattr(second, name)[second_only]))[order]
+
+    return Track(
+        t_s=t_s[order],
+        lat=col("lat"),
+        lon=col("lon"),
+        accuracy_m=col("accuracy_m"),
+        speed_mps=col("speed_mps"),
+        activity=col("activity").astype(np.int8),
+        source=source[order],
+    )
