@@ -8,10 +8,11 @@ import math
 import numpy as np
 
 from core.features import FEATURE_NAMES
-from core.segmentation import Segmentation
+from core.segmentation import Segmentation, segment
 from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
 from core.transit import TransitStop, TransitStops
+from models.classifier import load_classifier
 from models.sections import Classified, Network, classify
 from tests.support.tracks import Leg, gap, place, ride, stay, track_from, walk
 
@@ -159,3 +160,18 @@ def test_a_crossing_logged_in_pieces_is_one_ferry_section() -> None:
     assert modes(out) == ["ferry"]
     assert out.classes == ("walk", "bike", "car", "plane", "ferry")
     assert modes(classify(BySpeed(), seg)) == ["car"]  # without the network: one car section
+
+
+def test_a_metro_ride_without_signal_between_two_walks_is_its_own_metro_section() -> None:
+    # Underground the phone logs nothing: 13 minutes and 7 km between the last fix of one walk and
+    # the first of the next. It was once read as a single walk at 34 km/h; the hop across the gap
+    # is now a section of its own, and the shipped model calls it metro.
+    track = track_from(
+        stay(600, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(400.0, 0.0), every_s=5),
+        gap(780, to=place(7400.0, 0.0)),
+        walk(to=place(7800.0, 0.0), every_s=5),
+        stay(600, every_s=5),
+    )
+    out = classify(load_classifier(), segment(track))
+    assert modes(out) == ["walk", "metro", "walk"]
