@@ -217,20 +217,15 @@ async def _sections(
     end: datetime,
     *,
     profile: VehicleProfile,
-    places: Places | None,
-    params: CoachingParams,
 ) -> list[SectionRecord]:
     """Sections of visible trips in [start, end) as coaching records: known modes only, the car's
-    occupants as priced, purposes named from ``places`` where none was set."""
+    occupants as priced, the trips' own purposes."""
     out = []
     for r in await coaching_db.sections_between(conn, start, end):
         try:
             mode = Mode(r.mode)
         except ValueError:
             continue
-        purpose = r.purpose
-        if places is not None:
-            purpose = resolved_purpose(r.purpose, r.origin, r.destination, places, params.purpose)
         out.append(
             SectionRecord(
                 trip_id=str(r.trip_id),
@@ -242,7 +237,7 @@ async def _sections(
                 co2_kg=max(r.co2_kg, 0.0),
                 origin=r.origin,
                 destination=r.destination,
-                purpose=purpose,
+                purpose=r.purpose,
                 occupants=occupants_for(r.occupants, profile) if mode is Mode.CAR else r.occupants,
             )
         )
@@ -254,7 +249,7 @@ async def _recurring(
 ) -> list[RecurringTrip]:
     places = await _places(conn, at, params)
     since = at - timedelta(days=params.recurring_lookback_days)
-    sections = await _sections(conn, since, at, profile=profile, places=None, params=params)
+    sections = await _sections(conn, since, at, profile=profile)
     return recurring_trips(trips_from_sections(sections), places, params.recurring)
 
 
@@ -287,7 +282,9 @@ async def footprint(
     *,
     params: CoachingParams = DEFAULT_COACHING_PARAMS,
 ) -> FootprintReport:
-    """The period containing ``at`` by mode and purpose, with its trend (only the window is read)."""
+    """The period containing ``at`` by mode and purpose, with its trend (only the window is read).
+    Purposes are the trips' own, as ``/v1/trips`` shows them (named with the home and work known
+    when each trip was made, or confirmed since)."""
     at = _aware(at)
     tz = params.tz
     current = period_start(local_date(at, tz), period)
@@ -295,8 +292,7 @@ async def footprint(
     end = local_midnight(shift(current, period, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        places = await _places(conn, at, params)
-        sections = await _sections(conn, start, end, profile=profile, places=places, params=params)
+        sections = await _sections(conn, start, end, profile=profile)
     return footprint_report(sections, period, at, params.summary)
 
 
@@ -310,9 +306,7 @@ async def goal(
         profile = await trips_db.vehicle_profile(conn)
         own = await coaching_db.goal(conn)
         first = await coaching_db.first_data(conn)
-        sections = await _sections(
-            conn, year_start, at + timedelta(microseconds=1), profile=profile, places=None, params=params
-        )
+        sections = await _sections(conn, year_start, at + timedelta(microseconds=1), profile=profile)
     budget = params.budget
     if own is not None:
         budget = msgspec.structs.replace(budget, personal_budget_kg=own.yearly_budget_kg)
@@ -354,7 +348,40 @@ async def name_trip_purposes(
     Call inside the tester's partition; returns how many trips changed. A purpose someone else
     set is kept (see :mod:`core.coaching.purpose`).
     """
-    where = await _places(conn, _aware(at), params)
+    return await _rename(conn, await _places(conn, _aware(at), params), since, params)
+
+
+async def name_new_trip_purposes(
+    conn: Conn,
+    at: datetime,
+    *,
+    since: datetime,
+    named_with: str | None,
+    params: CoachingParams = DEFAULT_COACHING_PARAMS,
+) -> str:
+    """The pipeline's naming: the purposes of the trips started since ``since``, from the home and
+    work guessed as of ``at``; and when those differ from the ones the last naming used
+    (``named_with``, a :func:`places_key`), of every trip of the places' look-back, so that trips
+    made before home and work could be guessed, or before a move, are named like the rest (see
+    migration 0021). Returns the key of the places used, for the next step.
+    """
+    at = _aware(at)
+    where = await _places(conn, at, params)
+    key = places_key(where)
+    if key != named_with:
+        since = min(since, at - timedelta(days=params.places_lookback_days))
+    await _rename(conn, where, since, params)
+    return key
+
+
+def places_key(places: Places) -> str:
+    """Home and work, rounded to about 100 m ("-" for one not known): a change of the guess."""
+    return "|".join(
+        "-" if p is None else f"{p.location[0]:.3f},{p.location[1]:.3f}" for p in (places.home, places.work)
+    )
+
+
+async def _rename(conn: Conn, where: Places, since: datetime, params: CoachingParams) -> int:
     changes = []
     for t in await coaching_db.trip_ends(conn, since):
         named = resolved_purpose(t.purpose, t.origin, t.destination, where, params.purpose)
@@ -407,7 +434,7 @@ async def fmd(
     start, end = _year_bounds(year, params.tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile, places=None, params=params)
+        sections = await _sections(conn, start, end, profile=profile)
     return fmd_days(sections, year, params.fmd)
 
 
@@ -444,6 +471,6 @@ async def weekly(
     end = local_midnight(shift(this_week, Period.WEEK, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile, places=None, params=params)
+        sections = await _sections(conn, start, end, profile=profile)
         options = await _alternatives(conn, at, profile, params)
     return weekly_message(sections, at, options, lang, params.weekly)

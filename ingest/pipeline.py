@@ -233,8 +233,12 @@ class Pipeline:
             await trips_db.replace_from(
                 conn, start, built, until=_rebuilt_until(built, start, complete_until) if truncated else None
             )
-            await coaching.name_trip_purposes(conn, seen_at, since=start)
-            await trips_db.save_pipeline_state(conn, complete_until, self.classifier.version)
+            purposes_places = await coaching.name_new_trip_purposes(
+                conn, seen_at, since=start, named_with=None if state is None else state.purposes_places
+            )
+            await trips_db.save_pipeline_state(
+                conn, complete_until, self.classifier.version, purposes_places=purposes_places
+            )
             await conn.execute("RESET ROLE")
             # Sections were rebuilt with one occupant: re-apply a confirmed carpool, if any.
             await carpool.apply_confirmed_carpools(

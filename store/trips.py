@@ -33,6 +33,8 @@ class PipelineState(msgspec.Struct, frozen=True, kw_only=True):
     model_version: str | None
     # Derived rows that began before this are final: retention deleted their fixes (0018).
     frozen_before: datetime | None = None
+    # The home and work the trips' purposes were last named with (0021).
+    purposes_places: str | None = None
 
 
 class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,12 +82,15 @@ async def pipeline_state(conn: Conn) -> PipelineState | None:
             complete_until=row["complete_until"],
             model_version=row["model_version"],
             frozen_before=row["frozen_before"],
+            purposes_places=row["purposes_places"],
         )
     )
 
 
-async def save_pipeline_state(conn: Conn, complete_until: datetime | None, model_version: str) -> None:
-    await conn.execute(_q("save_pipeline_state"), complete_until, model_version)
+async def save_pipeline_state(
+    conn: Conn, complete_until: datetime | None, model_version: str, *, purposes_places: str | None
+) -> None:
+    await conn.execute(_q("save_pipeline_state"), complete_until, model_version, purposes_places)
 
 
 async def restart_point(conn: Conn, at: datetime) -> datetime | None:
