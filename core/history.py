@@ -175,6 +175,17 @@ def _near(points: F64, others: F64, radius_m: float) -> npt.NDArray[np.bool_]:
 _M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
 
 
+def _short_way(east_deg: F64) -> F64:
+    """Longitude differences (within ±360) taken the short way round, within ±180: a path across
+    the antimeridian steps from 179.9 to -179.9 (or, cut as GeoJSON asks, from 180 to -180 at no
+    length), not back across the whole globe. Differences already within ±180 are returned as they
+    are, bit for bit."""
+    out: F64 = np.where(
+        east_deg > 180.0, east_deg - 360.0, np.where(east_deg < -180.0, east_deg + 360.0, east_deg)
+    )
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ConfirmedPaths:
     """The segments of the confirmations' paths laid end to end (confirmation ``k`` has segments
@@ -188,8 +199,13 @@ class ConfirmedPaths:
     length: F64
     owner: npt.NDArray[np.intp]
     offsets: npt.NDArray[np.intp]
-    box: F64  # (m, 4) lat_min, lat_max, lon_min, lon_max; NaN for a confirmation without a path
+    # (m, 4) lat_min, lat_max, lon_min, lon_max; NaN for a confirmation without a path. A path across
+    # ±180 has its longitudes unwrapped, so its box may reach past ±180.
+    box: F64
     radius_m: float
+    # Some box reaches past ±180: longitudes are then compared the short way round (paths and
+    # points far from ±180 never need it, and the plain differences are faster).
+    wraps: bool
 
     @staticmethod
     def of(confirmations: Sequence[Confirmation], radius_m: float) -> ConfirmedPaths | None:
@@ -207,28 +223,53 @@ class ConfirmedPaths:
         owner = np.repeat(np.arange(len(confirmations), dtype=np.intp), n_segments)
         offsets = np.r_[0, np.cumsum(n_segments)].astype(np.intp)
         kx = _M_PER_DEG * np.cos(np.radians(0.5 * (a[:, 0] + b[:, 0])))
-        length = np.hypot((b[:, 0] - a[:, 0]) * _M_PER_DEG, (b[:, 1] - a[:, 1]) * kx)
-        before = np.cumsum(length) - length  # metres of all earlier segments, of every path
-        along = before - np.repeat(before[offsets[:-1][n_segments > 0]], n_segments[n_segments > 0])
-        box = np.full((len(confirmations), 4), np.nan)
+        length = np.hypot((b[:, 0] - a[:, 0]) * _M_PER_DEG, _short_way(b[:, 1] - a[:, 1]) * kx)
         has = n_segments > 0
-        grow_lon = radius_m / np.maximum(np.minimum.reduceat(kx, offsets[:-1][has]), 1.0)
+        first_segment = offsets[:-1][has]
+
+        def _per_path(cum: F64) -> F64:
+            """``cum`` (cumulated over every path) restarted at each path's first segment."""
+            restarted: F64 = cum - np.repeat(cum[first_segment], n_segments[has])
+            return restarted
+
+        before = np.cumsum(length) - length  # metres of all earlier segments, of every path
+        along = _per_path(before)
+        # The box of a path across ±180 is taken on its unwrapped longitudes (its steps the short
+        # way, whole turns added: nothing for a path that does not cross), else it would span the
+        # rest of the globe and leave out the path itself; ``_inside`` looks a turn either side.
+        step = b[:, 1] - a[:, 1]
+        turn = np.where(step > 180.0, -360.0, 0.0) + np.where(step < -180.0, 360.0, 0.0)
+        turned = _per_path(np.cumsum(turn) - turn)  # whole turns before each segment, in its path
+        a_ends = np.column_stack((a[:, 0], a[:, 1] + turned))
+        b_ends = np.column_stack((b[:, 0], b[:, 1] + (turned + turn)))
+        box = np.full((len(confirmations), 4), np.nan)
+        grow_lon = radius_m / np.maximum(np.minimum.reduceat(kx, first_segment), 1.0)
         for col, (pick, reduce, sign) in enumerate(
             ((0, np.minimum, -1.0), (0, np.maximum, 1.0), (1, np.minimum, -1.0), (1, np.maximum, 1.0))
         ):
-            ends = reduce(a[:, pick], b[:, pick])
+            ends = reduce(a_ends[:, pick], b_ends[:, pick])
             grow = radius_m / _M_PER_DEG if pick == 0 else grow_lon
-            box[has, col] = reduce.reduceat(ends, offsets[:-1][has]) + sign * grow
+            box[has, col] = reduce.reduceat(ends, first_segment) + sign * grow
         return ConfirmedPaths(
-            a=a, b=b, along=along, length=length, owner=owner, offsets=offsets, box=box, radius_m=radius_m
+            a=a,
+            b=b,
+            along=along,
+            length=length,
+            owner=owner,
+            offsets=offsets,
+            box=box,
+            radius_m=radius_m,
+            wraps=bool((box[has, 3] > 180.0).any() or (box[has, 2] < -180.0).any()),
         )
 
     def _inside(self, points: F64) -> npt.NDArray[np.bool_]:
         """``(n, m)``: point ``i`` lies in the grown bounding box of confirmation ``j``'s path."""
         lat, lon, box = points[:, 0:1], points[:, 1:2], self.box
-        inside: npt.NDArray[np.bool_] = (
-            (box[:, 0] <= lat) & (lat <= box[:, 1]) & (box[:, 2] <= lon) & (lon <= box[:, 3])
-        )
+        east: npt.NDArray[np.bool_] = (box[:, 2] <= lon) & (lon <= box[:, 3])
+        if self.wraps:  # a box past 180 holds the points past -180 a turn later, and back
+            east |= (box[:, 2] <= lon + 360.0) & (lon + 360.0 <= box[:, 3])
+            east |= (box[:, 2] <= lon - 360.0) & (lon - 360.0 <= box[:, 3])
+        inside: npt.NDArray[np.bool_] = (box[:, 0] <= lat) & (lat <= box[:, 1]) & east
         return inside
 
     def _near(self, point: F64, idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], F64]:
@@ -237,9 +278,18 @@ class ConfirmedPaths:
         metres)."""
         lat, lon = float(point[0]), float(point[1])
         kx = _M_PER_DEG * np.cos(np.radians(lat))
-        ax = (self.a[idx, 1] - lon) * kx
+        a_east, b_east = self.a[idx, 1] - lon, self.b[idx, 1] - lon
+        if self.wraps:
+            a_east, b_east = _short_way(a_east), _short_way(b_east)
+        ax = a_east * kx
         ay = (self.a[idx, 0] - lat) * _M_PER_DEG
-        dx = (self.b[idx, 1] - lon) * kx - ax
+        dx = b_east * kx - ax
+        if self.wraps:
+            # Each end is taken the short way from the point; when they land on either side of the
+            # meridian opposite the point (the segment is half a world away), the segment itself
+            # still goes the short way, not round the globe past the point.
+            apart = np.abs(b_east - a_east) > 180.0
+            dx[apart] = _short_way(b_east[apart] - a_east[apart]) * kx
         dy = (self.b[idx, 0] - lat) * _M_PER_DEG - ay
         l2 = dx * dx + dy * dy
         t = np.clip(np.divide(-(ax * dx + ay * dy), l2, out=np.zeros_like(l2), where=l2 > 0.0), 0.0, 1.0)

@@ -50,7 +50,10 @@ COLUMNS = {
     "start_lon": "longitude where the confirmed section started, degrees (WGS 84)",
     "end_lat": "latitude where the confirmed section ended, degrees (WGS 84)",
     "end_lon": "longitude where the confirmed section ended, degrees (WGS 84)",
-    "geometry": "JSON: simplified path as a GeoJSON LineString (longitude first)",
+    "geometry": (
+        "JSON: simplified path as a GeoJSON LineString (longitude first), or a MultiLineString cut"
+        " at longitude ±180 when the path crosses the antimeridian"
+    ),
     "co2_kg": "footprint, kilograms of CO2-equivalent",
     "co2_factor": "emission factor used (see co2_registry)",
     "co2_registry": "version of the emission factor registry",

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from core.co2.modes import Mode
 from core.features import FEATURE_NAMES, features_matrix
 from core.geodesy import haversine_m
-from core.geometry import simplified_linestring
+from core.geometry import line_positions, simplified_linestring
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, own_mix, section_ends
 from core.segmentation import segment
 from core.track import Track
@@ -229,10 +229,9 @@ class _History:
                     mode=s.mode,
                     # the path a confirmation keeps: the section's stored geometry
                     path_lonlat=tuple(
-                        (x, y)
-                        for x, y in simplified_linestring(
-                            track.lat[s.start : s.end], track.lon[s.start : s.end]
-                        )["coordinates"]
+                        line_positions(
+                            simplified_linestring(track.lat[s.start : s.end], track.lon[s.start : s.end])
+                        )
                     ),
                 )
                 for s, a, b in zip(kept, starts.tolist(), ends.tolist(), strict=True)

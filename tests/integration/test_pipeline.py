@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import re
 import time
 import uuid
@@ -443,6 +444,39 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert today[0]["sections"][1]["probabilities"]["tram"] == 1.0  # through reprocessing too
     bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "teleport"}, headers=t.auth)
     assert bad.status_code == 422
+
+
+async def test_a_ride_across_the_antimeridian_is_cut_there_and_can_be_confirmed(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # On Taveuni (Fiji) the 180th meridian crosses the island: a ride from 179.99 E to 179.99 W.
+    t = await enrol(http, invite_code)
+    base = commute()
+    lon = (base.lon - base.lon[0]) * 0.72 + 179.99  # as many metres east (cos 46.5° / cos 16.8°)
+    track = dataclasses.replace(base, lat=base.lat - 46.5197 - 16.8, lon=(lon + 180.0) % 360.0 - 180.0)
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    ride = trip["sections"][1]
+    geometry = ride["geometry"]
+    assert geometry["type"] == "MultiLineString"  # RFC 7946 3.1.9
+    east, west = geometry["coordinates"]
+    assert east[-1][0] == 180.0
+    assert west[0][0] == -180.0
+    assert east[-1][1] == west[0][1]
+    assert 4000 < trip["distance_m"] < 6500  # the short way, not round the globe
+    r = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        label = await app_conn.fetchrow("SELECT start_lon, end_lon, path FROM labels")
+    assert label is not None
+    assert label["start_lon"] > 179.0
+    assert label["end_lon"] < -179.0
+    # The confirmation's path is the parts end to end, and the history reads it at the next step.
+    await upload(http, t, fixes_json(commute(DAY - 86400)))
+    await pipeline.run_due(db, as_of=after(track, 120))
+    today = [x for x in await trips_of(http, t) if x["id"] == trip["id"]]
+    assert today[0]["sections"][1]["mode"] == "tram"
 
 
 async def test_a_second_answer_about_a_section_replaces_the_first_through_reprocessing(

@@ -98,14 +98,22 @@ SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM secti
 
 -- name: insert_label
 -- The confirmation keeps where its section started and ended and the path between (its stored
--- geometry; NULL when it has none, and the label is still kept).
+-- geometry's positions, the parts of a MultiLineString cut at the antimeridian laid end to end;
+-- NULL when it has none, and the label is still kept).
 INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon, path)
 SELECT v.started_at, v.ended_at, v.mode, v.section_id,
-       (s.geometry #>> '{coordinates,0,1}')::float8, (s.geometry #>> '{coordinates,0,0}')::float8,
-       (s.geometry #>> '{coordinates,-1,1}')::float8, (s.geometry #>> '{coordinates,-1,0}')::float8,
-       s.geometry -> 'coordinates'
+       (p.path #>> '{0,1}')::float8, (p.path #>> '{0,0}')::float8,
+       (p.path #>> '{-1,1}')::float8, (p.path #>> '{-1,0}')::float8,
+       p.path
 FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_at, ended_at, mode, section_id)
-LEFT JOIN sections s ON s.id = v.section_id;
+LEFT JOIN sections s ON s.id = v.section_id
+LEFT JOIN LATERAL (
+    SELECT CASE WHEN s.geometry ->> 'type' = 'MultiLineString' THEN (
+        SELECT jsonb_agg(q.position ORDER BY l.i, q.j)
+        FROM jsonb_array_elements(s.geometry -> 'coordinates') WITH ORDINALITY l (line, i),
+             jsonb_array_elements(l.line) WITH ORDINALITY q (position, j)
+    ) ELSE s.geometry -> 'coordinates' END AS path
+) p ON true;
 
 -- name: set_section_mode
 -- The probabilities say what the tester confirmed (1 for it, 0 for the others); the model's own

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.geodesy import EARTH_RADIUS_M
+from core.geometry import line_positions, simplified_linestring
 from core.history import Confirmation, HistoryParams, assist, own_mix, usual_modes
 
 CLASSES = ("walk", "bike", "bus", "car")
@@ -269,3 +270,23 @@ def test_a_confident_bike_ride_on_a_route_confirmed_by_car_stays_a_bike() -> Non
     unsure = np.asarray([[0.05, 0.55, 0.05, 0.35]])
     out = assist(unsure, CLASSES, starts, ends, [confirmed("car")] * 4, params=ROUTE_ONLY)
     assert out.classes[int(np.argmax(out.proba[0]))] == "car"
+
+
+def test_a_confirmed_path_across_the_antimeridian_is_followed_the_short_way() -> None:
+    # A ferry in Fiji from 179.8 E to 179.8 W along one parallel, stored as fixes (179.9 then
+    # -179.9) or as the section geometry cut at the antimeridian, its parts one after the other.
+    lat = -16.8
+    lon = np.asarray([179.8, 179.9, -179.9, -179.8])
+    fixes = tuple((float(x), lat) for x in lon)
+    cut = tuple(line_positions(simplified_linestring(np.full(4, lat), lon)))
+    assert (180.0, lat) in cut
+    assert (-180.0, lat) in cut
+    starts = np.asarray([[lat, 179.95], [lat, -179.85], [lat, 179.9985]])
+    ends = np.asarray([[lat, -179.85], [lat, 179.95], [lat, -179.9985]])
+    for path in (fixes, cut):
+        ferry = Confirmation(
+            start_lat=lat, start_lon=179.8, end_lat=lat, end_lon=-179.8, mode="bus", path_lonlat=path
+        )
+        out = assist(model_says_car(3), CLASSES, starts, ends, [ferry], params=ROUTE_ONLY)
+        # Boarded 16 km in, off 11 km later across the line; the way back; 320 m across it (< 600 m).
+        assert out.matched.tolist() == [True, False, False]
