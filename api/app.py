@@ -18,6 +18,7 @@ from api.deps import DEPENDENCIES, KnownDevices
 from api.health import health
 from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
+from api.openapi import document_problems
 from api.problems import EXCEPTION_HANDLERS
 from api.ratelimit import RateLimiter
 from api.routes import all_routes
@@ -102,7 +103,7 @@ def create_app(
             await worker.stop()
             await db.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
         middleware=[request_logger],
@@ -129,3 +130,5 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    document_problems(app)
+    return app

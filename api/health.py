@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
+from litestar.openapi import ResponseSpec
 
 from core.errors import DatabaseBusy, DatabaseUnavailable
 from store.health import server_info
@@ -22,7 +23,11 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     detail: str | None = None
 
 
-@get("/health", tags=["operations"])
+@get(
+    "/health",
+    tags=["operations"],
+    responses={503: ResponseSpec(Health, description="The database is down or busy, or lacks TimescaleDB.")},
+)
 async def health(state: State) -> Response[Health]:
     """200 with PostgreSQL and TimescaleDB versions when the database answers, 503 otherwise."""
     settings: Any = state.settings
