@@ -30,7 +30,7 @@ from tests.support.database import ScratchDatabase
 from tests.support.queue import queue_put_back
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import bus, gap, place, ride, stay, track_from, walk
+from tests.support.tracks import bus, gap, place, ride, stay, track_from, walk, walk_to_the_shop
 
 HOME = place(0.0, 0.0)
 STOP_A = place(300.0, 0.0)
@@ -110,19 +110,9 @@ async def test_a_commute_becomes_one_trip_of_walk_bus_walk(
 async def test_a_second_tracker_logging_the_same_walk_does_not_lengthen_the_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
-    def walk_to_the_shop(every_s: float, seed: int, start_s: float) -> Track:
-        shop = place(1100.0, 0.0)
-        return track_from(
-            stay(900, at=HOME, every_s=every_s),
-            walk(to=shop, every_s=every_s),
-            stay(900, every_s=every_s),
-            seed=seed,
-            start_s=start_s,
-        )
-
     # The app every 2 s; OwnTracks on the same phone every 3 s (whole seconds), with its own noise.
-    app = walk_to_the_shop(2.0, 1, DAY + 0.5)
-    owntracks = walk_to_the_shop(3.0, 2, DAY)
+    app = walk_to_the_shop(every_s=2.0, seed=1, start_s=DAY + 0.5, stay_s=900)
+    owntracks = walk_to_the_shop(every_s=3.0, seed=2, start_s=DAY, stay_s=900)
     alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
     for t in (alone, both):
         await upload(http, t, fixes_json(app))

@@ -145,6 +145,17 @@ def since(track: Track, t_s: float) -> Track:
     return track.take(np.flatnonzero(track.t_s >= t_s))
 
 
+def walk_to_the_shop(*, every_s: float, seed: int, start_s: float, stay_s: float = 600.0) -> Track:
+    """Home, a walk of 1.1 km east, the shop: one tracker's view of it (``seed`` draws its noise)."""
+    return track_from(
+        stay(stay_s, at=place(0.0, 0.0), every_s=every_s),
+        walk(to=place(1100.0, 0.0), every_s=every_s),
+        stay(stay_s, every_s=every_s),
+        seed=seed,
+        start_s=start_s,
+    )
+
+
 def two_trackers(first: Track, second: Track) -> Track:
     """The fixes of two trackers of one tester in one track (``source`` 0 and 1), as the pipeline
     reads them when both logged; a fix of the second at the time of one of the first is left out,

@@ -12,20 +12,11 @@ from core.geometry import path_length_m
 from core.segmentation import SegmentationParams, segment
 from core.segmentation.cleaning import one_tracker
 from core.track import Track
-from tests.support.tracks import place, stay, track_from, two_trackers, walk
-
-HOME = place(0.0, 0.0)
-SHOP = place(1100.0, 0.0)
+from tests.support.tracks import two_trackers, walk_to_the_shop
 
 
 def _walk_to_the_shop(*, every_s: float, seed: int, start_s: float = 1_700_000_000.0) -> Track:
-    return track_from(
-        stay(600, at=HOME, every_s=every_s),
-        walk(to=SHOP, every_s=every_s),
-        stay(600, every_s=every_s),
-        seed=seed,
-        start_s=start_s,
-    )
+    return walk_to_the_shop(every_s=every_s, seed=seed, start_s=start_s)
 
 
 def _trip_length_m(track: Track) -> float:
