@@ -1,15 +1,25 @@
-"""The OpenAPI document's error responses: the RFC 9457 problems :mod:`api.problems` really sends.
+"""What Litestar cannot see in the handlers, added to the OpenAPI document they are generated from.
 
-Left alone, Litestar documents a 400 for every handler with parameters or a body, shaped as its own
-``ValidationException`` body (``{status_code, detail, extra}`` as ``application/json``) that no
-client ever receives, even where the only parameter is in the path (a malformed id there is a 404),
-and no other error status. Clients are generated from this document (the mobile app's among
-them), so :func:`document_problems` rewrites every operation's error responses in one place, once
-Litestar has built the document: the statuses an operation answers for what it is (it takes a
-token, a body, an id in its path, a database connection), all with the one ``Problem`` schema as
-``application/problem+json``. Statuses that only
-some routes answer, for reasons of their own (409 when revoking the coaching consent, 422 for a
-batch of an unknown shape), follow no rule that could list them truthfully: they are left out.
+Clients are generated from this document (the mobile app's among them), so it is completed here, in
+one place, once Litestar has built it:
+
+- :func:`document_problems`: the error responses, as the RFC 9457 problems :mod:`api.problems`
+  really sends. Left alone, Litestar documents a 400 for every handler with parameters or a body,
+  shaped as its own ``ValidationException`` body (``{status_code, detail, extra}`` as
+  ``application/json``) that no client ever receives, even where the only parameter is in the path
+  (a malformed id there is a 404), and no other error status. Every operation gets the statuses it
+  answers for what it is (it takes a token, a body, an id in its path, a database connection), all
+  with the one ``Problem`` schema as ``application/problem+json``. Statuses that only some routes
+  answer, for reasons of their own (409 when revoking the coaching consent, 422 for a batch of an
+  unknown shape), follow no rule that could list them truthfully: they are left out.
+- :func:`document_security`: how each operation takes its credentials. The device token is a
+  dependency (``principal``, :mod:`api.deps`) that Litestar does not read as a credential; the
+  ingestion handlers, which read the token themselves wherever their tracker app puts it, and the
+  dashboard's router declare theirs (``security=``) with the schemes defined here.
+- :func:`document_bodies`: the ingestion endpoints read their bodies themselves (no ``data``), so
+  Litestar documents none: our app's batch of fixes is documented field by field, as
+  :mod:`ingest.formats.native` decodes it; the trackers' bodies by their media types and a pointer
+  to their format, whose fields are the apps' own.
 """
 
 from __future__ import annotations
@@ -25,11 +35,16 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
+    SecurityRequirement,
+    SecurityScheme,
 )
 from litestar.routes import HTTPRoute
 
+from api.dashboard.web import SESSION_COOKIE
 from api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
+from core.fixes import Activity
 
 
 def _int(description: str) -> Schema:
@@ -157,3 +172,268 @@ def document_problems(app: Litestar) -> None:
                 for status in _problem_statuses(handler, method, operation):
                     responses.setdefault(str(status), _problem_response(status))
                 operation.responses = dict(sorted(responses.items()))
+
+
+# --- Credentials ---------------------------------------------------------------------------------
+
+# The security requirements a handler declares (``security=[...]``), one per way it reads a token;
+# any one of them is enough (an OpenAPI requirement list is a choice).
+DEVICE_TOKEN: SecurityRequirement = {"deviceToken": []}
+DEVICE_TOKEN_BASIC: SecurityRequirement = {"deviceTokenBasic": []}
+TOKEN_QUERY: SecurityRequirement = {"tokenQuery": []}
+DEVICE_ID_QUERY: SecurityRequirement = {"deviceIdQuery": []}
+TEAM_SESSION: SecurityRequirement = {"teamSession": []}
+
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "deviceToken": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="The device token `POST /v1/enrol` (or `POST /v1/me/devices`) answered, as "
+        "`Authorization: Bearer <token>`. Wherever it is taken, HTTP Basic with the token as the "
+        "password is taken too (see deviceTokenBasic).",
+    ),
+    "deviceTokenBasic": SecurityScheme(
+        type="http",
+        scheme="basic",
+        description="HTTP Basic with the device token as the password and any user name: how "
+        "OwnTracks sends it.",
+    ),
+    "tokenQuery": SecurityScheme(
+        type="apiKey",
+        name="token",
+        security_scheme_in="query",
+        description="The device token as the `token` query parameter (GPSLogger's URL template, "
+        "Overland's receiver URL); GPSLogger's POST may send it as a `token` form field instead.",
+    ),
+    "deviceIdQuery": SecurityScheme(
+        type="apiKey",
+        name="id",
+        security_scheme_in="query",
+        description="Traccar Client and OsmAnd: the device identifier set to the device token, sent as "
+        "`id` (or `deviceid`) in the query or a form body, or as `device_id` in Traccar Client's JSON.",
+    ),
+    "teamSession": SecurityScheme(
+        type="apiKey",
+        name=SESSION_COOKIE,
+        security_scheme_in="cookie",
+        description="The mobility team's dashboard session, set by logging in at `/dashboard/login`.",
+    ),
+}
+
+
+def document_security(app: Litestar) -> None:
+    """Add the credential schemes, and require the device token of every operation whose handler
+    takes ``principal`` (the dependency that authenticates it) and declares no ``security`` itself.
+
+    Operations left without a requirement take no credential: ``/health`` and ``/v1/enrol`` (the
+    invite code is in its body).
+    """
+    document = app.openapi_schema
+    document.components.security_schemes = {
+        **(document.components.security_schemes or {}),
+        **SECURITY_SCHEMES,
+    }
+    for route in app.routes:
+        path_item = (document.paths or {}).get(route.path_format)
+        if not isinstance(route, HTTPRoute) or path_item is None:
+            continue
+        for handler in route.route_handlers:
+            if "principal" not in handler.parsed_fn_signature.parameters:
+                continue
+            for method in handler.http_methods:
+                operation: Operation | None = getattr(path_item, method.lower(), None)
+                if operation is not None and not operation.security:
+                    operation.security = [DEVICE_TOKEN]
+
+
+# --- Request bodies ------------------------------------------------------------------------------
+
+
+def _nullable(kind: OpenAPIType, description: str) -> Schema:
+    return Schema(one_of=[Schema(type=kind), Schema(type=OpenAPIType.NULL)], description=description)
+
+
+# One fix of our app's batch, as ingest.formats.native.NativeFix decodes it. A fix that breaks these
+# rules (a field missing or of another type, an unknown field, a value out of range) is rejected on
+# its own, in the report; optional values a phone cannot have are dropped and the fix kept, so they
+# carry no bounds here (a client checking bounds would not send the fix at all).
+FIX = Schema(
+    type=OpenAPIType.OBJECT,
+    title="Fix",
+    description="One position fix. An unknown field rejects the fix.",
+    required=["ts", "lat", "lon", "accuracy_m"],
+    properties={
+        "ts": Schema(
+            one_of=[
+                Schema(type=OpenAPIType.NUMBER, description="Epoch seconds (never milliseconds)."),
+                Schema(type=OpenAPIType.STRING, description="ISO 8601 with a UTC offset (`Z`, `+02:00`)."),
+            ],
+            description="When the fix was taken. Rejected without a UTC offset, before 2000-01-01, or "
+            "more than 5 minutes after the server's clock.",
+            examples=["2024-05-14T07:45:12Z", 1715672772],
+        ),
+        "lat": Schema(
+            type=OpenAPIType.NUMBER,
+            minimum=-90,
+            maximum=90,
+            description="Latitude, degrees (WGS 84).",
+            examples=[45.7578],
+        ),
+        "lon": Schema(
+            type=OpenAPIType.NUMBER,
+            minimum=-180,
+            maximum=180,
+            description="Longitude, degrees (WGS 84).",
+            examples=[4.832],
+        ),
+        "accuracy_m": Schema(
+            type=OpenAPIType.NUMBER,
+            minimum=0,
+            description="Horizontal accuracy, metres, as the phone reports it.",
+            examples=[8.0],
+        ),
+        "altitude_m": _nullable(OpenAPIType.NUMBER, "Altitude, metres; dropped beyond ±100 km."),
+        "speed_mps": _nullable(
+            OpenAPIType.NUMBER, "Speed, metres per second; dropped when negative or over 1000."
+        ),
+        "bearing_deg": _nullable(
+            OpenAPIType.NUMBER, "Bearing, degrees, taken modulo 360; dropped when negative."
+        ),
+        "activity": Schema(
+            one_of=[
+                Schema(type=OpenAPIType.STRING, enum=[a.value for a in Activity]),
+                Schema(type=OpenAPIType.NULL),
+            ],
+            description="The phone's own motion class; another value rejects the fix.",
+        ),
+        "battery": _nullable(OpenAPIType.NUMBER, "Battery charge, a fraction from 0 to 1; dropped outside."),
+    },
+    additional_properties=False,
+)
+
+
+def _fix_batch(max_fixes: int) -> RequestBody:
+    return RequestBody(
+        required=True,
+        description=f"A batch of at most {max_fixes} fixes (more is a 413 problem saying how many one "
+        "may hold; so is a body over the server's size limit). Each fix is stored or rejected on its "
+        "own, reported at its index; a retried batch stores nothing twice.",
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    title="FixBatch",
+                    required=["fixes"],
+                    properties={
+                        "fixes": Schema(
+                            type=OpenAPIType.ARRAY,
+                            max_items=max_fixes,
+                            items=Reference(ref="#/components/schemas/Fix"),
+                        )
+                    },
+                    additional_properties=False,
+                )
+            )
+        },
+    )
+
+
+def _raw(*media_types: str, description: str, required: bool = False) -> RequestBody:
+    """A body documented by its media types alone: its fields are a tracker app's own format."""
+    return RequestBody(
+        description=description,
+        content={media_type: OpenAPIMediaType() for media_type in media_types},
+        required=required,
+    )
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_USER_ONLY = _raw(
+    "application/json",
+    description='`{"user": <token>}`, as e-mission\'s apps send it; the body may be empty when a bearer '
+    "header carries the token.",
+)
+TRACKER_BODIES: dict[tuple[str, str], RequestBody] = {
+    ("post", "/v1/uploads"): _raw(
+        "application/gpx+xml",
+        "application/geo+json",
+        "application/json",
+        "text/csv",
+        "text/plain",
+        "application/octet-stream",
+        required=True,
+        description="One file as the raw body (not a multipart form), up to 64 MiB: GPX 1.0/1.1, "
+        "GeoJSON, CSV with a header row, or GeoLife `.plt`. The content says which; the Content-Type "
+        "and the `filename` query parameter only break ties.",
+    ),
+    ("post", "/usercache/put"): _raw(
+        "application/json",
+        required=True,
+        description='e-mission\'s usercache upload, `{"user": <token>, "phone_to_server": [entries]}` '
+        "(https://github.com/e-mission/e-mission-docs), up to 64 MiB.",
+    ),
+    ("post", "/usercache/get"): _USER_ONLY,
+    ("post", "/pipeline/get_complete_ts"): _USER_ONLY,
+    ("post", "/ingest/owntracks"): _raw(
+        "application/json",
+        description="One OwnTracks JSON message or an array of them "
+        "(https://owntracks.org/booklet/tech/json/); only `location` messages are stored. An empty "
+        "body (the app polling) is answered `[]`.",
+    ),
+    ("post", "/ingest/overland"): _raw(
+        "application/json",
+        required=True,
+        description='Overland\'s batch, `{"locations": [GeoJSON Point features]}` (the API section of '
+        "https://github.com/aaronpk/Overland-iOS).",
+    ),
+    ("post", "/ingest/gpslogger"): _raw(
+        *_FORMS,
+        description="GPSLogger's custom URL parameters (`lat`, `lon`, `time`, ...) as a form; they may "
+        "be in the query string instead, with no body.",
+    ),
+    ("post", "/ingest/osmand"): _raw(
+        *_FORMS,
+        "application/json",
+        description="The OsmAnd protocol's parameters (`id`, `lat`, `lon`, `timestamp`, ...) as a form "
+        "(or in the query string, with no body), or Traccar Client's JSON location "
+        '(`{"device_id", "location": {...}}`).',
+    ),
+}
+
+
+def document_bodies(app: Litestar, *, max_fixes: int) -> None:
+    """Document the bodies the ingestion handlers read themselves, and the report they answer;
+    ``max_fixes`` is the batch limit this server enforces (``SILLAGE_MAX_FIXES_PER_BATCH``)."""
+    document = app.openapi_schema
+    schemas = document.components.schemas = {**(document.components.schemas or {}), "Fix": FIX}
+    paths = document.paths or {}
+    for (method, path), body in {("post", "/v1/fixes"): _fix_batch(max_fixes), **TRACKER_BODIES}.items():
+        operation: Operation = getattr(paths[path], method)  # a KeyError when a route moved: tests fail
+        operation.request_body = body
+    _describe(schemas["BatchReport"], REPORT_FIELDS)
+    _describe(schemas["ItemResult"], RESULT_FIELDS)
+
+
+# ingest.fixes.BatchReport and ItemResult, which Litestar documents without a word.
+REPORT_FIELDS = {
+    "": "What became of a batch: counts, and one result per fix read from the body.",
+    "stored": "Fixes stored now.",
+    "duplicates": "Fixes at a time the tester already has (a retried batch), or repeated in the batch.",
+    "rejected": "Fixes refused, each with its reason in `results`.",
+    "skipped": "Elements that are not fixes (another kind of message), and fixes not recorded because "
+    "the tester paused recording.",
+    "results": "One per fix read, by index.",
+}
+RESULT_FIELDS = {
+    "": "What became of one fix.",
+    "index": "The fix's position among those read from the body, from 0 (in `fixes`, for POST /v1/fixes).",
+    "status": "stored, duplicate, rejected, or paused (recording is paused: not stored).",
+    "reason": "Why it was rejected or paused; absent otherwise.",
+}
+
+
+def _describe(schema: Schema | Reference, descriptions: dict[str, str]) -> None:
+    assert isinstance(schema, Schema)  # Litestar's component for a msgspec Struct: never a reference
+    schema.description = descriptions[""]
+    for name, field in (schema.properties or {}).items():
+        field.description = descriptions.get(name, field.description)

@@ -25,6 +25,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from api.dashboard import web
 from api.deps import DbConn, utcnow
+from api.openapi import TEAM_SESSION
 from api.ratelimit import LoginThrottle
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.privacy.params import ReleaseParams
@@ -286,7 +287,7 @@ async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
 # --- JSON and downloads (released tables only, read as sillage_team) ---------------------------
 
 
-@get("/api/releases", tags=["dashboard"])
+@get("/api/releases", tags=["dashboard"], security=[TEAM_SESSION])
 async def releases(
     request: Req,
     conn: DbConn,
@@ -320,7 +321,7 @@ async def _release(conn: Conn, release_id: uuid.UUID) -> db.ReleaseRow:
     return r
 
 
-@get("/api/releases/{release_id:uuid}", tags=["dashboard"])
+@get("/api/releases/{release_id:uuid}", tags=["dashboard"], security=[TEAM_SESSION])
 async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> ReleaseOut:
     """One release: its parameters (epsilon, k, caps, noise scale per table) and published cells."""
     await _require(request, conn)
@@ -412,7 +413,7 @@ def _zones_geojson(zones: list[db.ZoneRow], cells: list[db.CellRow]) -> dict[str
     }
 
 
-@get("/api/releases/{release_id:uuid}/flows.geojson", tags=["dashboard"])
+@get("/api/releases/{release_id:uuid}/flows.geojson", tags=["dashboard"], security=[TEAM_SESSION])
 async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's zones and origin–destination flows as GeoJSON (lines between zone centres)."""
     await _require(request, conn)
@@ -423,7 +424,7 @@ async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> 
     return {"zones": _zones_geojson(zones, cells), "flows": _lines_geojson("od_flows", cells, zones)}
 
 
-@get("/api/releases/{release_id:uuid}/corridors.geojson", tags=["dashboard"])
+@get("/api/releases/{release_id:uuid}/corridors.geojson", tags=["dashboard"], security=[TEAM_SESSION])
 async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's carpool corridors as GeoJSON: a line between zone centres per corridor and
     departure-time band, with its potential matches and the CO2 a year shared journeys could save."""
@@ -436,7 +437,7 @@ async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID])
     return {"zones": _zones_geojson(zones, matches), "corridors": _corridors_geojson(matches, co2, zones)}
 
 
-@get("/api/co2-trend", tags=["dashboard"])
+@get("/api/co2-trend", tags=["dashboard"], security=[TEAM_SESSION])
 async def co2_trend(
     request: Req,
     conn: DbConn,

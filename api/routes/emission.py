@@ -13,6 +13,7 @@ from litestar import Request, post
 from litestar.datastructures import State
 
 from api.deps import DbConn, identify, token_from_headers
+from api.openapi import DEVICE_TOKEN
 from core.errors import BadRequest
 from store import trips as trips_db
 from store.partition import as_user
@@ -40,14 +41,14 @@ class CompleteTs(msgspec.Struct, frozen=True, kw_only=True):
     complete_ts: float | None
 
 
-@post("/usercache/get", tags=["ingestion"], status_code=200)
+@post("/usercache/get", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN])
 async def usercache_get(request: Request[Any, Any, State], conn: DbConn) -> ServerToPhone:
     """Documents the server pushes to the phone: none (Sillage's coaching has its own API)."""
     await identify(request, conn, token_from_headers(request) or _user(await request.body()))
     return ServerToPhone(server_to_phone=[])
 
 
-@post("/pipeline/get_complete_ts", tags=["ingestion"], status_code=200)
+@post("/pipeline/get_complete_ts", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN])
 async def get_complete_ts(request: Request[Any, Any, State], conn: DbConn) -> CompleteTs:
     """Until when the tester's trips are final (epoch seconds), so the app can drop older local data."""
     principal = await identify(request, conn, token_from_headers(request) or _user(await request.body()))

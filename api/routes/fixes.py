@@ -19,6 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 
 from api.deps import Caller, DbConn, KnownDevices, identify, token_from_headers, utcnow
+from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY
 from core.errors import SillageError
 from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
@@ -167,7 +168,7 @@ def _body(
     return read
 
 
-@post("/v1/fixes", tags=["ingestion"], status_code=200)
+@post("/v1/fixes", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN])
 async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
 
@@ -225,7 +226,13 @@ class EmissionAck(msgspec.Struct, frozen=True, kw_only=True):
 EMISSION_MAX_BYTES = UPLOAD_MAX_BYTES
 
 
-@post("/usercache/put", tags=["ingestion"], status_code=200, request_max_body_size=EMISSION_MAX_BYTES)
+@post(
+    "/usercache/put",
+    tags=["ingestion"],
+    status_code=200,
+    request_max_body_size=EMISSION_MAX_BYTES,
+    security=[DEVICE_TOKEN],  # or the body's `user`, which no OpenAPI scheme can name
+)
 async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> EmissionAck:
     """OpenPATH / e-mission `usercache/put`: the token is the body's `user` field (or a bearer header).
 
@@ -240,7 +247,7 @@ async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> Emiss
     )
 
 
-@post("/ingest/owntracks", tags=["ingestion"], status_code=200)
+@post("/ingest/owntracks", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN_BASIC, DEVICE_TOKEN])
 async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any]:
     """OwnTracks HTTP mode: HTTP basic auth with the token as password (or a bearer header).
 
@@ -257,7 +264,7 @@ class OverlandAck(msgspec.Struct, frozen=True, kw_only=True):
     result: str
 
 
-@post("/ingest/overland", tags=["ingestion"], status_code=200)
+@post("/ingest/overland", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN, TOKEN_QUERY])
 async def overland(
     request: Request[Any, Any, State],
     conn: DbConn,
@@ -287,13 +294,19 @@ async def _query_and_form(request: Request[Any, Any, State]) -> dict[str, str]:
     return params
 
 
-@get("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain")
+@get("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain", security=[TOKEN_QUERY, DEVICE_TOKEN])
 async def gpslogger_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """GPSLogger (Android) custom URL: one fix per request; the token as `token=` (or a bearer header)."""
     return await _gpslogger(request, conn)
 
 
-@post("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain", status_code=200)
+@post(
+    "/ingest/gpslogger",
+    tags=["ingestion"],
+    media_type="text/plain",
+    status_code=200,
+    security=[TOKEN_QUERY, DEVICE_TOKEN],
+)
 async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """GPSLogger with HTTP POST: the same parameters in the query string or a form body."""
     return await _gpslogger(request, conn)
@@ -306,13 +319,19 @@ async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Respons
     return Response("OK", media_type="text/plain")
 
 
-@get("/ingest/osmand", tags=["ingestion"], media_type="text/plain")
+@get("/ingest/osmand", tags=["ingestion"], media_type="text/plain", security=[DEVICE_ID_QUERY, DEVICE_TOKEN])
 async def osmand_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """Traccar Client / OsmAnd protocol: the token is the app's device identifier (`id`)."""
     return await _osmand(request, conn)
 
 
-@post("/ingest/osmand", tags=["ingestion"], media_type="text/plain", status_code=200)
+@post(
+    "/ingest/osmand",
+    tags=["ingestion"],
+    media_type="text/plain",
+    status_code=200,
+    security=[DEVICE_ID_QUERY, DEVICE_TOKEN],
+)
 async def osmand_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """Traccar Client / OsmAnd protocol by POST (query, form or Traccar's JSON body)."""
     return await _osmand(request, conn)

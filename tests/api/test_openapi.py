@@ -1,6 +1,7 @@
-"""The served OpenAPI document tells clients the truth about errors: every error answer is the one
-``Problem`` schema as ``application/problem+json``, at the statuses an operation can answer, and the
-problems the API really sends fit that schema."""
+"""The served OpenAPI document tells clients the truth: every error answer is the one ``Problem``
+schema as ``application/problem+json``, at the statuses an operation can answer, and the problems
+the API really sends fit that schema; each operation names the credential it really takes, where it
+takes it; and a batch of fixes built from the documented body is accepted, answered as documented."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
+from core.settings import Settings
+from ingest.formats.native import NativeFix
 from tests.support.testers import enrol
 
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -121,3 +125,130 @@ async def test_real_problems_fit_the_documented_schema(http: httpx.AsyncClient, 
     assert [r.status_code for _, _, r in answers] == [400, 400, 401, 404]
     assert "errors" in answers[0][2].json()
     assert {"line", "column", "offset"} <= set(answers[1][2].json())
+
+
+async def test_the_device_token_is_required_exactly_where_a_principal_is(http: httpx.AsyncClient) -> None:
+    document = await _document(http)
+    schemes = document["components"]["securitySchemes"]
+    assert (schemes["deviceToken"]["type"], schemes["deviceToken"]["scheme"]) == ("http", "bearer")
+    paths = document["paths"]
+    assert paths["/v1/trips"]["get"]["security"] == [{"deviceToken": []}]
+    assert paths["/v1/me/devices/{device_id}"]["delete"]["security"] == [{"deviceToken": []}]
+    public = {("post", "/v1/enrol"), ("get", "/health")}
+    for method, path in public:
+        assert "security" not in paths[path][method], path
+    # Every other operation takes some credential, each of a scheme the document defines.
+    for method, path, operation in _operations(document):
+        if (method, path) not in public:
+            assert operation.get("security"), (method, path)
+            assert {name for r in operation["security"] for name in r} <= set(schemes), (method, path)
+
+
+async def test_each_tracker_takes_its_token_where_its_scheme_says(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    """The documented parameter (or Basic password) really authenticates: the token works, another
+    is refused."""
+    document = await _document(http)
+    schemes = document["components"]["securitySchemes"]
+    paths = document["paths"]
+    t = await enrol(http, invite_code)
+    for path, method, scheme in [
+        ("/ingest/gpslogger", "get", "tokenQuery"),
+        ("/ingest/overland", "post", "tokenQuery"),
+        ("/ingest/osmand", "get", "deviceIdQuery"),
+        ("/ingest/owntracks", "post", "deviceTokenBasic"),
+    ]:
+        assert {scheme: []} in paths[path][method]["security"], path
+        spec = schemes[scheme]
+        for token, status in [(t.token, 200), (t.token[:-1], 401)]:
+            if spec["type"] == "apiKey":
+                assert spec["in"] == "query"
+                r = await http.request(
+                    method,
+                    path,
+                    params={spec["name"]: token},
+                    json={"locations": []} if method == "post" else None,
+                )
+            else:
+                assert (spec["type"], spec["scheme"]) == ("http", "basic")
+                r = await http.request(method, path, auth=("anyone", token))
+            assert r.status_code == status, (path, token == t.token, r.text)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "media_types"),
+    [
+        ("post", "/ingest/owntracks", {"application/json"}),
+        ("post", "/ingest/overland", {"application/json"}),
+        ("post", "/usercache/put", {"application/json"}),
+        ("post", "/ingest/gpslogger", {"application/x-www-form-urlencoded", "multipart/form-data"}),
+        (
+            "post",
+            "/ingest/osmand",
+            {"application/x-www-form-urlencoded", "multipart/form-data", "application/json"},
+        ),
+    ],
+)
+async def test_tracker_bodies_are_documented_by_their_media_types(
+    http: httpx.AsyncClient, method: str, path: str, media_types: set[str]
+) -> None:
+    body = (await _document(http))["paths"][path][method]["requestBody"]
+    assert set(body["content"]) == media_types
+    assert body["description"]
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    return schema if ref is None else document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+async def test_the_fixes_body_is_what_the_decoder_reads(http: httpx.AsyncClient, settings: Settings) -> None:
+    document = await _document(http)
+    body = document["paths"]["/v1/fixes"]["post"]["requestBody"]
+    assert body["required"] is True
+    batch = body["content"]["application/json"]["schema"]
+    assert batch["required"] == ["fixes"]
+    assert batch["additionalProperties"] is False
+    fixes = batch["properties"]["fixes"]
+    assert (fixes["type"], fixes["maxItems"]) == ("array", settings.max_fixes_per_batch)
+    fix = _resolve(document, fixes["items"])
+    assert set(fix["required"]) == {"ts", "lat", "lon", "accuracy_m"}
+    # The same fields, required the same way, as the msgspec Struct the decoder reads.
+    fields = msgspec.structs.fields(NativeFix)
+    assert set(fix["required"]) == {f.encode_name for f in fields if f.required}
+    assert set(fix["properties"]) == {f.encode_name for f in fields}
+    assert fix["additionalProperties"] is False
+    assert {s["type"] for s in fix["properties"]["ts"]["oneOf"]} == {"number", "string"}
+
+
+async def test_a_batch_built_from_the_documented_body_is_stored_and_answered_as_documented(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    document = await _document(http)
+    operation = document["paths"]["/v1/fixes"]["post"]
+    fix = _resolve(
+        document,
+        operation["requestBody"]["content"]["application/json"]["schema"]["properties"]["fixes"]["items"],
+    )
+    # One fix per documented example of ts (ISO text, epoch seconds), the other required fields
+    # from their first example; nothing the schema does not require.
+    sent = [
+        {name: ts if name == "ts" else fix["properties"][name]["examples"][0] for name in fix["required"]}
+        for ts in fix["properties"]["ts"]["examples"]
+    ]
+    assert len(sent) == 2
+    t = await enrol(http, invite_code)
+    r = await http.post("/v1/fixes", json={"fixes": sent}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    report_schema = _resolve(document, operation["responses"]["200"]["content"]["application/json"]["schema"])
+    report = r.json()
+    assert set(report_schema["required"]) <= set(report) <= set(report_schema["properties"])
+    assert (report["stored"], report["duplicates"], report["rejected"]) == (2, 0, 0)
+    result_schema = _resolve(document, report_schema["properties"]["results"]["items"])
+    statuses = _resolve(document, result_schema["properties"]["status"])["enum"]
+    assert len(report["results"]) == len(sent)
+    for index, result in enumerate(report["results"]):
+        assert set(result_schema["required"]) <= set(result) <= set(result_schema["properties"])
+        assert result["status"] in statuses
+        assert result == {"index": index, "status": "stored"}
