@@ -233,8 +233,13 @@ class Pipeline:
             await trips_db.replace_from(
                 conn, start, built, until=_rebuilt_until(built, start, complete_until) if truncated else None
             )
+            # Home and work as of the window's last fix, not the clock: an imported history is named
+            # with the places of its own time (as of today, its trips would get none).
             purposes_places = await coaching.name_new_trip_purposes(
-                conn, seen_at, since=start, named_with=None if state is None else state.purposes_places
+                conn,
+                fixes[-1].ts if fixes else seen_at,
+                since=start,
+                named_with=None if state is None else state.purposes_places,
             )
             await trips_db.save_pipeline_state(
                 conn, complete_until, self.classifier.version, purposes_places=purposes_places

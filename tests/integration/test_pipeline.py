@@ -131,13 +131,8 @@ async def test_a_second_tracker_logging_the_same_walk_does_not_lengthen_the_trip
     assert [s["mode"] for s in two["sections"]] == [s["mode"] for s in one["sections"]]
 
 
-async def test_a_new_testers_first_commutes_are_named_once_home_and_work_are_known(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
-) -> None:
-    # Home and work are guessed after three nights and three half working days: until then the
-    # trips are made without a purpose. Before, they kept none for good (and their bike commutes
-    # never counted as FMD days), while the footprint named them afresh: two answers.
-    t = await enrol(http, invite_code)
+def four_days_of_commutes() -> Track:
+    """Sunday evening at home, then four days of bike commutes (9 hours at work, nights at home)."""
     sunday_evening = datetime(2026, 9, 13, 18, 0, tzinfo=UTC).timestamp()
     home, work = place(0.0, 0.0), place(4600.0, 0.0)
     legs = [stay(12 * 3600, at=home, every_s=60)]  # Sunday 20:00 to Monday 08:00, Paris time
@@ -148,26 +143,54 @@ async def test_a_new_testers_first_commutes_are_named_once_home_and_work_are_kno
             ride(to=home, speed_mps=5.0, every_s=5),
             stay(15 * 3600 - 2 * 4600 / 5.0, every_s=60),
         ]
-    track = track_from(*legs, start_s=sunday_evening)
-    for day in range(4):  # uploaded and processed each evening
-        evening = sunday_evening + (day + 1) * 86400 + 3600
-        today = (track.t_s >= evening - 86400) & (track.t_s < evening)
-        await upload(http, t, fixes_json(track, today))
-        await pipeline.run_due(db, as_of=datetime.fromtimestamp(evening + 60, UTC))
+    return track_from(*legs, start_s=sunday_evening)
+
+
+async def purposes_and_footprint(http: httpx.AsyncClient, t: Enrolled) -> tuple[list[str | None], set[str]]:
     monday = datetime(2026, 9, 14, tzinfo=UTC)
     r = await http.get(
         "/v1/trips",
         params={"from": monday.isoformat(), "to": (monday + timedelta(days=4)).isoformat()},
         headers=t.auth,
     )
-    trips = r.json()
-    assert len(trips) == 8
-    assert [trip["purpose"] for trip in trips] == ["commute"] * 8
-    r = await http.get(
+    assert r.status_code == 200, r.text
+    r2 = await http.get(
         "/v1/coach/footprint", params={"period": "week", "at": monday.isoformat()}, headers=t.auth
     )
-    assert r.status_code == 200, r.text
-    assert set(r.json()["current"]["by_purpose_kg"]) == {"commute"}
+    assert r2.status_code == 200, r2.text
+    return [trip["purpose"] for trip in r.json()], set(r2.json()["current"]["by_purpose_kg"])
+
+
+async def test_a_new_testers_first_commutes_are_named_once_home_and_work_are_known(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # Home and work are guessed after three nights and three half working days: until then the
+    # trips are made without a purpose. Before, they kept none for good (and their bike commutes
+    # never counted as FMD days), while the footprint named them afresh: two answers.
+    t = await enrol(http, invite_code)
+    track = four_days_of_commutes()
+    for day in range(4):  # uploaded and processed each evening
+        evening = track.t_s[0] + (day + 1) * 86400 + 3600
+        today = (track.t_s >= evening - 86400) & (track.t_s < evening)
+        await upload(http, t, fixes_json(track, today))
+        await pipeline.run_due(db, as_of=datetime.fromtimestamp(evening + 60, UTC))
+    purposes, footprint = await purposes_and_footprint(http, t)
+    assert purposes == ["commute"] * 8
+    assert footprint == {"commute"}
+
+
+async def test_an_imported_history_is_named_with_the_places_of_its_own_time(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # Imported half a year later: home and work as of the day it is processed are unknown (no stay
+    # in the 120 days before), those of the history's own days are not.
+    t = await enrol(http, invite_code)
+    track = four_days_of_commutes()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 200 * 86400))
+    purposes, footprint = await purposes_and_footprint(http, t)
+    assert purposes == ["commute"] * 8
+    assert footprint == {"commute"}
 
 
 async def test_an_open_trip_waits_and_completes_when_the_rest_arrives(
