@@ -217,6 +217,30 @@ def test_a_speed_outlier_jump_is_dropped_and_the_stay_survives() -> None:
     assert result.stays[0].t_end_s - result.stays[0].t_start_s >= 1199
 
 
+@pytest.mark.parametrize("slow_side", ["in", "out"])
+def test_an_excursion_across_a_signal_gap_is_dropped(slow_side: str) -> None:
+    # The phone wakes up 1.6 km off after two minutes without a fix (14 m/s: no jump) and jumps
+    # back at once (800 m/s), or the other way round: three fixes, not a trip there and back.
+    off = place(1600.0, 0.0)
+    way_in, way_out = (
+        (gap(112, to=off), gap(1, to=HOME)) if slow_side == "in" else (gap(1, to=off), gap(112, to=HOME))
+    )
+    track = track_from(stay(600, at=HOME), way_in, stay(3, at=off), way_out, stay(600, at=HOME))
+    result = segment(track)
+    assert int(np.count_nonzero(~result.kept)) == 3
+    assert result.trips == ()
+
+
+def test_a_real_ride_after_a_signal_gap_is_kept() -> None:
+    # Off 1.6 km after two minutes without a fix, and the ride goes on from there: nothing to bridge.
+    track = track_from(
+        stay(600, at=HOME), gap(112, to=place(1600.0, 0.0)), ride(to=WORK, speed_mps=12.0), stay(600)
+    )
+    result = segment(track)
+    assert bool(result.kept.all())
+    assert len(result.trips) == 1
+
+
 def test_sustained_fast_travel_is_not_an_outlier() -> None:
     # A plane at 250 m/s sampled every minute: every step is a jump, but it never comes back.
     track = track_from(
