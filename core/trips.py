@@ -191,11 +191,11 @@ def build(
         tid = trip_id(owner, trip.t_start_s)
         sections: list[SectionRecord] = []
         last = len(trip.sections) - 1
-        for seq, b in enumerate(trip.sections):
+        for seq, (b, (t0, t1)) in enumerate(zip(trip.sections, trip.section_times(tr.t_s), strict=True)):
             k, row = row, row + 1
             probs = probabilities[k]
             lat, lon = tr.lat[b.start : b.end], tr.lon[b.start : b.end]
-            start, end = _ts(float(tr.t_s[b.start])), _ts(float(tr.t_s[b.end - 1]))
+            start, end = _ts(t0), _ts(t1)
             distance = path_length_m(*_travelled(tr, b.start, b.end, trip, first=seq == 0, last=seq == last))
             mode = classes[int(np.argmax(probs))]
             src = "history" if from_history is not None and from_history[k] else source

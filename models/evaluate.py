@@ -126,8 +126,10 @@ def _end_to_end_user(
     from the user's track segmented and classified (``classify(model, segment(user.track))``)."""
     cleaned = classified.seg.cleaned
     bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
-    sec_t0 = np.asarray([cleaned.t_s[s] for s, _ in bounds], dtype=np.float64)
-    sec_t1 = np.asarray([cleaned.t_s[e - 1] for _, e in bounds], dtype=np.float64)
+    # The sections' times as the API shows them (each to the next one's first fix).
+    times = [span for trip in classified.seg.trips for span in trip.section_times(cleaned.t_s)]
+    sec_t0 = np.asarray([t0 for t0, _ in times], dtype=np.float64)
+    sec_t1 = np.asarray([t1 for _, t1 in times], dtype=np.float64)
     if not bounds:
         pred = np.empty(0, dtype=np.str_)
     elif history is None:

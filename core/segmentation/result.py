@@ -58,6 +58,17 @@ class Trip(msgspec.Struct, frozen=True, kw_only=True):
     destination_stay: int | None
     complete: bool = True
 
+    def section_times(self, t_s: npt.NDArray[np.float64]) -> list[tuple[float, float]]:
+        """When each section began and ended (``t_s``: the cleaned track's times): from its first
+        fix to the next section's first, the last to its own last fix. The hop between two
+        sections belongs to the one before, as its distance does (:mod:`core.trips`): a metro ride
+        without signal is the one fix before the gap and the gap, not a section of 0 s."""
+        last = len(self.sections) - 1
+        return [
+            (float(t_s[b.start]), float(t_s[b.end if k < last else b.end - 1]))
+            for k, b in enumerate(self.sections)
+        ]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Segmentation:
