@@ -139,6 +139,23 @@ def _rebuilt_until(built: Built, start: datetime, complete_until: datetime | Non
     return bound
 
 
+def _up_to_first_trip(built: Built, after: datetime) -> tuple[Built, datetime] | None:
+    """What a step that had to thin its read keeps: the rows up to the end of the first trip that
+    ends after ``after`` and the stay it arrives at, and the watermark there (where that stay
+    begins, else just after the trip). The next step restarts from that stay and reads the trips
+    after it at full resolution; None when no trip ends after ``after``."""
+    first = min((t for t in built.trips if t.ended_at > after), key=lambda t: t.started_at, default=None)
+    if first is None:
+        return None
+    arrival = [s.started_at for s in built.stays if s.id == first.destination_stay_id]
+    cut = arrival[0] if arrival else first.ended_at + _JUST_AFTER
+    kept = Built(
+        stays=[s for s in built.stays if s.started_at <= cut],
+        trips=[t for t in built.trips if t.started_at < cut],
+    )
+    return kept, cut
+
+
 _TESTER_NAMES = re.compile(
     r"sillage_u_[0-9a-f]{32}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
 )
@@ -227,11 +244,20 @@ class Pipeline:
                     break
             built = without_deleted(built, deleted)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
+            cut_short = False
+            if every_s is not None and complete_until is not None:
+                # Thinned to get past a stay longer than the window: keep only up to the first trip
+                # after it, so that what follows is built from every fix at the next step (else
+                # days of trips were built, and kept, from one fix in ten).
+                kept = _up_to_first_trip(built, datetime.fromtimestamp(floor_s, UTC))
+                if kept is not None and kept[1] < complete_until:
+                    (built, complete_until), cut_short = kept, True
+            windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the
             # trips after it stay visible until the next step (else they vanished from the API for
             # a few seconds per 200,000 fixes of a long history being processed again).
             await trips_db.replace_from(
-                conn, start, built, until=_rebuilt_until(built, start, complete_until) if truncated else None
+                conn, start, built, until=_rebuilt_until(built, start, complete_until) if windowed else None
             )
             # Home and work as of the window's last fix, not the clock: an imported history is named
             # with the places of its own time (as of today, its trips would get none).
@@ -250,7 +276,7 @@ class Pipeline:
                 conn, Tester(user_id=user_id, role=role), registry=registry
             )
             last = fixes[-1].ts if fixes else None
-            if truncated and advanced and complete_until is not None:
+            if windowed and advanced and complete_until is not None:
                 await queue.defer_dirty(conn, user_id, complete_until, last or complete_until, now)
             elif open_tail and last is not None and complete_until is not None:
                 # Look again once the signal gap after the last fix has elapsed (measured on the

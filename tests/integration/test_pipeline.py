@@ -834,6 +834,44 @@ async def test_a_stay_longer_than_a_step_does_not_stop_the_history(
     assert all("bus" in m for m in modes)
 
 
+async def test_after_a_thinned_read_the_trips_that_follow_are_built_from_every_fix(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    # To get past the stay at work (longer than a step reads) a step reads one fix in ten: it keeps
+    # only the ride home, so that the next day's ride is built at full resolution.
+    t = await enrol(http, invite_code)
+    track = track_from(
+        stay(900, at=HOME, every_s=5),
+        walk(to=STOP_A, every_s=5),
+        bus(to=STOP_B, every_s=5),
+        walk(to=WORK, every_s=5),
+        stay(6000, every_s=5),  # 1,200 fixes at work, more than a step reads
+        walk(to=STOP_B, every_s=5),
+        bus(to=STOP_A, every_s=5),
+        walk(to=HOME, every_s=5),
+        stay(900, every_s=5),
+        walk(to=STOP_A, every_s=5),
+        bus(to=STOP_B, every_s=5),
+        walk(to=WORK, every_s=5),
+        stay(900, every_s=5),
+        start_s=DAY,
+    )
+    await upload(http, t, fixes_json(track))
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
+    rounds = 0
+    while await small.run_due(db, as_of=after(track, 60)):
+        rounds += 1
+        assert rounds < 20
+    assert len(await trips_of(http, t)) == 3
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        fixes = await app_conn.fetch(
+            "SELECT sum(s.n_fixes) AS n FROM trips t JOIN sections s ON s.trip_id = t.id "
+            "GROUP BY t.id ORDER BY min(t.started_at)"
+        )
+    # The last ride's fixes, every 5 s for 11 minutes: all of them, not one in ten (or in sixty).
+    assert fixes[-1]["n"] > 120
+
+
 async def test_the_pipeline_command_processes_what_is_pending_and_returns(
     http: httpx.AsyncClient, invite_code: str, test_db: ScratchDatabase, app_conn: asyncpg.Connection
 ) -> None:
