@@ -13,7 +13,11 @@ what a 700 km flight averages gate to gate with the phone off from boarding to l
 
 Such a hop is returned as a trip of two fixes (the last before the gap and the first after), with
 one section, linked to the stays it leaves and reaches. Its mode is for the classifier's rules to
-say (``models.sections``): the segmentation only keeps the hop from vanishing.
+say (``models.sections``): the segmentation only keeps the hop from vanishing. A phone that wakes
+in flight (a fix or a few over the sea, then aeroplane mode again) splits one flight into several
+hops: consecutive hops with no stay between them, whose fixes between are airborne (at least
+``flight_min_speed_mps`` from the first to the last), are one flight, and the fixes between belong
+to it rather than to a trip of their own.
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ def flight_hops(track: Track, params: SegmentationParams) -> IntArray:
     return gaps[flying].astype(np.intp)
 
 
-def flight_trips(track: Track, stays: tuple[Stay, ...], hops: IntArray, final_before: int) -> list[Trip]:
-    """A trip for each flight hop; complete once its arrival fix is final (before ``final_before``)."""
+def flight_trips(
+    track: Track, stays: tuple[Stay, ...], hops: IntArray, final_before: int, params: SegmentationParams
+) -> list[Trip]:
+    """A trip for each flight (a hop, or hops in a row across fixes taken in the air: module
+    docstring); complete once its arrival fix is final (before ``final_before``)."""
     starts = np.asarray([s.start for s in stays], dtype=np.intp)
     ends = np.asarray([s.end for s in stays], dtype=np.intp)
 
@@ -51,16 +58,30 @@ def flight_trips(track: Track, stays: tuple[Stay, ...], hops: IntArray, final_be
         k = int(np.searchsorted(starts, i, side="right")) - 1
         return k if k >= 0 and i < ends[k] else None
 
+    def airborne(a: int, b: int) -> bool:
+        """Fixes ``a`` to ``b`` (between two hops) were taken in flight: fast, and in no stay."""
+        if a < b:
+            d = float(haversine_m(track.lat[a], track.lon[a], track.lat[b], track.lon[b]))
+            if d < params.flight_min_speed_mps * float(track.t_s[b] - track.t_s[a]):
+                return False
+        return all(stay_of(i) is None for i in range(a, b + 1))
+
+    flights: list[tuple[int, int]] = []  # (first fix, last fix)
+    for i in hops.tolist():
+        if flights and airborne(flights[-1][1], i):
+            flights[-1] = (flights[-1][0], i + 1)
+        else:
+            flights.append((i, i + 1))
     return [
         Trip(
-            start=i,
-            end=i + 2,
-            t_start_s=float(track.t_s[i]),
-            t_end_s=float(track.t_s[i + 1]),
-            sections=(SectionBounds(start=i, end=i + 2),),
-            origin_stay=stay_of(i),
-            destination_stay=stay_of(i + 1),
-            complete=i + 1 < final_before,
+            start=a,
+            end=z + 1,
+            t_start_s=float(track.t_s[a]),
+            t_end_s=float(track.t_s[z]),
+            sections=(SectionBounds(start=a, end=z + 1),),
+            origin_stay=stay_of(a),
+            destination_stay=stay_of(z),
+            complete=z < final_before,
         )
-        for i in hops.tolist()
+        for a, z in flights
     ]

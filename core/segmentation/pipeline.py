@@ -97,9 +97,13 @@ def segment(
             )
         )
     )
-    flights = flight_trips(cleaned, stays, flight_hops(cleaned, params), cleaning.provisional_from)
+    flights = flight_trips(cleaned, stays, flight_hops(cleaned, params), cleaning.provisional_from, params)
     if flights:
-        trips = tuple(sorted((*trips, *flights), key=lambda trip: (trip.start, trip.end)))
+        # Fixes taken in the air between two hops are the flight's, not a trip of their own.
+        aloft = [
+            trip for trip in trips if not any(f.start < trip.start and trip.end < f.end for f in flights)
+        ]
+        trips = tuple(sorted((*aloft, *flights), key=lambda trip: (trip.start, trip.end)))
     return Segmentation(
         kept=cleaning.kept,
         cleaned=cleaned,

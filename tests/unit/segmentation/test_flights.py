@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.segmentation import SegmentationParams, segment
-from tests.support.tracks import gap, place, stay, track_from, walk
+from tests.support.tracks import gap, place, ride, stay, track_from, walk
 
 AWAY = place(700_000.0, 100_000.0)  # 707 km from home
 
@@ -50,3 +50,47 @@ def test_a_flight_whose_landing_fix_may_still_be_dropped_is_final_only_once_more
     later = track_from(stay(900, every_s=10), gap(4000, to=AWAY), stay(600, every_s=10))
     (flight,) = segment(later).trips
     assert flight.complete
+
+
+def test_a_phone_waking_in_flight_leaves_one_flight_not_three() -> None:
+    # Two fixes over the sea, each alone between two signal gaps: three hops, one flight.
+    track = track_from(
+        stay(1800, at=place(0.0, 0.0), every_s=30.0),
+        gap(3600, to=place(900_000.0, 0.0)),
+        stay(1, every_s=1.0),
+        gap(3600, to=place(1_800_000.0, 0.0)),
+        stay(1, every_s=1.0),
+        gap(3600, to=place(2_700_000.0, 0.0)),
+        stay(1800, every_s=30.0),
+    )
+    result = segment(track)
+    (flight,) = result.trips
+    assert flight.origin_stay == 0
+    assert flight.destination_stay == 1
+    assert len(flight.sections) == 1
+    assert flight.t_end_s - flight.t_start_s > 3 * 3600
+
+
+def test_a_run_of_fixes_in_the_air_belongs_to_the_flight() -> None:
+    # The phone on for five minutes at cruise (a fix every 30 s at 250 m/s), between two gaps.
+    track = track_from(
+        stay(1800, at=place(0.0, 0.0), every_s=30.0),
+        gap(3600, to=place(900_000.0, 0.0)),
+        ride(to=place(975_000.0, 0.0), speed_mps=250.0, every_s=30.0),
+        gap(3600, to=place(1_875_000.0, 0.0)),
+        stay(1800, every_s=30.0),
+    )
+    result = segment(track)
+    (flight,) = result.trips
+    assert (flight.origin_stay, flight.destination_stay) == (0, 1)
+
+
+def test_two_flights_with_a_layover_stay_apart() -> None:
+    track = track_from(
+        stay(1800, at=place(0.0, 0.0), every_s=30.0),
+        gap(3600, to=place(900_000.0, 0.0)),
+        stay(7200, every_s=30.0),  # two hours at the connecting airport
+        gap(3600, to=place(1_800_000.0, 0.0)),
+        stay(1800, every_s=30.0),
+    )
+    assert len(segment(track).trips) == 2
