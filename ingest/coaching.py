@@ -348,7 +348,7 @@ async def name_trip_purposes(
     Call inside the tester's partition; returns how many trips changed. A purpose someone else
     set is kept (see :mod:`core.coaching.purpose`).
     """
-    return await _rename(conn, await _places(conn, _aware(at), params), since, params)
+    return await _rename(conn, await _places(conn, _aware(at), params), since, None, params)
 
 
 async def name_new_trip_purposes(
@@ -359,18 +359,20 @@ async def name_new_trip_purposes(
     named_with: str | None,
     params: CoachingParams = DEFAULT_COACHING_PARAMS,
 ) -> str:
-    """The pipeline's naming: the purposes of the trips started since ``since``, from the home and
-    work guessed as of ``at``; and when those differ from the ones the last naming used
-    (``named_with``, a :func:`places_key`), of every trip of the places' look-back, so that trips
-    made before home and work could be guessed, or before a move, are named like the rest (see
-    migration 0021). Returns the key of the places used, for the next step.
+    """The pipeline's naming: the purposes of the trips started from ``since`` up to ``at`` (the
+    step's last fix), from the home and work guessed as of ``at``; and when those differ from the
+    ones the last naming used (``named_with``, a :func:`places_key`), of every trip of the places'
+    look-back, so that trips made before home and work could be guessed, or before a move, are
+    named like the rest (see migration 0021). Later trips (a step reprocessing part of a long
+    history) keep the names of their own time. Returns the key of the places used, for the next
+    step.
     """
     at = _aware(at)
     where = await _places(conn, at, params)
     key = places_key(where)
     if key != named_with:
         since = min(since, at - timedelta(days=params.places_lookback_days))
-    await _rename(conn, where, since, params)
+    await _rename(conn, where, since, at, params)
     return key
 
 
@@ -381,9 +383,11 @@ def places_key(places: Places) -> str:
     )
 
 
-async def _rename(conn: Conn, where: Places, since: datetime, params: CoachingParams) -> int:
+async def _rename(
+    conn: Conn, where: Places, since: datetime, until: datetime | None, params: CoachingParams
+) -> int:
     changes = []
-    for t in await coaching_db.trip_ends(conn, since):
+    for t in await coaching_db.trip_ends(conn, since, until):
         named = resolved_purpose(t.purpose, t.origin, t.destination, where, params.purpose)
         if named != t.purpose:
             changes.append((t.id, named))

@@ -156,8 +156,8 @@ async def forget_place(conn: Conn, kind: str) -> None:
     await conn.execute(_p("forget_place"), kind)
 
 
-async def trip_ends(conn: Conn, since: datetime) -> list[TripEnds]:
-    rows = await conn.fetch(_p("trip_ends"), since)
+async def trip_ends(conn: Conn, since: datetime, until: datetime | None = None) -> list[TripEnds]:
+    rows = await conn.fetch(_p("trip_ends"), since, until)
     return [
         TripEnds(
             id=r["id"],

@@ -47,9 +47,10 @@ ON CONFLICT (kind) DO UPDATE SET lat = EXCLUDED.lat, lon = EXCLUDED.lon, updated
 DELETE FROM places WHERE kind = $1;
 
 -- name: trip_ends
--- Visible and hidden trips alike: a purpose is a property of the trip, whoever looks.
+-- Visible and hidden trips alike: a purpose is a property of the trip, whoever looks. Those started
+-- from $1 up to $2 (NULL: no end).
 SELECT id, origin_lat, origin_lon, destination_lat, destination_lon, purpose FROM trips
-WHERE started_at >= $1;
+WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at <= $2);
 
 -- name: set_purposes
 UPDATE trips t SET purpose = u.purpose
