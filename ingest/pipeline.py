@@ -85,6 +85,7 @@ def _compute(
     registry: Registry,
     fixes: list[Fix],
     sources: list[str],
+    start: datetime,
     labels: list[Label],
     confirmations: list[Confirmation],
     recent: list[dict[str, float]],
@@ -96,9 +97,16 @@ def _compute(
 ) -> tuple[Built, float, bool]:
     """The CPU part (run in a thread): segment, classify (weighed by the transit network, rejoining
     pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
-    probabilities of their sections before this step, oldest first), build records. Also returns
-    the segmentation's ``complete_until_s`` and whether an open tail remains."""
-    seg = segment(Track.from_fixes(fixes, sources), params.segmentation, now_s=now.timestamp())
+    probabilities of their sections before this step, oldest first), build records. ``fixes``
+    (with the tracker of each in ``sources``) may begin before ``start``, for cleaning's choice
+    between trackers only. Also returns the segmentation's ``complete_until_s`` and whether an open
+    tail remains."""
+    seg = segment(
+        Track.from_fixes(fixes, sources),
+        params.segmentation,
+        now_s=now.timestamp(),
+        start_s=start.timestamp(),
+    )
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
@@ -216,9 +224,13 @@ class Pipeline:
             # A truncated window must end past where the change began (the last watermark, when the
             # step continues a history): else the next step would read the same window again.
             floor_s = max(start, changed_from).timestamp()
+            # Cleaning's choice between two trackers looks at windows that reach back before the
+            # restart point: read those fixes too, for that choice only (else a step restarting
+            # mid-window chose otherwise than one pass over the history).
+            context = timedelta(seconds=1.5 * self.params.segmentation.tracker_window_s)
             for every_s in (None, *self.params.thinned_reads_s):
                 fixes, sources = await trips_db.fixes_from(
-                    conn, start, self.params.max_fixes_per_step, every_s=every_s
+                    conn, start - context, self.params.max_fixes_per_step, every_s=every_s
                 )
                 truncated = len(fixes) >= self.params.max_fixes_per_step
                 # More fixes follow a truncated window: what ends at the cut is not closed by a
@@ -229,6 +241,7 @@ class Pipeline:
                     role,
                     fixes=fixes,
                     sources=sources,
+                    start=start,
                     labels=labels,
                     confirmations=confirmations,
                     recent=recent,

@@ -46,11 +46,14 @@ class Cleaning:
     provisional_from: int
 
 
-def clean(track: Track, sphere: Sphere, params: SegmentationParams) -> Cleaning:
+def clean(
+    track: Track, sphere: Sphere, params: SegmentationParams, *, start_s: float | None = None
+) -> Cleaning:
     """Select the fixes segmentation can trust (see the module docstring for the rules).
 
-    ``sphere`` holds the track's fixes as unit vectors. Raises ValueError if the track is not sorted
-    by time (``Track`` guarantees it).
+    ``sphere`` holds the track's fixes as unit vectors. The fixes before ``start_s`` only serve to
+    choose between trackers and are never kept. Raises ValueError if the track is not sorted by
+    time (``Track`` guarantees it).
     """
     n = len(track)
     t = track.t_s
@@ -64,10 +67,14 @@ def clean(track: Track, sphere: Sphere, params: SegmentationParams) -> Cleaning:
         candidates = candidates[~repeated]
     if track.source is not None and candidates.size > 1:
         candidates = candidates[one_tracker(t[candidates], track.source[candidates], params.tracker_window_s)]
+    if start_s is not None:
+        candidates = candidates[t[candidates] >= start_s]
     kept = np.zeros(n, dtype=np.bool_)
     dropped, provisional_from = _excursions(track.t_s, sphere, candidates, params)
     kept[candidates[~dropped]] = True
-    return Cleaning(kept=kept, provisional_from=provisional_from - int(np.count_nonzero(dropped)))
+    return Cleaning(
+        kept=kept, provisional_from=provisional_from - int(np.count_nonzero(dropped[:provisional_from]))
+    )
 
 
 def one_tracker(t: npt.NDArray[np.float64], source: npt.NDArray[np.int8], window_s: float) -> BoolArray:

@@ -16,7 +16,11 @@ from core.track import Track
 
 
 def segment(
-    track: Track, params: SegmentationParams = DEFAULT_PARAMS, *, now_s: float | None = None
+    track: Track,
+    params: SegmentationParams = DEFAULT_PARAMS,
+    *,
+    now_s: float | None = None,
+    start_s: float | None = None,
 ) -> Segmentation:
     """Segment one user's time-sorted track into stays, trips and sections.
 
@@ -29,9 +33,13 @@ def segment(
     ``now_s`` (epoch seconds) is the time of the call: when no fix arrived for more than ``gap_s``
     before it, the item running at the end of the track is closed by that gap instead of being
     left open. :attr:`Segmentation.complete_until_s` says where the open tail starts.
+
+    ``start_s``: the fixes before it are there only for cleaning to choose between two trackers
+    as it would with the whole history (its windows reach back before where an incremental step
+    restarts); segmentation starts at it.
     """
     raw_sphere = Sphere.of(track.lat, track.lon)
-    cleaning = clean(track, raw_sphere, params)
+    cleaning = clean(track, raw_sphere, params, start_s=start_s)
     kept_index = np.flatnonzero(cleaning.kept)
     cleaned = track.take(kept_index)
     sphere = raw_sphere.take(kept_index)

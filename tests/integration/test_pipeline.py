@@ -161,6 +161,67 @@ async def purposes_and_footprint(http: httpx.AsyncClient, t: Enrolled) -> tuple[
     return [trip["purpose"] for trip in r.json()], set(r2.json()["current"]["by_purpose_kg"])
 
 
+async def test_two_trackers_processed_in_steps_give_the_trips_of_one_pass(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # The app (every 2 s moving, every minute still) and Overland (every 15 s moving, 10 s still)
+    # over one day. A step restarting at a stay mid-window used to choose between them otherwise.
+    start = 1_700_000_211.653687
+
+    def day(every_move: float, every_stay: float, offset: float, seed: int) -> Track:
+        return track_from(
+            stay(1472.7, at=place(0, 0), every_s=every_stay),
+            walk(to=place(2804.9, 0), every_s=every_move),
+            stay(1037.8, every_s=every_stay),
+            ride(to=place(4375.7, 0), speed_mps=25.57, every_s=every_move),
+            stay(1354.0, every_s=every_stay),
+            walk(to=place(7460.5, 0), every_s=every_move),
+            stay(1143.7, every_s=every_stay),
+            start_s=start + offset,
+            seed=seed,
+        )
+
+    app, logger = day(2.0, 60.0, 0.0, 620510), day(15.0, 10.0, 0.5, 570879)
+
+    async def send(t: Enrolled, lo: float, hi: float) -> None:
+        await upload(http, t, fixes_json(app, (app.t_s >= lo) & (app.t_s < hi)))
+        points = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(logger.lon[i]), float(logger.lat[i])]},
+                "properties": {
+                    "timestamp": datetime.fromtimestamp(float(logger.t_s[i]), UTC).isoformat(),
+                    "horizontal_accuracy": 6.0,
+                },
+            }
+            for i in np.flatnonzero((logger.t_s >= lo) & (logger.t_s < hi))
+        ]
+        for k in range(0, len(points), 500):
+            r = await http.post("/ingest/overland", json={"locations": points[k : k + 500]}, headers=t.auth)
+            assert r.status_code == 200, r.text
+
+    async def rows(t: Enrolled) -> list[list[tuple[datetime, datetime]]]:
+        async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+            return [
+                [
+                    (r[0], r[1])
+                    for r in await app_conn.fetch(f"SELECT started_at, ended_at FROM {table} ORDER BY 1")
+                ]
+                for table in ("trips", "stays")
+            ]
+
+    end = float(max(app.t_s[-1], logger.t_s[-1]))
+    whole, parts = await enrol(http, invite_code), await enrol(http, invite_code)
+    await send(whole, -np.inf, np.inf)
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(end + 60, UTC))
+    cut = start + 8680.0  # inside the last stay
+    await send(parts, -np.inf, cut)
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(cut + 1, UTC))
+    await send(parts, cut, np.inf)
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(end + 60, UTC))
+    assert await rows(parts) == await rows(whole)
+
+
 async def test_a_new_testers_first_commutes_are_named_once_home_and_work_are_known(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
