@@ -48,7 +48,7 @@ from core.coaching import (
 )
 from core.coaching.alternatives import DEFAULT_ALTERNATIVE_PARAMS, AlternativeParams
 from core.coaching.periods import local_date, local_midnight, period_start, shift
-from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, PurposeParams, resolved_purpose
+from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, Purpose, PurposeParams, resolved_purpose
 from core.coaching.recompute import occupants_for
 from core.errors import Unprocessable
 from store import coaching as coaching_db
@@ -360,19 +360,22 @@ async def name_new_trip_purposes(
     params: CoachingParams = DEFAULT_COACHING_PARAMS,
 ) -> str:
     """The pipeline's naming: the purposes of the trips started from ``since`` up to ``at`` (the
-    step's last fix), from the home and work guessed as of ``at``; and when those differ from the
-    ones the last naming used (``named_with``, a :func:`places_key`), of every trip of the places'
-    look-back, so that trips made before home and work could be guessed, or before a move, are
-    named like the rest (see migration 0021). Later trips (a step reprocessing part of a long
-    history) keep the names of their own time. Returns the key of the places used, for the next
-    step.
+    step's last fix), from the home and work guessed as of ``at``. When those differ from the ones
+    the last naming used (``named_with``, a :func:`places_key`), the earlier trips of the places'
+    look-back are filled in, never overwritten: one without a purpose is named, and one named
+    while home or work was not yet known becomes a ``commute`` when it is one. So a new tester's
+    first trips are named once home and work are known, and a tester who moves keeps the commutes
+    made from the old home (renamed with the new one, they became "work" trips and left the FMD
+    days). Later trips (a step reprocessing part of a long history) keep the names of their own
+    time. Returns the key of the places used, for the next step (see migration 0021).
     """
     at = _aware(at)
     where = await _places(conn, at, params)
     key = places_key(where)
-    if key != named_with:
-        since = min(since, at - timedelta(days=params.places_lookback_days))
     await _rename(conn, where, since, at, params)
+    look_back = at - timedelta(days=params.places_lookback_days)
+    if key != named_with and look_back < since:
+        await _rename(conn, where, look_back, since, params, fill_only=True)
     return key
 
 
@@ -384,11 +387,21 @@ def places_key(places: Places) -> str:
 
 
 async def _rename(
-    conn: Conn, where: Places, since: datetime, until: datetime | None, params: CoachingParams
+    conn: Conn,
+    where: Places,
+    since: datetime,
+    until: datetime | None,
+    params: CoachingParams,
+    *,
+    fill_only: bool = False,
 ) -> int:
+    """Name the trips started from ``since`` up to ``until`` from ``where``; with ``fill_only``,
+    only those without a purpose, and derived ones that turn out to be commutes."""
     changes = []
     for t in await coaching_db.trip_ends(conn, since, until):
         named = resolved_purpose(t.purpose, t.origin, t.destination, where, params.purpose)
+        if fill_only and t.purpose is not None and named != Purpose.COMMUTE:
+            continue
         if named != t.purpose:
             changes.append((t.id, named))
     await coaching_db.set_purposes(conn, changes)

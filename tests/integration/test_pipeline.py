@@ -240,6 +240,46 @@ async def test_a_new_testers_first_commutes_are_named_once_home_and_work_are_kno
     assert footprint == {"commute"}
 
 
+async def test_a_tester_who_moves_keeps_the_commutes_made_from_the_old_home(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # Three weeks of bike commutes from one home, then six from another 3 km away, processed each
+    # week. Once the new home is guessed, the old commutes must not become "work" trips (they
+    # would leave the FMD days).
+    old_home, new_home, work = place(0.0, 0.0), place(0.0, 3000.0), place(4600.0, 0.0)
+    sunday = datetime(2026, 5, 31, 18, 0, tzinfo=UTC).timestamp()
+    legs = [stay(12 * 3600, at=old_home, every_s=120)]
+    for d in range(63):
+        home = old_home if d < 21 else new_home
+        legs += [
+            ride(to=work, speed_mps=5.0, every_s=10),
+            stay(9 * 3600, every_s=120),
+            ride(to=home, speed_mps=5.0, every_s=10),
+            stay(15 * 3600 - 2 * 1100, every_s=120),
+        ]
+    track = track_from(*legs, start_s=sunday)
+    t = await enrol(http, invite_code)
+    for week in range(9):
+        evening = sunday + (week + 1) * 7 * 86400 + 3600
+        this_week = (track.t_s >= evening - 7 * 86400) & (track.t_s < evening)
+        await upload(http, t, fixes_json(track, this_week))
+        await pipeline.run_due(db, as_of=datetime.fromtimestamp(evening + 60, UTC))
+    r = await http.get(
+        "/v1/trips",
+        params={
+            "from": datetime.fromtimestamp(sunday, UTC).isoformat(),
+            "to": datetime.fromtimestamp(sunday + 21.5 * 86400, UTC).isoformat(),
+            "limit": 500,
+        },
+        headers=t.auth,
+    )
+    assert r.status_code == 200, r.text
+    purposes = [trip["purpose"] for trip in r.json()]
+    assert len(purposes) == 43  # 21 days there and back, and the last morning from the old home
+    # The first commutes, before three nights at home were seen, are named too.
+    assert purposes == ["commute"] * 43
+
+
 async def test_an_imported_history_is_named_with_the_places_of_its_own_time(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
