@@ -6,8 +6,10 @@
 -- were left with no purpose, or with one named from half the picture ("work" for a commute while
 -- only work was known), for good. Their bike commutes never counted as FMD days, and the
 -- footprint, which named purposes afresh, disagreed with `/v1/trips`. `purposes_places` keys the
--- places the last naming used (rounded to about 100 m); when the guess differs, the step renames
--- the derived purposes of the places' look-back (120 days), once.
+-- places the last naming used (rounded to about 100 m); when the guess differs, the step fills in
+-- the purposes of the places' look-back (120 days): a trip without one is named, a derived one
+-- that turns out to be a commute becomes one, and none is otherwise overwritten (a tester who
+-- moves keeps the commutes made from the old home).
 --
 -- Idempotent, like every partition step: new testers get it at enrolment, existing ones from the
 -- migrations runner's batches (0011). NULL until the next step: the first one renames the look-back.
