@@ -147,21 +147,32 @@ def _rebuilt_until(built: Built, start: datetime, complete_until: datetime | Non
     return bound
 
 
-def _up_to_first_trip(built: Built, after: datetime) -> tuple[Built, datetime] | None:
-    """What a step that had to thin its read keeps: the rows up to the end of the first trip that
-    ends after ``after`` and the stay it arrives at, and the watermark there (where that stay
-    begins, else just after the trip). The next step restarts from that stay and reads the trips
-    after it at full resolution; None when no trip ends after ``after``."""
-    first = min((t for t in built.trips if t.ended_at > after), key=lambda t: t.started_at, default=None)
+def _advanced(built: Built, until_s: float, floor_s: float, *, thinned: bool) -> bool:
+    """Whether a step's watermark moved past where the change began. Thinning moves a stay's start
+    by a few seconds, which is no progress: a thinned read advances only once a trip starts after
+    the long stay."""
+    moved = math.isfinite(until_s) and until_s > floor_s
+    return moved and (not thinned or any(t.started_at.timestamp() >= floor_s for t in built.trips))
+
+
+def _up_to_first_trip(built: Built, floor: datetime) -> tuple[Built, datetime, datetime] | None:
+    """What a step that had to thin its read keeps of it: the stay under way at ``floor`` (where
+    the change began: the long stay), the first trip that starts from it on and the stay it
+    arrives at. Also returns where they begin and the watermark (where that arrival begins, else
+    just after the trip). The rows before stay as the steps that read every fix built them, and
+    the next step goes on from the arrival reading every fix; None when no trip starts after
+    ``floor``."""
+    first = min((t for t in built.trips if t.started_at >= floor), key=lambda t: t.started_at, default=None)
     if first is None:
         return None
     arrival = [s.started_at for s in built.stays if s.id == first.destination_stay_id]
     cut = arrival[0] if arrival else first.ended_at + _JUST_AFTER
     kept = Built(
-        stays=[s for s in built.stays if s.started_at <= cut],
-        trips=[t for t in built.trips if t.started_at < cut],
+        stays=[s for s in built.stays if s.ended_at >= floor and s.started_at <= cut],
+        trips=[t for t in built.trips if floor <= t.started_at < cut],
     )
-    return kept, cut
+    since = min([floor, *(s.started_at for s in kept.stays)])
+    return kept, since, cut
 
 
 _TESTER_NAMES = re.compile(
@@ -252,25 +263,28 @@ class Pipeline:
                     params=self.params,
                     now=seen_at,
                 )
-                advanced = math.isfinite(until_s) and until_s > floor_s
+                advanced = _advanced(built, until_s, floor_s, thinned=every_s is not None)
                 if not truncated or advanced:
                     break
             built = without_deleted(built, deleted)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
-            cut_short = False
+            cut_short, replaced_from = False, start
             if every_s is not None and complete_until is not None:
-                # Thinned to get past a stay longer than the window: keep only up to the first trip
-                # after it, so that what follows is built from every fix at the next step (else
-                # days of trips were built, and kept, from one fix in ten).
+                # Thinned to get past a stay longer than the window: keep only the stay and the
+                # first trip after it, so that what comes before and after stays built from every
+                # fix (else days of trips were built, and kept, from one fix in ten).
                 kept = _up_to_first_trip(built, datetime.fromtimestamp(floor_s, UTC))
-                if kept is not None and kept[1] < complete_until:
-                    (built, complete_until), cut_short = kept, True
+                if kept is not None and kept[2] < complete_until:
+                    (built, replaced_from, complete_until), cut_short = kept, True
             windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the
             # trips after it stay visible until the next step (else they vanished from the API for
             # a few seconds per 200,000 fixes of a long history being processed again).
             await trips_db.replace_from(
-                conn, start, built, until=_rebuilt_until(built, start, complete_until) if windowed else None
+                conn,
+                replaced_from,
+                built,
+                until=_rebuilt_until(built, replaced_from, complete_until) if windowed else None,
             )
             # Home and work as of the window's last fix, not the clock: an imported history is named
             # with the places of its own time (as of today, its trips would get none).
