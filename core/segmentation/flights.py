@@ -16,8 +16,8 @@ one section, linked to the stays it leaves and reaches. Its mode is for the clas
 say (``models.sections``): the segmentation only keeps the hop from vanishing. A phone that wakes
 in flight (a fix or a few over the sea, then aeroplane mode again) splits one flight into several
 hops: consecutive hops with no stay between them, whose fixes between are airborne (at least
-``flight_min_speed_mps`` from the first to the last), are one flight, and the fixes between belong
-to it rather than to a trip of their own.
+``flight_min_speed_mps`` from the first to the last, or for a lone fix by the phone's own speed),
+are one flight, and the fixes between belong to it rather than to a trip of their own.
 """
 
 from __future__ import annotations
@@ -59,12 +59,15 @@ def flight_trips(
         return k if k >= 0 and i < ends[k] else None
 
     def airborne(a: int, b: int) -> bool:
-        """Fixes ``a`` to ``b`` (between two hops) were taken in flight: fast, and in no stay."""
+        """Fixes ``a`` to ``b`` (between two hops) were taken in flight: fast, and in no stay. A
+        lone fix is only with the phone's own speed to say so: else it may as well be the one fix
+        a phone took at a connecting airport."""
         if a < b:
             d = float(haversine_m(track.lat[a], track.lon[a], track.lat[b], track.lon[b]))
-            if d < params.flight_min_speed_mps * float(track.t_s[b] - track.t_s[a]):
-                return False
-        return all(stay_of(i) is None for i in range(a, b + 1))
+            fast = d >= params.flight_min_speed_mps * float(track.t_s[b] - track.t_s[a])
+        else:
+            fast = bool(track.speed_mps[a] >= params.flight_min_speed_mps)  # False when unknown
+        return fast and all(stay_of(i) is None for i in range(a, b + 1))
 
     flights: list[tuple[int, int]] = []  # (first fix, last fix)
     for i in hops.tolist():

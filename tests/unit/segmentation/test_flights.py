@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from core.segmentation import SegmentationParams, segment
+from core.track import Track
 from tests.support.tracks import gap, place, ride, stay, track_from, walk
 
 AWAY = place(700_000.0, 100_000.0)  # 707 km from home
@@ -52,9 +55,9 @@ def test_a_flight_whose_landing_fix_may_still_be_dropped_is_final_only_once_more
     assert flight.complete
 
 
-def test_a_phone_waking_in_flight_leaves_one_flight_not_three() -> None:
-    # Two fixes over the sea, each alone between two signal gaps: three hops, one flight.
-    track = track_from(
+def _with_lone_fixes() -> Track:
+    """Two fixes alone between three signal gaps, 900 km apart each, an hour apart."""
+    return track_from(
         stay(1800, at=place(0.0, 0.0), every_s=30.0),
         gap(3600, to=place(900_000.0, 0.0)),
         stay(1, every_s=1.0),
@@ -63,12 +66,32 @@ def test_a_phone_waking_in_flight_leaves_one_flight_not_three() -> None:
         gap(3600, to=place(2_700_000.0, 0.0)),
         stay(1800, every_s=30.0),
     )
-    result = segment(track)
+
+
+def test_a_phone_waking_in_flight_leaves_one_flight_not_three() -> None:
+    # The two fixes over the sea report cruising speed: three hops, one flight.
+    track = _with_lone_fixes()
+    speed = track.speed_mps.copy()
+    speed[60:62] = 250.0  # the 60 fixes of the first stay, then the two in the air
+    result = segment(dataclasses.replace(track, speed_mps=speed))
     (flight,) = result.trips
     assert flight.origin_stay == 0
     assert flight.destination_stay == 1
     assert len(flight.sections) == 1
     assert flight.t_end_s - flight.t_start_s > 3 * 3600
+
+
+def test_a_lone_fix_at_a_connecting_airport_leaves_two_flights() -> None:
+    # Paris - Madrid, one fix at Madrid (no speed: it may be on the ground), Madrid - Lisbon.
+    track = track_from(
+        stay(1800, at=place(0.0, 0.0), every_s=30.0),
+        gap(7200, to=place(-300_000.0, -1_000_000.0)),
+        stay(1, every_s=1.0),
+        gap(5400, to=place(-800_000.0, -1_050_000.0)),
+        stay(1800, every_s=30.0),
+    )
+    assert len(segment(track).trips) == 2
+    assert len(segment(_with_lone_fixes()).trips) == 3
 
 
 def test_a_run_of_fixes_in_the_air_belongs_to_the_flight() -> None:
