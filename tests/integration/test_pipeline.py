@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import csv
 import dataclasses
+import io
 import re
 import time
 import uuid
@@ -20,11 +22,13 @@ import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.settings import Settings
 from core.track import Track
+from ingest.labels import export_labels
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store import trips as trips_db
 from store.partition import as_user
 from store.pool import Database
+from store.rights import Actor
 from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
 from tests.support.queue import queue_put_back
@@ -591,6 +595,30 @@ async def test_a_ride_across_the_antimeridian_is_cut_there_and_can_be_confirmed(
     await pipeline.run_due(db, as_of=after(track, 120))
     today = [x for x in await trips_of(http, t) if x["id"] == trip["id"]]
     assert today[0]["sections"][1]["mode"] == "tram"
+
+
+async def test_two_neighbouring_confirmed_sections_export_each_fix_under_one_mode(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # Sections tile their trip: the walk ends where the bus begins, at the bus's first fix, which
+    # the research export must give to the bus only.
+    t = await enrol(http, invite_code, "coaching", "research_labels")
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    walk_section, bus_section, _ = trip["sections"]
+    assert walk_section["ended_at"] == bus_section["started_at"]
+    for section, mode in ((walk_section, "walk"), (bus_section, "bus")):
+        r = await http.patch(f"/v1/sections/{section['id']}", json={"mode": mode}, headers=t.auth)
+        assert r.status_code == 200, r.text
+    out = io.StringIO()
+    await export_labels(app_conn, out, actor=Actor.operator("test"))
+    modes_at: dict[str, set[str]] = {}
+    for row in csv.DictReader(io.StringIO(out.getvalue())):
+        modes_at.setdefault(row["ts"], set()).add(row["mode"])
+    assert modes_at
+    assert all(len(modes) == 1 for modes in modes_at.values())
 
 
 async def test_a_second_answer_about_a_section_replaces_the_first_through_reprocessing(
