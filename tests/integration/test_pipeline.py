@@ -34,7 +34,7 @@ from tests.support.database import ScratchDatabase
 from tests.support.queue import queue_put_back
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import bus, gap, place, ride, stay, track_from, walk, walk_to_the_shop
+from tests.support.tracks import Leg, bus, gap, place, ride, stay, track_from, walk, walk_to_the_shop
 
 HOME = place(0.0, 0.0)
 STOP_A = place(300.0, 0.0)
@@ -935,28 +935,39 @@ async def test_a_tester_never_reads_another_testers_trip(
     assert await trips_of(http, b) == []
 
 
-async def test_a_stay_longer_than_a_step_does_not_stop_the_history(
-    http: httpx.AsyncClient, invite_code: str, db: Database
-) -> None:
-    t = await enrol(http, invite_code)
-    track = track_from(
+def with_a_long_stay_at_work(*then: Leg) -> Track:
+    """A commute, 1,200 fixes at work (more than a step of 700 reads), the ride home, then ``then``."""
+    return track_from(
         stay(900, at=HOME, every_s=5),
         walk(to=STOP_A, every_s=5),
         bus(to=STOP_B, every_s=5),
         walk(to=WORK, every_s=5),
-        stay(6000, every_s=5),  # 1,200 fixes at work, more than a step reads
+        stay(6000, every_s=5),
         walk(to=STOP_B, every_s=5),
         bus(to=STOP_A, every_s=5),
         walk(to=HOME, every_s=5),
         stay(900, every_s=5),
+        *then,
         start_s=DAY,
     )
-    await upload(http, t, fixes_json(track))
+
+
+async def in_steps_of_700(db: Database, track: Track) -> None:
+    """Process what is pending in steps of at most 700 fixes, until nothing is (20 steps at most)."""
     small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
-    rounds = 0
-    while await small.run_due(db, as_of=after(track, 60)):
-        rounds += 1
-        assert rounds < 20
+    for _ in range(20):
+        if not await small.run_due(db, as_of=after(track, 60)):
+            return
+    raise AssertionError("still pending after 20 steps")
+
+
+async def test_a_stay_longer_than_a_step_does_not_stop_the_history(
+    http: httpx.AsyncClient, invite_code: str, db: Database
+) -> None:
+    t = await enrol(http, invite_code)
+    track = with_a_long_stay_at_work()
+    await upload(http, t, fixes_json(track))
+    await in_steps_of_700(db, track)
     # Both commutes, each with its bus ride (read thinned, a fix a minute: walks may merge into it).
     modes = [[s["mode"] for s in trip["sections"]] for trip in await trips_of(http, t)]
     assert len(modes) == 2
@@ -968,18 +979,7 @@ async def test_a_long_stay_processed_in_steps_leaves_the_trip_before_it_as_one_p
 ) -> None:
     # A stay longer than a step reads, between two commutes: the ride before it was rebuilt from
     # the thinned read (13 fixes of 144).
-    track = track_from(
-        stay(900, at=HOME, every_s=5),
-        walk(to=STOP_A, every_s=5),
-        bus(to=STOP_B, every_s=5),
-        walk(to=WORK, every_s=5),
-        stay(6000, every_s=5),  # 1,200 fixes at work, more than a step reads
-        walk(to=STOP_B, every_s=5),
-        bus(to=STOP_A, every_s=5),
-        walk(to=HOME, every_s=5),
-        stay(900, every_s=5),
-        start_s=DAY,
-    )
+    track = with_a_long_stay_at_work()
 
     async def trips(t: Enrolled) -> list[tuple[datetime, datetime, int]]:
         async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
@@ -993,11 +993,7 @@ async def test_a_long_stay_processed_in_steps_leaves_the_trip_before_it_as_one_p
     await upload(http, whole, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
     await upload(http, stepped, fixes_json(track))
-    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
-    rounds = 0
-    while await small.run_due(db, as_of=after(track, 60)):
-        rounds += 1
-        assert rounds < 20
+    await in_steps_of_700(db, track)
     (morning, evening), (morning_whole, evening_whole) = await trips(stepped), await trips(whole)
     assert morning == morning_whole
     # The first trip after the long stay is what the thinned read got past it with (a fix a
@@ -1011,28 +1007,11 @@ async def test_after_a_thinned_read_the_trips_that_follow_are_built_from_every_f
     # To get past the stay at work (longer than a step reads) a step reads one fix in ten: it keeps
     # only the ride home, so that the next day's ride is built at full resolution.
     t = await enrol(http, invite_code)
-    track = track_from(
-        stay(900, at=HOME, every_s=5),
-        walk(to=STOP_A, every_s=5),
-        bus(to=STOP_B, every_s=5),
-        walk(to=WORK, every_s=5),
-        stay(6000, every_s=5),  # 1,200 fixes at work, more than a step reads
-        walk(to=STOP_B, every_s=5),
-        bus(to=STOP_A, every_s=5),
-        walk(to=HOME, every_s=5),
-        stay(900, every_s=5),
-        walk(to=STOP_A, every_s=5),
-        bus(to=STOP_B, every_s=5),
-        walk(to=WORK, every_s=5),
-        stay(900, every_s=5),
-        start_s=DAY,
+    track = with_a_long_stay_at_work(
+        walk(to=STOP_A, every_s=5), bus(to=STOP_B, every_s=5), walk(to=WORK, every_s=5), stay(900, every_s=5)
     )
     await upload(http, t, fixes_json(track))
-    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
-    rounds = 0
-    while await small.run_due(db, as_of=after(track, 60)):
-        rounds += 1
-        assert rounds < 20
+    await in_steps_of_700(db, track)
     assert len(await trips_of(http, t)) == 3
     async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
         fixes = await app_conn.fetch(

@@ -156,6 +156,17 @@ def walk_to_the_shop(*, every_s: float, seed: int, start_s: float, stay_s: float
     )
 
 
+def metro_without_signal() -> Track:
+    """A walk, 13 minutes and 7 km underground without a fix, a walk: a metro ride as a phone logs it."""
+    return track_from(
+        stay(600, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(400.0, 0.0), every_s=5),
+        gap(780, to=place(7400.0, 0.0)),
+        walk(to=place(7800.0, 0.0), every_s=5),
+        stay(600, every_s=5),
+    )
+
+
 def two_trackers(first: Track, second: Track) -> Track:
     """The fixes of two trackers of one tester in one track (``source`` 0 and 1), as the pipeline
     reads them when both logged; a fix of the second at the time of one of the first is left out,

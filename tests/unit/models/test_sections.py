@@ -14,7 +14,7 @@ from core.track import Track
 from core.transit import TransitStop, TransitStops
 from models.classifier import load_classifier
 from models.sections import Classified, Network, classify
-from tests.support.tracks import Leg, gap, place, ride, stay, track_from, walk
+from tests.support.tracks import Leg, gap, metro_without_signal, place, ride, stay, track_from, walk
 
 SPEED = FEATURE_NAMES.index("avg_speed_mps")
 DURATION = FEATURE_NAMES.index("duration_s")
@@ -166,12 +166,6 @@ def test_a_metro_ride_without_signal_between_two_walks_is_its_own_metro_section(
     # Underground the phone logs nothing: 13 minutes and 7 km between the last fix of one walk and
     # the first of the next. It was once read as a single walk at 34 km/h; the hop across the gap
     # is now a section of its own, and the shipped model calls it metro.
-    track = track_from(
-        stay(600, at=place(0.0, 0.0), every_s=5),
-        walk(to=place(400.0, 0.0), every_s=5),
-        gap(780, to=place(7400.0, 0.0)),
-        walk(to=place(7800.0, 0.0), every_s=5),
-        stay(600, every_s=5),
-    )
+    track = metro_without_signal()
     out = classify(load_classifier(), segment(track))
     assert modes(out) == ["walk", "metro", "walk"]

@@ -8,7 +8,7 @@ import pytest
 from core.co2 import VehicleProfile, load_registry
 from core.segmentation import segment
 from core.trips import build
-from tests.support.tracks import gap, place, ride, stay, track_from, walk
+from tests.support.tracks import metro_without_signal, place, ride, stay, track_from
 
 
 @pytest.mark.parametrize("every_s", [5.0, 60.0, 300.0])
@@ -43,13 +43,7 @@ def test_a_drive_is_as_long_with_a_fix_every_five_minutes_as_with_one_every_five
 def test_sections_tile_their_trip_each_lasting_until_the_next_begins() -> None:
     # The hop between two sections belongs to the one before, in time as in distance: a section
     # made of the one fix before a signal gap (a GeoLife metro ride) showed 0 s for 900 m.
-    track = track_from(
-        stay(600, at=place(0.0, 0.0), every_s=5),
-        walk(to=place(400.0, 0.0), every_s=5),
-        gap(780, to=place(7400.0, 0.0)),
-        walk(to=place(7800.0, 0.0), every_s=5),
-        stay(600, every_s=5),
-    )
+    track = metro_without_signal()
     seg = segment(track)
     (trip,) = seg.trips
     assert len(trip.sections) == 3
