@@ -422,7 +422,7 @@ REPORT_FIELDS = {
     "rejected": "Fixes refused, each with its reason in `results`.",
     "skipped": "Elements that are not fixes (another kind of message), and fixes not recorded because "
     "the tester paused recording.",
-    "results": "One per fix read, by index.",
+    "results": "One per fix read, by index; for a file (POST /v1/uploads), only the fixes not stored.",
 }
 RESULT_FIELDS = {
     "": "What became of one fix.",

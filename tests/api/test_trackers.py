@@ -208,6 +208,7 @@ async def test_a_gpx_file_upload_imports_history(
     )
     assert r.status_code == 200
     assert r.json()["stored"] == 20
+    assert r.json()["results"] == []  # only the fixes not stored are listed
     rows = await stored(app_conn, t)
     assert rows[0]["ts"] == start
     dirty = await app_conn.fetchrow(
@@ -215,6 +216,23 @@ async def test_a_gpx_file_upload_imports_history(
     )
     assert dirty is not None
     assert dirty["from_ts"] == start
+
+
+async def test_an_upload_report_lists_only_the_fixes_not_stored(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    t = await enrol(http, invite_code)
+    rows = ["time,lat,lon"] + [f"2019-05-04T07:00:{s:02d}Z,46.15,-1.15" for s in range(10)]
+    rows[4] = "2019-05-04T07:00:03Z,95.0,-1.15"  # the fourth fix: a latitude off the globe
+    r = await http.post(
+        "/v1/uploads?filename=day.csv",
+        content="\n".join(rows).encode(),
+        headers={**t.auth, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["stored"], body["rejected"]) == (9, 1)
+    assert [(x["index"], x["status"]) for x in body["results"]] == [(3, "rejected")]
 
 
 async def test_an_unrecognised_upload_is_422(http: httpx.AsyncClient, invite_code: str) -> None:
