@@ -274,7 +274,7 @@ class Pipeline:
                 # first trip after it, so that what comes before and after stays built from every
                 # fix (else days of trips were built, and kept, from one fix in ten).
                 kept = _up_to_first_trip(built, datetime.fromtimestamp(floor_s, UTC))
-                if kept is not None and kept[2] < complete_until:
+                if kept is not None and kept[2] <= complete_until:
                     (built, replaced_from, complete_until), cut_short = kept, True
             windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the
