@@ -155,6 +155,31 @@ def _advanced(built: Built, until_s: float, floor_s: float, *, thinned: bool) ->
     return moved and (not thinned or any(t.started_at.timestamp() >= floor_s for t in built.trips))
 
 
+def _thinned(
+    built: Built, floor: datetime, complete_until: datetime | None
+) -> tuple[Built, datetime, datetime | None, bool]:
+    """What a step that thinned its read to get past a stay longer than its window keeps, where
+    that begins, the watermark, and whether the step was cut short there. Only the long stay and
+    the first trip after it, so that what comes before and after stays built from every fix (else
+    days of trips were built, and kept, from one fix in ten); and never what lies before the stay,
+    which steps reading every fix built (when no read got past it, the trip before it was replaced
+    by the one built from a fix a minute, for good)."""
+    kept = _up_to_first_trip(built, floor)
+    if kept is not None and complete_until is not None and kept[2] <= complete_until:
+        return kept[0], kept[1], kept[2], True
+    rest, since = _from_the_stay(built, floor)
+    # No read got past the stay: its thinned start, seconds late, is no progress to record.
+    return rest, since, None if complete_until is None else min(complete_until, floor), False
+
+
+def _from_the_stay(built: Built, floor: datetime) -> tuple[Built, datetime]:
+    """What a thinned read that did not get past the long stay keeps: the rows from the stay under
+    way at ``floor`` on, and where they begin."""
+    stays = [s for s in built.stays if s.ended_at >= floor]
+    kept = Built(stays=stays, trips=[t for t in built.trips if t.started_at >= floor])
+    return kept, min([floor, *(s.started_at for s in stays)])
+
+
 def _up_to_first_trip(built: Built, floor: datetime) -> tuple[Built, datetime, datetime] | None:
     """What a step that had to thin its read keeps of it: the stay under way at ``floor`` (where
     the change began: the long stay), the first trip that starts from it on and the stay it
@@ -269,13 +294,10 @@ class Pipeline:
             built = without_deleted(built, deleted)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
             cut_short, replaced_from = False, start
-            if every_s is not None and complete_until is not None:
-                # Thinned to get past a stay longer than the window: keep only the stay and the
-                # first trip after it, so that what comes before and after stays built from every
-                # fix (else days of trips were built, and kept, from one fix in ten).
-                kept = _up_to_first_trip(built, datetime.fromtimestamp(floor_s, UTC))
-                if kept is not None and kept[2] <= complete_until:
-                    (built, replaced_from, complete_until), cut_short = kept, True
+            if every_s is not None:
+                built, replaced_from, complete_until, cut_short = _thinned(
+                    built, datetime.fromtimestamp(floor_s, UTC), complete_until
+                )
             windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the
             # trips after it stay visible until the next step (else they vanished from the API for

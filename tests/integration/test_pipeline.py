@@ -935,6 +935,16 @@ async def test_a_tester_never_reads_another_testers_trip(
     assert await trips_of(http, b) == []
 
 
+async def trips_with_fixes(app_conn: asyncpg.Connection, t: Enrolled) -> list[tuple[datetime, datetime, int]]:
+    """The tester's trips as stored: start, end and how many fixes their sections were built from."""
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        rows = await app_conn.fetch(
+            "SELECT t.started_at, t.ended_at, sum(s.n_fixes) AS n FROM trips t"
+            " JOIN sections s ON s.trip_id = t.id GROUP BY t.id ORDER BY t.started_at"
+        )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def with_a_long_stay_at_work(*then: Leg) -> Track:
     """A commute, 1,200 fixes at work (more than a step of 700 reads), the ride home, then ``then``."""
     return track_from(
@@ -981,24 +991,40 @@ async def test_a_long_stay_processed_in_steps_leaves_the_trip_before_it_as_one_p
     # the thinned read (13 fixes of 144).
     track = with_a_long_stay_at_work()
 
-    async def trips(t: Enrolled) -> list[tuple[datetime, datetime, int]]:
-        async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
-            rows = await app_conn.fetch(
-                "SELECT t.started_at, t.ended_at, sum(s.n_fixes) AS n FROM trips t"
-                " JOIN sections s ON s.trip_id = t.id GROUP BY t.id ORDER BY t.started_at"
-            )
-        return [(r[0], r[1], r[2]) for r in rows]
-
     whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
     await upload(http, whole, fixes_json(track))
     await pipeline.run_due(db, as_of=after(track, 60))
     await upload(http, stepped, fixes_json(track))
     await in_steps_of_700(db, track)
-    (morning, evening), (morning_whole, evening_whole) = await trips(stepped), await trips(whole)
+    (morning, evening), (morning_whole, evening_whole) = (
+        await trips_with_fixes(app_conn, stepped),
+        await trips_with_fixes(app_conn, whole),
+    )
     assert morning == morning_whole
     # The first trip after the long stay is what the thinned read got past it with (a fix a
     # minute here): the trade made to get past it at all.
     assert evening[2] < evening_whole[2]
+
+
+async def test_a_long_stay_at_the_end_of_the_data_leaves_the_trip_before_it_as_one_pass_built_it(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # Still at work when the data ends: no thinned read gets past the stay, and the ride there was
+    # replaced by the one built from a fix a minute (13 fixes of 144), for good.
+    track = track_from(
+        stay(900, at=HOME, every_s=5),
+        walk(to=STOP_A, every_s=5),
+        bus(to=STOP_B, every_s=5),
+        walk(to=WORK, every_s=5),
+        stay(9000, every_s=5),
+        start_s=DAY,
+    )
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    await upload(http, stepped, fixes_json(track))
+    await in_steps_of_700(db, track)
+    assert await trips_with_fixes(app_conn, stepped) == await trips_with_fixes(app_conn, whole)
 
 
 async def test_after_a_thinned_read_the_trips_that_follow_are_built_from_every_fix(
