@@ -84,16 +84,22 @@ def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> B
     """``built`` without the trips that overlap an interval of a trip the tester deleted for some
     time, or have exactly its bounds (a flight comes back from the fixes on either side of its
     gap); the stays around it are kept, and so are trips that only touch it (a flight's
-    neighbours share its end fixes)."""
+    neighbours share its end fixes).
+
+    A trip is taken from the end of the stay it leaves: what is left of a deleted movement whose
+    ends were not those of its fixes (a trip built from a thinned read) is no trip of its own.
+    """
     if not deleted:
         return built
-    kept = [
-        t
-        for t in built.trips
+    left = {s.id: s.ended_at for s in built.stays}
+    kept = []
+    for t in built.trips:
+        since = left.get(t.origin_stay_id, t.started_at) if t.origin_stay_id is not None else t.started_at
+        since = min(since, t.started_at)
         if not any(
-            (t.started_at < e and t.ended_at > s) or (t.started_at, t.ended_at) == (s, e) for s, e in deleted
-        )
-    ]
+            (since < e and t.ended_at > s) or (t.started_at, t.ended_at) == (s, e) for s, e in deleted
+        ):
+            kept.append(t)
     return Built(stays=built.stays, trips=kept)
 
 

@@ -1027,6 +1027,25 @@ async def test_a_long_stay_at_the_end_of_the_data_leaves_the_trip_before_it_as_o
     assert await trips_with_fixes(app_conn, stepped) == await trips_with_fixes(app_conn, whole)
 
 
+async def test_deleting_the_trip_after_a_long_stay_leaves_no_fragment_of_it(
+    http: httpx.AsyncClient, invite_code: str, db: Database
+) -> None:
+    # The ride home after the long stay is built from thinned fixes, so its ends are those of the
+    # thinned fixes: deleting it left the last half-minute of the ride, which came back as a trip.
+    t = await enrol(http, invite_code)
+    track = with_a_long_stay_at_work(walk(to=STOP_A, every_s=5), stay(1200, every_s=5))
+    await upload(http, t, fixes_json(track))
+    await in_steps_of_700(db, track)
+    trips = await trips_of(http, t)
+    ride_home = sorted(trips, key=lambda x: x["started_at"])[1]
+    r = await http.delete(f"/v1/me/trips/{ride_home['id']}", headers=t.auth)
+    assert r.status_code == 200, r.text
+    await in_steps_of_700(db, track)
+    after_deletion = await trips_of(http, t)
+    assert ride_home["id"] not in {x["id"] for x in after_deletion}
+    assert len(after_deletion) == len(trips) - 1
+
+
 async def test_after_a_thinned_read_the_trips_that_follow_are_built_from_every_fix(
     http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
 ) -> None:
