@@ -172,7 +172,8 @@ async def copy_ceiling(
 async def stored_native(admin: asyncpg.Connection, roles: list[str]) -> int:
     total = 0
     for r in roles:
-        total += await admin.fetchval(f"SELECT count(*) FROM \"{r}\".fixes WHERE source = 'native'")
+        # "native:<device>" since the source names the device (the app's endpoint either way).
+        total += await admin.fetchval(f"SELECT count(*) FROM \"{r}\".fixes WHERE source LIKE 'native:%'")
     return total
 
 

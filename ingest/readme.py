@@ -39,7 +39,10 @@ COLUMNS = {
     "bearing_deg": "direction of travel, degrees clockwise from north",
     "activity": "motion class reported by the phone (still, walk, run, bike, vehicle, unknown)",
     "battery": "battery level, 0 to 1",
-    "source": "the app or file format that sent the position",
+    "source": (
+        "the app or file format that sent the position, and the device (the first 8 hex digits of"
+        " its id, as /v1/me/devices lists it; fixes stored by earlier versions have none)"
+    ),
     "received_at": "when Sillage stored it",
     "probabilities": "JSON: probability of each mode according to the model",
     "mode_source": (

@@ -54,7 +54,10 @@ async def _store_items(
     *,
     skipped: int = 0,
 ) -> BatchReport:
-    report = await store_batch(conn, caller, items, source=source, now=utcnow(), skipped=skipped)
+    # Stored with the device, so that the pipeline tells two phones running the same app apart
+    # (cleaning's choice between trackers logging at once, core.segmentation.cleaning).
+    stored_as = f"{source}:{caller.device_id.hex[:8]}"
+    report = await store_batch(conn, caller, items, source=stored_as, now=utcnow(), skipped=skipped)
     if report.stored:
         request.app.state.worker.poke()  # new fixes: let the pipeline look now
     return report

@@ -165,6 +165,27 @@ async def purposes_and_footprint(http: httpx.AsyncClient, t: Enrolled) -> tuple[
     return [trip["purpose"] for trip in r.json()], set(r2.json()["current"]["by_purpose_kg"])
 
 
+async def test_two_phones_running_the_app_on_the_same_walk_do_not_lengthen_it(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # The old phone and the new one, both with the app, during the move from one to the other.
+    old_phone = walk_to_the_shop(every_s=2.0, seed=1, start_s=DAY + 0.5, stay_s=900)
+    new_phone = walk_to_the_shop(every_s=3.0, seed=2, start_s=DAY, stay_s=900)
+    alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
+    for t in (alone, both):
+        await upload(http, t, fixes_json(old_phone))
+    r = await http.post("/v1/me/devices", json={"label": "new phone"}, headers=both.auth)
+    assert r.status_code == 201, r.text
+    second = Enrolled(
+        user_id=both.user_id, device_id=uuid.UUID(r.json()["device_id"]), token=r.json()["token"]
+    )
+    await upload(http, second, fixes_json(new_phone))
+    await pipeline.run_due(db, as_of=after(old_phone, 60))
+    (one,) = await trips_of(http, alone)
+    (two,) = await trips_of(http, both)
+    assert two["distance_m"] < one["distance_m"] * 1.05
+
+
 async def test_two_trackers_processed_in_steps_give_the_trips_of_one_pass(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
