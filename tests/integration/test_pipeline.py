@@ -111,15 +111,25 @@ async def test_a_commute_becomes_one_trip_of_walk_bus_walk(
     assert one.json()["id"] == trip["id"]
 
 
+async def one_walk_seen_by_two_trackers(
+    http: httpx.AsyncClient, invite_code: str
+) -> tuple[Track, Track, Enrolled, Enrolled]:
+    """A walk as a first tracker logs it (every 2 s) and as a second one does (every 3 s, whole
+    seconds, its own noise), and two testers who both sent the first: one alone, one to whom the
+    test sends the second too."""
+    first = walk_to_the_shop(every_s=2.0, seed=1, start_s=DAY + 0.5, stay_s=900)
+    second = walk_to_the_shop(every_s=3.0, seed=2, start_s=DAY, stay_s=900)
+    alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
+    for t in (alone, both):
+        await upload(http, t, fixes_json(first))
+    return first, second, alone, both
+
+
 async def test_a_second_tracker_logging_the_same_walk_does_not_lengthen_the_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
     # The app every 2 s; OwnTracks on the same phone every 3 s (whole seconds), with its own noise.
-    app = walk_to_the_shop(every_s=2.0, seed=1, start_s=DAY + 0.5, stay_s=900)
-    owntracks = walk_to_the_shop(every_s=3.0, seed=2, start_s=DAY, stay_s=900)
-    alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
-    for t in (alone, both):
-        await upload(http, t, fixes_json(app))
+    app, owntracks, alone, both = await one_walk_seen_by_two_trackers(http, invite_code)
     basic = base64.b64encode(f"me:{both.token}".encode()).decode()
     messages = [
         {"_type": "location", "lat": float(la), "lon": float(lo), "tst": int(ts), "acc": 8}
@@ -169,11 +179,7 @@ async def test_two_phones_running_the_app_on_the_same_walk_do_not_lengthen_it(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
     # The old phone and the new one, both with the app, during the move from one to the other.
-    old_phone = walk_to_the_shop(every_s=2.0, seed=1, start_s=DAY + 0.5, stay_s=900)
-    new_phone = walk_to_the_shop(every_s=3.0, seed=2, start_s=DAY, stay_s=900)
-    alone, both = await enrol(http, invite_code), await enrol(http, invite_code)
-    for t in (alone, both):
-        await upload(http, t, fixes_json(old_phone))
+    old_phone, new_phone, alone, both = await one_walk_seen_by_two_trackers(http, invite_code)
     r = await http.post("/v1/me/devices", json={"label": "new phone"}, headers=both.auth)
     assert r.status_code == 201, r.text
     second = Enrolled(
@@ -983,13 +989,26 @@ def with_a_long_stay_at_work(*then: Leg) -> Track:
     )
 
 
-async def in_steps_of_700(db: Database, track: Track) -> None:
-    """Process what is pending in steps of at most 700 fixes, until nothing is (20 steps at most)."""
+async def in_steps_of_700(db: Database, track: Track, *, max_rounds: int = 20) -> int:
+    """Process what is pending in steps of at most 700 fixes, a minute after ``track`` ends, until
+    nothing is; how many rounds it took (failing after ``max_rounds``)."""
     small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
-    for _ in range(20):
+    for rounds in range(max_rounds):
         if not await small.run_due(db, as_of=after(track, 60)):
-            return
-    raise AssertionError("still pending after 20 steps")
+            return rounds
+    raise AssertionError(f"still pending after {max_rounds} rounds")
+
+
+async def in_one_pass_and_in_steps(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, track: Track
+) -> tuple[Enrolled, Enrolled]:
+    """Two testers with the fixes of ``track``: one processed in one pass, one in steps of 700."""
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    await upload(http, stepped, fixes_json(track))
+    await in_steps_of_700(db, track)
+    return whole, stepped
 
 
 async def test_a_stay_longer_than_a_step_does_not_stop_the_history(
@@ -1011,12 +1030,7 @@ async def test_a_long_stay_processed_in_steps_leaves_the_trip_before_it_as_one_p
     # A stay longer than a step reads, between two commutes: the ride before it was rebuilt from
     # the thinned read (13 fixes of 144).
     track = with_a_long_stay_at_work()
-
-    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
-    await upload(http, whole, fixes_json(track))
-    await pipeline.run_due(db, as_of=after(track, 60))
-    await upload(http, stepped, fixes_json(track))
-    await in_steps_of_700(db, track)
+    whole, stepped = await in_one_pass_and_in_steps(http, invite_code, db, pipeline, track)
     (morning, evening), (morning_whole, evening_whole) = (
         await trips_with_fixes(app_conn, stepped),
         await trips_with_fixes(app_conn, whole),
@@ -1040,11 +1054,7 @@ async def test_a_long_stay_at_the_end_of_the_data_leaves_the_trip_before_it_as_o
         stay(9000, every_s=5),
         start_s=DAY,
     )
-    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
-    await upload(http, whole, fixes_json(track))
-    await pipeline.run_due(db, as_of=after(track, 60))
-    await upload(http, stepped, fixes_json(track))
-    await in_steps_of_700(db, track)
+    whole, stepped = await in_one_pass_and_in_steps(http, invite_code, db, pipeline, track)
     assert await trips_with_fixes(app_conn, stepped) == await trips_with_fixes(app_conn, whole)
 
 
@@ -1175,11 +1185,7 @@ async def test_a_long_history_is_processed_in_bounded_steps_with_the_same_result
     for d in days:
         await upload(http, whole, fixes_json(d))
         await upload(http, stepped, fixes_json(d))
-    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
-    rounds = 0
-    while await small.run_due(db, as_of=after(days[-1], 60)):
-        rounds += 1
-        assert rounds < 50
+    rounds = await in_steps_of_700(db, days[-1], max_rounds=50)
     await Pipeline(HeuristicClassifier()).run_due(db, as_of=after(days[-1], 60))
     a = await trips_of(http, whole, days_before=5)
     b = await trips_of(http, stepped, days_before=5)
