@@ -44,6 +44,17 @@ async def test_a_failing_job_is_logged_and_retried(caplog: pytest.LogCaptureFixt
     assert any(r.message.startswith("job failed") for r in caplog.records)
 
 
+async def until_first_run(job: PeriodicJob, runs: list[int]) -> None:
+    """Start ``job``, wait for its first run (5 s at most) and a little more, then stop it."""
+    job.start()
+    for _ in range(500):
+        if runs:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    await job.stop()
+
+
 async def test_the_first_run_comes_soon_after_start_up_not_after_a_whole_period() -> None:
     # An API restarted more often than the period (every deployment) must still run its jobs.
     runs: list[int] = []
@@ -52,13 +63,7 @@ async def test_the_first_run_comes_soon_after_start_up_not_after_a_whole_period(
         runs.append(1)
 
     job = PeriodicJob("releases", 6 * 3600, work, first_after_s=0.01)
-    job.start()
-    for _ in range(500):
-        if runs:
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)
-    await job.stop()
+    await until_first_run(job, runs)
     assert runs == [1]  # then nothing until the period has passed
 
 
@@ -70,11 +75,5 @@ async def test_a_failed_first_run_waits_a_period_before_the_next() -> None:
         raise RuntimeError("database away")
 
     job = PeriodicJob("carpool", 24 * 3600, failing, first_after_s=0.0)
-    job.start()
-    for _ in range(500):
-        if runs:
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)
-    await job.stop()
+    await until_first_run(job, runs)
     assert runs == [1]
