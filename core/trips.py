@@ -91,11 +91,10 @@ def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> B
     """
     if not deleted:
         return built
-    left = {s.id: s.ended_at for s in built.stays}
+    left: dict[uuid.UUID | None, datetime] = {s.id: s.ended_at for s in built.stays}
     kept = []
     for t in built.trips:
-        since = left.get(t.origin_stay_id, t.started_at) if t.origin_stay_id is not None else t.started_at
-        since = min(since, t.started_at)
+        since = min(left.get(t.origin_stay_id, t.started_at), t.started_at)
         if not any(
             (since < e and t.ended_at > s) or (t.started_at, t.ended_at) == (s, e) for s, e in deleted
         ):

@@ -159,45 +159,31 @@ def _thinned(
     built: Built, floor: datetime, complete_until: datetime | None
 ) -> tuple[Built, datetime, datetime | None, bool]:
     """What a step that thinned its read to get past a stay longer than its window keeps, where
-    that begins, the watermark, and whether the step was cut short there. Only the long stay and
-    the first trip after it, so that what comes before and after stays built from every fix (else
-    days of trips were built, and kept, from one fix in ten); and never what lies before the stay,
-    which steps reading every fix built (when no read got past it, the trip before it was replaced
-    by the one built from a fix a minute, for good)."""
-    kept = _up_to_first_trip(built, floor)
-    if kept is not None and complete_until is not None and kept[2] <= complete_until:
-        return kept[0], kept[1], kept[2], True
-    rest, since = _from_the_stay(built, floor)
-    # No read got past the stay: its thinned start, seconds late, is no progress to record.
-    return rest, since, None if complete_until is None else min(complete_until, floor), False
+    that begins, the watermark, and whether the step was cut short there.
 
-
-def _from_the_stay(built: Built, floor: datetime) -> tuple[Built, datetime]:
-    """What a thinned read that did not get past the long stay keeps: the rows from the stay under
-    way at ``floor`` on, and where they begin."""
+    Never what lies before the long stay (the stay under way at ``floor``, where the change
+    began), which steps reading every fix built: when no read got past the stay, the trip before
+    it was replaced by the one built from a fix a minute, for good. After the stay, only the first
+    trip and the stay it arrives at, with the watermark where that arrival begins (else just
+    after the trip), so that the next step goes on from there reading every fix (else days of
+    trips were built, and kept, from one fix in ten). Otherwise it records no progress: the stay's
+    thinned start, seconds late, is none.
+    """
     stays = [s for s in built.stays if s.ended_at >= floor]
-    kept = Built(stays=stays, trips=[t for t in built.trips if t.started_at >= floor])
-    return kept, min([floor, *(s.started_at for s in stays)])
-
-
-def _up_to_first_trip(built: Built, floor: datetime) -> tuple[Built, datetime, datetime] | None:
-    """What a step that had to thin its read keeps of it: the stay under way at ``floor`` (where
-    the change began: the long stay), the first trip that starts from it on and the stay it
-    arrives at. Also returns where they begin and the watermark (where that arrival begins, else
-    just after the trip). The rows before stay as the steps that read every fix built them, and
-    the next step goes on from the arrival reading every fix; None when no trip starts after
-    ``floor``."""
-    first = min((t for t in built.trips if t.started_at >= floor), key=lambda t: t.started_at, default=None)
-    if first is None:
-        return None
-    arrival = [s.started_at for s in built.stays if s.id == first.destination_stay_id]
-    cut = arrival[0] if arrival else first.ended_at + _JUST_AFTER
-    kept = Built(
-        stays=[s for s in built.stays if s.ended_at >= floor and s.started_at <= cut],
-        trips=[t for t in built.trips if floor <= t.started_at < cut],
-    )
-    since = min([floor, *(s.started_at for s in kept.stays)])
-    return kept, since, cut
+    trips = [t for t in built.trips if t.started_at >= floor]
+    since = min([floor, *(s.started_at for s in stays)])
+    first = min(trips, key=lambda t: t.started_at, default=None)
+    if first is not None and complete_until is not None:
+        arrival = [s.started_at for s in stays if s.id == first.destination_stay_id]
+        cut = arrival[0] if arrival else first.ended_at + _JUST_AFTER
+        if cut <= complete_until:
+            kept = Built(
+                stays=[s for s in stays if s.started_at <= cut],
+                trips=[t for t in trips if t.started_at < cut],
+            )
+            return kept, since, cut, True
+    progress = None if complete_until is None else min(complete_until, floor)
+    return Built(stays=stays, trips=trips), since, progress, False
 
 
 _TESTER_NAMES = re.compile(
