@@ -42,6 +42,14 @@ def haversine_m(lat1: F64 | float, lon1: F64 | float, lat2: F64 | float, lon2: F
     return np.asarray(distance, dtype=np.float64)
 
 
+def antimeridian_turns(east_deg: F64) -> F64:
+    """The whole turn (-360, 0 or +360 degrees) that takes each longitude step (within ±360) the
+    short way round: a step from 179.9 to -179.9 crosses ±180, it does not go back across the
+    whole globe. 0 for a step already within ±180."""
+    turns: F64 = np.where(east_deg > 180.0, -360.0, 0.0) + np.where(east_deg < -180.0, 360.0, 0.0)
+    return turns
+
+
 def unit_vectors(lat: F64, lon: F64) -> tuple[F64, F64, F64]:
     """Points as unit vectors (x, y, z) on the sphere, for fast repeated distance thresholds.
 

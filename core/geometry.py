@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from core.geodesy import haversine_m
+from core.geodesy import antimeridian_turns, haversine_m
 
 F64 = npt.NDArray[np.float64]
 _M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
@@ -37,8 +37,7 @@ _M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the
 def unwrapped_lon(lon: F64) -> F64:
     """``lon`` made continuous: each step of more than 180 degrees is taken the short way, across
     ±180, so values may leave [-180, 180]. ``lon`` itself (the same array) when no step does."""
-    step = np.diff(lon)
-    turns = np.where(step > 180.0, -360.0, 0.0) + np.where(step < -180.0, 360.0, 0.0)
+    turns = antimeridian_turns(np.diff(lon))
     if not turns.any():
         return lon
     return np.asarray(lon + np.concatenate(([0.0], np.cumsum(turns))), dtype=np.float64)

@@ -84,7 +84,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from core.geodesy import EARTH_RADIUS_M, chord2_for_distance_m, unit_vectors
+from core.geodesy import EARTH_RADIUS_M, antimeridian_turns, chord2_for_distance_m, unit_vectors
 from core.track import Track
 
 F64 = npt.NDArray[np.float64]
@@ -178,11 +178,9 @@ _M_PER_DEG = np.pi * EARTH_RADIUS_M / 180.0
 def _short_way(east_deg: F64) -> F64:
     """Longitude differences (within ±360) taken the short way round, within ±180: a path across
     the antimeridian steps from 179.9 to -179.9 (or, cut as GeoJSON asks, from 180 to -180 at no
-    length), not back across the whole globe. Differences already within ±180 are returned as they
-    are, bit for bit."""
-    out: F64 = np.where(
-        east_deg > 180.0, east_deg - 360.0, np.where(east_deg < -180.0, east_deg + 360.0, east_deg)
-    )
+    length), not back across the whole globe. Differences already within ±180 are returned
+    unchanged."""
+    out: F64 = east_deg + antimeridian_turns(east_deg)
     return out
 
 
@@ -237,8 +235,7 @@ class ConfirmedPaths:
         # The box of a path across ±180 is taken on its unwrapped longitudes (its steps the short
         # way, whole turns added: nothing for a path that does not cross), else it would span the
         # rest of the globe and leave out the path itself; ``_inside`` looks a turn either side.
-        step = b[:, 1] - a[:, 1]
-        turn = np.where(step > 180.0, -360.0, 0.0) + np.where(step < -180.0, 360.0, 0.0)
+        turn = antimeridian_turns(b[:, 1] - a[:, 1])
         turned = _per_path(np.cumsum(turn) - turn)  # whole turns before each segment, in its path
         a_ends = np.column_stack((a[:, 0], a[:, 1] + turned))
         b_ends = np.column_stack((b[:, 0], b[:, 1] + (turned + turn)))
