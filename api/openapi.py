@@ -24,6 +24,8 @@ one place, once Litestar has built it:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
@@ -154,24 +156,32 @@ def document_problems(app: Litestar) -> None:
     place of Litestar's; a response a handler declares itself (``responses=``) is kept."""
     document = app.openapi_schema  # built now and kept: the served JSON is made from this object
     document.components.schemas = {**(document.components.schemas or {}), "Problem": PROBLEM}
+    for handler, method, operation in _operations(app):
+        if operation.responses is None:
+            continue
+        declared = {str(status) for status in handler.responses or {}}
+        responses = {
+            code: response
+            for code, response in operation.responses.items()
+            if int(code) < 400 or code in declared
+        }
+        for status in _problem_statuses(handler, method, operation):
+            responses.setdefault(str(status), _problem_response(status))
+        operation.responses = dict(sorted(responses.items()))
+
+
+def _operations(app: Litestar) -> Iterator[tuple[HTTPRouteHandler, str, Operation]]:
+    """Each operation of ``app``'s OpenAPI document with the handler and method it documents."""
+    paths = app.openapi_schema.paths or {}
     for route in app.routes:
-        path_item = (document.paths or {}).get(route.path_format)
+        path_item = paths.get(route.path_format)
         if not isinstance(route, HTTPRoute) or path_item is None:
             continue
         for handler in route.route_handlers:
-            declared = {str(status) for status in handler.responses or {}}
             for method in handler.http_methods:
                 operation: Operation | None = getattr(path_item, method.lower(), None)
-                if operation is None or operation.responses is None:
-                    continue
-                responses = {
-                    code: response
-                    for code, response in operation.responses.items()
-                    if int(code) < 400 or code in declared
-                }
-                for status in _problem_statuses(handler, method, operation):
-                    responses.setdefault(str(status), _problem_response(status))
-                operation.responses = dict(sorted(responses.items()))
+                if operation is not None:
+                    yield handler, method, operation
 
 
 # --- Credentials ---------------------------------------------------------------------------------
@@ -233,17 +243,9 @@ def document_security(app: Litestar) -> None:
         **(document.components.security_schemes or {}),
         **SECURITY_SCHEMES,
     }
-    for route in app.routes:
-        path_item = (document.paths or {}).get(route.path_format)
-        if not isinstance(route, HTTPRoute) or path_item is None:
-            continue
-        for handler in route.route_handlers:
-            if "principal" not in handler.parsed_fn_signature.parameters:
-                continue
-            for method in handler.http_methods:
-                operation: Operation | None = getattr(path_item, method.lower(), None)
-                if operation is not None and not operation.security:
-                    operation.security = [DEVICE_TOKEN]
+    for handler, _, operation in _operations(app):
+        if "principal" in handler.parsed_fn_signature.parameters and not operation.security:
+            operation.security = [DEVICE_TOKEN]
 
 
 # --- Request bodies ------------------------------------------------------------------------------
