@@ -169,10 +169,7 @@ async def test_disabling_an_account_ends_its_session_and_its_logins(
     http: httpx.AsyncClient, test_db: ScratchDatabase
 ) -> None:
     email, password = "leaving@agglo.example", "a long enough secret"
-    add = ("team", "add", email, "--role", "analyst", "--password-stdin")
-    assert sillage(test_db, *add, stdin=password + "\n").returncode == 0
-    assert (await _login(http, email, password)).status_code == 303
-    assert (await http.get("/dashboard/api/releases")).status_code == 200
+    add = await _analyst_logged_in(http, test_db, email, password)
     listed = sillage(test_db, "team", "list").stdout
     assert re.search(rf"^{re.escape(email)}\tanalyst\tcreated \S+\t1 open session\(s\)$", listed, re.M)
 
@@ -196,11 +193,8 @@ async def test_disabling_an_account_ends_its_session_and_its_logins(
 async def test_a_password_reset_ends_the_open_sessions(
     http: httpx.AsyncClient, test_db: ScratchDatabase
 ) -> None:
-    email, password = "reset@agglo.example", "a long enough secret"
-    add = ("team", "add", email, "--role", "analyst", "--password-stdin")
-    assert sillage(test_db, *add, stdin=password + "\n").returncode == 0
-    assert (await _login(http, email, password)).status_code == 303
-    assert (await http.get("/dashboard/api/releases")).status_code == 200
+    email = "reset@agglo.example"
+    add = await _analyst_logged_in(http, test_db, email, "a long enough secret")
 
     r = sillage(test_db, *add, stdin="a brand new long secret\n")
     assert r.returncode == 0, r.stderr
@@ -213,6 +207,18 @@ async def test_a_nul_character_in_the_email_is_a_refused_login(http: httpx.Async
     r = await _login(http, "a\x00b@agglo.fr", "whatever it is")
     assert r.status_code == 401
     assert "Wrong e-mail address or password" in r.text
+
+
+async def _analyst_logged_in(
+    http: httpx.AsyncClient, test_db: ScratchDatabase, email: str, password: str
+) -> tuple[str, ...]:
+    """Add an analyst with the operator CLI and log in as them; the CLI arguments that add them
+    (run again with another password on stdin, they reset it)."""
+    add = ("team", "add", email, "--role", "analyst", "--password-stdin")
+    assert sillage(test_db, *add, stdin=password + "\n").returncode == 0
+    assert (await _login(http, email, password)).status_code == 303
+    assert (await http.get("/dashboard/api/releases")).status_code == 200
+    return add
 
 
 async def _future_release(
