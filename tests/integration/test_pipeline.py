@@ -34,7 +34,7 @@ from tests.support.database import ScratchDatabase
 from tests.support.queue import queue_put_back
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import Leg, bus, gap, place, ride, stay, track_from, walk, walk_to_the_shop
+from tests.support.tracks import Leg, Place, bus, gap, place, ride, stay, track_from, walk, walk_to_the_shop
 
 HOME = place(0.0, 0.0)
 STOP_A = place(300.0, 0.0)
@@ -145,19 +145,29 @@ async def test_a_second_tracker_logging_the_same_walk_does_not_lengthen_the_trip
     assert [s["mode"] for s in two["sections"]] == [s["mode"] for s in one["sections"]]
 
 
+def bike_commutes(
+    sunday_evening: float, homes: list[Place], *, rides_s: float, every_s: tuple[float, float]
+) -> Track:
+    """Sunday 20:00 (Paris) at the first home, then a day of bike commutes per home in ``homes``
+    (to work 4.6 km east of the first home, 9 hours there, back to that day's home); ``rides_s``
+    is the day's time on the bike, ``every_s`` the sampling riding and still."""
+    work = place(4600.0, 0.0)
+    riding, still = every_s
+    legs = [stay(12 * 3600, at=homes[0], every_s=still)]
+    for home in homes:
+        legs += [
+            ride(to=work, speed_mps=5.0, every_s=riding),
+            stay(9 * 3600, every_s=still),
+            ride(to=home, speed_mps=5.0, every_s=riding),
+            stay(15 * 3600 - rides_s, every_s=still),
+        ]
+    return track_from(*legs, start_s=sunday_evening)
+
+
 def four_days_of_commutes() -> Track:
     """Sunday evening at home, then four days of bike commutes (9 hours at work, nights at home)."""
     sunday_evening = datetime(2026, 9, 13, 18, 0, tzinfo=UTC).timestamp()
-    home, work = place(0.0, 0.0), place(4600.0, 0.0)
-    legs = [stay(12 * 3600, at=home, every_s=60)]  # Sunday 20:00 to Monday 08:00, Paris time
-    for _ in range(4):
-        legs += [
-            ride(to=work, speed_mps=5.0, every_s=5),
-            stay(9 * 3600, every_s=60),
-            ride(to=home, speed_mps=5.0, every_s=5),
-            stay(15 * 3600 - 2 * 4600 / 5.0, every_s=60),
-        ]
-    return track_from(*legs, start_s=sunday_evening)
+    return bike_commutes(sunday_evening, [place(0.0, 0.0)] * 4, rides_s=2 * 4600 / 5.0, every_s=(5, 60))
 
 
 async def purposes_and_footprint(http: httpx.AsyncClient, t: Enrolled) -> tuple[list[str | None], set[str]]:
@@ -277,18 +287,9 @@ async def test_a_tester_who_moves_keeps_the_commutes_made_from_the_old_home(
     # Three weeks of bike commutes from one home, then six from another 3 km away, processed each
     # week. Once the new home is guessed, the old commutes must not become "work" trips (they
     # would leave the FMD days).
-    old_home, new_home, work = place(0.0, 0.0), place(0.0, 3000.0), place(4600.0, 0.0)
+    old_home, new_home = place(0.0, 0.0), place(0.0, 3000.0)
     sunday = datetime(2026, 5, 31, 18, 0, tzinfo=UTC).timestamp()
-    legs = [stay(12 * 3600, at=old_home, every_s=120)]
-    for d in range(63):
-        home = old_home if d < 21 else new_home
-        legs += [
-            ride(to=work, speed_mps=5.0, every_s=10),
-            stay(9 * 3600, every_s=120),
-            ride(to=home, speed_mps=5.0, every_s=10),
-            stay(15 * 3600 - 2 * 1100, every_s=120),
-        ]
-    track = track_from(*legs, start_s=sunday)
+    track = bike_commutes(sunday, [old_home] * 21 + [new_home] * 42, rides_s=2 * 1100, every_s=(10, 120))
     t = await enrol(http, invite_code)
     for week in range(9):
         evening = sunday + (week + 1) * 7 * 86400 + 3600
