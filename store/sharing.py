@@ -393,3 +393,20 @@ async def team_session(conn: Conn, token_sha256: bytes, now: datetime) -> TeamSe
 async def delete_team_session(conn: Conn, token_sha256: bytes, now: datetime) -> None:
     """End this session (and sweep expired ones)."""
     await conn.execute(_q("delete_team_session"), token_sha256, now)
+
+
+async def take_login_token(
+    conn: Conn, key_sha256: bytes, capacity: float, per_s: float, now: datetime
+) -> tuple[bool, float]:
+    """Take one token from the login bucket ``key_sha256``: (refused, tokens left)."""
+    r = await conn.fetchrow(_q("take_login_token"), key_sha256, capacity, per_s, now)
+    assert r is not None
+    return bool(r["refused"]), float(r["tokens"])
+
+
+async def give_back_login_token(conn: Conn, key_sha256: bytes, capacity: float) -> None:
+    await conn.execute(_q("give_back_login_token"), key_sha256, capacity)
+
+
+async def sweep_login_throttle(conn: Conn, before: datetime) -> None:
+    await conn.execute(_q("sweep_login_throttle"), before)

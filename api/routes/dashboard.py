@@ -26,10 +26,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from api.dashboard import web
 from api.deps import DbConn, utcnow
 from api.openapi import TEAM_SESSION
-from api.ratelimit import LoginThrottle
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.privacy.params import ReleaseParams
 from ingest.sharing import team
+from ingest.sharing.throttle import LoginThrottle
 from store import sharing as db
 from store.partition import Conn
 
@@ -59,8 +59,8 @@ DIMENSIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 LINE_TABLES = ("od_flows", "carpool_matches", "carpool_co2")
 TREND_PERIODS = 104  # two years of weeks
-FAILED_LOGINS_PER_MINUTE = 10
-LOGIN_THROTTLE = "dashboard_login_throttle"  # its key in the app's state
+# 10 failed logins a minute per client address and per e-mail address, counted in the database.
+LOGIN_THROTTLE = LoginThrottle(per_minute=10)
 
 
 class CellOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,15 +162,6 @@ async def login_form(request: Req) -> Response[str]:
     return _login_page(request)
 
 
-def _throttle(request: Req) -> LoginThrottle:
-    """The app's login throttle, made on first use (per process, like the devices' rate limit)."""
-    state = request.app.state
-    throttle: LoginThrottle | None = state.get(LOGIN_THROTTLE)
-    if throttle is None:
-        throttle = state[LOGIN_THROTTLE] = LoginThrottle(FAILED_LOGINS_PER_MINUTE)
-    return throttle
-
-
 @post("/login", include_in_schema=False)
 async def login(request: Req, state: State) -> Response[Any]:
     """Check the password (argon2) and open a session; refused without the form's CSRF token, and
@@ -181,13 +172,12 @@ async def login(request: Req, state: State) -> Response[Any]:
     email = _field(form, "email") or ""
     client = request.client.host if request.client else ""
     account = email.strip().lower()[:320]
-    throttle = _throttle(request)
-    throttle.attempt(client, account)
+    await LOGIN_THROTTLE.attempt(state.db, client, account, now=utcnow())
     try:
         session, _ = await team.login(state.db, email, _field(form, "password") or "", now=utcnow())
     except Unauthorized:
         return _login_page(request, "Wrong e-mail address or password.", 401)
-    throttle.succeeded(client, account)
+    await LOGIN_THROTTLE.succeeded(state.db, client, account)
     max_age = int(team.SESSION_TTL.total_seconds())
     return Redirect(
         "/dashboard/",

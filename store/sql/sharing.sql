@@ -171,6 +171,27 @@ WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL;
 -- name: delete_team_session
 DELETE FROM sillage.team_sessions WHERE token_sha256 = $1 OR expires_at <= $2;
 
+-- name: take_login_token
+-- One login attempt from the bucket $1 of $2 tokens refilled at $3 a second (`login_tokens`);
+-- refused, and nothing taken, when less than one token is there. Atomic under concurrent logins:
+-- the update locks the row. Returns whether it was refused, and the tokens left.
+INSERT INTO sillage.login_throttle AS b (key_sha256, tokens, refused, at)
+VALUES ($1, $2::float8 - 1, false, $4)
+ON CONFLICT (key_sha256) DO UPDATE SET
+    tokens = sillage.login_tokens(b.tokens, b.at, $2, $3, $4)
+        - CASE WHEN sillage.login_tokens(b.tokens, b.at, $2, $3, $4) >= 1 THEN 1 ELSE 0 END,
+    refused = sillage.login_tokens(b.tokens, b.at, $2, $3, $4) < 1,
+    at = greatest(b.at, $4)
+RETURNING refused, tokens;
+
+-- name: give_back_login_token
+-- An attempt that turned out not to count (the login succeeded, or the other bucket refused it).
+UPDATE sillage.login_throttle SET tokens = least($2::float8, tokens + 1) WHERE key_sha256 = $1;
+
+-- name: sweep_login_throttle
+-- Buckets untouched since $1 (full again by then).
+DELETE FROM sillage.login_throttle WHERE at < $1;
+
 -- name: release_by_id
 SELECT id, period_kind, period_start, period_end, released_at, epsilon, k, participants,
        caps::text AS caps, tables::text AS tables, zones_source, mechanism

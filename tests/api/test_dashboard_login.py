@@ -1,16 +1,19 @@
 """Dashboard logins cannot freeze the API: argon2 runs off the event loop, a few at a time, and
-failed logins are throttled per client address and per e-mail address.
+failed logins are throttled per client address and per e-mail address, in the database.
 
-Each test serves an app of its own: the throttle counts per app, and these tests use it up.
+The throttle is shared by every app serving the test database, as by every API process of a
+deployment: each test logs in from loopback addresses and with e-mail addresses of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -21,6 +24,8 @@ from argon2.exceptions import VerifyMismatchError
 from api.app import create_app
 from core.settings import Settings
 from ingest.sharing.team import HASH_THREADS, add_member
+from store import sharing as db
+from tests.support.database import ScratchDatabase
 from tests.support.server import serve
 
 HANG_GUARD_S = 30.0  # only stops a broken test from hanging; nothing here measures time
@@ -33,7 +38,16 @@ def own_server(settings: Settings) -> Iterator[str]:
         yield url
 
 
-def _client(base_url: str, address: str = "127.0.0.1") -> httpx.AsyncClient:
+def _address() -> str:
+    """A loopback address no other test logs in from."""
+    return "127." + ".".join(str(random.randint(1, 254)) for _ in range(3))
+
+
+def _email(who: str) -> str:
+    return f"{who}-{uuid.uuid4().hex[:8]}@agglo.example"
+
+
+def _client(base_url: str, address: str) -> httpx.AsyncClient:
     """A client whose connections come from ``address`` (any of 127.0.0.0/8 reaches loopback)."""
     transport = httpx.AsyncHTTPTransport(local_address=address)
     return httpx.AsyncClient(base_url=base_url, transport=transport, timeout=HANG_GUARD_S)
@@ -77,13 +91,11 @@ async def test_password_checks_leave_the_event_loop_free(
         raise VerifyMismatchError
 
     monkeypatch.setattr(PasswordHasher, "verify", held_refusal)
-    async with _client(own_server) as client:
+    async with _client(own_server, _address()) as client:
         token = await _csrf(client)
         data = {"password": WRONG_PASSWORD, "_csrf": token}
         logins = [
-            asyncio.create_task(
-                client.post("/dashboard/login", data={**data, "email": f"x{i}@agglo.example"})
-            )
+            asyncio.create_task(client.post("/dashboard/login", data={**data, "email": _email(f"x{i}")}))
             for i in range(2 * HASH_THREADS)
         ]
         try:
@@ -108,25 +120,77 @@ async def test_failed_logins_are_throttled_per_address_and_per_email(
         raise VerifyMismatchError  # a quick "wrong password": the throttle is what is tested
 
     monkeypatch.setattr(PasswordHasher, "verify", refusal)
-    async with _client(own_server) as here, _client(own_server, "127.0.0.2") as elsewhere:
+    alice, bob = _email("alice"), _email("bob")
+    async with _client(own_server, _address()) as here, _client(own_server, _address()) as elsewhere:
         for _ in range(10):
-            assert (await _login(here, "alice@agglo.example")).status_code == 401
-        for client, email in ((here, "bob@agglo.example"), (elsewhere, "alice@agglo.example")):
+            assert (await _login(here, alice)).status_code == 401
+        for client, email in ((here, bob), (elsewhere, alice)):
             r = await _login(client, email)
             assert r.status_code == 429, (email, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
             assert r.json()["type"].endswith("/rate-limited")
             assert int(r.headers["retry-after"]) >= 1
         # another address and another account: neither limit applies
-        assert (await _login(elsewhere, "bob@agglo.example")).status_code == 401
+        assert (await _login(elsewhere, bob)).status_code == 401
 
 
 async def test_successful_logins_do_not_count(
     own_server: str, app_conn: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    email = f"often-{uuid.uuid4().hex[:8]}@agglo.example"
+    email = _email("often")
     await add_member(app_conn, email, "analyst", "a long enough secret")
     monkeypatch.setattr(PasswordHasher, "verify", lambda self, password_hash, password: True)
-    async with _client(own_server) as client:
+    async with _client(own_server, _address()) as client:
         for _ in range(12):
             assert (await _login(client, email)).status_code == 303
+
+
+async def test_every_api_process_counts_the_same_failed_logins(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two apps are two API processes (SILLAGE_WORKERS=2): five failures on each use up the ten
+    # a minute, which a count kept in each process's memory let through twice.
+    monkeypatch.setattr(PasswordHasher, "verify", lambda self, password_hash, password: False)
+    address, email = _address(), _email("carol")
+    with serve(create_app(settings)) as one, serve(create_app(settings)) as other:
+        async with _client(one, address) as first, _client(other, address) as second:
+            for _ in range(5):
+                assert (await _login(first, email)).status_code == 401
+                assert (await _login(second, email)).status_code == 401
+            assert (await _login(first, email)).status_code == 429
+            assert (await _login(second, _email("dave"))).status_code == 429  # the address's limit
+
+
+async def test_a_bucket_refills_and_counts_concurrent_attempts_once_each(
+    app_conn: asyncpg.Connection, test_db: ScratchDatabase
+) -> None:
+    key, other = uuid.uuid4().bytes * 2, uuid.uuid4().bytes * 2
+    t0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    per_s = 10 / 60
+    for _ in range(10):
+        refused, _left = await db.take_login_token(app_conn, key, 10.0, per_s, t0)
+        assert not refused
+    refused, left = await db.take_login_token(app_conn, key, 10.0, per_s, t0)
+    assert refused
+    assert left == pytest.approx(0.0)  # a refusal takes nothing
+    refused, left = await db.take_login_token(app_conn, key, 10.0, per_s, t0 + timedelta(seconds=3))
+    assert refused
+    assert left == pytest.approx(0.5)
+    refused, left = await db.take_login_token(app_conn, key, 10.0, per_s, t0 + timedelta(seconds=6))
+    assert not refused
+    assert left == pytest.approx(0.0)
+    # Concurrent attempts from as many connections: exactly the bucket's ten get through.
+    connections = [await asyncpg.connect(test_db.app_url) for _ in range(20)]
+    try:
+        outcomes = await asyncio.gather(
+            *(db.take_login_token(c, other, 10.0, per_s, t0) for c in connections)
+        )
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
+    assert sum(not refused for refused, _ in outcomes) == 10
+    # A bucket untouched for the time given is swept; the other one stays.
+    await db.sweep_login_throttle(app_conn, t0 + timedelta(seconds=1))
+    rows = await app_conn.fetch(
+        "SELECT key_sha256 FROM sillage.login_throttle WHERE key_sha256 = ANY($1::bytea[])", [key, other]
+    )
+    assert [r["key_sha256"] for r in rows] == [key]
