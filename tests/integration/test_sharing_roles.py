@@ -30,7 +30,16 @@ async def test_team_cannot_read_a_personal_partition(app_conn: asyncpg.Connectio
 
 @pytest.mark.parametrize(
     "table",
-    ["users", "consents", "consent_events", "devices", "privacy_ledger", "team_accounts", "team_sessions", "login_throttle"],
+    [
+        "users",
+        "consents",
+        "consent_events",
+        "devices",
+        "privacy_ledger",
+        "team_accounts",
+        "team_sessions",
+        "login_throttle",
+    ],
 )
 async def test_team_cannot_read_sillage_tables(app_conn: asyncpg.Connection, table: str) -> None:
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
