@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ from litestar.openapi import ResponseSpec
 
 from core.errors import DatabaseBusy, DatabaseUnavailable
 from store.health import server_info
+from store.migrate import discover
 from store.pool import UNAVAILABLE_ERRORS, error_text
 
 
@@ -20,16 +22,35 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     database: str
     postgresql: str | None = None
     timescaledb: str | None = None
+    # The newest migration the database has, and the newest this code ships ("0022").
+    schema: str | None = None
+    schema_expected: str | None = None
     detail: str | None = None
+
+
+@cache
+def expected_schema() -> int:
+    """The newest migration this code ships: the database must have it."""
+    return max(m.version for m in discover())
+
+
+def _version(v: int | None) -> str | None:
+    return None if v is None else f"{v:04d}"
 
 
 @get(
     "/health",
     tags=["operations"],
-    responses={503: ResponseSpec(Health, description="The database is down or busy, or lacks TimescaleDB.")},
+    responses={
+        503: ResponseSpec(
+            Health,
+            description="The database is down or busy, lacks TimescaleDB, or lacks the code's migrations.",
+        )
+    },
 )
 async def health(state: State) -> Response[Health]:
-    """200 with PostgreSQL and TimescaleDB versions when the database answers, 503 otherwise."""
+    """200 with PostgreSQL and TimescaleDB versions and the schema's migration when the database
+    answers and has every migration this code ships; 503 otherwise."""
     settings: Any = state.settings
     try:
         async with asyncio.timeout(settings.health_timeout_s):
@@ -45,16 +66,22 @@ async def health(state: State) -> Response[Health]:
             status_code=503,
             headers={"Retry-After": str(exc.retry_after_s)} if busy else None,
         )
-    if info.timescaledb is None:
-        return Response(
-            Health(
-                status="unavailable",
-                database="up",
-                postgresql=info.postgresql,
-                detail="the timescaledb extension is missing",
-            ),
-            status_code=503,
-        )
-    return Response(
-        Health(status="ok", database="up", postgresql=info.postgresql, timescaledb=info.timescaledb)
+    expected = expected_schema()
+    up = Health(
+        status="ok",
+        database="up",
+        postgresql=info.postgresql,
+        timescaledb=info.timescaledb,
+        schema=_version(info.schema),
+        schema_expected=_version(expected),
     )
+    if info.timescaledb is None:
+        detail = "the timescaledb extension is missing"
+    elif info.schema is None or info.schema < expected:
+        detail = (
+            f"the database is at migration {up.schema or 'none'} and this code needs {up.schema_expected}:"
+            " run sillage db migrate"
+        )
+    else:
+        return Response(up)
+    return Response(msgspec.structs.replace(up, status="unavailable", detail=detail), status_code=503)

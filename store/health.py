@@ -11,6 +11,8 @@ from core.errors import MissingExtension
 class ServerInfo(msgspec.Struct, frozen=True, kw_only=True):
     postgresql: str
     timescaledb: str | None
+    # The newest migration applied; None when the runner never ran (or this login may not see it).
+    schema: int | None = None
 
 
 async def server_info(conn: asyncpg.Connection) -> ServerInfo:
@@ -19,7 +21,11 @@ async def server_info(conn: asyncpg.Connection) -> ServerInfo:
         " (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts"
     )
     assert row is not None
-    return ServerInfo(postgresql=row["pg"], timescaledb=row["ts"])
+    readable = await conn.fetchval(
+        "SELECT coalesce(has_table_privilege(to_regclass('sillage.schema_migrations'), 'SELECT'), false)"
+    )
+    schema = await conn.fetchval("SELECT max(version) FROM sillage.schema_migrations") if readable else None
+    return ServerInfo(postgresql=row["pg"], timescaledb=row["ts"], schema=schema)
 
 
 async def require_timescaledb(conn: asyncpg.Connection) -> ServerInfo:

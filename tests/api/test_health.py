@@ -6,9 +6,11 @@ import asyncpg
 import httpx
 import pytest
 
+from api import health
 from api.app import create_app
 from api.logs import JsonFormatter
 from core.settings import Settings
+from store.migrate import discover
 from tests.support.proxy import CuttableProxy
 from tests.support.server import serve
 from tests.support.testers import enrol
@@ -137,3 +139,19 @@ async def test_a_process_whose_connections_are_all_busy_says_busy_not_down(setti
     finally:
         await pool.release(held)
         await pool.close()
+
+
+async def test_health_names_the_schema_and_turns_503_when_the_database_lacks_a_migration(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newest = max(m.version for m in discover())
+    body = (await http.get("/health")).json()
+    assert (body["schema"], body["schema_expected"]) == (f"{newest:04d}", f"{newest:04d}")
+    # New code started before `sillage db migrate`: it ships a migration the database lacks.
+    monkeypatch.setattr(health, "expected_schema", lambda: newest + 1)
+    r = await http.get("/health")
+    assert r.status_code == 503
+    body = r.json()
+    assert (body["status"], body["database"]) == ("unavailable", "up")
+    needs = f"the database is at migration {newest:04d} and this code needs {newest + 1:04d}"
+    assert body["detail"] == needs + ": run sillage db migrate"
