@@ -144,6 +144,11 @@ def _by_mode(classes: Sequence[str], row: F64) -> dict[str, float]:
     return {c: round(float(p), 4) for c, p in zip(classes, row, strict=True)}
 
 
+def _exact(classes: Sequence[str], row: F64) -> dict[str, float]:
+    """The model's own probabilities of a section, as kept for the tester's mix of modes."""
+    return {c: float(p) for c, p in zip(classes, row, strict=True)}
+
+
 def build(
     owner: str,
     seg: Segmentation,
@@ -228,9 +233,11 @@ def build(
                     co2_kg=fp.kg,
                     co2_factor=fp.factor_key,
                     co2_registry=fp.registry_version,
+                    # Unrounded: the next steps count them in the tester's mix of modes, as one
+                    # pass counts the same rows in memory (rounded, they shifted its weights).
                     model_probabilities=None
                     if model_probabilities is None
-                    else _by_mode(classes[: model_probabilities.shape[1]], model_probabilities[k]),
+                    else _exact(classes[: model_probabilities.shape[1]], model_probabilities[k]),
                 )
             )
         a, z = trip.start, trip.end - 1

@@ -2,7 +2,7 @@
 
 Per tester, in ONE transaction: claim their pending range (``sillage.pipeline_dirty``, locked so
 a concurrent upload waits), enter their partition, re-segment from the start of the last stay
-before the change, classify the sections, replace the derived rows from that point on, save the
+that ended before the change, classify the sections, replace the derived rows from that point on, save the
 watermark (``pipeline_state.complete_until``) and release or defer the pending range. A crash at
 any point rolls everything back: nothing is lost (the range stays pending) and nothing is
 duplicated (derived rows are replaced, with ids derived from start times). e-mission runs the same

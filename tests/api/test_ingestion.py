@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -225,3 +226,34 @@ async def test_a_clean_batch_with_a_future_fix_rejects_only_that_fix(
 async def test_without_a_token_the_batch_is_refused_and_nothing_stored(http: httpx.AsyncClient) -> None:
     r = await http.post("/v1/fixes", json={"fixes": [fix(NOW - 5)]})
     assert r.status_code == 401
+
+
+async def test_one_fix_per_instant_whichever_tracker_uploads_first(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    # Two phones of one tester log the same instants 0.001 degrees apart. The fix whose source
+    # ("native:<device>") sorts first is kept at each instant, whichever phone uploads first; a
+    # time repeated within one batch keeps that batch's first fix.
+    stamps = [NOW - 300 + i for i in range(4)]
+    kept: list[list[tuple[float, str]]] = []
+    for lower_first in (True, False):
+        t = await enrol(http, invite_code)
+        r = await http.post("/v1/me/devices", json={"label": "second"}, headers=t.auth)
+        assert r.status_code == 201, r.text
+        other = Enrolled(
+            user_id=t.user_id, device_id=uuid.UUID(r.json()["device_id"]), token=r.json()["token"]
+        )
+        lower, higher = sorted([t, other], key=lambda d: d.device_id.hex)
+        lat = {lower.device_id: 46.160, higher.device_id: 46.161}
+        first, second = (lower, higher) if lower_first else (higher, lower)
+        a = await post(http, first, [fix(s, lat=lat[first.device_id]) for s in stamps])
+        b = await post(
+            http, second, [fix(s, lat=lat[second.device_id]) for s in stamps] + [fix(stamps[0], lat=45.0)]
+        )
+        assert (a.json()["stored"], b.json()["stored"]) == (4, 0 if lower_first else 4)
+        assert b.json()["duplicates"] == (5 if lower_first else 1)
+        async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+            rows = await app_conn.fetch("SELECT lat, source FROM fixes ORDER BY ts")
+        assert {r["source"] for r in rows} == {f"native:{lower.device_id.hex[:8]}"}
+        kept.append([(r["lat"], r["source"].split(":")[0]) for r in rows])
+    assert kept[0] == kept[1] == [(46.160, "native")] * 4

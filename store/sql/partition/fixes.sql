@@ -4,12 +4,23 @@
 -- name: insert_fixes
 -- Stores a batch and widens this tester's reprocessing range to the newly stored fixes, in one
 -- statement; returns the timestamps actually stored (the others were already there).
+-- One fix per instant: a time repeated within the batch keeps its first fix. Where another
+-- tracker's fix is stored at that instant, the one whose source sorts first is kept, whichever
+-- arrived first, so that the stored track (and the trips built from it) does not depend on the
+-- order in which two trackers' uploads arrive; a retried upload (the same source) changes nothing.
 WITH ins AS (
-    INSERT INTO fixes (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
-    SELECT * FROM unnest(
+    INSERT INTO fixes AS f (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
+    SELECT DISTINCT ON (ts) ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
+    FROM unnest(
         $1::timestamptz[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::real[],
-        $8::text[], $9::real[], $10::text[])
-    ON CONFLICT (ts) DO NOTHING
+        $8::text[], $9::real[], $10::text[]
+    ) WITH ORDINALITY AS u (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source, k)
+    ORDER BY ts, k
+    ON CONFLICT (ts) DO UPDATE
+    SET (lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source) = (
+        EXCLUDED.lat, EXCLUDED.lon, EXCLUDED.accuracy_m, EXCLUDED.altitude_m, EXCLUDED.speed_mps,
+        EXCLUDED.bearing_deg, EXCLUDED.activity, EXCLUDED.battery, EXCLUDED.source)
+    WHERE EXCLUDED.source < f.source
     RETURNING ts
 ), marked AS (
     SELECT sillage.mark_my_dirty(min(ts), max(ts)) FROM ins HAVING count(*) > 0

@@ -13,8 +13,11 @@ SET complete_until = EXCLUDED.complete_until, processed_at = now(), model_versio
 
 -- name: restart_point
 -- Where reprocessing must start so that a change at $1 is seen in context: the start of the last
--- stay that began at or before it (or nothing: from the first fix).
-SELECT max(started_at) FROM stays WHERE started_at <= $1;
+-- stay that ended before it (or nothing: from the first fix). Not the stay the change falls in:
+-- late fixes there may show a walk where a gap looked like a stay, and then the trip that arrived
+-- at it goes on (restarting at that stay, the trip was kept cut short at a stay that is no more).
+-- (started_at <= $1 holds for those stays anyway: it lets the index find the last one.)
+SELECT max(started_at) FROM stays WHERE started_at <= $1 AND ended_at < $1;
 
 -- name: delete_stays_from
 -- From $1 on, or only up to $2 when given (a step that read a window of the history).

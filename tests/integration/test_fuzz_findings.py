@@ -1,0 +1,258 @@
+"""Divergences between incremental processing and one pass, found by fuzzing the pipeline on real
+traces (uploads in random chunks and orders, late and repeated, two devices, crashes between
+steps) and shrunk to synthetic days: whatever the uploads, the final trips, sections and stays
+must be those of one pass over everything."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+
+from core.track import Track
+from ingest.pipeline import Pipeline, PipelineParams
+from models.heuristic import HeuristicClassifier
+from store.partition import as_user
+from store.pool import Database
+from tests.support.testers import Enrolled, enrol, upload
+from tests.support.tracks import Leg, bus, gap, place, ride, stay, track_from, walk
+
+DAY = datetime(2026, 9, 14, 7, 0, tzinfo=UTC).timestamp()
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    return Pipeline(HeuristicClassifier(), PipelineParams())
+
+
+def fixes_json(track: Track, mask: np.ndarray | None = None) -> list[dict[str, Any]]:
+    idx = np.arange(len(track)) if mask is None else np.flatnonzero(mask)
+    return [
+        {"ts": float(track.t_s[i]), "lat": float(track.lat[i]), "lon": float(track.lon[i]), "accuracy_m": 6.0}
+        for i in idx
+    ]
+
+
+def at(t_s: float) -> datetime:
+    return datetime.fromtimestamp(t_s, UTC)
+
+
+async def sections_of(http: httpx.AsyncClient, t: Enrolled) -> list[tuple[str, str, dict[str, float]]]:
+    r = await http.get(
+        "/v1/trips",
+        params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 3 * 86400).isoformat()},
+        headers=t.auth,
+    )
+    assert r.status_code == 200, r.text
+    return [
+        (s["started_at"], s["mode"], s["probabilities"])
+        for trip in sorted(r.json(), key=lambda x: x["started_at"])
+        for s in trip["sections"]
+    ]
+
+
+def two_days() -> Track:
+    """A day with a walk, a bus ride and a bike ride, then the next day the same: the second day's
+    sections are weighed by the tester's mix of modes, which includes the first day's sections."""
+    legs = [
+        stay(900, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(300.0, 0.0), every_s=5),
+        stay(400, every_s=5),
+        bus(to=place(4300.0, 0.0), every_s=5),
+        stay(900, every_s=5),
+        ride(to=place(4300.0, 2500.0), speed_mps=4.3, every_s=5),
+        stay(900, every_s=5),
+    ]
+    first = track_from(*legs, start_s=DAY, seed=14)
+    second = track_from(*legs, start_s=DAY + 86400, seed=114)
+    return Track(
+        t_s=np.concatenate((first.t_s, second.t_s)),
+        lat=np.concatenate((first.lat, second.lat)),
+        lon=np.concatenate((first.lon, second.lon)),
+        accuracy_m=np.concatenate((first.accuracy_m, second.accuracy_m)),
+        speed_mps=np.concatenate((first.speed_mps, second.speed_mps)),
+        activity=np.concatenate((first.activity, second.activity)),
+    )
+
+
+async def test_the_next_days_probabilities_are_those_of_one_pass(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # The mix of modes of a step's sections counted the earlier steps' sections as stored, their
+    # model probabilities rounded to 4 decimals, where one pass counted them unrounded: the second
+    # day's probabilities differed in the 4th decimal (and a close call could change its mode).
+    track = two_days()
+    end = float(track.t_s[-1])
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=at(end + 3600))
+    first_day = track.t_s < DAY + 86400
+    await upload(http, stepped, fixes_json(track, first_day))
+    await pipeline.run_due(db, as_of=at(float(track.t_s[first_day][-1]) + 3600))
+    await upload(http, stepped, fixes_json(track, ~first_day))
+    await pipeline.run_due(db, as_of=at(end + 3600))
+    a, b = await sections_of(http, whole), await sections_of(http, stepped)
+    assert len(a) >= 6
+    assert a == b
+
+
+async def trips_with_sections(
+    http: httpx.AsyncClient, t: Enrolled
+) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    r = await http.get(
+        "/v1/trips",
+        params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 3 * 86400).isoformat()},
+        headers=t.auth,
+    )
+    assert r.status_code == 200, r.text
+    return [
+        (
+            trip["started_at"],
+            trip["ended_at"],
+            [(s["started_at"], s["ended_at"], s["mode"]) for s in trip["sections"]],
+        )
+        for trip in sorted(r.json(), key=lambda x: x["started_at"])
+    ]
+
+
+async def test_late_fixes_inside_a_stay_that_turn_it_into_a_walk_rebuild_the_trip_that_arrived_there(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # A walk from home to B, a loop of 10 minutes out of B and back, a quarter of an hour at B, a
+    # walk on to C. Without the loop's fixes (uploaded late), B is a stay from the first arrival
+    # (a gap between close fixes is a stay) and the walk from home ends there. When the loop
+    # arrives, the step restarted at that stay's start: the stay was gone, but the walk that ended
+    # at it was kept, cut short, its destination a stay that no longer exists, and the loop
+    # became a trip of its own, where one pass has one walk from home to the stay after the loop.
+    home, b, loop, c = place(0.0, 0.0), place(1000.0, 0.0), place(1000.0, 400.0), place(2000.0, 0.0)
+    track = track_from(
+        stay(600, at=home, every_s=5),
+        walk(to=b, every_s=5),
+        walk(to=loop, every_s=5),
+        walk(to=b, every_s=5),
+        stay(900, every_s=5),
+        walk(to=c, every_s=5),
+        stay(600, every_s=5),
+        start_s=DAY,
+    )
+    t0, end = float(track.t_s[0]), float(track.t_s[-1])
+    arrived = t0 + 600 + 1000 / 1.4
+    late = (track.t_s > arrived + 20) & (track.t_s < arrived + 2 * 400 / 1.4 - 20)  # most of the loop
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=at(end + 3600))
+    await upload(http, stepped, fixes_json(track, ~late))
+    await pipeline.run_due(db, as_of=at(end + 60))
+    await upload(http, stepped, fixes_json(track, late))
+    await pipeline.run_due(db, as_of=at(end + 3600))
+    one_pass = await trips_with_sections(http, whole)
+    assert len(one_pass) == 2
+    assert await trips_with_sections(http, stepped) == one_pass
+
+
+async def stays_and_trips(
+    conn: asyncpg.Connection, t: Enrolled
+) -> tuple[list[tuple[datetime, datetime]], list[tuple[datetime, datetime]]]:
+    async with as_user(conn, f"sillage_u_{t.user_id.hex}"):
+        stays = await conn.fetch("SELECT started_at, ended_at FROM stays ORDER BY started_at")
+        trips = await conn.fetch("SELECT started_at, ended_at FROM trips ORDER BY started_at")
+    return [(r[0], r[1]) for r in stays], [(r[0], r[1]) for r in trips]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: a step restarts only at a stay, so a history without stays is read thinned"
+    " (ingest.pipeline.Pipeline.process_user, _thinned); see the comment in the test",
+)
+async def test_a_history_without_stays_processed_in_steps_has_no_stay_across_a_trip(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # Two walks half an hour apart (the phone off between them), no stay anywhere: 790 fixes,
+    # processed in steps of 700. With no stay to restart from, the second step read the same 700
+    # fixes again, did not get past the first step's watermark and read one fix in ten, as if a stay
+    # longer than a step were under way. From one fix in ten the windows' anchors fall elsewhere:
+    # the end of the first walk and the start of the second are within the stay radius of one of
+    # them, a "stay" across the gap, which was kept from its start, before the end of the first walk
+    # (built from every fix by the first step, and kept): a stay overlapping a trip, where one pass
+    # has two walks and no stay.
+    track = track_from(
+        Leg(kind="move", to=place(2028.0, 0.0), speed_mps=1.4, every_s=5, noise_m=0.0),
+        gap(1800, to=place(2098.0, 0.0)),
+        Leg(kind="move", to=place(5598.0, 0.0), speed_mps=1.4, every_s=5, noise_m=0.0),
+        start_s=DAY,
+    )
+    as_of = at(float(track.t_s[-1]) + 3600)
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=as_of)
+    await upload(http, stepped, fixes_json(track))
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=700))
+    for _ in range(20):
+        if not await small.run_due(db, as_of=as_of):
+            break
+    one_pass = await stays_and_trips(app_conn, whole)
+    assert one_pass[0] == []
+    assert len(one_pass[1]) == 2
+    stays, trips = await stays_and_trips(app_conn, stepped)
+    overlapping = [(s, t) for s in stays for t in trips if s[0] < t[1] and t[0] < s[1]]
+    assert overlapping == []
+    assert (stays, trips) == one_pass
+
+
+async def origins(http: httpx.AsyncClient, t: Enrolled) -> list[list[float]]:
+    r = await http.get(
+        "/v1/trips",
+        params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 86400).isoformat()},
+        headers=t.auth,
+    )
+    assert r.status_code == 200, r.text
+    return [trip["origin"] for trip in r.json()]
+
+
+async def second_device(http: httpx.AsyncClient, t: Enrolled) -> Enrolled:
+    r = await http.post("/v1/me/devices", json={"label": "second"}, headers=t.auth)
+    assert r.status_code == 201, r.text
+    return Enrolled(user_id=t.user_id, device_id=uuid.UUID(r.json()["device_id"]), token=r.json()["token"])
+
+
+async def test_two_trackers_logging_the_same_instants_give_the_same_trips_whichever_uploads_first(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # Two phones log the same walk at the same whole seconds, one reading 40 m north of the other.
+    # The store keeps one fix per instant. It kept the first to arrive: the tester whose first
+    # phone uploaded first walked the southern line, the one whose second phone did the northern
+    # one. It now keeps the fix whose source sorts first, whichever arrives first.
+    south = track_from(
+        stay(600, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(1100.0, 0.0), every_s=5),
+        stay(600, every_s=5),
+        start_s=DAY,
+        seed=1,
+    )
+    north = track_from(
+        stay(600, at=place(0.0, 40.0), every_s=5),
+        walk(to=place(1100.0, 40.0), every_s=5),
+        stay(600, every_s=5),
+        start_s=DAY,
+        seed=2,
+    )
+    one, other = await enrol(http, invite_code), await enrol(http, invite_code)
+    one_b, other_b = await second_device(http, one), await second_device(http, other)
+    # The same two phones' fixes; only which phone's upload arrives first differs.
+    first_a, first_b = (
+        sorted([one, one_b], key=lambda d: d.device_id.hex),
+        sorted([other, other_b], key=lambda d: d.device_id.hex),
+    )
+    await upload(http, first_a[0], fixes_json(south))
+    await upload(http, first_a[1], fixes_json(north))
+    await upload(http, first_b[1], fixes_json(north))
+    await upload(http, first_b[0], fixes_json(south))
+    await pipeline.run_due(db, as_of=at(float(south.t_s[-1]) + 3600))
+    a, b = await origins(http, one), await origins(http, other)
+    assert len(a) == 1
+    assert a == b
