@@ -42,16 +42,21 @@ def at(t_s: float) -> datetime:
     return datetime.fromtimestamp(t_s, UTC)
 
 
-async def sections_of(http: httpx.AsyncClient, t: Enrolled) -> list[tuple[str, str, dict[str, float]]]:
+async def trips_json(http: httpx.AsyncClient, t: Enrolled) -> list[dict[str, Any]]:
+    """The tester's trips from the day before ``DAY`` to three days after, oldest first."""
     r = await http.get(
         "/v1/trips",
         params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 3 * 86400).isoformat()},
         headers=t.auth,
     )
     assert r.status_code == 200, r.text
+    return sorted(r.json(), key=lambda x: x["started_at"])
+
+
+async def sections_of(http: httpx.AsyncClient, t: Enrolled) -> list[tuple[str, str, dict[str, float]]]:
     return [
         (s["started_at"], s["mode"], s["probabilities"])
-        for trip in sorted(r.json(), key=lambda x: x["started_at"])
+        for trip in await trips_json(http, t)
         for s in trip["sections"]
     ]
 
@@ -104,19 +109,13 @@ async def test_the_next_days_probabilities_are_those_of_one_pass(
 async def trips_with_sections(
     http: httpx.AsyncClient, t: Enrolled
 ) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
-    r = await http.get(
-        "/v1/trips",
-        params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 3 * 86400).isoformat()},
-        headers=t.auth,
-    )
-    assert r.status_code == 200, r.text
     return [
         (
             trip["started_at"],
             trip["ended_at"],
             [(s["started_at"], s["ended_at"], s["mode"]) for s in trip["sections"]],
         )
-        for trip in sorted(r.json(), key=lambda x: x["started_at"])
+        for trip in await trips_json(http, t)
     ]
 
 
@@ -205,13 +204,7 @@ async def test_a_history_without_stays_processed_in_steps_has_no_stay_across_a_t
 
 
 async def origins(http: httpx.AsyncClient, t: Enrolled) -> list[list[float]]:
-    r = await http.get(
-        "/v1/trips",
-        params={"from": at(DAY - 86400).isoformat(), "to": at(DAY + 86400).isoformat()},
-        headers=t.auth,
-    )
-    assert r.status_code == 200, r.text
-    return [trip["origin"] for trip in r.json()]
+    return [trip["origin"] for trip in await trips_json(http, t)]
 
 
 async def second_device(http: httpx.AsyncClient, t: Enrolled) -> Enrolled:
