@@ -7,8 +7,9 @@ realism): users with a sampling interval of 1-5 s and 3-8 m GPS noise spend days
 work, elsewhere) and trips of walk + vehicle + walk legs; 0.5 % of fixes have a poor reported
 accuracy and 0.05 % are far-away jumps. Sillage runs :func:`core.segmentation.segment` per user,
 then, when ``core.features`` and ``models.classifier`` are importable, the section features,
-``load_classifier(None).predict_proba`` and the rejoining of vehicle pieces
-(``models.sections.rejoin``), one call of each per user as ``ingest.pipeline`` makes them (the
+``load_classifier(None).predict_proba``, the rejoining of vehicle pieces
+(``models.sections.rejoin``) and the weighing by trip context (``models.context``, when the
+artifact ships a context model), one call of each per user as ``ingest.pipeline`` makes them (the
 classifier is loaded once, outside the timing, as the API loads it at start-up).
 trackintel runs ``generate_staypoints`` (sliding, 100 m, 5 min, 15 min gaps: the same thresholds
 as ``SegmentationParams``) and ``generate_triplegs`` (15 min gaps) on the same raw fixes; building
@@ -167,13 +168,14 @@ class Inference:
     features_s: float
     predict_s: float
     rejoin_s: float
+    context_s: float
     sections: int
     calls: int
     served_by: str
 
     @property
     def seconds(self) -> float:
-        return self.features_s + self.predict_s + self.rejoin_s
+        return self.features_s + self.predict_s + self.rejoin_s + self.context_s
 
 
 def run_inference(results: list[Segmentation]) -> Inference | None:
@@ -182,11 +184,13 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
     try:
         from core.features import features_matrix
         from models.classifier import load_classifier
+        from models.context import weigh_by_context
         from models.sections import Classified, predict_proba, rejoin
     except ImportError:
         return None
     classifier = load_classifier(None)
-    features_s = predict_s = rejoin_s = 0.0
+    context = getattr(classifier, "context", None)
+    features_s = predict_s = rejoin_s = context_s = 0.0
     count = calls = 0
     for seg in results:
         bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
@@ -196,16 +200,21 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
             middle = time.perf_counter()
             proba, classes = predict_proba(classifier, x)
             predicted = time.perf_counter()
-            rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes))
+            done = rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes))
+            rejoined = time.perf_counter()
+            if context is not None:
+                weigh_by_context(context, done)
             features_s += middle - start
             predict_s += predicted - middle
-            rejoin_s += time.perf_counter() - predicted
+            rejoin_s += rejoined - predicted
+            context_s += time.perf_counter() - rejoined
             count += len(bounds)
             calls += 1
     return Inference(
         features_s=features_s,
         predict_s=predict_s,
         rejoin_s=rejoin_s,
+        context_s=context_s,
         sections=count,
         calls=calls,
         served_by=_served_by(classifier),
@@ -320,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             f"(features {inference.features_s:.3f} s, "
             f"{inference.features_s / max(inference.sections, 1) * 1e3:.2f} ms/section; "
             f"predict_proba {inference.predict_s:.3f} s in {inference.calls} calls, {inference.served_by}; "
-            f"rejoining vehicle pieces {inference.rejoin_s:.3f} s)"
+            f"rejoining vehicle pieces {inference.rejoin_s:.3f} s; trip context {inference.context_s:.3f} s)"
         )
 
     ti_users = users

@@ -21,6 +21,16 @@ class TrainingData(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     matrix_sha256: str  # sha256 of the float64 feature matrix bytes followed by the labels, UTF-8
 
 
+class ContextCard(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The trip-context model shipped beside the mode model (:mod:`models.context`)."""
+
+    file_sha256: str
+    feature_names: tuple[str, ...]
+    classes: tuple[str, ...]
+    training_data: TrainingData
+    metrics: dict[str, Any]
+
+
 class ModelCard(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: str
     version: str
@@ -37,6 +47,7 @@ class ModelCard(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     model_sha256: str
     intended_use: str
     limitations: str
+    context: ContextCard | None = None  # cards before 1.3.0 have none
 
 
 _ENCODER = msgspec.json.Encoder(order="deterministic")

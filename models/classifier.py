@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core.features import FEATURE_NAMES
-from models.card import ModelCard, read_card, sha256_file
+from models.card import ContextCard, ModelCard, read_card, sha256_file
 from models.heuristic import HeuristicClassifier
 from models.trees import FlatTrees, NotFlattenable
 
@@ -35,6 +35,7 @@ MODES: tuple[str, ...] = ("walk", "bike", "ebike", "bus", "tram", "metro", "trai
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts" / "mode"
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
+CONTEXT_FILE = "context.skops"  # the trip-context model (models.context), when the card lists one
 
 # The only types skops may instantiate: the pipeline and gradient-boosting internals we train.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -83,18 +84,39 @@ def _threadpools() -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextModel:
+    """The loaded trip-context model (:mod:`models.context`): class probabilities of rows of
+    :data:`models.context.CONTEXT_FEATURE_NAMES`."""
+
+    pipeline: Any
+    classes: tuple[str, ...]
+    flat: FlatTrees | None = None
+
+    def predict_proba(self, x: F64) -> F64:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        if x.shape[0] == 0:
+            return np.empty((0, len(self.classes)))
+        if self.flat is not None:
+            return self.flat.predict_proba(x)
+        with _threadpools().limit(limits=1, user_api="openmp"):
+            return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
 class SklearnModeClassifier:
     """A loaded, verified artifact.
 
     ``flat`` is the same model flattened by :func:`flatten` (bit-identical probabilities, checked
     at load), which serving uses: it predicts a tester's few sections in about 1 ms instead of the
     ~5 ms scikit-learn spends walking its trees one call at a time. Without it, scikit-learn
-    predicts, on one thread for small batches.
+    predicts, on one thread for small batches. ``context`` is the trip-context model shipped
+    with it, if its card lists one (:func:`models.sections.classify` weighs by it).
     """
 
     pipeline: Any
     card: ModelCard
     flat: FlatTrees | None = None
+    context: ContextModel | None = None
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -157,7 +179,6 @@ def _minor(version: str) -> tuple[int, ...]:
 def verify_and_load(directory: Path) -> SklearnModeClassifier:
     """Load ``directory`` or raise :class:`ArtifactError` saying which check failed."""
     import sklearn
-    import skops.io as sio
 
     try:
         card = read_card(directory / CARD_FILE)
@@ -176,19 +197,51 @@ def verify_and_load(directory: Path) -> SklearnModeClassifier:
         raise ArtifactError(
             f"trained with scikit-learn {card.sklearn_version}, running {sklearn.__version__} (minor differs)"
         )
-    try:
-        untrusted = set(sio.get_untrusted_types(file=model_path)) - set(TRUSTED_TYPES)
-        if untrusted:
-            raise ArtifactError(f"model holds untrusted types: {sorted(untrusted)}")
-        pipeline = sio.load(model_path, trusted=list(TRUSTED_TYPES))
-    except ArtifactError:
-        raise
-    except Exception as exc:  # skops raises many kinds (UntrustedTypesFoundException, ValueError...)
-        raise ArtifactError(f"skops could not load the model: {type(exc).__name__}: {exc}") from exc
+    pipeline = _load_trusted(model_path, "model")
     model_classes = tuple(str(c) for c in getattr(pipeline, "classes_", ()))
     if model_classes != tuple(card.classes):
         raise ArtifactError(f"model classes {model_classes} differ from the card's {card.classes}")
-    return SklearnModeClassifier(pipeline=pipeline, card=card, flat=flatten(pipeline))
+    context = _load_context(directory, card.context) if card.context is not None else None
+    return SklearnModeClassifier(pipeline=pipeline, card=card, flat=flatten(pipeline), context=context)
+
+
+def _load_trusted(path: Path, what: str) -> Any:
+    import skops.io as sio
+
+    try:
+        untrusted = set(sio.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ArtifactError(f"{what} holds untrusted types: {sorted(untrusted)}")
+        return sio.load(path, trusted=list(TRUSTED_TYPES))
+    except ArtifactError:
+        raise
+    except Exception as exc:  # skops raises many kinds (UntrustedTypesFoundException, ValueError...)
+        raise ArtifactError(f"skops could not load the {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _load_context(directory: Path, card: ContextCard) -> ContextModel:
+    """The trip-context model the card lists (``card``: its part of the card), checked as the mode
+    model is."""
+    from models.context import CONTEXT_FEATURE_NAMES
+
+    path = directory / CONTEXT_FILE
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise ArtifactError(f"context file unreadable: {exc}") from exc
+    if digest != card.file_sha256:
+        raise ArtifactError(
+            f"context sha256 mismatch: card says {card.file_sha256[:12]}, file is {digest[:12]}"
+        )
+    if tuple(card.feature_names) != CONTEXT_FEATURE_NAMES:
+        raise ArtifactError(
+            "context feature names differ from models.context.CONTEXT_FEATURE_NAMES: retrain it"
+        )
+    pipeline = _load_trusted(path, "context model")
+    classes = tuple(str(c) for c in getattr(pipeline, "classes_", ()))
+    if classes != tuple(card.classes):
+        raise ArtifactError(f"context classes {classes} differ from the card's {card.classes}")
+    return ContextModel(pipeline=pipeline, classes=classes, flat=flatten(pipeline))
 
 
 def load_classifier(path: Path | None = None) -> ModeClassifier:

@@ -44,6 +44,7 @@ from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStops, weigh
 from models.classifier import ModeClassifier
+from models.context import weigh_by_context
 
 F64 = npt.NDArray[np.float64]
 
@@ -97,8 +98,9 @@ def classify(
     params: SegmentationParams = DEFAULT_PARAMS,
     network: Network | None = None,
 ) -> Classified:
-    """Classify every section of ``seg``, call a plane a plane, weigh by the transit network, then
-    rejoin pieces of one vehicle leg (module docstring).
+    """Classify every section of ``seg``, call a plane a plane, weigh by the transit network,
+    rejoin pieces of one vehicle leg (module docstring), then weigh each section by its trip
+    context when the classifier ships a context model (:mod:`models.context`).
 
     A section covering at least ``params.flight_min_distance_m`` at an average of at least
     ``params.flight_min_speed_mps`` is a plane, whatever the model says: no surface mode travels so
@@ -112,7 +114,9 @@ def classify(
     if not bounds:
         return Classified(seg=seg, proba=proba, classes=classes)
     done = Classified(seg=seg, proba=proba, classes=classes)
-    return rejoin(classifier, done, confirmed, params=params, network=network)
+    done = rejoin(classifier, done, confirmed, params=params, network=network)
+    context = getattr(classifier, "context", None)
+    return done if context is None else weigh_by_context(context, done)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
