@@ -5,6 +5,7 @@ must be those of one pass over everything."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -249,3 +250,43 @@ async def test_two_trackers_logging_the_same_instants_give_the_same_trips_whiche
     a, b = await origins(http, one), await origins(http, other)
     assert len(a) == 1
     assert a == b
+
+
+async def test_a_thinned_step_rebuilds_the_stay_it_restarts_at_without_doubling_it(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    # A day the fuzzer drew (seed 2054), processed in windows of 500 fixes. A step restarted at the
+    # stay after the first ride and could not reach the end of the next trip within its window, so
+    # it read one fix per 10 s. Its buckets were counted from 1970: the stay's first fix (at the
+    # restart point) shared a bucket with the ride's last fix, which came first and lies before the
+    # restart point, so the stay rebuilt from the thinned fixes started one fix late, and only what
+    # began from there was replaced: the stored stay stayed beside it, two stays over ten minutes.
+    track = track_from(
+        stay(808.886, at=place(0.0, 0.0), every_s=5),
+        bus(to=place(2617.378, 351.455), every_s=5),
+        stay(589.100, every_s=5),
+        ride(to=place(4559.279, -1453.339), speed_mps=8.0, every_s=5),
+        walk(to=place(5401.219, -270.673), every_s=5),
+        bus(to=place(2337.576, 1657.921), every_s=5),
+        stay(551.987, every_s=5),
+        ride(to=place(2763.953, -1973.191), speed_mps=14.0, every_s=5),
+        bus(to=place(7412.041, -4407.111), every_s=5),
+        stay(585.019, every_s=5),
+        walk(to=place(8359.193, -3690.076), every_s=5),
+        stay(596.114, every_s=5),
+        start_s=DAY,
+        seed=480554,
+    )
+    t = await enrol(http, invite_code)
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=500))
+    cuts = [DAY, DAY + 454.79, DAY + 1809.44, DAY + 2531.85, float(track.t_s[-1]) + 1]
+    for a, b in itertools.pairwise(cuts):
+        part = (track.t_s >= a) & (track.t_s < b)
+        await upload(http, t, fixes_json(track, part))
+        for _ in range(20):
+            if not await small.run_due(db, as_of=at(float(track.t_s[part][-1]) + 60)):
+                break
+    stays, trips = await stays_and_trips(app_conn, t)
+    assert len(trips) >= 3
+    doubled = [(a, b) for a, b in itertools.pairwise(stays) if b[0] < a[1]]
+    assert doubled == []
