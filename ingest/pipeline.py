@@ -252,7 +252,7 @@ class Pipeline:
             context = timedelta(seconds=1.5 * self.params.segmentation.tracker_window_s)
             for every_s in (None, *self.params.thinned_reads_s):
                 fixes, sources = await trips_db.fixes_from(
-                    conn, start - context, self.params.max_fixes_per_step, every_s=every_s
+                    conn, start - context, self.params.max_fixes_per_step, every_s=every_s, buckets_from=start
                 )
                 truncated = len(fixes) >= self.params.max_fixes_per_step
                 # More fixes follow a truncated window: what ends at the cut is not closed by a

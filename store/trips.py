@@ -99,17 +99,28 @@ async def restart_point(conn: Conn, at: datetime) -> datetime | None:
 
 
 async def fixes_from(
-    conn: Conn, start: datetime, limit: int, *, every_s: float | None = None
+    conn: Conn,
+    start: datetime,
+    limit: int,
+    *,
+    every_s: float | None = None,
+    buckets_from: datetime | None = None,
 ) -> tuple[list[Fix], list[str]]:
     """At most ``limit`` fixes from ``start`` on, and the tracker that sent each (its ``source``);
     with ``every_s``, only the first of each ``every_s``-second bucket among the next
     ``limit x every_s`` fixes (as many as a phone logging every second would send), so that the
-    same number of fixes spans a longer time."""
+    same number of fixes spans a longer time. Buckets are counted from ``buckets_from`` (default
+    ``start``): a fix there is always kept."""
     if every_s is None:
         rows = await conn.fetch(_q("fixes_from"), start, limit)
     else:
         rows = await conn.fetch(
-            _q("fixes_from_thinned"), start, limit, every_s, int(limit * max(every_s, 1.0))
+            _q("fixes_from_thinned"),
+            start,
+            limit,
+            every_s,
+            int(limit * max(every_s, 1.0)),
+            buckets_from or start,
         )
     return [fix_from_row(r) for r in rows], [r["source"] for r in rows]
 

@@ -34,15 +34,15 @@ FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $2;
 -- name: fixes_from_thinned
 -- At most $2 fixes from $1 on, the first of each $3-second bucket among the next $4 fixes: a step
 -- whose window ends inside a stay longer than the window reaches past it at a coarser sampling.
--- Buckets are counted from $1, which the pipeline puts a whole number of buckets before its restart
--- point (a stay's first fix): that fix is kept, so the stay rebuilt from the thinned fixes starts
--- where the stored one does, and replaces it (counted from 1970, the stay started at the next
--- bucket's first fix, seconds late: the stored stay was kept beside it, overlapping).
+-- Buckets are counted from $5, the step's restart point (a stay's first fix): that fix is kept, so
+-- the stay rebuilt from the thinned fixes starts where the stored one does, and replaces it
+-- (counted from 1970, the stay started at the next bucket's first fix, seconds late, and the
+-- stored stay was kept beside it, overlapping).
 SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
 FROM (
-    SELECT DISTINCT ON (floor(extract(epoch FROM f.ts - $1::timestamptz) / $3::float8)) f.*
+    SELECT DISTINCT ON (floor(extract(epoch FROM f.ts - $5::timestamptz) / $3::float8)) f.*
     FROM (SELECT * FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $4) f
-    ORDER BY floor(extract(epoch FROM f.ts - $1::timestamptz) / $3::float8), f.ts
+    ORDER BY floor(extract(epoch FROM f.ts - $5::timestamptz) / $3::float8), f.ts
 ) t
 ORDER BY ts LIMIT $2;
 
