@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,13 +94,21 @@ class ContextModel:
     flat: FlatTrees | None = None
 
     def predict_proba(self, x: F64) -> F64:
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.shape[0] == 0:
-            return np.empty((0, len(self.classes)))
-        if self.flat is not None:
-            return self.flat.predict_proba(x)
+        return _predict(self.pipeline, self.flat, len(self.classes), x, one_thread_rows=math.inf)
+
+
+def _predict(pipeline: Any, flat: FlatTrees | None, n_classes: int, x: F64, *, one_thread_rows: float) -> F64:
+    """Class probabilities of the rows of ``x``: from the flattened trees when there are, else from
+    scikit-learn, on one thread for batches of at most ``one_thread_rows`` rows."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if x.shape[0] == 0:
+        return np.empty((0, n_classes))
+    if flat is not None:
+        return flat.predict_proba(x)
+    if x.shape[0] <= one_thread_rows:
         with _threadpools().limit(limits=1, user_api="openmp"):
-            return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+            return np.asarray(pipeline.predict_proba(x), dtype=np.float64)
+    return np.asarray(pipeline.predict_proba(x), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +136,7 @@ class SklearnModeClassifier:
         return self.card.version
 
     def predict_proba(self, x: F64) -> F64:
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        if x.shape[0] == 0:
-            return np.empty((0, len(self.classes)))
-        if self.flat is not None:
-            return self.flat.predict_proba(x)
-        if x.shape[0] <= SMALL_BATCH_ROWS:
-            with _threadpools().limit(limits=1, user_api="openmp"):
-                return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
-        return np.asarray(self.pipeline.predict_proba(x), dtype=np.float64)
+        return _predict(self.pipeline, self.flat, len(self.classes), x, one_thread_rows=SMALL_BATCH_ROWS)
 
 
 def flatten(pipeline: Any) -> FlatTrees | None:
