@@ -202,18 +202,19 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
     simulated whole days, and write both as a new artifact at ``--out`` (the mode model copied
     byte for byte, its card with the context model's); held-out simulated days (``--seed`` + 1)
     give the card's metrics."""
-    import hashlib
     import platform
     import shutil
     import zipfile
     from datetime import UTC, datetime
 
+    import msgspec
     import numpy as np
     import skops.io as sio
 
     from models.card import ContextCard, TrainingData, sha256_file, write_card
     from models.classifier import CARD_FILE, CONTEXT_FILE, MODEL_FILE, ArtifactError, verify_and_load
     from models.context import CONTEXT_FEATURE_NAMES, fit_context, simulated_context, weigh
+    from models.dataset import matrix_sha256
     from models.metrics import classification_report
 
     out: Path = args.out
@@ -246,9 +247,6 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.model / MODEL_FILE, out / MODEL_FILE)
     sio.dump(pipeline, out / CONTEXT_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
-    matrix_sha = hashlib.sha256(
-        np.ascontiguousarray(data.X, dtype=np.float64).tobytes() + "\n".join(data.y.tolist()).encode()
-    ).hexdigest()
     context = ContextCard(
         file_sha256=sha256_file(out / CONTEXT_FILE),
         feature_names=CONTEXT_FEATURE_NAMES,
@@ -261,20 +259,17 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
             ),
             n_sections=len(data.y),
             class_counts={m: int((data.y == m).sum()) for m in classes},
-            matrix_sha256=matrix_sha,
+            matrix_sha256=matrix_sha256(data.X, data.y),
         ),
         metrics=metrics,
     )
-    card = mode.card
-    card = type(card)(
-        **{
-            **{f: getattr(card, f) for f in card.__struct_fields__},
-            "version": args.version or out.name,
-            "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "python_version": platform.python_version(),
-            "context": context,
-            "limitations": card.limitations + CONTEXT_LIMITATIONS,
-        }
+    card = msgspec.structs.replace(
+        mode.card,
+        version=args.version or out.name,
+        created=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        python_version=platform.python_version(),
+        context=context,
+        limitations=mode.card.limitations + CONTEXT_LIMITATIONS,
     )
     write_card(out / CARD_FILE, card)
     print(json.dumps({"artifact": str(out), "version": card.version, "metrics": metrics}, indent=2))

@@ -27,6 +27,14 @@ from core.track import ACTIVITY_CODES, Track
 F64 = npt.NDArray[np.float64]
 
 
+def matrix_sha256(x: F64, y: npt.NDArray[np.str_]) -> str:
+    """A model card's ``matrix_sha256``: the float64 feature matrix's bytes, then the labels, one a
+    line, in UTF-8."""
+    digest = hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+    digest.update("\n".join(y.tolist()).encode())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Dataset:
     """Feature rows ``X``, their modes ``y`` and a group per row (user) for user-wise splits."""
@@ -39,9 +47,7 @@ class Dataset:
         return int(self.X.shape[0])
 
     def sha256(self) -> str:
-        digest = hashlib.sha256(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
-        digest.update("\n".join(self.y.tolist()).encode())
-        return digest.hexdigest()
+        return matrix_sha256(self.X, self.y)
 
     def class_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self.y.tolist()).items()))

@@ -18,13 +18,15 @@ class ServerInfo(msgspec.Struct, frozen=True, kw_only=True):
 async def server_info(conn: asyncpg.Connection) -> ServerInfo:
     row = await conn.fetchrow(
         "SELECT current_setting('server_version') AS pg,"
-        " (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts"
+        " (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS ts,"
+        " coalesce(has_table_privilege(to_regclass('sillage.schema_migrations'), 'SELECT'), false)"
+        " AS readable"
     )
     assert row is not None
-    readable = await conn.fetchval(
-        "SELECT coalesce(has_table_privilege(to_regclass('sillage.schema_migrations'), 'SELECT'), false)"
+    # The table is named only once it is known to exist and be readable (else the query fails).
+    schema = (
+        await conn.fetchval("SELECT max(version) FROM sillage.schema_migrations") if row["readable"] else None
     )
-    schema = await conn.fetchval("SELECT max(version) FROM sillage.schema_migrations") if readable else None
     return ServerInfo(postgresql=row["pg"], timescaledb=row["ts"], schema=schema)
 
 
