@@ -269,7 +269,8 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
         created=datetime.now(UTC).replace(microsecond=0).isoformat(),
         python_version=platform.python_version(),
         context=context,
-        limitations=mode.card.limitations + CONTEXT_LIMITATIONS,
+        # A mode artifact that already ships a context (rebuilding 1.3.0) says so once, not twice.
+        limitations=mode.card.limitations.removesuffix(CONTEXT_LIMITATIONS) + CONTEXT_LIMITATIONS,
     )
     write_card(out / CARD_FILE, card)
     print(json.dumps({"artifact": str(out), "version": card.version, "metrics": metrics}, indent=2))
