@@ -22,7 +22,7 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     database: str
     postgresql: str | None = None
     timescaledb: str | None = None
-    # The newest migration the database has, and the newest this code ships ("0022").
+    # The newest migration the database has, and the newest this code ships (such as "0023").
     schema: str | None = None
     schema_expected: str | None = None
     detail: str | None = None

@@ -1,4 +1,4 @@
-"""How fast the pipeline worker makes testers' trips visible, against its CPU part alone.
+"""How fast the pipeline worker makes testers' trips visible: several testers at once against one at a time.
 
 Run: ``make bench-worker``. The issue asks that a trip be visible through the API within 2 minutes
 of the moment its end can be known; with one worker taking testers one after another, that holds
@@ -14,13 +14,13 @@ reached) are stored with the ingest path's binary COPY, which queues the tester.
 :class:`~ingest.pipeline.Pipeline` with the shipped model then drains the queue (``run_due``, as
 the API's worker does), timed, one transaction per tester.
 
-Baseline, measured in the same steps: the CPU part of each step alone (``ingest.pipeline._compute``:
-segmentation, classification, history, records), the rest being the database (claiming the range,
-reading fixes, labels, confirmations and history, replacing the derived rows, the watermark).
-Last line:
+Baseline, measured in the same run: the same burst processed one tester at a time; also the CPU
+part of each step alone (``ingest.pipeline._compute``: segmentation, classification, history,
+records), the rest being the database (claiming the range, reading fixes, labels, confirmations and
+history, replacing the derived rows, the watermark). Last line:
 
-``worker: X testers/s (p50 Y ms a tester), compute alone Z testers/s, ratio R; N testers' trips
-visible within 2 minutes per worker``
+``worker: X testers/s with L at once (p50 Y ms a tester), one at a time S testers/s, ratio R;
+compute alone Z testers/s; N testers' trips visible within 2 minutes per worker``
 """
 
 from __future__ import annotations
