@@ -2,8 +2,9 @@
 
 Per tester, in ONE transaction: claim their pending range (``sillage.pipeline_dirty``, locked so
 a concurrent upload waits), enter their partition, re-segment from the start of the last stay
-that ended before the change, classify the sections, replace the derived rows from that point on, save the
-watermark (``pipeline_state.complete_until``) and release or defer the pending range. A crash at
+that ended before the change (or from a later signal gap where one pass cuts too), classify the
+sections, replace the derived rows from that point on, save the watermark
+(``pipeline_state.complete_until``) and release or defer the pending range. A crash at
 any point rolls everything back: nothing is lost (the range stays pending) and nothing is
 duplicated (derived rows are replaced, with ids derived from start times). e-mission runs the same
 steps as a daily batch (its per-user, per-stage watermarks are the idea kept here).
@@ -12,7 +13,9 @@ steps as a daily batch (its per-user, per-stage watermarks are the idea kept her
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import itertools
 import logging
 import math
 import re
@@ -28,6 +31,7 @@ from core.co2.profile import VehicleProfile
 from core.fixes import Fix
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
+from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
 from core.trips import Built, Label, build, without_deleted
@@ -38,7 +42,7 @@ from models.sections import Network, classify
 from store import pipeline as queue
 from store import trips as trips_db
 from store.carpool import Tester
-from store.partition import Conn, enter
+from store.partition import Conn, enter, leave
 from store.pool import Database
 
 log = logging.getLogger("sillage.pipeline")
@@ -186,6 +190,32 @@ def _thinned(
     return Built(stays=stays, trips=trips), since, progress, False
 
 
+def _after_a_gap(
+    rows: list[tuple[datetime, datetime]],
+    *,
+    watermark: datetime | None,
+    changed_from: datetime,
+    new_from: datetime,
+    gap_s: float,
+) -> tuple[datetime, datetime] | None:
+    """The last point where one of ``rows`` (stored stays and trips, oldest first) began, or the
+    open tail did (at the ``watermark``), at or before ``changed_from``, more than ``gap_s`` after
+    the rows begun before it end; and where they end. A segmentation began an item there, after a
+    signal gap unless fixes it set aside lie between (``core.segmentation.restart`` reads them).
+
+    A row must have begun before ``new_from``, the first new fix: a fix stored since at that
+    instant (another tracker's, kept in its place) is not the one the row began at."""
+    starts = [a for a, _ in rows]
+    points = [(a, k) for k, a in enumerate(starts) if a < new_from]
+    if watermark is not None and watermark <= changed_from:
+        points.append((watermark, bisect.bisect_left(starts, watermark)))
+    ended = list(itertools.accumulate((b for _, b in rows), max))  # where rows[: k + 1] end
+    for at, k in sorted(points, reverse=True):
+        if k > 0 and ended[k - 1] < at - timedelta(seconds=gap_s):
+            return at, ended[k - 1]
+    return None
+
+
 _TESTER_NAMES = re.compile(
     r"sillage_u_[0-9a-f]{32}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
 )
@@ -228,7 +258,9 @@ class Pipeline:
             changed_from = claimed[0]
             if state is not None and state.complete_until is not None:
                 changed_from = min(changed_from, state.complete_until)
-            start = await trips_db.restart_point(conn, changed_from) or EARLIEST
+            start = await self._restart_point(
+                conn, changed_from, None if state is None else state.complete_until, new_from=claimed[0]
+            )
             if state is not None and state.frozen_before is not None:
                 # Before it, retention deleted the fixes: what was derived there cannot be rebuilt.
                 start = max(start, state.frozen_before)
@@ -249,7 +281,7 @@ class Pipeline:
             # Cleaning's choice between two trackers looks at windows that reach back before the
             # restart point: read those fixes too, for that choice only (else a step restarting
             # mid-window chose otherwise than one pass over the history).
-            context = timedelta(seconds=1.5 * self.params.segmentation.tracker_window_s)
+            context = timedelta(seconds=self._context_s)
             for every_s in (None, *self.params.thinned_reads_s):
                 fixes, sources = await trips_db.fixes_from(
                     conn, start - context, self.params.max_fixes_per_step, every_s=every_s, buckets_from=start
@@ -305,7 +337,7 @@ class Pipeline:
             await trips_db.save_pipeline_state(
                 conn, complete_until, self.classifier.version, purposes_places=purposes_places
             )
-            await conn.execute("RESET ROLE")
+            await leave(conn)
             # Sections were rebuilt with one occupant: re-apply a confirmed carpool, if any.
             await carpool.apply_confirmed_carpools(
                 conn, Tester(user_id=user_id, role=role), registry=registry
@@ -331,6 +363,35 @@ class Pipeline:
             trips=len(built.trips),
             complete_until=complete_until,
         )
+
+    @property
+    def _context_s(self) -> float:
+        """How far back of a fix cleaning's choice between two trackers reads."""
+        return 1.5 * self.params.segmentation.tracker_window_s
+
+    async def _restart_point(
+        self, conn: Conn, changed_from: datetime, watermark: datetime | None, *, new_from: datetime
+    ) -> datetime:
+        """Where a step segments again from for a change at ``changed_from`` (the watermark, or
+        ``new_from``, the first new fix): the start of the last stay that ended before it, or the
+        first fix after a later signal gap where segmentation cuts as one pass does
+        (``core.segmentation.restart``). Without the gap, a history with no stay (a tracker that
+        logs only when moving) was read again from its first fix, and a step that did not get past
+        its window was read thinned, as if a stay were under way (``_thinned``)."""
+        seg = self.params.segmentation
+        points = await trips_db.restart_point(conn, changed_from)
+        start = points.stay_at or EARLIEST
+        after = _after_a_gap(
+            points.rows, watermark=watermark, changed_from=changed_from, new_from=new_from, gap_s=seg.gap_s
+        )
+        if after is None:
+            return start
+        gap_at, before_ends_at = after
+        fixes, sources = await trips_db.fixes_around(conn, gap_at, fixes_either_side(seg), self._context_s)
+        cut = gap_cut(Track.from_fixes(fixes, sources), gap_at.timestamp(), seg)
+        # What is kept before the gap must end where one pass ends it: built before later fixes
+        # came, cleaning may have set its last fixes aside (then it is rebuilt).
+        return gap_at if cut is not None and datetime.fromtimestamp(cut, UTC) == before_ends_at else start
 
     async def run_due(
         self, db: Database, now: datetime | None = None, *, as_of: datetime | None = None

@@ -84,6 +84,11 @@ async def enter(conn: Conn, role: str) -> None:
     await conn.execute(_entry_sql(role))
 
 
+async def leave(conn: Conn) -> None:
+    """Back to the login role after :func:`enter` (the transaction goes on, out of the partition)."""
+    await conn.execute("RESET ROLE")
+
+
 @asynccontextmanager
 async def as_user(conn: Conn, role: str, *, then: str = "") -> AsyncIterator[Conn]:
     """A transaction in the tester's partition; committed at the end, rolled back on error.

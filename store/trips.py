@@ -93,9 +93,23 @@ async def save_pipeline_state(
     await conn.execute(_q("save_pipeline_state"), complete_until, model_version, purposes_places)
 
 
-async def restart_point(conn: Conn, at: datetime) -> datetime | None:
-    point: datetime | None = await conn.fetchval(_q("restart_point"), at)
-    return point
+class RestartPoints(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a step may segment again from, for a change at some time (``restart_point``)."""
+
+    # The start of the last stay that ended before the change (None: from the first fix).
+    stay_at: datetime | None
+    # The last stays and trips begun from there to the change (started, ended), oldest first.
+    rows: list[tuple[datetime, datetime]]
+
+
+async def restart_point(conn: Conn, at: datetime) -> RestartPoints:
+    """Where a step may restart for a change at ``at``: the start of the last stay that ended before
+    it, and the last stays and trips begun from there to ``at`` (a later restart point may lie
+    between two of them)."""
+    row = await conn.fetchrow(_q("restart_point"), at)
+    assert row is not None  # an aggregate: always one row
+    starts, ends = row["starts"] or [], row["ends"] or []
+    return RestartPoints(stay_at=row["stay_at"], rows=list(zip(starts, ends, strict=True)))
 
 
 async def fixes_from(
@@ -122,6 +136,13 @@ async def fixes_from(
             int(limit * max(every_s, 1.0)),
             buckets_from or start,
         )
+    return [fix_from_row(r) for r in rows], [r["source"] for r in rows]
+
+
+async def fixes_around(conn: Conn, at: datetime, side: int, context_s: float) -> tuple[list[Fix], list[str]]:
+    """The ``side`` fixes before ``at`` and the ``side`` from it on, with every fix within
+    ``context_s`` beyond them, and the tracker that sent each."""
+    rows = await conn.fetch(_q("fixes_around"), at, side, context_s)
     return [fix_from_row(r) for r in rows], [r["source"] for r in rows]
 
 

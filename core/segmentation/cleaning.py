@@ -59,14 +59,7 @@ def clean(
     t = track.t_s
     if n > 1 and bool(np.any(t[1:] < t[:-1])):
         raise ValueError("track is not sorted by time")
-    # NaN accuracy (unknown) compares False and is kept.
-    candidates = np.flatnonzero(~(track.accuracy_m > params.max_accuracy_m))
-    if candidates.size > 1:
-        # Several fixes at one instant: keep the first (the rest would imply infinite speeds).
-        repeated = np.concatenate(([False], t[candidates[1:]] == t[candidates[:-1]]))
-        candidates = candidates[~repeated]
-    if track.source is not None and candidates.size > 1:
-        candidates = candidates[one_tracker(t[candidates], track.source[candidates], params.tracker_window_s)]
+    candidates = trusted(track, params)
     if start_s is not None:
         candidates = candidates[t[candidates] >= start_s]
     kept = np.zeros(n, dtype=np.bool_)
@@ -75,6 +68,23 @@ def clean(
     return Cleaning(
         kept=kept, provisional_from=provisional_from - int(np.count_nonzero(dropped[:provisional_from]))
     )
+
+
+def trusted(track: Track, params: SegmentationParams) -> IntArray:
+    """The fixes the excursion rule looks at (indices into the time-sorted ``track``): accurate
+    enough, the first at each instant, and of the tracker kept where several log the same time.
+
+    Each is judged on the fixes within a tracker window of it, never farther."""
+    t = track.t_s
+    # NaN accuracy (unknown) compares False and is kept.
+    candidates = np.flatnonzero(~(track.accuracy_m > params.max_accuracy_m))
+    if candidates.size > 1:
+        # Several fixes at one instant: keep the first (the rest would imply infinite speeds).
+        repeated = np.concatenate(([False], t[candidates[1:]] == t[candidates[:-1]]))
+        candidates = candidates[~repeated]
+    if track.source is not None and candidates.size > 1:
+        candidates = candidates[one_tracker(t[candidates], track.source[candidates], params.tracker_window_s)]
+    return candidates
 
 
 def one_tracker(t: npt.NDArray[np.float64], source: npt.NDArray[np.int8], window_s: float) -> BoolArray:
@@ -156,6 +166,11 @@ def _one_sided(
                 break
 
 
+def step_speeds(t: npt.NDArray[np.float64], sphere: Sphere, idx: IntArray) -> npt.NDArray[np.float64]:
+    """The speed implied from each fix of ``idx`` to the next (m/s): above ``max_speed_mps``, a jump."""
+    return sphere.distance_m(idx[:-1], idx[1:]) / (t[idx[1:]] - t[idx[:-1]])
+
+
 def _excursions(
     t_all: npt.NDArray[np.float64], sphere: Sphere, idx: IntArray, params: SegmentationParams
 ) -> tuple[BoolArray, int]:
@@ -165,8 +180,7 @@ def _excursions(
     if m < 2:
         return dropped, m
     t = t_all[idx]
-    step_speed = sphere.distance_m(idx[:-1], idx[1:]) / (t[1:] - t[:-1])
-    jumps = np.flatnonzero(step_speed > params.max_speed_mps) + 1
+    jumps = np.flatnonzero(step_speeds(t_all, sphere, idx) > params.max_speed_mps) + 1
     if jumps.size == 0:
         return dropped, m
     seg_start = np.concatenate(([0], jumps))

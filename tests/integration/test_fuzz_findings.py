@@ -21,7 +21,7 @@ from models.heuristic import HeuristicClassifier
 from store.partition import as_user
 from store.pool import Database
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import Leg, bus, gap, place, ride, stay, track_from, walk
+from tests.support.tracks import Leg, Place, bus, gap, place, ride, stay, track_from, walk
 
 DAY = datetime(2026, 9, 14, 7, 0, tzinfo=UTC).timestamp()
 
@@ -164,11 +164,6 @@ async def stays_and_trips(
     return [(r[0], r[1]) for r in stays], [(r[0], r[1]) for r in trips]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a step restarts only at a stay, so a history without stays is read thinned"
-    " (ingest.pipeline.Pipeline.process_user, _thinned); see the comment in the test",
-)
 async def test_a_history_without_stays_processed_in_steps_has_no_stay_across_a_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
@@ -290,3 +285,106 @@ async def test_a_thinned_step_rebuilds_the_stay_it_restarts_at_without_doubling_
     assert len(trips) >= 3
     doubled = [(a, b) for a, b in itertools.pairwise(stays) if b[0] < a[1]]
     assert doubled == []
+
+
+async def in_one_pass_and_in_steps(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, track: Track, *, step: int
+) -> tuple[Enrolled, Enrolled]:
+    """Two testers with the fixes of ``track``: one processed in one pass, one in steps of at most
+    ``step`` fixes (several of them), an hour after it ends."""
+    as_of = at(float(track.t_s[-1]) + 3600)
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=as_of)
+    await upload(http, stepped, fixes_json(track))
+    small = Pipeline(HeuristicClassifier(), PipelineParams(max_fixes_per_step=step))
+    rounds = 0
+    while await small.run_due(db, as_of=as_of):
+        rounds += 1
+        assert rounds < 50
+    assert rounds > 3
+    return whole, stepped
+
+
+def moving(k: int, to: Place) -> Leg:
+    """A walk, a ride or a bus ride to ``to``, by turns."""
+    if k % 3 == 0:
+        return walk(to=to, every_s=5)
+    return ride(to=to, speed_mps=5.0, every_s=5) if k % 3 == 1 else bus(to=to, every_s=5)
+
+
+def east(km: float, north_m: float = 0.0) -> Place:
+    return place(1000.0 * km, north_m)
+
+
+# A tracker that logs only when moving: moves between places 1 km apart, the phone off between
+# them (for 17 to 62 minutes), never a stay; the far side of a gap 300 m off the near one, or 150.
+WITHOUT_STAYS = [
+    leg
+    for k in range(10)
+    for leg in (moving(k, east(k + 1, 0.0)), gap(1000 + 300 * k, to=east(k + 1, 300.0 if k % 2 else 150.0)))
+]
+STAYS_AND_GAPS = [
+    stay(600, at=east(0), every_s=5),
+    walk(to=east(1), every_s=5),
+    gap(1500, to=east(2)),
+    walk(to=east(3), every_s=5),
+    stay(600, every_s=5),
+    bus(to=east(4), every_s=5),
+    gap(2000, to=east(5)),
+    ride(to=east(6), speed_mps=5.0, every_s=5),
+    gap(1200),  # where the ride ended: a stay
+    walk(to=east(7), every_s=5),
+    stay(900, every_s=5),
+    walk(to=east(8), every_s=5),
+    gap(1000, to=east(8, 400.0)),
+    walk(to=east(9), every_s=5),
+    stay(600, every_s=5),
+    walk(to=east(10), every_s=5),
+]
+AWAY = place(700_000.0, 100_000.0)
+# A flight between two short walks, and gaps on either side. No step restarts at the flight's
+# arrival (one pass builds the flight from the fix before it): a step holds both walks.
+WITH_A_FLIGHT = [
+    walk(to=east(1), every_s=5),
+    gap(1500, to=east(2)),
+    walk(to=east(2.5), every_s=5),
+    gap(3600, to=AWAY),  # flown, at 196 m/s
+    *(
+        leg
+        for k in range(4)
+        for leg in (
+            walk(to=place(AWAY.east_m + 1500.0 * k + (500.0 if k == 0 else 1000.0), AWAY.north_m), every_s=5),
+            gap(1800, to=place(AWAY.east_m + 1500.0 * (k + 1), AWAY.north_m)),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("legs", "step"),
+    [
+        pytest.param(WITHOUT_STAYS, 250, id="without-stays"),
+        # Steps hold a stay and the trip after it (else they read thinned to get past them).
+        pytest.param(STAYS_AND_GAPS, 400, id="stays-and-gaps"),
+        pytest.param(WITH_A_FLIGHT, 250, id="with-a-flight"),
+    ],
+)
+async def test_a_history_with_signal_gaps_processed_in_steps_is_that_of_one_pass(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    legs: list[Leg],
+    step: int,
+) -> None:
+    # Trips shorter than a step: most steps end inside a trip, and the next one restarts at the
+    # gap before it, or at a stay (before, a history without stays was read again from its first
+    # fix, then thinned, and stays appeared across gaps).
+    track = track_from(*legs, start_s=DAY, seed=3)
+    whole, stepped = await in_one_pass_and_in_steps(http, invite_code, db, pipeline, track, step=step)
+    one_pass = await stays_and_trips(app_conn, whole)
+    assert len(one_pass[1]) >= 5
+    assert await stays_and_trips(app_conn, stepped) == one_pass
+    assert await trips_with_sections(http, stepped) == await trips_with_sections(http, whole)

@@ -17,7 +17,24 @@ SET complete_until = EXCLUDED.complete_until, processed_at = now(), model_versio
 -- late fixes there may show a walk where a gap looked like a stay, and then the trip that arrived
 -- at it goes on (restarting at that stay, the trip was kept cut short at a stay that is no more).
 -- (started_at <= $1 holds for those stays anyway: it lets the index find the last one.)
-SELECT max(started_at) FROM stays WHERE started_at <= $1 AND ended_at < $1;
+-- With it, the last 32 stays and trips begun from its start to $1, oldest first (as two arrays,
+-- starts and ends): where a step may start instead, later, is for the pipeline to see (a signal
+-- gap between rows, core.segmentation.restart). Only those (a history without stays has a trip
+-- per gap), and rows, not fixes: the pipeline reads fixes there only when it may restart there.
+WITH stay AS (SELECT max(started_at) AS at FROM stays WHERE started_at <= $1 AND ended_at < $1)
+SELECT stay.at AS stay_at, latest.starts, latest.ends
+FROM stay, LATERAL (
+    SELECT array_agg(r.at ORDER BY r.at, r.until) AS starts,
+           array_agg(r.until ORDER BY r.at, r.until) AS ends
+    FROM (
+        SELECT started_at AS at, ended_at AS until FROM stays
+        WHERE started_at >= coalesce(stay.at, '-infinity') AND started_at <= $1
+        UNION ALL
+        SELECT started_at, ended_at FROM trips
+        WHERE started_at >= coalesce(stay.at, '-infinity') AND started_at <= $1
+        ORDER BY at DESC LIMIT 32
+    ) r
+) latest;
 
 -- name: delete_stays_from
 -- From $1 on, or only up to $2 when given (a step that read a window of the history).
@@ -45,6 +62,17 @@ FROM (
     ORDER BY floor(extract(epoch FROM f.ts - $5::timestamptz) / $3::float8), f.ts
 ) t
 ORDER BY ts LIMIT $2;
+
+-- name: fixes_around
+-- The $2 fixes before $1 and the $2 from $1 on, with every fix within $3 seconds beyond them (the
+-- context cleaning's choice between trackers reads): what core.segmentation.restart judges.
+SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
+FROM fixes
+WHERE ts >= (SELECT min(ts) FROM (SELECT ts FROM fixes WHERE ts < $1 ORDER BY ts DESC LIMIT $2) b)
+             - make_interval(secs => $3)
+  AND ts <= (SELECT max(ts) FROM (SELECT ts FROM fixes WHERE ts >= $1 ORDER BY ts LIMIT $2) a)
+             + make_interval(secs => $3)
+ORDER BY ts;
 
 -- name: deleted_trips_from
 -- The intervals of trips the tester deleted that end at or after $1 (migration 0019).
