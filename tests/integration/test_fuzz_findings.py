@@ -174,7 +174,8 @@ async def test_a_history_without_stays_processed_in_steps_has_no_stay_across_a_t
     # the end of the first walk and the start of the second are within the stay radius of one of
     # them, a "stay" across the gap, which was kept from its start, before the end of the first walk
     # (built from every fix by the first step, and kept): a stay overlapping a trip, where one pass
-    # has two walks and no stay.
+    # has two walks and no stay. Now the second step restarts at the first fix after the gap, where
+    # the first step began the second walk (core.segmentation.restart).
     track = track_from(
         Leg(kind="move", to=place(2028.0, 0.0), speed_mps=1.4, every_s=5, noise_m=0.0),
         gap(1800, to=place(2098.0, 0.0)),
