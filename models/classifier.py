@@ -186,12 +186,7 @@ def verify_and_load(directory: Path) -> SklearnModeClassifier:
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ArtifactError(f"card.json unreadable: {exc}") from exc
     model_path = directory / MODEL_FILE
-    try:
-        digest = sha256_file(model_path)
-    except OSError as exc:
-        raise ArtifactError(f"model file unreadable: {exc}") from exc
-    if digest != card.model_sha256:
-        raise ArtifactError(f"sha256 mismatch: card says {card.model_sha256[:12]}, file is {digest[:12]}")
+    _check_sha256(model_path, card.model_sha256, "model")
     if tuple(card.feature_names) != FEATURE_NAMES:
         raise ArtifactError("feature names differ from core.features.FEATURE_NAMES: retrain the model")
     if _minor(card.sklearn_version) != _minor(sklearn.__version__):
@@ -204,6 +199,16 @@ def verify_and_load(directory: Path) -> SklearnModeClassifier:
         raise ArtifactError(f"model classes {model_classes} differ from the card's {card.classes}")
     context = _load_context(directory, card.context) if card.context is not None else None
     return SklearnModeClassifier(pipeline=pipeline, card=card, flat=flatten(pipeline), context=context)
+
+
+def _check_sha256(path: Path, expected: str, what: str) -> None:
+    """Raise :class:`ArtifactError` unless ``path`` reads and has the sha256 its card gives."""
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        raise ArtifactError(f"{what} file unreadable: {exc}") from exc
+    if digest != expected:
+        raise ArtifactError(f"{what} sha256 mismatch: card says {expected[:12]}, file is {digest[:12]}")
 
 
 def _load_trusted(path: Path, what: str) -> Any:
@@ -226,14 +231,7 @@ def _load_context(directory: Path, card: ContextCard) -> ContextModel:
     from models.context import CONTEXT_FEATURE_NAMES
 
     path = directory / CONTEXT_FILE
-    try:
-        digest = sha256_file(path)
-    except OSError as exc:
-        raise ArtifactError(f"context file unreadable: {exc}") from exc
-    if digest != card.file_sha256:
-        raise ArtifactError(
-            f"context sha256 mismatch: card says {card.file_sha256[:12]}, file is {digest[:12]}"
-        )
+    _check_sha256(path, card.file_sha256, "context")
     if tuple(card.feature_names) != CONTEXT_FEATURE_NAMES:
         raise ArtifactError(
             "context feature names differ from models.context.CONTEXT_FEATURE_NAMES: retrain it"
