@@ -215,7 +215,7 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
     from models.classifier import CARD_FILE, CONTEXT_FILE, MODEL_FILE, ArtifactError, verify_and_load
     from models.context import CONTEXT_FEATURE_NAMES, fit_context, simulated_context, weigh
     from models.dataset import matrix_sha256
-    from models.metrics import classification_report
+    from models.metrics import brief, classification_report
 
     out: Path = args.out
     if out.resolve() == args.model.resolve():
@@ -236,10 +236,10 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
     metrics: dict[str, Any] = {
         "held_out_simulated_days": {
             "sections": len(held.y),
-            "mode_model": _brief(
+            "mode_model": brief(
                 classification_report(held.y, names[np.argmax(held.proba, axis=1)], labels=modes)
             ),
-            "with_context": _brief(
+            "with_context": brief(
                 classification_report(held.y, names[np.argmax(weighed, axis=1)], labels=modes)
             ),
         }
@@ -277,20 +277,14 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
     return 0
 
 
-def _brief(report: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "accuracy": report["accuracy"],
-        "macro_f1": report["macro_f1"],
-        "f1": {m: v["f1"] for m, v in report["per_class"].items()},
-    }
-
-
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history`` and, with
-    ``--cv-users K``, ``user_cv``; with ``--transit-proxy``, ``transit_proxy``."""
+    ``--cv-users K``, ``user_cv``; with ``--cv-random K``, ``random_cv``; with ``--transit-proxy``,
+    ``transit_proxy``."""
     from models.classifier import load_classifier
     from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
     from models.evaluate import (
+        cross_validate_random,
         cross_validate_users,
         evaluate_classifier,
         evaluate_end_to_end,
@@ -327,6 +321,8 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     if args.transit_proxy:
         users = read_geolife(args.geolife, cache_dir=args.cache)
         result["transit_proxy"] = evaluate_transit_proxy(model, users, end_to_end=not args.skip_end_to_end)
+    if args.cv_random:
+        result["random_cv"] = cross_validate_random(data, folds=args.cv_random, seed=args.seed)
     if args.cv_users:
         result["user_cv"] = cross_validate_users(data, folds=args.cv_users)
         if args.cv_synthetic > 0:
@@ -382,6 +378,14 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--model", type=Path, help="artifact directory (default: latest shipped)")
     ev.add_argument("--cache", type=Path, help="cache parsed GeoLife here (outside the repository)")
     ev.add_argument("--cv-users", type=int, default=0, metavar="K", help="also K-fold CV grouped by user")
+    ev.add_argument(
+        "--cv-random",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also K-fold CV over shuffled sections, users on both sides: the published protocol, "
+        "for comparison only",
+    )
     ev.add_argument(
         "--cv-synthetic",
         type=int,

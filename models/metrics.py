@@ -59,3 +59,12 @@ def classification_report(
             "matrix": [[round(x, 3) if weights is not None else int(x) for x in row] for row in confusion],
         },
     }
+
+
+def brief(report: dict[str, Any]) -> dict[str, Any]:
+    """A report's accuracy, macro-F1 and per-class F1, without the rest."""
+    return {
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro_f1"],
+        "f1": {m: v["f1"] for m, v in report["per_class"].items()},
+    }

@@ -1,4 +1,4 @@
-"""Metrics, labelled-section CSV and user-wise cross-validation."""
+"""Metrics, labelled-section CSV, user-wise and random cross-validation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from core.errors import BadRequest
 from core.features import FEATURE_NAMES
 from models.dataset import Dataset, labels_dataset
-from models.evaluate import cross_validate_users
+from models.evaluate import cross_validate_random, cross_validate_users
 from models.metrics import classification_report
 from models.train import fit_pipeline
 from tests.unit.models.builders import QUICK_FIT, tiny_synthetic
@@ -86,6 +86,30 @@ def test_user_cross_validation_can_teach_walk_from_extra_training_sections() -> 
     extra = tiny_synthetic(per_mode=5, seed=9, modes=("walk",))
     result = cross_validate_users(Dataset.concat(parts), folds=3, fit=QUICK_FIT, extra_training=extra)
     assert all(f["train_walk_sections"] >= 5 for f in result["per_fold"])
+
+
+def test_random_cross_validation_tests_every_section_once_with_users_on_both_sides() -> None:
+    parts = []
+    for user in range(2):
+        d = tiny_synthetic(per_mode=6, seed=user, modes=("walk", "car", "train", "metro"))
+        parts.append(Dataset(X=d.X, y=d.y, groups=np.full(len(d), f"u{user}")))
+    result = cross_validate_random(Dataset.concat(parts), folds=3, seed=1, fit=QUICK_FIT)
+    assert result["pooled"]["n"] == 48
+    assert sum(f["sections"] for f in result["per_fold"]) == 48
+    assert all(f["test_users"] == ["u0", "u1"] for f in result["per_fold"])  # users on both sides
+    assert "predictions" not in result
+    five = result["five_modes_as_published"]
+    assert "metro" not in five["f1"]  # counted as train, as published
+    assert set(five["f1"]) == {"walk", "bike", "bus", "car", "train"}
+    assert five["accuracy"] >= result["pooled"]["accuracy"]  # merging two classes only removes errors
+
+
+def test_user_cross_validation_does_not_print_its_predictions() -> None:
+    parts = []
+    for user in range(3):
+        d = tiny_synthetic(per_mode=3, seed=user, modes=("bike", "car"))
+        parts.append(Dataset(X=d.X, y=d.y, groups=np.full(len(d), f"u{user}")))
+    assert "predictions" not in cross_validate_users(Dataset.concat(parts), folds=3, fit=QUICK_FIT)
 
 
 def test_a_feature_no_training_section_has_does_not_stop_training() -> None:
