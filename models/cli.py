@@ -298,28 +298,33 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     if unknown:
         raise BadRequest(f"--cv-synthetic-modes: unknown modes {unknown}")
     model = load_classifier(args.model)
-    data = geolife_dataset(args.geolife, cache_dir=args.cache)
+    if args.every is not None and not args.every > 0:
+        raise BadRequest(f"--every: a positive number of seconds, not {args.every}")
+    data = geolife_dataset(args.geolife, cache_dir=args.cache, every_s=args.every)
     if len(data) == 0:
         raise BadRequest(f"{args.geolife}: no labelled GeoLife section (expected .../Data/<user>/labels.txt)")
     result: dict[str, Any] = {
         "dataset": str(args.geolife),
+        "every_s": args.every,
         "classifier": evaluate_classifier(model, data),
     }
     if args.skip_end_to_end:
         result["end_to_end"] = {"available": False, "reason": "skipped (--skip-end-to-end)"}
     else:
-        result["end_to_end"] = evaluate_end_to_end(model, read_geolife(args.geolife, cache_dir=args.cache))
+        result["end_to_end"] = evaluate_end_to_end(
+            model, read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every)
+        )
     shares = {"every_trip_confirmed": 1.0, "one_trip_in_four_confirmed": 0.25}
     with_history = evaluate_with_history(
         model,
-        read_geolife(args.geolife, cache_dir=args.cache),
+        read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every),
         shares=tuple(shares.values()),
         seed=args.seed,
         end_to_end=not args.skip_end_to_end,
     )
     result["personal_history"] = dict(zip(shares, with_history, strict=True))
     if args.transit_proxy:
-        users = read_geolife(args.geolife, cache_dir=args.cache)
+        users = read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every)
         result["transit_proxy"] = evaluate_transit_proxy(model, users, end_to_end=not args.skip_end_to_end)
     if args.cv_random:
         result["random_cv"] = cross_validate_random(data, folds=args.cv_random, seed=args.seed)
@@ -398,6 +403,13 @@ def register(subparsers: Any) -> None:
         default="walk,bike,bus,car,train,metro",
         help="with --cv-synthetic: the simulated modes added (comma-separated), e.g. 'walk' alone to "
         "teach walk when the only user with walk labels is held out",
+    )
+    ev.add_argument(
+        "--every",
+        type=float,
+        metavar="S",
+        help="score traces thinned to one fix per S seconds, as a sparser tracker logs them (e-mission "
+        "on Android: 30)",
     )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--skip-end-to-end", action="store_true")

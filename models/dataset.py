@@ -179,16 +179,21 @@ def labels_dataset(
 
 
 def geolife_dataset(
-    path: Path, *, cache_dir: Path | None = None, modes: tuple[str, ...] | None = None
+    path: Path,
+    *,
+    cache_dir: Path | None = None,
+    modes: tuple[str, ...] | None = None,
+    every_s: float | None = None,
 ) -> Dataset:
-    """GeoLife sections cut at the labelled intervals (mapped modes), grouped by user.
+    """GeoLife sections cut at the labelled intervals (mapped modes), grouped by user; with
+    ``every_s``, from tracks thinned to a fix per that many seconds (``models.geolife.thinned``).
 
     For deployers holding the GeoLife licence; never commit a model trained on it.
     """
     from models.geolife import labelled_sections, read_geolife
 
     parts: list[Dataset] = []
-    for user in read_geolife(path, cache_dir=cache_dir):
+    for user in read_geolife(path, cache_dir=cache_dir, every_s=every_s):
         sections = [s for s in labelled_sections(user) if modes is None or s.mode in modes]
         if not sections:
             continue

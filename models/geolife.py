@@ -287,13 +287,33 @@ def read_geolife(
     users: Collection[str] | None = None,
     labelled_only: bool = True,
     cache_dir: Path | None = None,
+    every_s: float | None = None,
 ) -> Iterator[GeolifeUser]:
     """Yield each GeoLife user (sorted by id) from the official zip or unpacked folder.
 
     ``labelled_only`` skips users without ``labels.txt``. ``cache_dir``, when given, stores each
     parsed user as ``.npz`` keyed by the source's path, size and mtime (put it under ``/tmp``: the
-    cache is GeoLife-derived and must not enter the repository).
+    cache is GeoLife-derived and must not enter the repository). ``every_s`` keeps only the first
+    fix of each bucket of that many seconds (:func:`thinned`).
     """
+    for user in _read_geolife(path, users=users, labelled_only=labelled_only, cache_dir=cache_dir):
+        yield user if every_s is None else thinned(user, every_s)
+
+
+def thinned(user: GeolifeUser, every_s: float) -> GeolifeUser:
+    """``user`` as a phone tracker sampling more sparsely would have logged them: the first fix of
+    each ``every_s``-second bucket (GeoLife's loggers sampled every 1-5 s; e-mission on Android
+    every 30 s, GPSLogger every 60 s by default). Labels are unchanged."""
+    if every_s <= 0:
+        raise ValueError(f"every_s must be positive, not {every_s}")
+    bucket = np.floor(user.track.t_s / every_s)
+    first = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    return GeolifeUser(user=user.user, track=user.track.take(first), labels=user.labels)
+
+
+def _read_geolife(
+    path: Path, *, users: Collection[str] | None, labelled_only: bool, cache_dir: Path | None
+) -> Iterator[GeolifeUser]:
     source = _Source(path)
     key = _cache_key(path) if cache_dir is not None else ""
     try:

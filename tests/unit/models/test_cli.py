@@ -126,3 +126,18 @@ def test_evaluate_prints_the_classifier_end_to_end_and_personal_history_scores(
     assert every["classifier"]["matched_share"] >= 0.5  # the second day repeats the first
     some = result["personal_history"]["one_trip_in_four_confirmed"]
     assert some["classifier"]["matched_share"] < every["classifier"]["matched_share"]
+
+
+def test_evaluate_scores_traces_thinned_to_a_sparser_tracker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = geolife_zip(tmp_path / "city.zip", simulated_user())
+    assert run(["models", "evaluate", "--geolife", str(data), "--skip-end-to-end"]) == 0
+    dense: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert run(["models", "evaluate", "--geolife", str(data), "--skip-end-to-end", "--every", "60"]) == 0
+    sparse: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert (dense["every_s"], sparse["every_s"]) == (None, 60.0)
+    assert sparse["classifier"]["open_set"]["n"] > 0
+    assert sparse["classifier"]["open_set"] != dense["classifier"]["open_set"]  # other fixes, other scores
+    with pytest.raises(BadRequest, match="--every"):
+        run(["models", "evaluate", "--geolife", str(data), "--skip-end-to-end", "--every", "0"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.geolife import labelled_sections, parse_labels, parse_plt, read_geolife
+from models.geolife import labelled_sections, parse_labels, parse_plt, read_geolife, thinned
 
 ROOT = "Geolife Trajectories 1.3/Data"
 HEADER = "Geolife trajectory\nWGS 84\nAltitude is in Feet\nReserved 3\n0,2,255,My Track,0,0,2,8421376\n0\n"
@@ -82,6 +82,19 @@ def test_the_cache_returns_the_same_user(tmp_path: Path) -> None:
     assert list((tmp_path / "cache").rglob("*.npz"))
     np.testing.assert_array_equal(first.track.lat, again.track.lat)
     assert again.labels == first.labels
+
+
+def test_a_thinned_read_keeps_the_first_fix_of_each_bucket_and_every_label(tmp_path: Path) -> None:
+    source = archive(tmp_path / "g.zip")
+    every = next(read_geolife(source, cache_dir=tmp_path / "cache"))
+    sparse = next(read_geolife(source, cache_dir=tmp_path / "cache", every_s=20.0))
+    t0 = every.track.t_s[0]  # 2008-10-23 01:00:00, a multiple of 20 s
+    assert (every.track.t_s - t0).tolist() == [5.0 * i for i in range(12)]  # 01:00:00 ... 01:00:55
+    assert (sparse.track.t_s - t0).tolist() == [0.0, 20.0, 40.0]
+    np.testing.assert_array_equal(sparse.track.lat, every.track.lat[[0, 4, 8]])
+    assert sparse.labels == every.labels
+    with pytest.raises(ValueError, match="positive"):
+        thinned(every, 0.0)
 
 
 def test_malformed_rows_and_impossible_positions_are_left_out_of_a_plt() -> None:
