@@ -54,6 +54,30 @@ MODE_MAP: dict[str, str] = {
     "boat": "ferry",
     "motorcycle": "motorbike",
 }
+# Words other collections in GeoLife's format use for the same modes (a Sillage mode's own name,
+# say "tram" or "metro", is read as itself).
+MODE_SYNONYMS: dict[str, str] = {
+    "walking": "walk",
+    "on foot": "walk",
+    "foot": "walk",
+    "running": "walk",
+    "bicycle": "bike",
+    "cycling": "bike",
+    "e-bike": "ebike",
+    "e_bike": "ebike",
+    "driving": "car",
+    "drive": "car",
+    "underground": "metro",
+    "rail": "train",
+    "railway": "train",
+    "tramway": "tram",
+    "light rail": "tram",
+    "plane": "plane",
+    "flight": "plane",
+    "ferry": "ferry",
+    "motorbike": "motorbike",
+}
+
 # Modes with enough GeoLife labels to be scored; the others are reported apart.
 SCORED_MODES: tuple[str, ...] = ("walk", "bike", "bus", "car", "train", "metro")
 
@@ -72,8 +96,9 @@ class LabelInterval:
 
     @property
     def mode(self) -> str:
-        """The Sillage mode (``MODE_MAP``), or the raw GeoLife word when it has no mapping."""
-        return MODE_MAP.get(self.raw_mode, self.raw_mode)
+        """The Sillage mode (``MODE_MAP``, then ``MODE_SYNONYMS``), or the raw word when it has no
+        mapping (a Sillage mode's own name, or a mode reported apart)."""
+        return MODE_MAP.get(self.raw_mode) or MODE_SYNONYMS.get(self.raw_mode, self.raw_mode)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,23 @@ def test_labels_map_taxi_to_car_and_subway_to_metro(tmp_path: Path) -> None:
     assert [iv.mode for iv in user.labels] == ["car", "metro"]
 
 
+def test_other_collections_words_for_the_same_modes_are_read_as_them() -> None:
+    words = [
+        "Walking",
+        "Bicycle",
+        "Driving",
+        "Underground",
+        "Tramway",
+        "E-bike",
+        "Tram",
+        "Metro",
+        "Hovercraft",
+    ]
+    text = "".join(f"2008/10/23 0{i}:00:00\t2008/10/23 0{i}:10:00\t{w}\n" for i, w in enumerate(words))
+    modes = [iv.mode for iv in parse_labels(text)]
+    assert modes == ["walk", "bike", "car", "metro", "tram", "ebike", "tram", "metro", "hovercraft"]
+
+
 def test_sections_are_cut_at_labelled_intervals_and_empty_ones_left_out(tmp_path: Path) -> None:
     user = next(read_geolife(archive(tmp_path / "g.zip")))
     sections = labelled_sections(user)
