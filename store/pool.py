@@ -142,7 +142,11 @@ class Database:
         try:
             conn = await pool.acquire(timeout=self._timeout_s)
         except TimeoutError as exc:
-            if pool.get_size() >= pool.get_max_size() and pool.get_idle_size() == 0:
+            # Every connection open: the wait was behind them, the database answers. One may look idle
+            # now without being this request's: a waiter whose timeout fell as it was handed a
+            # connection puts it back, for the next waiter (a burst queued behind a full pool times
+            # out at once, and each saw it idle: they were told the database was unavailable).
+            if pool.get_size() >= pool.get_max_size():
                 raise DatabaseBusy(
                     f"all {pool.get_max_size()} database connections of this process stayed busy for"
                     f" {self._timeout_s:g} s; try again in a moment"

@@ -1,5 +1,6 @@
 import asyncio
 import logging
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -138,6 +139,41 @@ async def test_a_process_whose_connections_are_all_busy_says_busy_not_down(setti
                 assert r.headers["retry-after"] == "1"
     finally:
         await pool.release(held)
+        await pool.close()
+
+
+class ComingBack:
+    """A full pool whose waits time out just as a connection comes back: it is idle, put back by a
+    waiter whose timeout fell as it was handed it, and not yet the next waiter's. The state a burst
+    of requests queued behind a full pool meets when they time out together (seen under 120
+    concurrent uploads: ``size=10 idle=1`` at each timeout)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def acquire(self, *, timeout: float) -> asyncpg.Connection:  # noqa: ASYNC109  (asyncpg's)
+        await asyncio.sleep(timeout)
+        raise TimeoutError
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+async def test_a_wait_behind_a_full_pool_is_busy_even_as_a_connection_comes_back(settings: Settings) -> None:
+    assert settings.database_url is not None
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
+    assert (pool.get_size(), pool.get_idle_size()) == (1, 1)  # full, and its connection idle
+    busy = Settings(database_url=settings.database_url, db_connect_timeout_s=0.3, pipeline_enabled=False)
+    try:
+        with serve(create_app(busy, pool=cast(asyncpg.Pool, ComingBack(pool)))) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                r = await client.get("/health")
+                assert (r.status_code, r.json()["database"]) == (503, "busy")  # not "down"
+                r = await client.post("/v1/enrol", json={"invite_code": "X", "consents": ["coaching"]})
+                assert r.status_code == 503
+                assert r.json()["type"].endswith("/database-busy")
+                assert r.headers["retry-after"] == "1"
+    finally:
         await pool.close()
 
 
