@@ -10,8 +10,9 @@ one place, once Litestar has built it:
   (a malformed id there is a 404), and no other error status. Every operation gets the statuses it
   answers for what it is (it takes a token, a body, an id in its path, a database connection), all
   with the one ``Problem`` schema as ``application/problem+json``. Statuses that only some routes
-  answer, for reasons of their own (409 when revoking the coaching consent, 422 for a batch of an
-  unknown shape), follow no rule that could list them truthfully: they are left out.
+  answer, for reasons of their own (404 for an unknown invite code, 409 when revoking the coaching
+  consent, 422 for a batch of an unknown shape), follow no rule over what a handler takes: each
+  such route declares them (``opt=own_problems(...)``), and they are listed with the others.
 - :func:`document_security`: how each operation takes its credentials. The device token is a
   dependency (``principal``, :mod:`api.deps`) that Litestar does not read as a credential; the
   ingestion handlers, which read the token themselves wherever their tracker app puts it, and the
@@ -19,13 +20,18 @@ one place, once Litestar has built it:
 - :func:`document_bodies`: the ingestion endpoints read their bodies themselves (no ``data``), so
   Litestar documents none: our app's batch of fixes is documented field by field, as
   :mod:`ingest.formats.native` decodes it; the trackers' bodies by their media types and a pointer
-  to their format, whose fields are the apps' own.
+  to their format, whose fields are the apps' own; and a request Struct that refuses unknown fields
+  (``forbid_unknown_fields``) says so (``additionalProperties: false``), which Litestar leaves out.
+- :func:`document_downloads`: a handler that answers a file declares its media types
+  (``opt=downloads(...)``); Litestar documents a ``Stream`` or ``bytes`` answer as JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
@@ -100,9 +106,15 @@ PROBLEM = Schema(
 _DESCRIPTIONS = {
     400: "Invalid request: a parameter or the body is malformed or invalid.",
     401: "Missing, malformed, invalid or revoked credentials (a device token; the dashboard's session).",
-    404: "Nothing the caller may see at this path (a malformed id included).",
+    404: "Nothing the caller may see at this path (a malformed id included); where the path has no id, "
+    "what the request names is not there (an unknown invite code, no carpool profile yet, an account "
+    "erased meanwhile).",
+    409: "The request conflicts with the state of things, the detail says which (revoking the coaching "
+    "consent: leave instead; a closed campaign; interest before a carpool profile).",
     413: "The body is larger than the server accepts (or, for a batch of fixes, holds more than one may).",
     415: "The body is compressed (Content-Encoding): send it uncompressed.",
+    422: "Well-formed but not usable: a body of another shape than its format's, an unknown name (a "
+    "consent purpose, a mode), or a time range whose end is not after its start.",
     429: "Too many requests from this device: Retry-After says when to try again.",
     500: "An unexpected error (logged on the server).",
     503: "The database is unreachable (database-unavailable), every connection of this process stayed "
@@ -122,8 +134,23 @@ def _problem_response(status: int) -> OpenAPIResponse:
     )
 
 
+# A handler's ``opt`` key: the error statuses it answers for reasons of its own.
+OWN_PROBLEMS = "own_problems"
+
+
+def own_problems(*statuses: int) -> dict[str, Any]:
+    """``opt=own_problems(404, 422)`` on a route: the statuses it answers for reasons of its own
+    (what the request names is not there, a conflict, a well-formed but unusable body), which no rule
+    over what its handler takes can tell; documented with the others (:func:`document_problems`)."""
+    unknown = set(statuses) - set(_DESCRIPTIONS)
+    if unknown:
+        raise ValueError(f"no description for status {sorted(unknown)}")  # a typo, at import time
+    return {OWN_PROBLEMS: statuses}
+
+
 def _problem_statuses(handler: HTTPRouteHandler, method: str, operation: Operation) -> list[int]:
-    """The error statuses one operation can answer, from its document and what its handler takes.
+    """The error statuses one operation can answer, from its document and what its handler takes,
+    and those its route declares (:func:`own_problems`).
 
     The ``ingestion`` endpoints take no ``principal`` (see :mod:`api.deps`) and no ``data``: each
     reads the device token from wherever its tracker app puts it, and its body itself, so their tag
@@ -136,6 +163,7 @@ def _problem_statuses(handler: HTTPRouteHandler, method: str, operation: Operati
     body = operation.request_body is not None or ("ingestion" in tags and method != "GET")
     device = "principal" in takes or "ingestion" in tags
     statuses = {415, 500}  # app.identity_bodies refuses a compressed body before any handler runs
+    statuses.update(handler.opt.get(OWN_PROBLEMS, ()))
     if body or places - {"path"}:
         statuses.add(400)
     if device or "dashboard" in tags:
@@ -414,6 +442,17 @@ def document_bodies(app: Litestar, *, max_fixes: int) -> None:
         operation.request_body = body
     _describe(schemas["BatchReport"], REPORT_FIELDS)
     _describe(schemas["ItemResult"], RESULT_FIELDS)
+    bodies = [
+        handler.parsed_fn_signature.parameters["data"].annotation
+        for handler, _, _ in _operations(app)
+        if "data" in handler.parsed_fn_signature.parameters
+    ]
+    for cls in _strict_structs(bodies):
+        # Litestar's key for the Struct's schema: its name, or its module's and name when two share it
+        qualified = f"{cls.__module__.replace('.', '_')}_{cls.__name__}"
+        schema = schemas.get(cls.__name__, schemas.get(qualified))
+        if isinstance(schema, Schema) and schema.title == cls.__name__:
+            schema.additional_properties = False
 
 
 # ingest.fixes.BatchReport and ItemResult, which Litestar documents without a word.
@@ -434,8 +473,68 @@ RESULT_FIELDS = {
 }
 
 
+def _strict_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
+    """The Structs among ``types`` and their fields, at any depth, that refuse unknown fields
+    (``forbid_unknown_fields``): an unknown field in such a body is a 400."""
+    found: set[type[msgspec.Struct]] = set()
+    seen: set[int] = set()
+    pending: list[msgspec.inspect.Type] = list(msgspec.inspect.multi_type_info(list(types)))
+    while pending:
+        info = pending.pop()
+        if id(info) in seen:
+            continue
+        seen.add(id(info))
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.forbid_unknown_fields:
+                found.add(info.cls)
+            pending.extend(field.type for field in info.fields)
+        elif isinstance(info, msgspec.inspect.UnionType):
+            pending.extend(info.types)
+        elif isinstance(info, msgspec.inspect.Metadata):
+            pending.append(info.type)
+        elif isinstance(info, msgspec.inspect.CollectionType):  # list, set, frozenset, tuple[T, ...]
+            pending.append(info.item_type)
+        elif isinstance(info, msgspec.inspect.TupleType):
+            pending.extend(info.item_types)
+        elif isinstance(info, msgspec.inspect.DictType):
+            pending.append(info.value_type)
+    return found
+
+
 def _describe(schema: Schema | Reference, descriptions: dict[str, str]) -> None:
     assert isinstance(schema, Schema)  # Litestar's component for a msgspec Struct: never a reference
     schema.description = descriptions[""]
     for name, field in (schema.properties or {}).items():
         field.description = descriptions.get(name, field.description)
+
+
+# --- Downloads -----------------------------------------------------------------------------------
+
+# A handler's ``opt`` key: the media types of the files it answers.
+DOWNLOADS = "downloads"
+
+
+def downloads(*media_types: str) -> dict[str, Any]:
+    """``opt=downloads("application/zip", ...)`` on a route that answers a file: the media types
+    its 200 may have, documented by :func:`document_downloads`."""
+    return {DOWNLOADS: media_types}
+
+
+def document_downloads(app: Litestar) -> None:
+    """Document the 200 of each route that declares :func:`downloads` as those media types: Litestar
+    documents a ``Stream`` or ``bytes`` answer as ``application/json``, which a client generated from
+    the document would try to parse."""
+    for handler, _, operation in _operations(app):
+        media_types = handler.opt.get(DOWNLOADS)
+        ok = (operation.responses or {}).get("200")
+        if media_types and isinstance(ok, OpenAPIResponse):
+            ok.content = {
+                media_type: OpenAPIMediaType(schema=_file(media_type)) for media_type in media_types
+            }
+
+
+def _file(media_type: str) -> Schema:
+    """A JSON file (``application/geo+json``) is a JSON document; any other, bytes."""
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return Schema(type=OpenAPIType.OBJECT)
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)

@@ -11,6 +11,7 @@ from litestar import Response, get, put
 from litestar.params import JSONBody, QueryParameter
 
 from api.deps import Caller, DbConn, utcnow
+from api.openapi import downloads
 from core.co2 import BikeKind, BusKind, CarEnergy, MotorbikeKind, TrainKind, VehicleProfile
 from core.co2.profile import Occupants
 from core.coaching import (
@@ -127,6 +128,13 @@ class AttestationFormat(StrEnum):
     TEXT = "txt"
 
 
+ATTESTATION_MEDIA_TYPES = {
+    AttestationFormat.HTML: "text/html",
+    AttestationFormat.PDF: "application/pdf",
+    AttestationFormat.TEXT: "text/plain",  # Litestar adds the charset to text types
+}
+
+
 DEFAULT_NOTE = (
     "Default: 2 tCO2e per person per year (the Paris-compatible trajectory, Carbone 4, 'Faire sa "
     "part ?', 2019) times a 25 % mobility share (transport's share of a French footprint, Carbone 4 "
@@ -221,7 +229,7 @@ async def get_fmd(conn: DbConn, principal: Caller, year: Year = None) -> FmdDays
     return await coaching.fmd(conn, principal, year or utcnow().year)
 
 
-@get("/v1/coach/fmd/attestation", tags=["coach"])
+@get("/v1/coach/fmd/attestation", tags=["coach"], opt=downloads(*ATTESTATION_MEDIA_TYPES.values()))
 async def get_attestation(
     conn: DbConn,
     principal: Caller,
@@ -240,15 +248,15 @@ async def get_attestation(
         conn, principal, y, employer=employer, name=name, lang=lang, today=now.date()
     )
     if fmt is AttestationFormat.PDF:
-        body, media = render_attestation_pdf(a), "application/pdf"
+        body = render_attestation_pdf(a)
     elif fmt is AttestationFormat.TEXT:
-        body, media = render_attestation_text(a).encode(), "text/plain"  # Litestar adds the charset
+        body = render_attestation_text(a).encode()
     else:
-        body, media = render_attestation_html(a).encode(), "text/html"
+        body = render_attestation_html(a).encode()
     filename = f"attestation-fmd-{y}.{fmt.value}"
     return Response(
         content=body,
-        media_type=media,
+        media_type=ATTESTATION_MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 

@@ -7,6 +7,7 @@ from litestar import get, put
 from litestar.params import JSONBody
 
 from api.deps import Caller, DbConn, utcnow
+from api.openapi import own_problems
 from ingest.sharing import consents
 from ingest.testers import CURRENT_TERMS
 from store.sharing import ConsentEvent
@@ -49,7 +50,8 @@ async def get_consents(conn: DbConn, principal: Caller) -> ConsentsOut:
     return _out(states, history)
 
 
-@put("/v1/me/consents", tags=["testers"])
+# 409: revoking coaching alone; 422: an unknown or repeated purpose, a terms version out of bounds.
+@put("/v1/me/consents", tags=["testers"], opt=own_problems(409, 422))
 async def put_consents(data: JSONBody[ConsentsIn], conn: DbConn, principal: Caller) -> ConsentsOut:
     """Grant or revoke the listed purposes (others stay as they are), all at once.
 

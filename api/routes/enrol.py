@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn, utcnow
+from api.openapi import own_problems
 from ingest import testers
 from store import testers as testers_db
 
@@ -73,7 +74,8 @@ def _choices(items: list[str | ConsentIn]) -> list[testers.ConsentChoice]:
     ]
 
 
-@post("/v1/enrol", status_code=HTTP_201_CREATED, tags=["testers"])
+# 404: no campaign has the invite code; 409: its enrolment is closed; 422: the consents.
+@post("/v1/enrol", status_code=HTTP_201_CREATED, tags=["testers"], opt=own_problems(404, 409, 422))
 async def enrol(data: JSONBody[EnrolIn], conn: DbConn) -> EnrolOut:
     """Join a campaign with its invite code and consents (`coaching` is required).
 

@@ -19,7 +19,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 
 from api.deps import Caller, DbConn, KnownDevices, identify, token_from_headers, utcnow
-from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY
+from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY, own_problems
 from core.errors import SillageError
 from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
@@ -171,7 +171,11 @@ def _body(
     return read
 
 
-@post("/v1/fixes", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN])
+# A well-formed body of another shape than the format's is a 422, at every endpoint that reads JSON or a file.
+UNKNOWN_SHAPE = own_problems(422)
+
+
+@post("/v1/fixes", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN], opt=UNKNOWN_SHAPE)
 async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
 
@@ -195,7 +199,13 @@ async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
         return await _ingest(request, conn, token_from_headers(request), read, "native")
 
 
-@post("/v1/uploads", tags=["ingestion"], status_code=200, request_max_body_size=UPLOAD_MAX_BYTES)
+@post(
+    "/v1/uploads",
+    tags=["ingestion"],
+    status_code=200,
+    request_max_body_size=UPLOAD_MAX_BYTES,
+    opt=UNKNOWN_SHAPE,
+)
 async def post_upload(
     request: Request[Any, Any, State],
     conn: DbConn,
@@ -238,6 +248,7 @@ EMISSION_MAX_BYTES = UPLOAD_MAX_BYTES
     status_code=200,
     request_max_body_size=EMISSION_MAX_BYTES,
     security=[DEVICE_TOKEN],  # or the body's `user`, which no OpenAPI scheme can name
+    opt=UNKNOWN_SHAPE,
 )
 async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> EmissionAck:
     """OpenPATH / e-mission `usercache/put`: the token is the body's `user` field (or a bearer header).
@@ -253,7 +264,13 @@ async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> Emiss
     )
 
 
-@post("/ingest/owntracks", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN_BASIC, DEVICE_TOKEN])
+@post(
+    "/ingest/owntracks",
+    tags=["ingestion"],
+    status_code=200,
+    security=[DEVICE_TOKEN_BASIC, DEVICE_TOKEN],
+    opt=UNKNOWN_SHAPE,
+)
 async def owntracks(request: Request[Any, Any, State], conn: DbConn) -> list[Any]:
     """OwnTracks HTTP mode: HTTP basic auth with the token as password (or a bearer header).
 
@@ -270,7 +287,13 @@ class OverlandAck(msgspec.Struct, frozen=True, kw_only=True):
     result: str
 
 
-@post("/ingest/overland", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN, TOKEN_QUERY])
+@post(
+    "/ingest/overland",
+    tags=["ingestion"],
+    status_code=200,
+    security=[DEVICE_TOKEN, TOKEN_QUERY],
+    opt=UNKNOWN_SHAPE,
+)
 async def overland(
     request: Request[Any, Any, State],
     conn: DbConn,
@@ -337,6 +360,7 @@ async def osmand_get(request: Request[Any, Any, State], conn: DbConn) -> Respons
     media_type="text/plain",
     status_code=200,
     security=[DEVICE_ID_QUERY, DEVICE_TOKEN],
+    opt=UNKNOWN_SHAPE,
 )
 async def osmand_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """Traccar Client / OsmAnd protocol by POST (query, form or Traccar's JSON body)."""
@@ -345,8 +369,10 @@ async def osmand_post(request: Request[Any, Any, State], conn: DbConn) -> Respon
 
 async def _osmand(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     params = await _query_and_form(request)
-    # Traccar's JSON comes as the body; a form was read into the parameters (a keep-alive has no lat)
-    body = b"" if "lat" in params or _is_form(request) else await request.body()
+    # Traccar's JSON comes as a POST's body; a form was read into the parameters (a keep-alive has no
+    # lat). A GET's body means nothing (RFC 9110 section 9.3.1): it is not read, so not refused either.
+    posted = request.method == "POST" and "lat" not in params and not _is_form(request)
+    body = await request.body() if posted else b""
     device, decoded = formats.decode_osmand(params, body)
     await _ingest(request, conn, token_from_headers(request) or device, _decoded(decoded), "osmand")
     return Response("OK", media_type="text/plain")

@@ -20,6 +20,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn
+from api.openapi import own_problems
 from core.carpool import DEFAULT_MATCH_PARAMS, Side, clock, weekday_names
 from ingest import carpool
 from ingest.testers import require_text
@@ -144,7 +145,9 @@ async def list_matches(conn: DbConn, principal: Caller) -> list[MatchOut]:
     return [_match_out(m) for m in await carpool.list_matches(conn, principal)]
 
 
-@post("/v1/matches/{match_id:uuid}/interest", status_code=HTTP_200_OK, tags=["carpool"])
+@post(
+    "/v1/matches/{match_id:uuid}/interest", status_code=HTTP_200_OK, tags=["carpool"], opt=own_problems(409)
+)
 async def interest(match_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> MatchOut:
     """Say yes to a match (409 until the caller has set a display name and contact)."""
     return _match_out(await carpool.express_interest(conn, principal, match_id))
@@ -163,7 +166,7 @@ async def block(match_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) 
     await carpool.refuse(conn, principal, match_id, block=True)
 
 
-@get("/v1/me/carpool", tags=["carpool"])
+@get("/v1/me/carpool", tags=["carpool"], opt=own_problems(404))
 async def get_carpool_profile(conn: DbConn, principal: Caller) -> CarpoolProfileOut:
     """What the caller shows a partner once both said yes (404 until set)."""
     return _profile_out(await carpool.get_profile(conn, principal))

@@ -18,6 +18,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn, range_bound, utcnow
+from api.openapi import downloads, own_problems
 from ingest import export, rights
 from store.rights import RangeDeleted
 
@@ -44,7 +45,7 @@ def _deleted(d: RangeDeleted) -> Deleted:
     return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels)
 
 
-@get("/v1/me/export", tags=["rights"])
+@get("/v1/me/export", tags=["rights"], opt=downloads(*export.MEDIA_TYPES.values()))
 async def export_data(
     conn: DbConn,
     principal: Caller,
@@ -78,7 +79,8 @@ async def delete_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Cal
     return _deleted(await rights.delete_trip(conn, principal, trip_id))
 
 
-@delete("/v1/me/fixes", status_code=HTTP_200_OK, tags=["rights"])
+# 422: `to` not after `from`.
+@delete("/v1/me/fixes", status_code=HTTP_200_OK, tags=["rights"], opt=own_problems(422))
 async def delete_fixes(
     conn: DbConn,
     principal: Caller,
@@ -90,7 +92,8 @@ async def delete_fixes(
     return _deleted(await rights.delete_fixes(conn, principal, range_bound(start), range_bound(end)))
 
 
-@delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"])
+# 404: the account was erased meanwhile (a concurrent erasure of the same account).
+@delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"], opt=own_problems(404))
 async def erase(conn: DbConn, principal: Caller) -> ErasedOut:
     """Erase the caller's account and everything about them: partition, role, tokens,
     consents, corrections, coaching, queued work. Irreversible.

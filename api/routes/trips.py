@@ -12,6 +12,7 @@ from litestar import Request, Response, get, patch
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import Caller, DbConn, range_bound, utcnow
+from api.openapi import own_problems
 from ingest import trips
 from store.trips import TripOut
 
@@ -28,7 +29,8 @@ class SectionConfirmed(msgspec.Struct, frozen=True, kw_only=True):
     distance_m: float
 
 
-@get("/v1/trips", tags=["trips"])
+# 422: `to` not after `from`.
+@get("/v1/trips", tags=["trips"], opt=own_problems(422))
 async def list_trips(
     request: Request[Any, Any, Any],
     conn: DbConn,
@@ -72,7 +74,8 @@ async def get_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
     return await trips.get_trip(conn, principal, trip_id)
 
 
-@patch("/v1/sections/{section_id:uuid}", tags=["trips"])
+# 422: an unknown mode.
+@patch("/v1/sections/{section_id:uuid}", tags=["trips"], opt=own_problems(422))
 async def confirm_section(
     section_id: FromPath[uuid.UUID], data: JSONBody[ConfirmIn], conn: DbConn, principal: Caller
 ) -> SectionConfirmed:

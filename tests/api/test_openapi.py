@@ -56,8 +56,8 @@ async def test_the_problem_schema_has_exactly_the_members_problems_carry(http: h
 @pytest.mark.parametrize(
     ("method", "path", "statuses"),
     [
-        ("post", "/v1/fixes", {"400", "401", "413", "415", "429", "500", "503"}),
-        ("get", "/v1/trips", {"400", "401", "415", "429", "500", "503"}),
+        ("post", "/v1/fixes", {"400", "401", "413", "415", "422", "429", "500", "503"}),
+        ("get", "/v1/trips", {"400", "401", "415", "422", "429", "500", "503"}),
     ],
 )
 async def test_fixes_and_trips_document_their_errors_as_problems(
@@ -95,7 +95,8 @@ async def test_statuses_are_those_the_operation_can_answer(http: httpx.AsyncClie
     # A malformed id in the path finds no route (404): no 400 without a query or a body.
     assert errors("post", "/v1/matches/{match_id}/decline") == {"401", "404", "415", "429", "500", "503"}
     assert errors("get", "/v1/me") == {"401", "415", "429", "500", "503"}
-    assert errors("post", "/v1/enrol") == {"400", "413", "415", "500", "503"}  # no token yet
+    # No token yet; an unknown invite code (404), a closed campaign (409), the consents (422).
+    assert errors("post", "/v1/enrol") == {"400", "404", "409", "413", "415", "422", "500", "503"}
     assert errors("get", "/dashboard/api/releases") == {"400", "401", "415", "500", "503"}  # no rate limit
     assert errors("get", "/ingest/gpslogger") == {"401", "415", "429", "500", "503"}
     assert errors("get", "/health") == {"415", "500", "503"}
@@ -125,6 +126,124 @@ async def test_real_problems_fit_the_documented_schema(http: httpx.AsyncClient, 
     assert [r.status_code for _, _, r in answers] == [400, 400, 401, 404]
     assert "errors" in answers[0][2].json()
     assert {"line", "column", "offset"} <= set(answers[1][2].json())
+
+
+async def test_a_routes_own_errors_are_documented_where_it_answers_them(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    """Statuses a route answers for reasons of its own (an unknown invite code, no carpool profile
+    yet, a conflict, a well-formed body of another shape) are in its document, as problems."""
+    paths = (await _document(http))["paths"]
+    t = await enrol(http, invite_code)
+    answers = [
+        (
+            "post",
+            "/v1/enrol",
+            404,
+            await http.post("/v1/enrol", json={"invite_code": "NOPE", "consents": ["coaching"]}),
+        ),
+        (
+            "post",
+            "/v1/enrol",
+            422,
+            await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": ["carpool_matching"]}),
+        ),
+        ("get", "/v1/me/carpool", 404, await http.get("/v1/me/carpool", headers=t.auth)),
+        (
+            "put",
+            "/v1/me/consents",
+            409,
+            await http.put(
+                "/v1/me/consents",
+                json={"consents": [{"purpose": "coaching", "granted": False}]},
+                headers=t.auth,
+            ),
+        ),
+        (
+            "get",
+            "/v1/trips",
+            422,
+            await http.get(
+                "/v1/trips",
+                params={"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+                headers=t.auth,
+            ),
+        ),
+        ("post", "/v1/fixes", 422, await http.post("/v1/fixes", json=[], headers=t.auth)),
+        ("post", "/ingest/overland", 422, await http.post("/ingest/overland", json=[], headers=t.auth)),
+    ]
+    for method, path, status, r in answers:
+        assert r.status_code == status, (path, r.text)
+        assert r.headers["content-type"] == "application/problem+json", path
+        assert paths[path][method]["responses"][str(status)]["content"] == PROBLEM_CONTENT, (path, status)
+
+
+async def test_downloads_are_documented_as_the_files_they_are(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    """The export and the attestation answer files, not JSON: each format's media type is
+    documented for their 200, with a JSON file (GeoJSON) documented as JSON."""
+    paths = (await _document(http))["paths"]
+    t = await enrol(http, invite_code)
+    sent: dict[str, set[str]] = {"/v1/me/export": set(), "/v1/coach/fmd/attestation": set()}
+    for fmt in ("zip", "geojson", "gpx", "csv"):
+        r = await http.get("/v1/me/export", params={"format": fmt}, headers=t.auth)
+        assert r.status_code == 200, r.text
+        sent["/v1/me/export"].add(r.headers["content-type"].split(";")[0])
+    for fmt in ("html", "pdf", "txt"):
+        params = {"employer": "Agglo", "name": "Camille", "format": fmt}
+        r = await http.get("/v1/coach/fmd/attestation", params=params, headers=t.auth)
+        assert r.status_code == 200, r.text
+        sent["/v1/coach/fmd/attestation"].add(r.headers["content-type"].split(";")[0])
+    for path, media_types in sent.items():
+        content = paths[path]["get"]["responses"]["200"]["content"]
+        assert set(content) == media_types, path
+        for media_type, documented in content.items():
+            expected = "object" if media_type.endswith("+json") else "string"
+            assert documented["schema"]["type"] == expected, (path, media_type)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("put", "/v1/me/profile", {"car_energy": "electric", "colour": "red"}),
+        ("put", "/v1/coach/places", {"home": {"lat": 46.16, "lon": -1.15, "alt": 3}}),
+        ("post", "/v1/me/devices", {"label": "tablet", "os": "android"}),
+    ],
+)
+async def test_a_body_that_refuses_unknown_fields_says_so(
+    http: httpx.AsyncClient, invite_code: str, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """Request Structs with ``forbid_unknown_fields`` answer an unknown field (at any depth) with a
+    400: their schemas say ``additionalProperties: false``, so clients and fuzzers know it."""
+    document = await _document(http)
+    t = await enrol(http, invite_code)
+    r = await http.request(method, path, json=body, headers=t.auth)
+    assert r.status_code == 400, r.text
+    body_schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    strict = _components(document, body_schema)
+    assert strict, path
+    assert all(schema["additionalProperties"] is False for schema in strict.values()), path
+
+
+def _components(document: dict[str, Any], schema: Any) -> dict[str, dict[str, Any]]:
+    """The object schemas of the components ``schema`` refers to, directly or through others."""
+    found: dict[str, dict[str, Any]] = {}
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend(node.values())
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or ref in found:
+                continue
+            component: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+            if component["type"] == "object":  # not an enum, which has no fields
+                found[ref] = component
+                pending.append(component)
+    return found
 
 
 async def test_the_device_token_is_required_exactly_where_a_principal_is(http: httpx.AsyncClient) -> None:

@@ -189,6 +189,24 @@ async def test_osmand_protocol_converts_knots(
     assert abs(rows[0]["speed_mps"] - 5.14444) < 1e-3
 
 
+async def test_an_osmand_get_is_read_from_its_query_and_never_from_a_body(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    """Traccar Client's JSON comes by POST; a GET's body means nothing, so it is not read: a GET with
+    one is not refused (400, 422) as if it were a malformed Traccar body, which its document does
+    not list."""
+    t = await enrol(http, invite_code)
+    for body in (b"{", b"[]", b'{"device_id": "x", "location": 5}'):
+        r = await http.request("GET", "/ingest/osmand", params={"id": t.token}, content=body)
+        assert (r.status_code, r.text) == (200, "OK")  # a keep-alive: nothing to store
+    query = {"id": t.token, "lat": "46.16", "lon": "-1.15", "timestamp": str(int(NOW) - 50)}
+    r = await http.request("GET", "/ingest/osmand", params=query, content=b"{")
+    assert r.status_code == 200
+    assert len(await stored(app_conn, t)) == 1
+    r = await http.post("/ingest/osmand", params={"id": t.token}, content=b"{")
+    assert r.status_code == 400  # a POST's body is Traccar's JSON
+
+
 async def test_a_gpx_file_upload_imports_history(
     http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
 ) -> None:
