@@ -15,8 +15,14 @@ Sources of the calibration (speeds are *cruise* speeds between stops unless "com
   comfort (UITP guidance 1.0-1.5 m/s²).
 - tram: commercial 18-20 km/h, interstation ~500 m, top speed 50-70 km/h (CEREMA/STRMTG French
   tramway figures); partial signal priority, so fewer red lights than buses.
-- metro: commercial 25-30 km/h with stations ~0.5-1.2 km apart (RATP lines ~25 km/h; newer lines
-  ~35-40 km/h), top speed 70-80 km/h, underground: GPS is lost between stations.
+- metro: commercial 25-40 km/h (RATP lines ~25 km/h; newer and longer-spaced lines ~35-40 km/h).
+  Between stations trains run at line speed, not at the commercial speed: rolling stock is run
+  at 80 km/h on most lines (Paris MP 89, Beijing lines 1, 2, 13) and 90-100 km/h on newer or
+  suburban lines, so cruise 16 ± 3 m/s capped at 25 m/s (13.5 m/s before made real metro top
+  speeds look like a car's). Stations 1.0 ± 0.4 km apart: network averages run from ~0.55 km
+  (Paris) to ~1.5-1.9 km (London, Beijing, Shanghai). A ride often changes line underground,
+  where the walk between platforms has no fix, so one observed metro section can turn: a
+  right-angle bend every ~6 km on average. Underground: GPS is lost between stations.
 - train: regional TER commercial speed 60-90 km/h, top 140-160 km/h, stations every 5-15 km,
   accelerations 0.4-0.6 m/s² (SNCF Réseau, TER rolling stock data sheets).
 - car: urban arterial cruise 30-50 km/h with traffic lights every 200-400 m, suburban and
@@ -160,20 +166,20 @@ PROFILES: dict[str, ModeProfile] = {
         vehicle_accuracy_factor=1.4,
     ),
     "metro": ModeProfile(
-        cruise_speed_mps=13.5,
-        cruise_speed_sd_mps=2.5,
+        cruise_speed_mps=16.0,
+        cruise_speed_sd_mps=3.0,
         speed_fluctuation_sd_mps=0.6,
-        max_speed_mps=22.0,
+        max_speed_mps=25.0,
         accel_mps2=1.1,
         decel_mps2=1.2,
-        stop_spacing_m=900.0,
-        stop_spacing_sd_m=300.0,
+        stop_spacing_m=1000.0,
+        stop_spacing_sd_m=400.0,
         stop_dwell_s=25.0,
         stop_skip_prob=0.0,
         light_spacing_m=0.0,
         light_stop_prob=0.0,
         light_wait_max_s=0.0,
-        turn_spacing_m=0.0,
+        turn_spacing_m=6000.0,
         wander_deg_per_sqrt_m=0.6,
         leg_distance_m=(1500.0, 20000.0),
         underground_prob=0.75,
