@@ -8,6 +8,7 @@ another API process or an operator would) to show that nothing is cached but the
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -177,3 +178,33 @@ async def test_tracker_endpoints_share_the_lane_and_its_refusals(
     assert (await gpslogger(NOW - 80)).status_code == 401
     assert known(app).key(t.token) is None
     assert await stored(app_conn, t) == 2
+
+
+async def test_overlapping_batches_sent_at_once_by_two_devices_are_all_stored(
+    client: httpx.AsyncClient, app: Litestar, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    # Two trackers of one tester send the same fixes at the same moment, one in reverse order: a
+    # batch through the COPY lane (which marks the range to reprocess, then writes) meets one whose
+    # COPY found a duplicate and that inserts (writes, then marks), and PostgreSQL breaks the
+    # deadlock by failing one. Each batch is one transaction, so the loser is tried again.
+    a = await known_tester(client, app, invite_code)
+    r = await client.post("/v1/me/devices", json={"label": "tablet"}, headers=a.auth)
+    assert r.status_code == 201, r.text
+    b = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert (await client.post("/v1/fixes", json=batch(NOW - 900), headers=b)).status_code == 200
+    sent = {NOW - 600 + i for i in range(5)} | {NOW - 900 + i for i in range(5)}
+
+    async def send(headers: dict[str, str], times: list[float]) -> int | str:
+        fixes = [{"ts": t, "lat": 46.16 + (t % 7) * 1e-4, "lon": -1.15, "accuracy_m": 9.0} for t in times]
+        r = await client.post("/v1/fixes", json={"fixes": fixes}, headers=headers)
+        return r.status_code if r.status_code == 200 else r.text
+
+    for wave in range(6):  # 8 overlapping groups of 3 batches at once, fewer than the pool's connections
+        jobs = []
+        for group in range(8):
+            times = [NOW - 8000 + (wave * 8 + group) * 50 + i for i in range(80)]
+            sent.update(times)
+            jobs += [send(a.auth, times), send(b, times[::-1]), send(a.auth, times[10:])]
+        statuses = await asyncio.gather(*jobs)
+        assert statuses == [200] * len(jobs)
+    assert await stored(app_conn, a) == len(sent)
