@@ -28,7 +28,7 @@ from core.errors import NotFound, Unprocessable
 from store import rights as db
 from store.coaching import hold_tester_queue
 from store.fixes import mark_my_dirty
-from store.partition import Conn, enter
+from store.partition import Conn, enter, leave
 from store.rights import Actor, audit
 from store.testers import Principal
 
@@ -64,7 +64,7 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
         # A flight is rebuilt from the fixes on either side of its gap: remember it was deleted.
         await db.remember_deleted(conn, start, end)
         await mark_my_dirty(conn, start, end)
-        await db.leave_partition(conn)
+        await leave(conn)
         await audit(
             conn,
             Actor.tester(principal.user_id),
@@ -85,7 +85,7 @@ async def delete_fixes(conn: Conn, principal: Principal, start: datetime, end: d
         await enter(conn, principal.role)
         deleted = await db.delete_range(conn, start, end)
         await mark_my_dirty(conn, start, end)
-        await db.leave_partition(conn)
+        await leave(conn)
         await audit(
             conn,
             Actor.tester(principal.user_id),
@@ -132,7 +132,7 @@ async def set_hidden(conn: Conn, principal: Principal, trip_id: uuid.UUID, *, hi
         changed = await (db.hide_trip if hidden else db.unhide_trip)(conn, trip_id)
         if changed is None:
             raise NotFound("no such trip")
-        await db.leave_partition(conn)
+        await leave(conn)
         if not changed:  # hiding twice is harmless, and audited once (like pausing)
             return
         await audit(

@@ -85,8 +85,9 @@ async def enter(conn: Conn, role: str) -> None:
 
 
 async def leave(conn: Conn) -> None:
-    """Back to the login role after :func:`enter` (the transaction goes on, out of the partition)."""
-    await conn.execute("RESET ROLE")
+    """Back to the login role and its search path after :func:`enter` (the transaction goes on, out
+    of the partition)."""
+    await conn.execute("RESET ROLE; RESET search_path")
 
 
 @asynccontextmanager

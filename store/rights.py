@@ -126,11 +126,6 @@ async def erase_user(conn: Conn, user_id: uuid.UUID) -> str | None:
     return receipt
 
 
-async def leave_partition(conn: Conn) -> None:
-    """Back to the API's login for the rest of the transaction (after :func:`store.partition.enter`)."""
-    await conn.execute("RESET ROLE; RESET search_path")
-
-
 class RangeDeleted(msgspec.Struct, frozen=True, kw_only=True):
     """What a deletion removed from the partition, by table (sections go with their trips)."""
 
