@@ -399,8 +399,7 @@ def cross_validate_users(
 
     scored = data.subset(np.isin(data.y, list(SCORED_MODES)))
     splits = GroupKFold(n_splits=folds).split(scored.X, scored.y, scored.groups)
-    result = _cross_validate(scored, splits, folds, fit, extra_training)
-    del result["predictions"]
+    result, _ = _cross_validate(scored, splits, folds, fit, extra_training)
     return {"split": "by user", **result}
 
 
@@ -416,10 +415,10 @@ def cross_validate_random(
 
     scored = data.subset(np.isin(data.y, list(SCORED_MODES)))
     splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(scored.X, scored.y)
-    result = _cross_validate(scored, splits, folds, fit, None)
+    result, predictions = _cross_validate(scored, splits, folds, fit, None)
     merged = {"metro": "train"}
     y_true = np.asarray([merged.get(m, m) for m in scored.y.tolist()])
-    y_pred = np.asarray([merged.get(m, m) for m in result.pop("predictions")])
+    y_pred = np.asarray([merged.get(m, m) for m in predictions.tolist()])
     five = tuple(m for m in SCORED_MODES if m != "metro")
     return {
         "split": "random (sections of one user on both sides)",
@@ -434,9 +433,9 @@ def _cross_validate(
     folds: int,
     fit: FitParams | None,
     extra_training: Dataset | None,
-) -> dict[str, Any]:
-    """Fit on each split's training rows (plus ``extra_training``), predict its test rows; the
-    pooled and per-fold reports. ``predictions`` holds the pooled predictions, row for row."""
+) -> tuple[dict[str, Any], npt.NDArray[np.str_]]:
+    """Fit on each split's training rows (plus ``extra_training``), predict its test rows: the
+    pooled and per-fold reports, and the pooled predictions, row for row."""
     y_pred = np.empty(len(scored), dtype=object)
     fold_reports: list[dict[str, Any]] = []
     for train_idx, test_idx in splits:
@@ -459,7 +458,8 @@ def _cross_validate(
                 "f1": {m: v["f1"] for m, v in fold["per_class"].items() if v["support"]},
             }
         )
-    overall = classification_report(scored.y, y_pred.astype(np.str_), labels=SCORED_MODES)
+    predictions = y_pred.astype(np.str_)
+    overall = classification_report(scored.y, predictions, labels=SCORED_MODES)
     f1s = [f["macro_f1"] for f in fold_reports if f["macro_f1"] is not None]
     return {
         "folds": folds,
@@ -471,8 +471,7 @@ def _cross_validate(
         "fold_macro_f1_mean": round(float(np.mean(f1s)), 4) if f1s else None,
         "fold_macro_f1_sd": round(float(np.std(f1s)), 4) if f1s else None,
         "per_fold": fold_reports,
-        "predictions": y_pred.astype(np.str_).tolist(),
-    }
+    }, predictions
 
 
 class _FittedPipeline:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from asyncpg import Record
 
 from core.co2.profile import VehicleProfile
 from core.errors import ConfigurationError
@@ -136,13 +137,17 @@ async def fixes_from(
             int(limit * max(every_s, 1.0)),
             buckets_from or start,
         )
-    return [fix_from_row(r) for r in rows], [r["source"] for r in rows]
+    return _with_sources(rows)
 
 
 async def fixes_around(conn: Conn, at: datetime, side: int, context_s: float) -> tuple[list[Fix], list[str]]:
     """The ``side`` fixes before ``at`` and the ``side`` from it on, with every fix within
     ``context_s`` beyond them, and the tracker that sent each."""
-    rows = await conn.fetch(_q("fixes_around"), at, side, context_s)
+    return _with_sources(await conn.fetch(_q("fixes_around"), at, side, context_s))
+
+
+def _with_sources(rows: list[Record]) -> tuple[list[Fix], list[str]]:
+    """Fix rows as fixes, and the tracker that sent each (its ``source``)."""
     return [fix_from_row(r) for r in rows], [r["source"] for r in rows]
 
 
