@@ -8,21 +8,17 @@ stored twice.
 The common batch (distinct timestamps, none stored yet) is written with a binary COPY; a batch that
 meets an already stored timestamp is rolled back whole and written again with the insert that sorts
 new fixes from duplicates. Either way one transaction holds all its valid fixes, and the report is
-the same. Two batches of one tester that overlap and arrive at once can deadlock (the COPY marks
-the range to reprocess before it writes, the insert after): PostgreSQL fails one of them whole,
-and it is written again, a few times at most, before the request gives way (503).
+the same. Both lanes widen the tester's reprocessing range before they write a fix, so two
+overlapping batches of one tester that arrive at once wait for each other rather than deadlock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import random
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-import asyncpg
 import msgspec
 
 from core.fixes import Fix, RawFix, Rejection, normalise, time_problem
@@ -89,31 +85,11 @@ def _all_stored(n: int) -> tuple[ItemResult, ...]:
     return tuple(ItemResult(index=i, status=Status.STORED) for i in range(n))
 
 
-# Writes of one batch tried at most this many times when PostgreSQL breaks a deadlock by failing it.
-DEADLOCK_ATTEMPTS = 4
-
-
 async def _write(conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str) -> set[datetime] | None:
     """Store ``valid``; the timestamps newly stored, or None when every one of them was.
 
-    A deadlock fails the whole transaction, so nothing of it is stored: it is tried again after a
-    short random pause (by then the other batch has usually committed), up to ``DEADLOCK_ATTEMPTS``
-    times.
-    """
-    for attempt in range(1, DEADLOCK_ATTEMPTS):
-        try:
-            return await _write_once(conn, who, valid, source)
-        except asyncpg.DeadlockDetectedError:
-            await asyncio.sleep(random.uniform(0.005, 0.025) * attempt)
-    return await _write_once(conn, who, valid, source)  # the last attempt: a deadlock is a 503
-
-
-async def _write_once(
-    conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str
-) -> set[datetime] | None:
-    """One transaction. A time repeated within the batch makes the COPY fail like an already stored
-    one (and the insert below keeps the first), so the common batch is not checked for repeats
-    beforehand."""
+    A time repeated within the batch makes the COPY fail like an already stored one (and the insert
+    below keeps the first), so the common batch is not checked for repeats beforehand."""
     if await fixes_db.append_fixes(conn, who, valid, source):
         return None
     async with in_partition(conn, who):

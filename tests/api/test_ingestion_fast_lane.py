@@ -184,9 +184,9 @@ async def test_overlapping_batches_sent_at_once_by_two_devices_are_all_stored(
     client: httpx.AsyncClient, app: Litestar, invite_code: str, app_conn: asyncpg.Connection
 ) -> None:
     # Two trackers of one tester send the same fixes at the same moment, one in reverse order: a
-    # batch through the COPY lane (which marks the range to reprocess, then writes) meets one whose
-    # COPY found a duplicate and that inserts (writes, then marks), and PostgreSQL breaks the
-    # deadlock by failing one. Each batch is one transaction, so the loser is tried again.
+    # batch through the COPY lane meets one whose COPY found a duplicate and that inserts. Both mark
+    # the range to reprocess before they write a fix, so they wait for each other; when the insert
+    # wrote first and marked after, PostgreSQL broke the deadlock by failing one batch (a 503).
     a = await known_tester(client, app, invite_code)
     r = await client.post("/v1/me/devices", json={"label": "tablet"}, headers=a.auth)
     assert r.status_code == 201, r.text

@@ -115,3 +115,35 @@ async def test_every_field_survives_the_binary_copy(app_conn: asyncpg.Connection
     async with as_user(app_conn, role):
         back = await fixes_db.fixes_between(app_conn, T0 - timedelta(days=1), T0 + timedelta(days=1))
     assert back == [full, sparse]  # values chosen exact in float4
+
+
+async def test_the_insert_marks_the_fixes_it_may_store_and_nothing_for_a_retried_batch(
+    app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    # The insert lane marks before it writes (the lock order it shares with the COPY lane), from
+    # what its snapshot shows stored: a retried batch queues no reprocessing, and a batch that adds
+    # fixes on either side of stored ones queues just the span of the new ones.
+    role, user_id = await _tester(app_conn, invite_code)
+
+    async def insert(fixes: list[Fix], source: str = "test") -> list[datetime]:
+        async with as_user(app_conn, role):
+            return await fixes_db.insert_fixes(app_conn, fixes, source)
+
+    async def queued() -> tuple[datetime, datetime] | None:
+        row = await app_conn.fetchrow(
+            "SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1", user_id
+        )
+        return None if row is None else (row["from_ts"], row["to_ts"])
+
+    assert len(await insert(_fixes(0, 10))) == 10
+    assert await queued() == (T0, T0 + timedelta(seconds=9))
+    await app_conn.execute("DELETE FROM sillage.pipeline_dirty WHERE user_id = $1", user_id)
+    assert await insert(_fixes(0, 10)) == []
+    assert await queued() is None
+    assert await insert(_fixes(0, 10), source="zzz") == []  # another tracker, sorting after: kept out
+    assert await queued() is None
+    assert len(await insert(_fixes(5, 10))) == 5
+    assert await queued() == (T0 + timedelta(seconds=10), T0 + timedelta(seconds=14))
+    await app_conn.execute("DELETE FROM sillage.pipeline_dirty WHERE user_id = $1", user_id)
+    assert len(await insert(_fixes(3, 2), source="a")) == 2  # sorting first: it replaces them
+    assert await queued() == (T0 + timedelta(seconds=3), T0 + timedelta(seconds=4))

@@ -2,30 +2,41 @@
 -- `SET LOCAL ROLE <tester>` and `SET LOCAL search_path = <tester>, public`, so `fixes` is theirs.
 
 -- name: insert_fixes
--- Stores a batch and widens this tester's reprocessing range to the newly stored fixes, in one
+-- Stores a batch and widens this tester's reprocessing range to the fixes it may store, in one
 -- statement; returns the timestamps actually stored (the others were already there).
 -- One fix per instant: a time repeated within the batch keeps its first fix. Where another
 -- tracker's fix is stored at that instant, the one whose source sorts first is kept, whichever
 -- arrived first, so that the stored track (and the trips built from it) does not depend on the
--- order in which two trackers' uploads arrive; a retried upload (the same source) changes nothing.
-WITH ins AS (
-    INSERT INTO fixes AS f (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
+-- order in which two trackers' uploads arrive; a retried upload (the same source) changes nothing
+-- and marks nothing.
+-- The range is marked *before* any fix is written, as the COPY lane does (`sillage.enter_device`,
+-- or `mark_my_dirty_us` riding with its BEGIN): every upload of a tester locks their
+-- `pipeline_dirty` row first, then fixes, so two overlapping batches wait for each other instead
+-- of deadlocking. The insert's source reads `marked` through an uncorrelated sub-query, which
+-- PostgreSQL evaluates once before the insert's first row. The range comes from this statement's
+-- snapshot: a fix another batch stores meanwhile can only make it wider than needed, never narrower.
+WITH batch AS (
     SELECT DISTINCT ON (ts) ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
     FROM unnest(
         $1::timestamptz[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::real[],
         $8::text[], $9::real[], $10::text[]
     ) WITH ORDINALITY AS u (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source, k)
     ORDER BY ts, k
-    ON CONFLICT (ts) DO UPDATE
-    SET (lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source) = (
-        EXCLUDED.lat, EXCLUDED.lon, EXCLUDED.accuracy_m, EXCLUDED.altitude_m, EXCLUDED.speed_mps,
-        EXCLUDED.bearing_deg, EXCLUDED.activity, EXCLUDED.battery, EXCLUDED.source)
-    WHERE EXCLUDED.source < f.source
-    RETURNING ts
 ), marked AS (
-    SELECT sillage.mark_my_dirty(min(ts), max(ts)) FROM ins HAVING count(*) > 0
+    SELECT sillage.mark_my_dirty(min(b.ts), max(b.ts)) FROM batch b
+    WHERE NOT EXISTS (SELECT 1 FROM fixes f WHERE f.ts = b.ts AND f.source <= b.source)
+    HAVING count(*) > 0
 )
-SELECT ts FROM ins WHERE (SELECT count(*) FROM marked) >= 0;
+INSERT INTO fixes AS f (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
+SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
+FROM batch WHERE (SELECT count(*) FROM marked) >= 0
+ORDER BY ts
+ON CONFLICT (ts) DO UPDATE
+SET (lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source) = (
+    EXCLUDED.lat, EXCLUDED.lon, EXCLUDED.accuracy_m, EXCLUDED.altitude_m, EXCLUDED.speed_mps,
+    EXCLUDED.bearing_deg, EXCLUDED.activity, EXCLUDED.battery, EXCLUDED.source)
+WHERE EXCLUDED.source < f.source
+RETURNING ts;
 
 -- name: mark_my_dirty
 -- Widen this tester's reprocessing range (SECURITY DEFINER; the tester is current_user).
