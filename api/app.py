@@ -18,7 +18,13 @@ from api.deps import DEPENDENCIES, KnownDevices
 from api.health import health
 from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
-from api.openapi import document_bodies, document_downloads, document_problems, document_security
+from api.openapi import (
+    document_bodies,
+    document_bounds,
+    document_downloads,
+    document_problems,
+    document_security,
+)
 from api.problems import EXCEPTION_HANDLERS
 from api.ratelimit import RateLimiter
 from api.routes import all_routes
@@ -134,4 +140,5 @@ def create_app(
     document_security(app)
     document_bodies(app, max_fixes=settings.max_fixes_per_batch)
     document_downloads(app)
+    document_bounds(app)
     return app

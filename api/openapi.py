@@ -28,6 +28,7 @@ one place, once Litestar has built it:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -447,12 +448,63 @@ def document_bodies(app: Litestar, *, max_fixes: int) -> None:
         for handler, _, _ in _operations(app)
         if "data" in handler.parsed_fn_signature.parameters
     ]
-    for cls in _strict_structs(bodies):
+    for cls in _body_structs(bodies):
         # Litestar's key for the Struct's schema: its name, or its module's and name when two share it
         qualified = f"{cls.__module__.replace('.', '_')}_{cls.__name__}"
         schema = schemas.get(cls.__name__, schemas.get(qualified))
         if isinstance(schema, Schema) and schema.title == cls.__name__:
-            schema.additional_properties = False
+            info = msgspec.inspect.type_info(cls)
+            assert isinstance(info, msgspec.inspect.StructType)
+            if info.forbid_unknown_fields:  # an unknown field in such a body is a 400
+                schema.additional_properties = False
+            for field in info.fields:
+                _bound(schema, field)
+
+
+# msgspec's numeric bounds and the JSON Schema keywords that say them.
+_BOUNDS = {"gt": "exclusive_minimum", "ge": "minimum", "lt": "exclusive_maximum", "le": "maximum"}
+
+
+def _bound(struct: Schema, field: msgspec.inspect.Field) -> None:
+    """Put the numeric bounds of ``field`` (``msgspec.Meta(gt=..., le=...)``) on its property schema:
+    Litestar drops a bound of 0 (``gt=0`` reads as no bound). :func:`document_bounds` then moves
+    them to the number's branch of an optional field."""
+    kinds = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else (field.type,)
+    kinds = tuple(k.type if isinstance(k, msgspec.inspect.Metadata) else k for k in kinds)
+    number = next(
+        (k for k in kinds if isinstance(k, msgspec.inspect.IntType | msgspec.inspect.FloatType)), None
+    )
+    prop = (struct.properties or {}).get(field.encode_name)
+    if number is not None and isinstance(prop, Schema):
+        for name, key in _BOUNDS.items():
+            if getattr(number, name) is not None:
+                setattr(prop, key, getattr(number, name))
+
+
+def document_bounds(app: Litestar) -> None:
+    """Move the numeric bounds that Litestar sets beside an optional value's ``oneOf`` (number or
+    null) onto the number, in every schema of the document (bodies and parameters): beside it, a
+    validator applies them to null too, and tools that generate clients drop them."""
+    seen: set[int] = set()
+    pending: list[Any] = [app.openapi_schema]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, list | tuple):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend(node.values())
+        elif dataclasses.is_dataclass(node):
+            pending.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+            if isinstance(node, Schema) and node.one_of:
+                branches = [b for b in node.one_of if isinstance(b, Schema) and b.type != OpenAPIType.NULL]
+                if len(branches) == 1:
+                    for key in _BOUNDS.values():
+                        if getattr(node, key) is not None:
+                            setattr(branches[0], key, getattr(node, key))
+                            setattr(node, key, None)
 
 
 # ingest.fixes.BatchReport and ItemResult, which Litestar documents without a word.
@@ -473,9 +525,8 @@ RESULT_FIELDS = {
 }
 
 
-def _strict_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
-    """The Structs among ``types`` and their fields, at any depth, that refuse unknown fields
-    (``forbid_unknown_fields``): an unknown field in such a body is a 400."""
+def _body_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
+    """The Structs among ``types`` and their fields, at any depth."""
     found: set[type[msgspec.Struct]] = set()
     seen: set[int] = set()
     pending: list[msgspec.inspect.Type] = list(msgspec.inspect.multi_type_info(list(types)))
@@ -485,8 +536,7 @@ def _strict_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
             continue
         seen.add(id(info))
         if isinstance(info, msgspec.inspect.StructType):
-            if info.forbid_unknown_fields:
-                found.add(info.cls)
+            found.add(info.cls)
             pending.extend(field.type for field in info.fields)
         elif isinstance(info, msgspec.inspect.UnionType):
             pending.extend(info.types)
