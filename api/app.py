@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
+from api.allow import options_allow
 from api.deps import DEPENDENCIES, KnownDevices
 from api.health import health
 from api.jobs import PeriodicJob
@@ -112,7 +113,7 @@ def create_app(
     app = Litestar(
         route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
-        middleware=[request_logger],
+        middleware=[request_logger, options_allow],
         before_request=identity_bodies,
         lifespan=[database_lifespan],
         state=State(

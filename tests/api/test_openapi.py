@@ -383,7 +383,9 @@ def _schemas(node: Any) -> Iterator[dict[str, Any]]:
             yield from _schemas(value)
 
 
-async def test_numeric_bounds_are_documented_on_the_number_a_body_field_takes(http: httpx.AsyncClient) -> None:
+async def test_numeric_bounds_are_documented_on_the_number_a_body_field_takes(
+    http: httpx.AsyncClient,
+) -> None:
     # The decoder refuses a goal of 0 kg (gt=0) or above 100 t: the document said neither, because
     # Litestar drops a bound of 0 and sets the others beside an optional field's oneOf, where a
     # validator applies them to null too.
@@ -393,3 +395,21 @@ async def test_numeric_bounds_are_documented_on_the_number_a_body_field_takes(ht
     bounds = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
     beside = [s for s in _schemas(document) if "oneOf" in s and bounds & set(s)]
     assert beside == []
+
+
+async def test_options_lists_every_method_of_a_path_whose_handlers_are_declared_apart(
+    http: httpx.AsyncClient,
+) -> None:
+    # GET and PUT /v1/coach/goal are two handlers: Litestar 2's own answer said "GET, OPTIONS".
+    r = await http.options("/v1/coach/goal")
+    assert r.status_code == 204
+    assert r.headers["allow"] == "GET, OPTIONS, PUT"
+    r = await http.options("/v1/fixes")
+    assert r.headers["allow"] == "OPTIONS, POST"
+    document = await _document(http)
+    for path, item in document["paths"].items():
+        documented = {m.upper() for m in item if m in METHODS}
+        if "{" in path or not documented:
+            continue
+        allowed = set((await http.options(path)).headers["allow"].split(", "))
+        assert documented <= allowed, path
