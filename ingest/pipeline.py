@@ -34,7 +34,7 @@ from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
-from core.trips import Built, Label, build, without_deleted
+from core.trips import Built, Label, StayRecord, TripRecord, build, stay_id, without_deleted
 from ingest import carpool, coaching
 from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
@@ -160,25 +160,40 @@ def _advanced(built: Built, until_s: float, floor_s: float, *, thinned: bool) ->
 
 
 def _thinned(
-    built: Built, floor: datetime, complete_until: datetime | None
+    built: Built,
+    floor: datetime,
+    complete_until: datetime | None,
+    *,
+    under_way: tuple[datetime, uuid.UUID] | None,
+    open_stay: uuid.UUID | None,
 ) -> tuple[Built, datetime, datetime | None, bool]:
     """What a step that thinned its read to get past a stay longer than its window keeps, where
     that begins, the watermark, and whether the step was cut short there.
 
     Never what lies before the long stay (the stay under way at ``floor``, where the change
     began), which steps reading every fix built: when no read got past the stay, the trip before
-    it was replaced by the one built from a fix a minute, for good. After the stay, only the first
-    trip and the stay it arrives at, with the watermark where that arrival begins (else just
-    after the trip), so that the next step goes on from there reading every fix (else days of
-    trips were built, and kept, from one fix in ten). Otherwise it records no progress: the stay's
-    thinned start, seconds late, is none.
+    it was replaced by the one built from a fix a minute, for good. The long stay itself begins
+    where those steps began it (``under_way``, see :func:`_under_way`). After the stay, only the
+    first trip and the stay it arrives at, with the watermark where that arrival begins, so that
+    the next step goes on from there reading every fix (else days of trips were built, and kept,
+    from one fix in ten). The arrival may still be open where the read ends (``open_stay``, begun
+    at ``complete_until``): the watermark is its start too, and the next step gives it that start
+    and id (with the watermark just after the trip, the next step, thinned from another start,
+    began that stay elsewhere, under another id: the trip pointed at a stay never stored). Just
+    after the trip when it arrives at no stay. Otherwise it records no progress: the stay's thinned
+    start, seconds late, is none.
     """
-    stays = [s for s in built.stays if s.ended_at >= floor]
-    trips = [t for t in built.trips if t.started_at >= floor]
+    stays, trips = _under_way(
+        [s for s in built.stays if s.ended_at >= floor],
+        [t for t in built.trips if t.started_at >= floor],
+        under_way,
+    )
     since = min([floor, *(s.started_at for s in stays)])
     first = min(trips, key=lambda t: t.started_at, default=None)
     if first is not None and complete_until is not None:
         arrival = [s.started_at for s in stays if s.id == first.destination_stay_id]
+        if open_stay is not None and first.destination_stay_id == open_stay:
+            arrival.append(complete_until)
         cut = arrival[0] if arrival else first.ended_at + _JUST_AFTER
         if cut <= complete_until:
             kept = Built(
@@ -188,6 +203,41 @@ def _thinned(
             return kept, since, cut, True
     progress = None if complete_until is None else min(complete_until, floor)
     return Built(stays=stays, trips=trips), since, progress, False
+
+
+def _under_way(
+    stays: list[StayRecord], trips: list[TripRecord], under_way: tuple[datetime, uuid.UUID] | None
+) -> tuple[list[StayRecord], list[TripRecord]]:
+    """The rows a thinned step keeps from where the change began, with their first stay (when no
+    trip begins before it, it is the long stay under way there) begun where the rows kept before
+    it say (``under_way``: its start and id), and the trips that leave it pointing at it.
+
+    Thinning moves a stay's start by a few seconds: the long stay rebuilt from one fix a minute
+    began at the last fix of the trip that arrived at it (in the same minute), or a minute after
+    its first fix. That trip, built from every fix, is kept: its destination was a stay no longer
+    stored (another start, another id), or it ended inside the stay rebuilt in its place. A stay
+    the thinned read ended where the long stay begins (the end of that trip, across a signal gap,
+    seen otherwise from fixes thinned otherwise) lies before it: it is not kept either.
+    """
+    if under_way is None:
+        return stays, trips
+    start, sid = under_way
+    before = {s.id for s in stays if s.ended_at <= start}
+    if not any(t.origin_stay_id in before for t in trips):
+        stays = [s for s in stays if s.id not in before]
+    first = min(stays, key=lambda s: s.started_at, default=None)
+    if first is None or start >= first.ended_at or any(t.started_at <= first.started_at for t in trips):
+        return stays, trips
+    anchored = msgspec.structs.replace(first, id=sid, started_at=start)
+
+    def linked(t: TripRecord) -> TripRecord:
+        return msgspec.structs.replace(
+            t,
+            origin_stay_id=sid if t.origin_stay_id == first.id else t.origin_stay_id,
+            destination_stay_id=sid if t.destination_stay_id == first.id else t.destination_stay_id,
+        )
+
+    return [anchored if s is first else s for s in stays], [linked(t) for t in trips]
 
 
 def _after_a_gap(
@@ -306,15 +356,25 @@ class Pipeline:
                     params=self.params,
                     now=seen_at,
                 )
+                # Without the trips the tester deleted: a thinned read gets past a long stay only
+                # with a trip that is kept (else it kept nothing, and the next step did the same).
+                built = without_deleted(built, deleted)
                 advanced = _advanced(built, until_s, floor_s, thinned=every_s is not None)
                 if not truncated or advanced:
                     break
-            built = without_deleted(built, deleted)
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
             cut_short, replaced_from = False, start
             if every_s is not None:
+                floor = datetime.fromtimestamp(floor_s, UTC)
+                # The stay a windowed step ended in, when it was still open, began at the watermark
+                # (where this step continues) with this id.
+                under_way = await trips_db.stay_under_way(conn, floor, open_id=stay_id(role, floor_s))
                 built, replaced_from, complete_until, cut_short = _thinned(
-                    built, datetime.fromtimestamp(floor_s, UTC), complete_until
+                    built,
+                    floor,
+                    complete_until,
+                    under_way=under_way,
+                    open_stay=stay_id(role, until_s) if math.isfinite(until_s) else None,
                 )
             windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the

@@ -113,6 +113,20 @@ async def restart_point(conn: Conn, at: datetime) -> RestartPoints:
     return RestartPoints(stay_at=row["stay_at"], rows=list(zip(starts, ends, strict=True)))
 
 
+async def stay_under_way(
+    conn: Conn, at: datetime, *, open_id: uuid.UUID
+) -> tuple[datetime, uuid.UUID] | None:
+    """Where the stay under way at ``at`` began and its id, as the rows stored before it say: the
+    stored stay under way at ``at``, else, when the last trip begun before ``at`` arrives at
+    ``open_id`` (the stay a windowed step ended in, open, begun at its watermark ``at``: no step
+    stored it yet), ``at`` and ``open_id``; None when neither is."""
+    row = await conn.fetchrow(_q("stay_under_way"), at)
+    if row is not None:
+        return row["started_at"], row["id"]
+    arrival = await conn.fetchval(_q("last_arrival"), at)
+    return (at, open_id) if arrival == open_id else None
+
+
 async def fixes_from(
     conn: Conn,
     start: datetime,

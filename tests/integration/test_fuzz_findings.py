@@ -389,3 +389,113 @@ async def test_a_history_with_signal_gaps_processed_in_steps_is_that_of_one_pass
     assert len(one_pass[1]) >= 5
     assert await stays_and_trips(app_conn, stepped) == one_pass
     assert await trips_with_sections(http, stepped) == await trips_with_sections(http, whole)
+
+
+async def broken_links(conn: asyncpg.Connection, t: Enrolled) -> list[str]:
+    """What is wrong between the tester's stored stays and trips: a trip leaving from or arriving
+    at a stay that is not stored, a stay overlapping a trip (each as a line, for the message)."""
+    async with as_user(conn, f"sillage_u_{t.user_id.hex}"):
+        dangling = await conn.fetch(
+            "SELECT t.started_at, t.ended_at FROM trips t WHERE EXISTS ("
+            " SELECT 1 FROM unnest(ARRAY[t.origin_stay_id, t.destination_stay_id]) AS a(id)"
+            " WHERE a.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.id = a.id))"
+        )
+        overlapping = await conn.fetch(
+            "SELECT s.started_at, s.ended_at, t.started_at, t.ended_at FROM stays s"
+            " JOIN trips t ON s.started_at < t.ended_at AND t.started_at < s.ended_at"
+        )
+    return [f"trip {r[0]}-{r[1]} points at a stay not stored" for r in dangling] + [
+        f"stay {r[0]}-{r[1]} overlaps trip {r[2]}-{r[3]}" for r in overlapping
+    ]
+
+
+# A commute to work, a stay there longer than a step of 500 fixes reads, the commute home, a walk
+# to the shop.
+A_DAY_AT_WORK = [
+    stay(900, at=place(0.0, 0.0), every_s=5),
+    walk(to=place(300.0, 0.0), every_s=5),
+    bus(to=place(4300.0, 0.0), every_s=5),
+    walk(to=place(4600.0, 0.0), every_s=5),
+    stay(6000, every_s=5),
+    walk(to=place(4300.0, 0.0), every_s=5),
+    bus(to=place(300.0, 0.0), every_s=5),
+    walk(to=place(0.0, 0.0), every_s=5),
+    stay(900, every_s=5),
+    walk(to=place(0.0, 800.0), every_s=5),
+    stay(900, every_s=5),
+]
+# A walk longer than a step of 300 fixes reads, then two stays longer than that, a ride between.
+A_LONG_WALK_THEN_LONG_STAYS = [
+    stay(650, at=place(0.0, 0.0), every_s=5),
+    walk(to=place(1807.6, 493.0), every_s=5),
+    stay(5600, every_s=5),
+    ride(to=place(1682.0, -1548.6), speed_mps=5.1, every_s=5),
+    stay(6100, every_s=5),
+]
+
+# A walk, a long stay, a ride, the phone off for 14 minutes where it ended, a long stay there, a fix a
+# second (a step of 600 fixes reads 10 minutes).
+A_GAP_BEFORE_A_LONG_STAY = [
+    stay(851.4, at=place(0.0, 0.0)),
+    walk(to=place(2241.7, -709.0)),
+    stay(3625.3),
+    ride(to=place(3605.2, -2090.3), speed_mps=3.88),
+    gap(818.6),
+    stay(8740.1),
+    ride(to=place(3350.1, -2203.3), speed_mps=11.86),
+    stay(7883.1),
+    ride(to=place(8489.7, 4783.3), speed_mps=17.24),
+    stay(1068.0),
+    ride(to=place(8307.8, 4825.5), speed_mps=17.75),
+    stay(440.8),
+]
+
+
+@pytest.mark.parametrize(
+    ("legs", "step", "as_one_pass"),
+    [
+        pytest.param(A_DAY_AT_WORK, 500, True, id="the-long-stay-begun-elsewhere"),
+        pytest.param(A_LONG_WALK_THEN_LONG_STAYS, 300, False, id="an-arrival-still-open-where-the-read-ends"),
+        pytest.param(A_GAP_BEFORE_A_LONG_STAY, 600, False, id="a-gap-before-the-long-stay"),
+    ],
+)
+async def test_a_stay_longer_than_a_step_leaves_every_trip_pointing_at_a_stored_stay(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    legs: list[Leg],
+    step: int,
+    as_one_pass: bool,
+) -> None:
+    # A step whose window ends inside a stay longer than the window reads one fix a minute to get
+    # past it, and keeps what it built from there on. Thinned, the long stay began elsewhere: at
+    # the last fix of the trip that arrives at it (the same minute) or a minute after its first fix,
+    # so under another id (ids come from start times). The trip there, built by an earlier step
+    # from every fix and kept, arrived at a stay that no step ever stored, or ended inside the stay
+    # stored in its place. Now the long stay begins where the rows kept before it say: the stay
+    # stored there, or the open stay the earlier step ended at its watermark.
+    #
+    # Second case: the trip that gets past the long stay (the walk, longer than a step, read one
+    # fix in ten) arrives at a stay still open where the thinned read ends. The watermark was set
+    # just after the trip, and the next step, thinned from another start, began that stay elsewhere
+    # again. The watermark is now where that arrival begins, as it is for an arrival read whole.
+    #
+    # Third case: the ride arrives where the phone is then off for 14 minutes. The step after it
+    # read one fix a minute from another start (the long stay before the ride): the minutes fell
+    # otherwise, and the end of the ride with the first fix after the gap made a stay of its own,
+    # ending where the long stay stored begins. It was kept (it ends at the watermark), so what was
+    # stored from its start on was replaced, the stay the ride arrives at with it. A stay that ends
+    # where the long stay begins lies before it: it is no longer kept.
+    track = track_from(*legs, start_s=DAY, seed=21)
+    whole, stepped = await in_one_pass_and_in_steps(http, invite_code, db, pipeline, track, step=step)
+    assert await broken_links(app_conn, whole) == []
+    assert await broken_links(app_conn, stepped) == []
+    one_pass, in_steps = await stays_and_trips(app_conn, whole), await stays_and_trips(app_conn, stepped)
+    assert len(one_pass[1]) >= 2
+    if as_one_pass:
+        # The trip before the long stay was read whole: the long stay begins where one pass begins
+        # it (its end is the thinned read's). Otherwise one fix in ten or sixty may miss a trip.
+        assert len(in_steps[1]) == len(one_pass[1])
+        assert [a for a, _ in in_steps[0][:2]] == [a for a, _ in one_pass[0][:2]]

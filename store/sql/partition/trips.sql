@@ -36,6 +36,17 @@ FROM stay, LATERAL (
     ) r
 ) latest;
 
+-- name: stay_under_way
+-- The stored stay under way at $1 (begun at or before it, ended at or after it), the latest if two
+-- are: a step that read thinned fixes to get past a long stay gives it this start and id, which the
+-- trip kept before it arrives at.
+SELECT id, started_at FROM stays WHERE started_at <= $1 AND ended_at >= $1
+ORDER BY started_at DESC LIMIT 1;
+
+-- name: last_arrival
+-- The stay the last trip begun before $1 arrives at (its id; NULL when it arrives at none).
+SELECT destination_stay_id FROM trips WHERE started_at < $1 ORDER BY started_at DESC LIMIT 1;
+
 -- name: delete_stays_from
 -- From $1 on, or only up to $2 when given (a step that read a window of the history).
 DELETE FROM stays WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
