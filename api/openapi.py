@@ -448,13 +448,12 @@ def document_bodies(app: Litestar, *, max_fixes: int) -> None:
         for handler, _, _ in _operations(app)
         if "data" in handler.parsed_fn_signature.parameters
     ]
-    for cls in _body_structs(bodies):
+    for info in _body_structs(bodies):
+        cls = info.cls
         # Litestar's key for the Struct's schema: its name, or its module's and name when two share it
         qualified = f"{cls.__module__.replace('.', '_')}_{cls.__name__}"
         schema = schemas.get(cls.__name__, schemas.get(qualified))
         if isinstance(schema, Schema) and schema.title == cls.__name__:
-            info = msgspec.inspect.type_info(cls)
-            assert isinstance(info, msgspec.inspect.StructType)
             if info.forbid_unknown_fields:  # an unknown field in such a body is a 400
                 schema.additional_properties = False
             for field in info.fields:
@@ -525,9 +524,9 @@ RESULT_FIELDS = {
 }
 
 
-def _body_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
-    """The Structs among ``types`` and their fields, at any depth."""
-    found: set[type[msgspec.Struct]] = set()
+def _body_structs(types: Iterable[Any]) -> list[msgspec.inspect.StructType]:
+    """The Structs among ``types`` and their fields, at any depth, once each."""
+    found: dict[type[msgspec.Struct], msgspec.inspect.StructType] = {}
     seen: set[int] = set()
     pending: list[msgspec.inspect.Type] = list(msgspec.inspect.multi_type_info(list(types)))
     while pending:
@@ -536,7 +535,7 @@ def _body_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
             continue
         seen.add(id(info))
         if isinstance(info, msgspec.inspect.StructType):
-            found.add(info.cls)
+            found.setdefault(info.cls, info)
             pending.extend(field.type for field in info.fields)
         elif isinstance(info, msgspec.inspect.UnionType):
             pending.extend(info.types)
@@ -548,7 +547,7 @@ def _body_structs(types: Iterable[Any]) -> set[type[msgspec.Struct]]:
             pending.extend(info.item_types)
         elif isinstance(info, msgspec.inspect.DictType):
             pending.append(info.value_type)
-    return found
+    return list(found.values())
 
 
 def _describe(schema: Schema | Reference, descriptions: dict[str, str]) -> None:
