@@ -119,11 +119,26 @@ def _per_user(data: Dataset, pred: npt.NDArray[np.str_]) -> dict[str, dict[str, 
     return out
 
 
-def _end_to_end_user(
-    user: GeolifeUser, classified: Classified, history: _History | None = None
-) -> tuple[list[str], list[str], list[float]]:
-    """Per labelled fix-to-fix interval: true mode, predicted mode (or "none"), and its seconds,
-    from the user's track segmented and classified (``classify(model, segment(user.track))``)."""
+@dataclass(frozen=True, slots=True)
+class _UserTime:
+    """One user's labelled time: per fix-to-fix interval, true mode, predicted mode (or "none") and
+    seconds; per labelled interval, its mode and the predicted mode covering most of its time."""
+
+    truths: list[str]
+    preds: list[str]
+    secs: list[float]
+    main: list[tuple[str, str]]
+
+
+def _main_mode(labels: npt.NDArray[np.str_], dt: F64) -> str:
+    """The predicted mode (or "none") holding most of a labelled interval's seconds."""
+    names, at = np.unique(labels, return_inverse=True)
+    return str(names[int(np.argmax(np.bincount(at, weights=dt)))])
+
+
+def _end_to_end_user(user: GeolifeUser, classified: Classified, history: _History | None = None) -> _UserTime:
+    """The user's labelled time scored against their track segmented and classified
+    (``classify(model, segment(user.track))``)."""
     cleaned = classified.seg.cleaned
     bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
     # The sections' times as the API shows them (each to the next one's first fix).
@@ -142,6 +157,7 @@ def _end_to_end_user(
     truths: list[str] = []
     preds: list[str] = []
     secs: list[float] = []
+    main: list[tuple[str, str]] = []
     for iv in user.labels:
         i0 = int(np.searchsorted(t, iv.start_s, side="left"))
         i1 = int(np.searchsorted(t, iv.end_s, side="right"))
@@ -157,7 +173,9 @@ def _end_to_end_user(
         truths.extend([iv.mode] * int(dt.size))
         preds.extend(labels.tolist())
         secs.extend(dt.tolist())
-    return truths, preds, secs
+        if dt.size:
+            main.append((iv.mode, _main_mode(labels, dt)))
+    return _UserTime(truths, preds, secs, main)
 
 
 class _TimeScores:
@@ -167,11 +185,13 @@ class _TimeScores:
         self.truths: list[str] = []
         self.preds: list[str] = []
         self.secs: list[float] = []
+        self.main: list[tuple[str, str]] = []
 
-    def add(self, truths: list[str], preds: list[str], secs: list[float]) -> None:
-        self.truths += truths
-        self.preds += preds
-        self.secs += secs
+    def add(self, scored: _UserTime) -> None:
+        self.truths += scored.truths
+        self.preds += scored.preds
+        self.secs += scored.secs
+        self.main += scored.main
 
     def report(self) -> dict[str, Any]:
         w = np.asarray(self.secs, dtype=np.float64)
@@ -188,6 +208,21 @@ class _TimeScores:
             "coverage": round(float(w[scored & (yp != "none")].sum()) / total, 4) if total > 0 else None,
             "per_class": report["per_class"],
             "confusion_seconds": report["confusion"],
+            "main_mode": self._main_mode_report(),
+        }
+
+    def _main_mode_report(self) -> dict[str, Any]:
+        """Each labelled interval (a GeoLife label: often a whole trip, walks to and from the
+        vehicle included) scored once, by the predicted mode covering most of its time."""
+        true = [t for t, _ in self.main]
+        pred = [p for _, p in self.main]
+        report = classification_report(true, pred, labels=SCORED_MODES)
+        return {
+            "intervals": report["n"],
+            "accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
+            "f1": {m: v["f1"] for m, v in report["per_class"].items()},
+            "confusion": report["confusion"],
         }
 
 
@@ -195,10 +230,12 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
     """Full pipeline from raw fixes (``core.segmentation.segment``, then the classifier with pieces of
     one vehicle leg rejoined as :mod:`models.sections` does in production), scored over
     labelled time with fixes (no gap over 10 minutes): ``time_accuracy`` (right mode), ``macro_f1``
-    over time, and ``coverage`` (share of that time inside any section)."""
+    over time, ``coverage`` (share of that time inside any section) and ``main_mode`` (each labelled
+    interval once, by the predicted mode, or none, covering most of its scored time: what a tester
+    reads as the trip's mode when a label spans a whole trip)."""
     scores = _TimeScores()
     for user in users:
-        scores.add(*_end_to_end_user(user, classify(model, segment(user.track))))
+        scores.add(_end_to_end_user(user, classify(model, segment(user.track))))
     return scores.report()
 
 
@@ -320,7 +357,7 @@ def evaluate_with_history(
         for run in runs:
             history = _History.of(user, labelled, run.share, run.rng, params)
             if classified is not None:
-                run.e2e.add(*_end_to_end_user(user, classified, history))
+                run.e2e.add(_end_to_end_user(user, classified, history))
             if sections:
                 pred, hits, earlier = history.predict(proba, classes, user.track, bounds)
                 run.helped += pred.tolist()
@@ -518,8 +555,8 @@ def evaluate_transit_proxy(
         stops = TransitStops.of([stop for other in cut if other.user != one.user for stop in other.stops()])
         if end_to_end:
             seg = segment(user.track)
-            e2e_without.add(*_end_to_end_user(user, classify(model, seg)))
-            e2e_with.add(*_end_to_end_user(user, classify(model, seg, network=Network(stops, params))))
+            e2e_without.add(_end_to_end_user(user, classify(model, seg)))
+            e2e_with.add(_end_to_end_user(user, classify(model, seg, network=Network(stops, params))))
         if not one.sections:
             continue
         proba, classes = predict_proba(model, one.x)

@@ -16,8 +16,9 @@ from models.evaluate import (
     evaluate_transit_proxy,
     evaluate_with_history,
 )
+from models.geolife import GeolifeUser, LabelInterval
 from models.heuristic import HeuristicClassifier
-from tests.support.tracks import bus, place, track_from
+from tests.support.tracks import bus, gap, place, stay, track_from, walk
 from tests.unit.models.builders import simulated_user, twice
 
 
@@ -40,6 +41,35 @@ def test_end_to_end_scores_labelled_time_and_its_coverage() -> None:
     assert result["available"] is True
     assert 0.0 < result["coverage"] <= 1.0
     assert 0.0 <= result["time_accuracy"] <= 1.0
+
+
+def test_a_trip_labelled_with_its_vehicle_alone_is_scored_once_by_its_main_mode() -> None:
+    # GeoLife users often label a whole trip with its vehicle, the walk to the stop included.
+    short_walk = (walk(to=place(420.0, 0.0)), bus(to=place(6420.0, 0.0)))
+    long_walk = (walk(to=place(4820.0, 0.0)), bus(to=place(6420.0, 0.0)))
+    track = track_from(
+        stay(600.0),
+        *short_walk,
+        stay(600.0),
+        gap(600.0, to=place(0.0, 0.0)),
+        stay(600.0),
+        *long_walk,
+        stay(600.0),
+    )
+    gone = np.flatnonzero(np.diff(track.t_s) > 300.0)[0]
+    first = LabelInterval(float(track.t_s[0]) + 600.0, float(track.t_s[gone]) - 600.0, "bus")
+    second = LabelInterval(float(track.t_s[gone + 1]) + 600.0, float(track.t_s[-1]) - 600.0, "bus")
+    user = GeolifeUser(user="u", track=track, labels=(first, second))
+    result = evaluate_end_to_end(HeuristicClassifier(), [user])
+    walked = result["confusion_seconds"]["matrix"][2][0]  # true bus, predicted walk
+    assert walked > 3000.0
+    # Scored over time, the walks count against the trips; once per trip, by the mode that takes
+    # most of it, the first trip is a bus ride and the second (52 minutes' walk, then 3 minutes of
+    # bus) is not.
+    main = result["main_mode"]
+    assert main["intervals"] == 2
+    assert main["accuracy"] == 0.5
+    assert main["confusion"]["matrix"][2][:3] == [1.0, 0.0, 1.0]
 
 
 def test_classifier_report_gives_each_users_figures() -> None:
