@@ -76,12 +76,17 @@ class HeuristicClassifier:
         return np.asarray(scores / scores.sum(), dtype=np.float64)
 
     def predict_proba(self, x: F64) -> F64:
-        """Class probabilities, shape ``(n, len(classes))``; rows of NaN speed get a uniform row."""
+        """Class probabilities, shape ``(n, len(classes))``; a row without speed percentiles (a ride
+        across a signal gap has two fixes) is placed by its average speed, and a row with neither
+        gets a uniform row."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         out = np.empty((x.shape[0], len(self.classes)))
         vehicle = [i for i, m in enumerate(self.classes) if m not in {"walk", "bike"}]
         for r, row in enumerate(x):
-            p = self._speed_scores(float(row[self._col["speed_p85_mps"]]))
+            speed = float(row[self._col["speed_p85_mps"]])
+            if not math.isfinite(speed):  # two fixes across a signal gap: no speed but the average
+                speed = float(row[self._col["avg_speed_mps"]])
+            p = self._speed_scores(speed)
             known = float(row[self._col["activity_known_share"]])
             if math.isfinite(known) and known > 0:
                 act = np.zeros(len(self.classes))

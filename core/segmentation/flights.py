@@ -22,6 +22,8 @@ are one flight, and the fixes between belong to it rather than to a trip of thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -46,17 +48,39 @@ def flight_hops(track: Track, params: SegmentationParams) -> IntArray:
     return gaps[flying].astype(np.intp)
 
 
-def flight_trips(
-    track: Track, stays: tuple[Stay, ...], hops: IntArray, final_before: int, params: SegmentationParams
-) -> list[Trip]:
-    """A trip for each flight (a hop, or hops in a row across fixes taken in the air: module
-    docstring); complete once its arrival fix is final (before ``final_before``)."""
+def stay_lookup(stays: tuple[Stay, ...]) -> Callable[[int], int | None]:
+    """The number of the stay holding fix ``i``, or None."""
     starts = np.asarray([s.start for s in stays], dtype=np.intp)
     ends = np.asarray([s.end for s in stays], dtype=np.intp)
 
     def stay_of(i: int) -> int | None:
         k = int(np.searchsorted(starts, i, side="right")) - 1
         return k if k >= 0 and i < ends[k] else None
+
+    return stay_of
+
+
+def hop_trip(track: Track, a: int, z: int, stay_of: Callable[[int], int | None], final_before: int) -> Trip:
+    """The trip of one section from fix ``a`` (the last before a gap) to fix ``z`` (the first after
+    it, or after the last of hops in a row), complete once ``z`` is final (before ``final_before``)."""
+    return Trip(
+        start=a,
+        end=z + 1,
+        t_start_s=float(track.t_s[a]),
+        t_end_s=float(track.t_s[z]),
+        sections=(SectionBounds(start=a, end=z + 1),),
+        origin_stay=stay_of(a),
+        destination_stay=stay_of(z),
+        complete=z < final_before,
+    )
+
+
+def flight_trips(
+    track: Track, stays: tuple[Stay, ...], hops: IntArray, final_before: int, params: SegmentationParams
+) -> list[Trip]:
+    """A trip for each flight (a hop, or hops in a row across fixes taken in the air: module
+    docstring); complete once its arrival fix is final (before ``final_before``)."""
+    stay_of = stay_lookup(stays)
 
     def airborne(a: int, b: int) -> bool:
         """Fixes ``a`` to ``b`` (between two hops) were taken in flight: fast, and in no stay. A
@@ -75,16 +99,4 @@ def flight_trips(
             flights[-1] = (flights[-1][0], i + 1)
         else:
             flights.append((i, i + 1))
-    return [
-        Trip(
-            start=a,
-            end=z + 1,
-            t_start_s=float(track.t_s[a]),
-            t_end_s=float(track.t_s[z]),
-            sections=(SectionBounds(start=a, end=z + 1),),
-            origin_stay=stay_of(a),
-            destination_stay=stay_of(z),
-            complete=z < final_before,
-        )
-        for a, z in flights
-    ]
+    return [hop_trip(track, a, z, stay_of, final_before) for a, z in flights]

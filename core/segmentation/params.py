@@ -56,6 +56,11 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
         A signal gap covering ``flight_min_distance_m`` at an average speed between
         ``flight_min_speed_mps`` and ``flight_max_speed_mps`` is a flight, kept as a trip of its own
         instead of vanishing between two trips (phones are in aeroplane mode in flight).
+
+    Rides across a gap (``rides``)
+        A signal gap of at most ``gap_ride_max_s`` crossed at an average of at least
+        ``gap_ride_min_speed_mps`` (and below ``flight_min_speed_mps``) is a ride, kept as a trip of
+        its own: underground, or with the tracker stopped in a vehicle.
     """
 
     max_accuracy_m: Positive = 100.0
@@ -77,6 +82,8 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     flight_min_distance_m: Positive = 100_000.0
     flight_min_speed_mps: Positive = 80.0
     flight_max_speed_mps: Positive = 350.0
+    gap_ride_min_speed_mps: Positive = 2.5
+    gap_ride_max_s: Positive = 7200.0
 
     def __post_init__(self) -> None:
         if self.gap_s < self.stay_dwell_s:
@@ -85,6 +92,8 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
             raise ValueError("still_speed_mps must be below walk_max_speed_mps")
         if self.flight_min_speed_mps >= self.flight_max_speed_mps:
             raise ValueError("flight_min_speed_mps must be below flight_max_speed_mps")
+        if self.gap_ride_min_speed_mps >= self.flight_min_speed_mps:
+            raise ValueError("gap_ride_min_speed_mps must be below flight_min_speed_mps")
         if list(self.regime_bounds_mps) != sorted(set(self.regime_bounds_mps)):
             raise ValueError("regime_bounds_mps must be strictly increasing")
 

@@ -8,6 +8,7 @@ from core.segmentation.cleaning import clean
 from core.segmentation.flights import flight_hops, flight_trips
 from core.segmentation.params import DEFAULT_PARAMS, SegmentationParams
 from core.segmentation.result import SectionBounds, Segmentation, Stay, Trip
+from core.segmentation.rides import ride_trips
 from core.segmentation.sections import section_starts
 from core.segmentation.sphere import Sphere
 from core.segmentation.staypoints import sliding_windows, stay_centres
@@ -27,7 +28,8 @@ def segment(
     Cleaning (accuracy, repeated times, speed excursions after e-mission's jump smoothing), stays
     by the sliding dwell/radius method of Li et al. 2008 as in trackintel, trips between stays cut
     at signal gaps (trackintel ``generate_triplegs``) except that a gap only a plane can cross is a
-    trip of its own (``flights``), sections by walk-based segmentation (Zheng et al. 2008) with
+    trip of its own (``flights``), and so is a gap ridden underground or with the tracker stopped
+    (``rides``), sections by walk-based segmentation (Zheng et al. 2008) with
     speed regimes and the phone's activity; see the modules of this package.
 
     ``now_s`` (epoch seconds) is the time of the call: when no fix arrived for more than ``gap_s``
@@ -106,12 +108,13 @@ def segment(
         )
     )
     flights = flight_trips(cleaned, stays, flight_hops(cleaned, params), cleaning.provisional_from, params)
-    if flights:
+    rides = ride_trips(cleaned, stays, cleaning.provisional_from, params)
+    if flights or rides:
         # Fixes taken in the air between two hops are the flight's, not a trip of their own.
         aloft = [
             trip for trip in trips if not any(f.start < trip.start and trip.end < f.end for f in flights)
         ]
-        trips = tuple(sorted((*aloft, *flights), key=lambda trip: (trip.start, trip.end)))
+        trips = tuple(sorted((*aloft, *flights, *rides), key=lambda trip: (trip.start, trip.end)))
     return Segmentation(
         kept=cleaning.kept,
         cleaned=cleaned,

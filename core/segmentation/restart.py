@@ -26,6 +26,8 @@ one side of the gap changes the result on the other. Stage by stage:
 - flights (:mod:`.flights`): a gap an aeroplane crosses is a trip from the fix before it, and hops
   with airborne fixes between are one flight; a gap crossed below ``flight_min_speed_mps`` is
   neither, nor a piece of one (short of a phone airborne on both sides of a slow gap).
+- rides (:mod:`.rides`): a gap ridden underground or with the tracker stopped is a trip from the
+  fix before it too, so no cut.
 - sections and their classification are computed within a trip.
 
 The pipeline restarts only where a stored stay or trip, or the open tail, began right after a
@@ -39,8 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.geodesy import haversine_m
 from core.segmentation.cleaning import step_speeds, trusted
 from core.segmentation.params import SegmentationParams
+from core.segmentation.rides import is_gap_ride
 from core.segmentation.sphere import Sphere
 from core.track import Track
 
@@ -71,11 +75,15 @@ def gap_cut(track: Track, start_s: float, params: SegmentationParams) -> float |
         return None
     run = judged[after - need : after + need]
     speeds = step_speeds(t, Sphere.of(track.lat, track.lon), run)
-    before = int(run[need - 1])
+    before, first_after = int(run[need - 1]), int(run[need])
     if bool(np.any(speeds > params.max_speed_mps)) or speeds[need - 1] >= params.flight_min_speed_mps:
         return None
+    crossing = float(t[first_after] - t[before])
     # The fix after the gap must be the one that began what follows (still kept: another tracker's
     # late fixes may have displaced it).
-    if t[run[need]] != start_s or t[run[need]] - t[before] <= params.gap_s:
+    if t[first_after] != start_s or crossing <= params.gap_s:
         return None
+    apart = haversine_m(track.lat[before], track.lon[before], track.lat[first_after], track.lon[first_after])
+    if is_gap_ride(np.asarray([apart], dtype=np.float64), np.asarray([crossing]), params)[0]:
+        return None  # a ride across the gap is a trip from the fix before it, as a flight is
     return float(t[before])

@@ -164,6 +164,19 @@ async def stays_and_trips(
     return [(r[0], r[1]) for r in stays], [(r[0], r[1]) for r in trips]
 
 
+async def trip_links(
+    conn: asyncpg.Connection, t: Enrolled
+) -> list[tuple[datetime, datetime | None, datetime | None]]:
+    """Each stored trip's start with the starts of the stays it leaves and arrives at (None: no stay)."""
+    async with as_user(conn, f"sillage_u_{t.user_id.hex}"):
+        rows = await conn.fetch(
+            "SELECT t.started_at, o.started_at, d.started_at FROM trips t"
+            " LEFT JOIN stays o ON o.id = t.origin_stay_id LEFT JOIN stays d ON d.id = t.destination_stay_id"
+            " ORDER BY t.started_at"
+        )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 async def test_a_history_without_stays_processed_in_steps_has_no_stay_across_a_trip(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
@@ -343,6 +356,24 @@ STAYS_AND_GAPS = [
     stay(600, every_s=5),
     walk(to=east(10), every_s=5),
 ]
+# Three rides across a signal gap (underground, or the tracker stopped in a car), a walk and a stay
+# on either side. A step that ends at the gap never restarts at the far side of it (one pass builds
+# the ride from the fix before it): steps hold a stay, the walks and ride after it, and the next stay.
+WITH_RIDES = [
+    stay(600, at=east(0), every_s=15),
+    walk(to=east(0.5), every_s=5),
+    gap(1500, to=east(8.5)),  # 5.3 m/s
+    walk(to=east(9), every_s=5),
+    stay(600, every_s=15),
+    walk(to=east(9.5), every_s=5),
+    gap(1200, to=east(17.5)),  # 6.7 m/s
+    walk(to=east(18), every_s=5),
+    stay(600, every_s=15),
+    walk(to=east(18.5), every_s=5),
+    gap(900, to=east(24.5)),  # 6.7 m/s
+    walk(to=east(25), every_s=5),
+    stay(600, every_s=15),
+]
 AWAY = place(700_000.0, 100_000.0)
 # A flight between two short walks, and gaps on either side. No step restarts at the flight's
 # arrival (one pass builds the flight from the fix before it): a step holds both walks.
@@ -369,6 +400,7 @@ WITH_A_FLIGHT = [
         # Steps hold a stay and the trip after it (else they read thinned to get past them).
         pytest.param(STAYS_AND_GAPS, 400, id="stays-and-gaps"),
         pytest.param(WITH_A_FLIGHT, 250, id="with-a-flight"),
+        pytest.param(WITH_RIDES, 260, id="with-rides"),
     ],
 )
 async def test_a_history_with_signal_gaps_processed_in_steps_is_that_of_one_pass(
@@ -388,6 +420,7 @@ async def test_a_history_with_signal_gaps_processed_in_steps_is_that_of_one_pass
     one_pass = await stays_and_trips(app_conn, whole)
     assert len(one_pass[1]) >= 5
     assert await stays_and_trips(app_conn, stepped) == one_pass
+    assert await trip_links(app_conn, stepped) == await trip_links(app_conn, whole)
     assert await trips_with_sections(http, stepped) == await trips_with_sections(http, whole)
 
 

@@ -832,6 +832,56 @@ async def test_a_flight_is_found_when_the_landing_arrives_after_the_departure_wa
     assert len(trips) == 3
 
 
+def day_across_a_gap(crossing_s: float, far: Place, *, waiting: bool = False) -> Track:
+    """Home, a walk to a station, ``crossing_s`` without a fix to ``far``, a walk on and a stay.
+    With ``waiting``, a stay on either side of the gap (at the gate and on arrival); without it,
+    the first fix after the gap starts the walk after it."""
+    return track_from(
+        stay(900, at=HOME, every_s=10),
+        walk(to=STOP_A, every_s=5),
+        *([stay(1200, every_s=10)] if waiting else []),
+        gap(crossing_s, to=far),
+        *([stay(600, every_s=10)] if waiting else []),
+        walk(to=Place(far.east_m + 400.0, far.north_m), every_s=5),
+        stay(900, every_s=10),
+        start_s=DAY,
+    )
+
+
+def metro_day() -> Track:
+    """25 minutes underground without a fix, 8 km on."""
+    return day_across_a_gap(1500, place(8300.0, 0.0))
+
+
+def flight_day(*, waiting: bool = True) -> Track:
+    """A flight of 707 km, boarding to landing with no fix."""
+    return day_across_a_gap(7200, place(700_000.0, 100_000.0), waiting=waiting)
+
+
+async def test_a_ride_underground_is_a_trip_once_the_phone_is_out_of_the_tunnel(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = metro_day()
+    (last_fix,) = np.flatnonzero(np.diff(track.t_s) > 900)
+    underground = np.arange(len(track)) <= last_fix
+    await upload(http, t, fixes_json(track, underground))
+    # The worker runs during the ride: the signal gap ends the walk to the station, nothing more.
+    await pipeline.run_due(db, as_of=datetime.fromtimestamp(float(track.t_s[last_fix]) + 1200, UTC))
+    (walk_to_station,) = await trips_of(http, t)
+    await upload(http, t, fixes_json(track, ~underground))  # out of the tunnel
+    await pipeline.run_due(db, as_of=after(track, 60))
+    walk_from_station, ride, again = await trips_of(http, t)  # newest first
+    assert again == walk_to_station
+    (section,) = ride["sections"]
+    assert 7500 < ride["distance_m"] < 8500
+    assert ride["started_at"] == walk_to_station["ended_at"]
+    assert ride["ended_at"] == walk_from_station["started_at"]
+    assert ride["duration_s"] > 1500
+    assert section["mode"] != "walk"
+    assert abs(sum(section["probabilities"].values()) - 1.0) < 1e-3
+
+
 async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
@@ -848,22 +898,6 @@ async def test_a_confirmation_revisits_the_same_route_earlier_that_week(
     latest, earlier = await trips_of(http, t, day=DAY + 86400)
     assert (latest["sections"][1]["mode"], latest["sections"][1]["mode_source"]) == ("tram", "user")
     assert (earlier["sections"][1]["mode"], earlier["sections"][1]["mode_source"]) == ("tram", "history")
-
-
-def flight_day(*, waiting: bool = True) -> Track:
-    """Home, a walk to the airport, a flight, a walk to the destination. Without ``waiting`` at
-    the gate and on arrival, the flight's first fix ends the walk before it and its last fix
-    starts the walk after it."""
-    return track_from(
-        stay(900, at=HOME, every_s=10),
-        walk(to=STOP_A, every_s=5),
-        *([stay(1200, every_s=10)] if waiting else []),  # at the gate
-        gap(7200, to=place(700_000.0, 100_000.0)),  # 707 km; boarding to landing: no fix
-        *([stay(600, every_s=10)] if waiting else []),
-        walk(to=place(700_400.0, 100_000.0), every_s=5),
-        stay(900, every_s=10),
-        start_s=DAY,
-    )
 
 
 async def test_a_flight_with_the_phone_in_aeroplane_mode_is_a_plane_trip_with_its_footprint(

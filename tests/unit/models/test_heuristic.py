@@ -40,6 +40,13 @@ def test_unknown_speed_gives_a_uniform_row() -> None:
     np.testing.assert_allclose(proba, proba[0])
 
 
+def test_a_ride_across_a_signal_gap_is_placed_by_its_average_speed() -> None:
+    # Two fixes, 18 km apart in 20 minutes: no speed between fixes, but nobody walked that.
+    model = HeuristicClassifier()
+    assert top(model, row(avg_speed_mps=15.0, gap_time_share=1.0)) == "car"
+    assert top(model, row(avg_speed_mps=1.2, speed_p85_mps=30.0)) == "train"  # percentiles first
+
+
 def test_the_phones_bike_activity_tips_an_ambiguous_speed_to_bike() -> None:
     model = HeuristicClassifier()
     ambiguous = {"speed_p85_mps": 6.3}

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pytest
 
 from core.segmentation import DEFAULT_PARAMS, Segmentation, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
@@ -109,19 +110,28 @@ def test_a_phone_waking_off_its_way_after_a_gap_is_no_cut() -> None:
     assert gap_cut(around(track, first), float(track.t_s[first]), DEFAULT_PARAMS) is None
 
 
-def test_a_flight_is_no_cut() -> None:
-    # The flight is a trip from the fix before the gap: a step starting after it cannot build it.
+@pytest.mark.parametrize(
+    ("far", "crossing_s", "is_cut"),
+    [
+        pytest.param(place(700_000.0, 100_000.0), 7200, False, id="flight"),  # 99 m/s
+        pytest.param(place(8600.0, 0.0), 1500, False, id="ride-underground"),  # 5.3 m/s
+        pytest.param(place(1600.0, 0.0), 1500, True, id="walked"),  # 0.7 m/s
+    ],
+)
+def test_a_gap_crossed_by_a_vehicle_is_no_cut(far: Place, crossing_s: float, is_cut: bool) -> None:
+    # A flight, or a ride underground, is a trip from the fix before the gap: a step starting after
+    # it cannot build it. A gap crossed at walking pace is a cut like any other.
     track = track_from(
-        walk(to=place(1500.0, 0.0), every_s=5),
-        gap(7200, to=place(700_000.0, 100_000.0)),
-        walk(to=place(701_500.0, 100_000.0), every_s=5),
+        walk(to=place(600.0, 0.0), every_s=5),
+        gap(crossing_s, to=far),
+        walk(to=Place(far.east_m + 400.0, far.north_m), every_s=5),
     )
     (first,) = gaps(track)
-    assert gap_cut(around(track, first), float(track.t_s[first]), DEFAULT_PARAMS) is None
+    assert (gap_cut(around(track, first), float(track.t_s[first]), DEFAULT_PARAMS) is not None) == is_cut
 
 
 def random_history(rng: np.random.Generator) -> Track:
-    """Moves between random places, with signal gaps (far or near, some crossed by air), stays,
+    """Moves between random places, with signal gaps (far or near, some ridden, some crossed by air), stays,
     a phone waking off its way after a gap, and inaccurate fixes."""
     legs: list[Leg] = []
     here = Place(0.0, 0.0)
@@ -139,7 +149,7 @@ def random_history(rng: np.random.Generator) -> Track:
             legs.append(stay(float(rng.uniform(60, 1200)), every_s=every))
             to = here
         elif kind == "gap":
-            far = rng.choice([0.0, 50.0, 150.0, 3000.0, 600_000.0])
+            far = rng.choice([0.0, 50.0, 150.0, 3000.0, 15_000.0, 600_000.0])  # 15 km: often a ride
             to = Place(here.east_m + far * float(rng.uniform(0.5, 1.5)), here.north_m)
             legs.append(gap(float(rng.uniform(901, 6000)), to=to))
         else:  # the phone wakes after a gap, maybe a fix or two where it is first, then far off a moment

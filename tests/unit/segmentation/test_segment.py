@@ -157,18 +157,21 @@ def test_a_short_stop_in_a_vehicle_does_not_split_it() -> None:
     assert len(trip.sections) == 1
 
 
-def test_an_hour_without_fixes_while_moving_splits_the_trip() -> None:
+def test_an_hour_without_fixes_while_moving_splits_the_trip_around_the_ride_across_the_gap() -> None:
     track = track_from(
         stay(600, at=HOME),
         ride(to=place(6000.0, 0.0), speed_mps=12.0),
-        gap(3600, to=place(30000.0, 0.0)),
+        gap(3600, to=place(30000.0, 0.0)),  # 24 km in an hour: ridden, not walked
         ride(to=place(36000.0, 0.0), speed_mps=12.0),
         stay(600),
     )
     result = segment(track)
-    first, second = result.trips
+    first, across, second = result.trips
     assert (first.origin_stay, first.destination_stay) == (0, None)
     assert (second.origin_stay, second.destination_stay) == (None, 1)
+    assert (across.start, across.end) == (first.end - 1, second.start + 1)
+    assert across.t_start_s == first.t_end_s
+    assert across.t_end_s == second.t_start_s
     assert second.t_start_s - first.t_end_s >= 3600
 
 
