@@ -17,6 +17,7 @@ the model alone.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -136,9 +137,15 @@ def _main_mode(labels: npt.NDArray[np.str_], dt: F64) -> str:
     return str(names[int(np.argmax(np.bincount(at, weights=dt)))])
 
 
-def _end_to_end_user(user: GeolifeUser, classified: Classified, history: _History | None = None) -> _UserTime:
+def _end_to_end_user(
+    user: GeolifeUser,
+    classified: Classified,
+    history: _History | None = None,
+    *,
+    max_gap_s: float = END_TO_END_MAX_GAP_S,
+) -> _UserTime:
     """The user's labelled time scored against their track segmented and classified
-    (``classify(model, segment(user.track))``)."""
+    (``classify(model, segment(user.track))``), between fixes at most ``max_gap_s`` apart."""
     cleaned = classified.seg.cleaned
     bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
     # The sections' times as the API shows them (each to the next one's first fix).
@@ -165,7 +172,7 @@ def _end_to_end_user(user: GeolifeUser, classified: Classified, history: _Histor
             continue
         dt = np.diff(t[i0:i1])
         mid = 0.5 * (t[i0 : i1 - 1] + t[i0 + 1 : i1])
-        ok = dt <= END_TO_END_MAX_GAP_S
+        ok = dt <= max_gap_s
         dt, mid = dt[ok], mid[ok]
         k = np.searchsorted(sec_t0, mid, side="right") - 1
         inside = (k >= 0) & (mid <= sec_t1[np.clip(k, 0, None)]) if sec_t0.size else np.zeros(mid.shape, bool)
@@ -232,11 +239,26 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
     labelled time with fixes (no gap over 10 minutes): ``time_accuracy`` (right mode), ``macro_f1``
     over time, ``coverage`` (share of that time inside any section) and ``main_mode`` (each labelled
     interval once, by the predicted mode, or none, covering most of its scored time: what a tester
-    reads as the trip's mode when a label spans a whole trip)."""
-    scores = _TimeScores()
+    reads as the trip's mode when a label spans a whole trip).
+
+    ``all_labelled_time`` scores the same over all labelled time, signal gaps included: the label
+    says how its person travelled while the phone logged nothing, and a gap no section covers counts
+    as none. Only there does a section across a gap (a flight, a ride underground) earn or lose
+    anything; without it, a gap's time would count only when a section covered it."""
+    scores, whole = _TimeScores(), _TimeScores()
     for user in users:
-        scores.add(_end_to_end_user(user, classify(model, segment(user.track))))
-    return scores.report()
+        classified = classify(model, segment(user.track))
+        scores.add(_end_to_end_user(user, classified))
+        whole.add(_end_to_end_user(user, classified, max_gap_s=math.inf))
+    everything = whole.report()
+    main = everything["main_mode"]
+    return {
+        **scores.report(),
+        "all_labelled_time": {
+            **_brief_end_to_end(everything),
+            "main_mode": {k: main[k] for k in ("intervals", "accuracy", "macro_f1", "f1")},
+        },
+    }
 
 
 @dataclass(frozen=True, slots=True)

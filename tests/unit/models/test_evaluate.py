@@ -18,7 +18,7 @@ from models.evaluate import (
 )
 from models.geolife import GeolifeUser, LabelInterval
 from models.heuristic import HeuristicClassifier
-from tests.support.tracks import bus, gap, place, stay, track_from, walk
+from tests.support.tracks import Leg, bus, gap, place, stay, track_from, walk
 from tests.unit.models.builders import simulated_user, twice
 
 
@@ -70,6 +70,34 @@ def test_a_trip_labelled_with_its_vehicle_alone_is_scored_once_by_its_main_mode(
     assert main["intervals"] == 2
     assert main["accuracy"] == 0.5
     assert main["confusion"]["matrix"][2][:3] == [1.0, 0.0, 1.0]
+
+
+def test_all_labelled_time_scores_the_signal_gaps_a_ride_covers_and_those_it_does_not() -> None:
+    # A metro ride underground: 25 minutes without a fix between the walks to and from stations,
+    # labelled metro door to door; later, the same with the gap crossed at walking pace (the phone
+    # off in a shop: no ride, nothing covers it).
+    def outing(far_m: float) -> tuple[Leg, ...]:
+        return (
+            stay(600.0, at=place(0.0, 0.0)),
+            walk(to=place(400.0, 0.0)),
+            gap(1500.0, to=place(400.0 + far_m, 0.0)),
+            walk(to=place(800.0 + far_m, 0.0)),
+            stay(600.0),
+        )
+
+    track = track_from(*outing(8000.0), gap(20000.0, to=place(0.0, 0.0)), *outing(600.0))
+    night = int(np.argmax(np.diff(track.t_s)))
+    labels = (
+        LabelInterval(float(track.t_s[0]) + 600.0, float(track.t_s[night]) - 600.0, "metro"),
+        LabelInterval(float(track.t_s[night + 1]) + 600.0, float(track.t_s[-1]) - 600.0, "metro"),
+    )
+    result = evaluate_end_to_end(HeuristicClassifier(), [GeolifeUser(user="u", track=track, labels=labels)])
+    everything = result["all_labelled_time"]
+    # The two gaps (50 minutes) are scored only there; the ride covers one of them, nothing the other.
+    assert everything["labelled_hours"] - result["labelled_hours"] > 0.8
+    assert result["coverage"] > 0.8
+    assert 0.45 < everything["coverage"] < 0.75
+    assert everything["main_mode"]["intervals"] == result["main_mode"]["intervals"] == 2
 
 
 def test_classifier_report_gives_each_users_figures() -> None:
