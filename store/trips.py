@@ -49,6 +49,9 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     probabilities: dict[str, float]
     co2_kg: float | None
     geometry: dict[str, Any]
+    # Fixes recorded along the section. 2 for a ride or a flight across a signal gap: only its ends
+    # were observed, its geometry is the straight line between them and its distance a lower bound.
+    n_fixes: int
 
 
 class TripOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -874,6 +874,8 @@ async def test_a_ride_underground_is_a_trip_once_the_phone_is_out_of_the_tunnel(
     walk_from_station, ride, again = await trips_of(http, t)  # newest first
     assert again == walk_to_station
     (section,) = ride["sections"]
+    assert section["n_fixes"] == 2  # its two ends: the client can tell the line was not observed
+    assert all(s["n_fixes"] > 10 for s in walk_to_station["sections"] + walk_from_station["sections"])
     assert 7500 < ride["distance_m"] < 8500
     assert ride["started_at"] == walk_to_station["ended_at"]
     assert ride["ended_at"] == walk_from_station["started_at"]

@@ -132,7 +132,8 @@ SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination
        coalesce((SELECT jsonb_agg(jsonb_build_object(
            'id', s.id, 'seq', s.seq, 'started_at', s.started_at, 'ended_at', s.ended_at,
            'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
-           'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry) ORDER BY s.seq)
+           'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry,
+           'n_fixes', s.n_fixes) ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
 WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
