@@ -21,6 +21,7 @@ from core.co2.modes import Mode
 from core.co2.profile import LA_ROCHELLE, Deployment, VehicleProfile
 from core.geometry import path_length_m, simplified_linestring
 from core.segmentation import Segmentation, Trip
+from core.segmentation.rides import RIDE_CIRCUITY
 from core.track import Track
 
 F64 = npt.NDArray[np.float64]
@@ -215,6 +216,8 @@ def build(
                 # What the tester confirmed is certain; the model's own stay in model_probabilities.
                 mode, src = confirmed, "user"
                 shown = {**dict.fromkeys(shown, 0.0), mode: 1.0}
+            if trip.across_gap and mode != Mode.PLANE:
+                distance *= RIDE_CIRCUITY  # a ride seen at its two ends only (core.segmentation.rides)
             fp = footprint_kg(Mode(mode), distance, profile, registry, deployment=deployment)
             sections.append(
                 SectionRecord(

@@ -50,7 +50,8 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     co2_kg: float | None
     geometry: dict[str, Any]
     # Fixes recorded along the section. 2 for a ride or a flight across a signal gap: only its ends
-    # were observed, its geometry is the straight line between them and its distance a lower bound.
+    # were observed, and its geometry is the straight line between them (a ride's distance is that
+    # line times core.segmentation.rides.RIDE_CIRCUITY).
     n_fixes: int
 
 

@@ -72,6 +72,7 @@ def hop_trip(track: Track, a: int, z: int, stay_of: Callable[[int], int | None],
         origin_stay=stay_of(a),
         destination_stay=stay_of(z),
         complete=z < final_before,
+        across_gap=True,
     )
 
 

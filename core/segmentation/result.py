@@ -46,7 +46,8 @@ class Trip(msgspec.Struct, frozen=True, kw_only=True):
 
     ``origin_stay`` and ``destination_stay`` index :attr:`Segmentation.stays`; they are None where
     the trip begins or ends at a signal gap or at an edge of the track. ``complete`` is False for
-    the trip still in progress at the end of the track.
+    the trip still in progress at the end of the track. ``across_gap``: a flight or a ride across a
+    signal gap (:mod:`.flights`, :mod:`.rides`), one section whose two fixes are all that was seen.
     """
 
     start: int
@@ -57,6 +58,7 @@ class Trip(msgspec.Struct, frozen=True, kw_only=True):
     origin_stay: int | None
     destination_stay: int | None
     complete: bool = True
+    across_gap: bool = False
 
     def section_times(self, t_s: npt.NDArray[np.float64]) -> list[tuple[float, float]]:
         """When each section began and ended (``t_s``: the cleaned track's times): from its first

@@ -20,6 +20,8 @@ import pytest
 
 import ingest.pipeline as pipeline_module
 from api.app import create_app
+from core.geodesy import haversine_m
+from core.segmentation.rides import RIDE_CIRCUITY
 from core.settings import Settings
 from core.track import Track
 from ingest.labels import export_labels
@@ -876,7 +878,12 @@ async def test_a_ride_underground_is_a_trip_once_the_phone_is_out_of_the_tunnel(
     (section,) = ride["sections"]
     assert section["n_fixes"] == 2  # its two ends: the client can tell the line was not observed
     assert all(s["n_fixes"] > 10 for s in walk_to_station["sections"] + walk_from_station["sections"])
-    assert 7500 < ride["distance_m"] < 8500
+    # Its distance is the straight line (8 km) times the circuity of urban networks, and so its CO2.
+    (lon0, lat0), (lon1, lat1) = section["geometry"]["coordinates"]
+    crow_m = float(haversine_m(lat0, lon0, lat1, lon1))
+    assert 7900 < crow_m < 8100
+    assert ride["distance_m"] == pytest.approx(RIDE_CIRCUITY * crow_m, rel=0.01)
+    assert section["distance_m"] == ride["distance_m"]
     assert ride["started_at"] == walk_to_station["ended_at"]
     assert ride["ended_at"] == walk_from_station["started_at"]
     assert ride["duration_s"] > 1500
