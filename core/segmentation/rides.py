@@ -50,6 +50,9 @@ F64 = npt.NDArray[np.float64]
 # of network to straight-line distance): about 1.2 between random points of a city (Newell 1980),
 # 1.21 to 1.23 around transit stations (O'Sullivan 1996). Without it a ride's distance, and its CO2,
 # would be a lower bound a fifth short. Flights are not corrected: they fly close to the great circle.
+# On the GeoLife subset's labelled sections of 3-30 km logged densely (no gap over 2 min), path
+# length over straight line has median 1.21 for bikes (226), 1.28 buses (325), 1.37 metros (99),
+# 1.62 cars (371): GPS jitter and loops inflate these, so 1.2 errs low rather than high.
 RIDE_CIRCUITY = 1.2
 
 
