@@ -23,6 +23,7 @@ are one flight, and the fixes between belong to it rather than to a trip of thei
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -33,19 +34,33 @@ from core.segmentation.result import SectionBounds, Stay, Trip
 from core.track import Track
 
 IntArray = npt.NDArray[np.intp]
+F64 = npt.NDArray[np.float64]
 
 
-def flight_hops(track: Track, params: SegmentationParams) -> IntArray:
-    """Index ``i`` of each hop ``i → i + 1`` of ``track`` (cleaned, time-sorted) that is a flight."""
+class GapHops(NamedTuple):
+    """The hops ``i → i + 1`` of a track across a signal gap (no fix for over ``gap_s``)."""
+
+    before: IntArray  # ``i``, the fix before the gap
+    distance_m: F64  # as the crow flies
+    duration_s: F64
+
+
+def gap_hops(track: Track, params: SegmentationParams) -> GapHops:
+    """The hops of ``track`` (cleaned, time-sorted) across a signal gap: what flights and rides
+    (:mod:`.rides`) are read from."""
     t = track.t_s
-    gaps = np.flatnonzero(np.diff(t) > params.gap_s)
-    if gaps.size == 0:
-        return gaps.astype(np.intp)
+    gaps = np.flatnonzero(np.diff(t) > params.gap_s).astype(np.intp)
     d = haversine_m(track.lat[gaps], track.lon[gaps], track.lat[gaps + 1], track.lon[gaps + 1])
-    v = d / (t[gaps + 1] - t[gaps])
+    return GapHops(gaps, np.asarray(d, dtype=np.float64), t[gaps + 1] - t[gaps])
+
+
+def flight_hops(hops: GapHops, params: SegmentationParams) -> IntArray:
+    """Index ``i`` of each hop ``i → i + 1`` across a signal gap that is a flight."""
+    d = hops.distance_m
+    v = d / hops.duration_s
     flying = (d >= params.flight_min_distance_m) & (v >= params.flight_min_speed_mps)
     flying &= v <= params.flight_max_speed_mps
-    return gaps[flying].astype(np.intp)
+    return hops.before[flying]
 
 
 def stay_lookup(stays: tuple[Stay, ...]) -> Callable[[int], int | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.segmentation.cleaning import clean
-from core.segmentation.flights import flight_hops, flight_trips
+from core.segmentation.flights import flight_hops, flight_trips, gap_hops
 from core.segmentation.params import DEFAULT_PARAMS, SegmentationParams
 from core.segmentation.result import SectionBounds, Segmentation, Stay, Trip
 from core.segmentation.rides import ride_trips
@@ -107,8 +107,9 @@ def segment(
             )
         )
     )
-    flights = flight_trips(cleaned, stays, flight_hops(cleaned, params), cleaning.provisional_from, params)
-    rides = ride_trips(cleaned, stays, cleaning.provisional_from, params)
+    hops = gap_hops(cleaned, params)
+    flights = flight_trips(cleaned, stays, flight_hops(hops, params), cleaning.provisional_from, params)
+    rides = ride_trips(cleaned, stays, hops, cleaning.provisional_from, params)
     if flights or rides:
         # Fixes taken in the air between two hops are the flight's, not a trip of their own.
         aloft = [

@@ -37,13 +37,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from core.geodesy import haversine_m
-from core.segmentation.flights import hop_trip, stay_lookup
+from core.segmentation.flights import GapHops, hop_trip, stay_lookup
 from core.segmentation.params import SegmentationParams
 from core.segmentation.result import Stay, Trip
 from core.track import Track
 
-IntArray = npt.NDArray[np.intp]
 F64 = npt.NDArray[np.float64]
 
 # A ride's distance: its two ends as the crow flies, times the circuity of urban networks (the ratio
@@ -65,15 +63,12 @@ def is_gap_ride(distance_m: F64, duration_s: F64, params: SegmentationParams) ->
 
 
 def ride_trips(
-    track: Track, stays: tuple[Stay, ...], final_before: int, params: SegmentationParams
+    track: Track, stays: tuple[Stay, ...], hops: GapHops, final_before: int, params: SegmentationParams
 ) -> list[Trip]:
-    """A trip for each hop of ``track`` (cleaned, time-sorted) across a signal gap that was ridden;
-    complete once its arrival fix is final (before ``final_before``)."""
-    t = track.t_s
-    gaps = np.flatnonzero(np.diff(t) > params.gap_s)
-    if gaps.size == 0:
+    """A trip for each of ``hops`` (across a signal gap of ``track``, cleaned and time-sorted) that
+    was ridden; complete once its arrival fix is final (before ``final_before``)."""
+    ridden = hops.before[is_gap_ride(hops.distance_m, hops.duration_s, params)]
+    if ridden.size == 0:
         return []
-    d = haversine_m(track.lat[gaps], track.lon[gaps], track.lat[gaps + 1], track.lon[gaps + 1])
-    ridden = gaps[is_gap_ride(np.asarray(d, dtype=np.float64), t[gaps + 1] - t[gaps], params)]
     stay_of = stay_lookup(stays)
     return [hop_trip(track, i, i + 1, stay_of, final_before) for i in ridden.tolist()]
