@@ -278,7 +278,7 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
 
 
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
-    """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history`` and, with
+    """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history``, ``asking`` and, with
     ``--cv-users K``, ``user_cv``; with ``--cv-random K``, ``random_cv``; with ``--transit-proxy``,
     ``transit_proxy``."""
     from models.classifier import load_classifier
@@ -286,6 +286,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     from models.evaluate import (
         cross_validate_random,
         cross_validate_users,
+        evaluate_asking,
         evaluate_classifier,
         evaluate_end_to_end,
         evaluate_transit_proxy,
@@ -323,6 +324,12 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         end_to_end=not args.skip_end_to_end,
     )
     result["personal_history"] = dict(zip(shares, with_history, strict=True))
+    result["asking"] = evaluate_asking(
+        model,
+        read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every),
+        seed=args.seed,
+        end_to_end=not args.skip_end_to_end,
+    )
     if args.transit_proxy:
         users = read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every)
         result["transit_proxy"] = evaluate_transit_proxy(model, users, end_to_end=not args.skip_end_to_end)

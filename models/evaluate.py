@@ -17,9 +17,10 @@ the model alone.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,16 @@ from core.co2.modes import Mode
 from core.features import FEATURE_NAMES, features_matrix
 from core.geodesy import haversine_m
 from core.geometry import line_positions, simplified_linestring
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, own_mix, section_ends
+from core.history import (
+    ASK_BELOW,
+    DEFAULT_HISTORY,
+    Confirmation,
+    HistoryParams,
+    assist,
+    own_mix,
+    section_ends,
+    unsure,
+)
 from core.segmentation import segment
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStop, TransitStops, weigh
@@ -143,9 +153,11 @@ def _end_to_end_user(
     history: _History | None = None,
     *,
     max_gap_s: float = END_TO_END_MAX_GAP_S,
+    served: npt.NDArray[np.str_] | None = None,
 ) -> _UserTime:
     """The user's labelled time scored against their track segmented and classified
-    (``classify(model, segment(user.track))``), between fixes at most ``max_gap_s`` apart."""
+    (``classify(model, segment(user.track))``), between fixes at most ``max_gap_s`` apart.
+    ``served`` gives each section's mode (sections in trip order) instead of the classification."""
     cleaned = classified.seg.cleaned
     bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
     # The sections' times as the API shows them (each to the next one's first fix).
@@ -154,6 +166,8 @@ def _end_to_end_user(
     sec_t1 = np.asarray([t1 for _, t1 in times], dtype=np.float64)
     if not bounds:
         pred = np.empty(0, dtype=np.str_)
+    elif served is not None:
+        pred = served
     elif history is None:
         pred = _arg_max(own_mix(classified.proba), classified.classes)
     else:
@@ -435,6 +449,262 @@ def _by_earlier(
             }
         )
     return out
+
+
+ASK_THRESHOLDS = (0.6, 0.7, ASK_BELOW, 0.9)  # ``ask_below`` values the evaluation compares
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """One user's sections in time order, asked about or not: the mode the tester was shown before
+    any answer (``pred``), the mode the tester ends with (their answer where asked, ``served``)."""
+
+    pred: list[str]
+    served: list[str]
+    asked: list[bool]
+
+
+def _serve(
+    proba: F64,
+    classes: Sequence[str],
+    track: Track,
+    bounds: Sequence[tuple[int, int]],
+    *,
+    truths: Sequence[str | None],
+    ask: Callable[[F64], bool],
+    params: HistoryParams = DEFAULT_HISTORY,
+) -> _Served:
+    """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
+    nothing to begin with: each is classified with the answers given before it began (as
+    :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
+    its probabilities, and answered with its true mode (``truths``; ``None``, unknown, asks and
+    learns nothing). Its answer helps the sections after it, like any confirmation."""
+    starts, ends = section_ends(track, bounds)
+    answers: list[Confirmation] = []
+    answered_at: list[float] = []  # each answer's section end, in time order
+    out = _Served(pred=[], served=[], asked=[])
+    for k, (a, b) in enumerate(bounds):
+        earlier = answers[: bisect.bisect_left(answered_at, float(track.t_s[a]))]
+        mixed = assist(
+            proba[k : k + 1],
+            classes,
+            starts[k : k + 1],
+            ends[k : k + 1],
+            earlier,
+            pool=proba[max(0, k - params.own_sections) : k],
+            params=params,
+        )
+        shown = mixed.proba[0]
+        mode = mixed.classes[int(np.argmax(shown))]
+        asked = ask(shown)
+        out.pred.append(mode)
+        out.asked.append(asked)
+        truth = truths[k]
+        if asked and truth is not None:
+            path = simplified_linestring(track.lat[a:b], track.lon[a:b])
+            answers.append(
+                Confirmation(
+                    start_lat=float(starts[k, 0]),
+                    start_lon=float(starts[k, 1]),
+                    end_lat=float(ends[k, 0]),
+                    end_lon=float(ends[k, 1]),
+                    mode=truth,
+                    path_lonlat=tuple(line_positions(path)),
+                )
+            )
+            answered_at.append(float(track.t_s[b - 1]))
+        out.served.append(truth if asked and truth is not None else mode)
+    return out
+
+
+def _below(ask_below: float) -> Callable[[F64], bool]:
+    return lambda shown: bool(unsure(shown[None, :], ask_below)[0])
+
+
+def _at_random(share: float, rng: np.random.Generator) -> Callable[[F64], bool]:
+    return lambda _shown: bool(rng.random() < share)
+
+
+def _section_truths(user: GeolifeUser, t0: F64, t1: F64) -> list[str | None]:
+    """Each pipeline section's true mode, as its tester would confirm it: the label of most of its
+    labelled fixes (any label, scored or not), ``None`` where none of its fixes is labelled."""
+    t = user.track.t_s
+    label = np.full(t.shape, "", dtype=object)
+    for iv in user.labels:
+        label[int(np.searchsorted(t, iv.start_s, "left")) : int(np.searchsorted(t, iv.end_s, "right"))] = (
+            iv.mode
+        )
+    out: list[str | None] = []
+    for a, b in zip(
+        np.searchsorted(t, t0, "left").tolist(), np.searchsorted(t, t1, "right").tolist(), strict=True
+    ):
+        known = [m for m in label[a:b].tolist() if m]
+        out.append(Counter(known).most_common(1)[0][0] if known else None)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _LabelledCut:
+    """One user's sections cut at their labelled intervals, with the model's probabilities."""
+
+    track: Track
+    bounds: list[tuple[int, int]]
+    truths: list[str]
+    proba: F64
+    classes: tuple[str, ...]
+
+    def serve(self, ask: Callable[[F64], bool], params: HistoryParams) -> _Served:
+        return _serve(
+            self.proba, self.classes, self.track, self.bounds, truths=self.truths, ask=ask, params=params
+        )
+
+
+class _AskScores:
+    """Per-section modes before and after the answers, and which sections were asked, user by user."""
+
+    def __init__(self) -> None:
+        self.truths: list[str] = []
+        self.pred: list[str] = []
+        self.served: list[str] = []
+        self.asked: list[bool] = []
+
+    def add(self, truths: Sequence[str], served: _Served) -> None:
+        self.truths += truths
+        self.pred += served.pred
+        self.served += served.served
+        self.asked += served.asked
+
+    def report(self) -> dict[str, Any]:
+        y = np.asarray(self.truths, dtype=np.str_)
+        pred = np.asarray(self.pred, dtype=np.str_)
+        asked = np.asarray(self.asked, dtype=np.bool_)
+        short = ("accuracy", "macro_f1")
+        return {
+            "asked": int(asked.sum()),
+            "asked_share": round(float(asked.mean()), 4) if asked.size else None,
+            "wrong_among_asked": round(float(np.mean(pred[asked] != y[asked])), 4) if asked.any() else None,
+            "wrong_among_not_asked": round(float(np.mean(pred[~asked] != y[~asked])), 4)
+            if (~asked).any()
+            else None,
+            "shown_before_answers": brief(classification_report(y, pred, labels=SCORED_MODES)),
+            "after_answers": brief(
+                classification_report(y, np.asarray(self.served, dtype=np.str_), labels=SCORED_MODES)
+            ),
+            "not_asked": {
+                k: v
+                for k, v in classification_report(y[~asked], pred[~asked], labels=SCORED_MODES).items()
+                if k in short
+            },
+        }
+
+
+def evaluate_asking(
+    model: ModeClassifier,
+    users: Iterable[GeolifeUser],
+    *,
+    thresholds: Sequence[float] = ASK_THRESHOLDS,
+    seed: int = 0,
+    end_to_end: bool = True,
+    params: HistoryParams = DEFAULT_HISTORY,
+) -> dict[str, Any]:
+    """What asking a new tester about the sections the model is least sure of earns
+    (:func:`core.history.unsure`): for each ``ask_below`` in ``thresholds``, the share of sections
+    asked, the modes shown before any answer and after the answers (an asked section takes its true
+    mode, as the tester confirms it; earlier answers help later sections), and the same with as many
+    sections asked at random (``at_random_same_share``), which is what asking blindly earns.
+
+    ``per_section`` serves sections cut at the labelled intervals, as ``classifier`` scores them;
+    ``end_to_end`` (``ask_below`` = :data:`core.history.ASK_BELOW` only) serves the pipeline's
+    sections and scores labelled time as ``end_to_end`` does, an asked section taking the label of
+    most of its fixes (its fixes under another label stay wrong; one under no label is asked, and
+    its unknown answer is not used). ``questions_per_day`` is the mean number of sections asked per
+    day with any section. Every asked section is assumed answered, and answered right.
+    """
+    runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
+    rng = np.random.default_rng(seed)
+    cut: list[_LabelledCut] = []
+    pipelined: list[tuple[GeolifeUser, Classified]] = []
+    for user in users:
+        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
+        bounds = [(s.start, s.end) for s in sections]
+        proba, classes = predict_proba(model, features_matrix(user.track, bounds))
+        cut.append(_LabelledCut(user.track, bounds, [s.mode for s in sections], proba, tuple(classes)))
+        if end_to_end:
+            pipelined.append((user, classify(model, segment(user.track))))
+    for tau, below, at_random in runs:
+        for one in cut:
+            below.add(one.truths, one.serve(_below(tau), params))
+        share = below.report()["asked_share"] or 0.0
+        for one in cut:
+            at_random.add(one.truths, one.serve(_at_random(share, rng), params))
+    report: dict[str, Any] = {
+        "per_section": [
+            {
+                "ask_below": tau,
+                **below.report(),
+                "at_random_same_share": {
+                    k: v
+                    for k, v in at_random.report().items()
+                    if k in ("asked", "shown_before_answers", "after_answers")
+                },
+            }
+            for tau, below, at_random in runs
+        ],
+    }
+    if pipelined:
+        report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
+    return report
+
+
+def _asking_end_to_end(
+    pipelined: Sequence[tuple[GeolifeUser, Classified]], rng: np.random.Generator, params: HistoryParams
+) -> dict[str, Any]:
+    """:func:`evaluate_asking`'s ``end_to_end``: the pipeline's sections served asking where unsure
+    (:data:`core.history.ASK_BELOW`), then asking as many at random."""
+    served_by: dict[str, list[tuple[GeolifeUser, Classified, _Served]]] = {"below": [], "random": []}
+    share = 0.0
+    for way in ("below", "random"):
+        ask = _below(ASK_BELOW) if way == "below" else _at_random(share, rng)
+        for user, classified in pipelined:
+            cleaned = classified.seg.cleaned
+            bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
+            times = np.asarray(
+                [span for trip in classified.seg.trips for span in trip.section_times(cleaned.t_s)],
+                dtype=np.float64,
+            ).reshape(-1, 2)
+            truths = _section_truths(user, times[:, 0], times[:, 1])
+            served = _serve(
+                classified.proba, classified.classes, cleaned, bounds, truths=truths, ask=ask, params=params
+            )
+            served_by[way].append((user, classified, served))
+        asked = [a for _, _, s in served_by["below"] for a in s.asked]
+        share = float(np.mean(asked)) if asked else 0.0
+    scores = {way: _TimeScores() for way in served_by}
+    for way, rows in served_by.items():
+        for user, classified, served in rows:
+            scores[way].add(
+                _end_to_end_user(user, classified, served=np.asarray(served.served, dtype=np.str_))
+            )
+    days = sum(
+        len(
+            {
+                int(t0 // 86400.0)
+                for trip in classified.seg.trips
+                for t0, _ in trip.section_times(classified.seg.cleaned.t_s)
+            }
+        )
+        for _, classified in pipelined
+    )
+    asked_total = sum(sum(s.asked) for _, _, s in served_by["below"])
+    return {
+        "ask_below": ASK_BELOW,
+        "sections": sum(len(s.asked) for _, _, s in served_by["below"]),
+        "asked": asked_total,
+        "asked_share": round(share, 4),
+        "questions_per_day": round(asked_total / days, 2) if days else None,
+        "after_answers": _brief_end_to_end(scores["below"].report()),
+        "at_random_same_share": _brief_end_to_end(scores["random"].report()),
+    }
 
 
 def _macro_f1_without(report: dict[str, Any], excluded: str) -> float | None:

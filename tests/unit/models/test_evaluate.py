@@ -11,6 +11,7 @@ from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
 from models.evaluate import (
     _standstills,
+    evaluate_asking,
     evaluate_classifier,
     evaluate_end_to_end,
     evaluate_transit_proxy,
@@ -216,3 +217,50 @@ def test_the_proxy_finds_where_a_bus_stood_still() -> None:
     half_way = track_from(bus(to=place(1000.0, 0.0), every_s=2))
     assert abs(stop[1] - half_way.lon[-1]) * 111_000 * np.cos(np.radians(stop[0])) < 30.0
     assert _standstills(track, 0, 2).shape == (0, 2)
+
+
+class SureCar:
+    """A model sure that every section is a car."""
+
+    classes = ("walk", "bike", "bus", "car")
+    version = "sure-car"
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.tile([0.01, 0.01, 0.01, 0.97], (len(x), 1))
+
+
+def test_asking_where_unsure_asks_nothing_of_a_sure_model_and_everything_of_an_unsure_one() -> None:
+    user = twice(simulated_user())
+    sure = evaluate_asking(SureCar(), [user], thresholds=(0.6, 0.9))
+    unsure_model = evaluate_asking(CloseCallCar(), [user], thresholds=(0.6, 0.9))
+    for run in sure["per_section"]:
+        assert (run["asked"], run["asked_share"]) == (0, 0.0)
+        assert run["after_answers"] == run["shown_before_answers"]
+    assert sure["end_to_end"]["asked"] == 0
+    assert (
+        sure["end_to_end"]["after_answers"]["time_accuracy"]
+        == (evaluate_end_to_end(SureCar(), [user])["time_accuracy"])
+    )
+    once = evaluate_asking(CloseCallCar(), [simulated_user()], thresholds=(0.6, 0.9))
+    for run, first_day in zip(unsure_model["per_section"], once["per_section"], strict=True):
+        assert first_day["asked"] > 0
+        # Every answer is right, and the first day's answers spare questions on the second.
+        assert run["after_answers"]["accuracy"] > run["shown_before_answers"]["accuracy"]
+        assert first_day["asked"] <= run["asked"] <= 2 * first_day["asked"]
+    # Below 0.6, one answer on the same route makes the model's close call sure enough not to ask.
+    assert unsure_model["per_section"][0]["asked"] < 2 * once["per_section"][0]["asked"]
+    e2e = unsure_model["end_to_end"]
+    assert e2e["asked"] > 0
+    assert e2e["questions_per_day"] == round(e2e["asked"] / 2, 2)  # two days
+    assert (
+        e2e["after_answers"]["time_accuracy"] > evaluate_end_to_end(CloseCallCar(), [user])["time_accuracy"]
+    )
+
+
+def test_an_answer_helps_only_the_sections_after_it() -> None:
+    once = evaluate_asking(CloseCallCar(), [simulated_user()], thresholds=(0.6,), end_to_end=False)
+    repeated = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.6,), end_to_end=False)
+    assert "end_to_end" not in once
+    (first,), (both,) = once["per_section"], repeated["per_section"]
+    # The second day's sections are shown with the first day's answers on the same routes.
+    assert both["shown_before_answers"]["accuracy"] > first["shown_before_answers"]["accuracy"]

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.geodesy import EARTH_RADIUS_M
 from core.geometry import line_positions, simplified_linestring
-from core.history import Confirmation, HistoryParams, assist, own_mix, usual_modes
+from core.history import ASK_BELOW, Confirmation, HistoryParams, assist, own_mix, unsure, usual_modes
 
 CLASSES = ("walk", "bike", "bus", "car")
 LAT, LON = 46.16, -1.15  # La Rochelle
@@ -290,3 +290,11 @@ def test_a_confirmed_path_across_the_antimeridian_is_followed_the_short_way() ->
         out = assist(model_says_car(3), CLASSES, starts, ends, [ferry], params=ROUTE_ONLY)
         # Boarded 16 km in, off 11 km later across the line; the way back; 320 m across it (< 600 m).
         assert out.matched.tolist() == [True, False, False]
+
+
+def test_the_app_asks_about_a_section_whose_most_likely_mode_is_below_the_threshold() -> None:
+    proba = np.asarray([[0.05, 0.05, 0.1, 0.8], [0.0, 0.0, 0.21, 0.79], [0.25, 0.25, 0.25, 0.25]])
+    assert unsure(proba).tolist() == [False, True, True]
+    assert unsure(proba, 0.5).tolist() == [False, False, True]
+    assert unsure(np.zeros((0, 4))).shape == (0,)
+    assert 0.5 < ASK_BELOW < 1.0
