@@ -21,13 +21,20 @@ MAX_TRIPS = 500
 
 
 async def list_trips(
-    conn: Conn, principal: Principal, start: datetime, end: datetime, limit: int, *, hidden: bool = False
+    conn: Conn,
+    principal: Principal,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    *,
+    hidden: bool = False,
+    to_confirm: bool = False,
 ) -> list[trips_db.TripOut]:
     if end <= start:
         raise Unprocessable("'to' must be after 'from'")
     async with as_user(conn, principal.role):
         return await trips_db.trips_between(
-            conn, start, end, limit=min(max(limit, 1), MAX_TRIPS), hidden=hidden
+            conn, start, end, limit=min(max(limit, 1), MAX_TRIPS), hidden=hidden, to_confirm=to_confirm
         )
 
 

@@ -12,7 +12,7 @@ from asyncpg import Record
 from core.co2.profile import VehicleProfile
 from core.errors import ConfigurationError
 from core.fixes import Fix
-from core.history import Confirmation
+from core.history import ASK_BELOW, Confirmation
 from core.trips import Built, Label
 from store.fixes import fix_from_row
 from store.partition import Conn
@@ -53,6 +53,9 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     # were observed, and its geometry is the straight line between them (a ride's distance is that
     # line times core.segmentation.rides.RIDE_CIRCUITY).
     n_fixes: int
+    # Not confirmed by the tester, and its most likely mode below core.history.ASK_BELOW: the app
+    # should ask the tester which mode it was.
+    to_confirm: bool
 
 
 class TripOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -289,15 +292,22 @@ def _trip(row: Any) -> TripOut:
 
 
 async def trips_between(
-    conn: Conn, start: datetime, end: datetime, *, limit: int, hidden: bool = False
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+    hidden: bool = False,
+    to_confirm: bool = False,
 ) -> list[TripOut]:
-    """Trips overlapping [start, end), newest first; those the tester hid only with ``hidden``."""
-    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden)
+    """Trips overlapping [start, end), newest first; those the tester hid only with ``hidden``;
+    with ``to_confirm``, only those with a section to confirm (:data:`core.history.ASK_BELOW`)."""
+    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden, ASK_BELOW, to_confirm)
     return [_trip(r) for r in rows]
 
 
 async def trip(conn: Conn, trip_id: uuid.UUID) -> TripOut | None:
-    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False)
+    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False, ASK_BELOW, False)
     return _trip(rows[0]) if rows else None
 
 

@@ -40,6 +40,7 @@ async def list_trips(
     end: Annotated[datetime | None, QueryParameter(name="to")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=trips.MAX_TRIPS)] = 100,
     hidden: Annotated[bool, QueryParameter()] = False,
+    to_confirm: Annotated[bool, QueryParameter()] = False,
 ) -> Response[list[TripOut]]:
     """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days), newest first.
 
@@ -49,11 +50,18 @@ async def list_trips(
     set to the start of the oldest trip returned. Trips the caller hid are left out; with
     ``hidden=true`` they are listed too (``"hidden": true``), so that one can be found again and
     unhidden even after reprocessing gave it a new id.
+
+    A section has ``"to_confirm": true`` when the tester has not confirmed its mode and the model is
+    unsure of it (its most likely mode below 0.8): the app should ask which mode it was and send the
+    answer to ``PATCH /v1/sections/{id}``. Each answer also helps the tester's later sections on the
+    same routes. With ``to_confirm=true``, only trips with such a section are listed.
     """
     now = utcnow()
     start_at = range_bound(start or now - timedelta(days=7))
     end_at = range_bound(end or now + timedelta(days=1))
-    found = await trips.list_trips(conn, principal, start_at, end_at, limit, hidden=hidden)
+    found = await trips.list_trips(
+        conn, principal, start_at, end_at, limit, hidden=hidden, to_confirm=to_confirm
+    )
     headers = {}
     if len(found) == limit:
         page: dict[str, str | int] = {
@@ -63,6 +71,8 @@ async def list_trips(
         }
         if hidden:
             page["hidden"] = "true"
+        if to_confirm:
+            page["to_confirm"] = "true"
         query = urlencode(page)
         headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
     return Response(found, headers=headers)

@@ -21,6 +21,7 @@ import pytest
 import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.geodesy import haversine_m
+from core.history import ASK_BELOW
 from core.segmentation.rides import RIDE_CIRCUITY
 from core.settings import Settings
 from core.track import Track
@@ -784,6 +785,48 @@ async def test_a_ride_along_part_of_a_confirmed_route_takes_its_mode(
         ("tram", "history"),
         ("walk", "heuristic"),
     ]
+
+
+def unsure_in(trip: dict[str, Any]) -> list[bool]:
+    """Which sections of ``trip`` the rule says to ask about: not confirmed, and unsure."""
+    return [
+        s["mode_source"] != "user" and max(s["probabilities"].values()) < ASK_BELOW for s in trip["sections"]
+    ]
+
+
+async def test_the_app_is_asked_about_unsure_sections_until_the_tester_answers(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    monday, tuesday = commute(), commute(DAY + 86400)
+    for track in (monday, tuesday):
+        await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(tuesday, 60))
+    week: dict[str, str | int] = {"from": datetime.fromtimestamp(DAY - 86400, UTC).isoformat(), "limit": 100}
+    r = await http.get("/v1/trips", params=week, headers=t.auth)
+    second, first = r.json()
+    for trip in (first, second):
+        assert [s["to_confirm"] for s in trip["sections"]] == unsure_in(trip)
+    assert first["sections"][1]["to_confirm"]  # the bus ride is a close call for the model
+    r = await http.get("/v1/trips", params={**week, "to_confirm": "true", "limit": 1}, headers=t.auth)
+    assert [x["id"] for x in r.json()] == [second["id"]]
+    assert "to_confirm=true" in r.headers["link"]  # the next page keeps the filter
+    # The tester answers every question about Monday's trip.
+    truth = ["walk", "bus", "walk"]
+    for s, mode in zip(first["sections"], truth, strict=True):
+        if s["to_confirm"]:
+            r = await http.patch(f"/v1/sections/{s['id']}", json={"mode": mode}, headers=t.auth)
+            assert r.status_code == 200
+    await pipeline.run_due(db, as_of=after(tuesday, 120))
+    asked = await http.get("/v1/trips", params={**week, "to_confirm": "true"}, headers=t.auth)
+    everything = await http.get("/v1/trips", params=week, headers=t.auth)
+    second_now, first_now = everything.json()
+    assert [s["to_confirm"] for s in first_now["sections"]] == [False, False, False]
+    assert first["id"] not in [x["id"] for x in asked.json()]
+    assert [s["to_confirm"] for s in second_now["sections"]] == unsure_in(second_now)
+    # Monday's answer about the bus makes Tuesday's same ride surer (one answer weighs as much as the
+    # model: not yet sure enough to stop asking).
+    assert second_now["sections"][1]["probabilities"]["bus"] > second["sections"][1]["probabilities"]["bus"]
 
 
 def drive(start_s: float) -> Track:

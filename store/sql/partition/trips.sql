@@ -126,17 +126,24 @@ SELECT vehicle FROM profile WHERE singleton;
 
 -- name: trips_json
 -- Trips overlapping [$2, $3) (or the one trip $1), newest first, with their sections as JSON;
--- hidden ones only if $5.
+-- hidden ones only if $5. A section is to confirm when the tester has not confirmed it and its
+-- most likely mode is below $6 (core.history.ASK_BELOW); with $7, only trips with such a section.
 SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
        t.distance_m, t.purpose, t.hidden,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
            'id', s.id, 'seq', s.seq, 'started_at', s.started_at, 'ended_at', s.ended_at,
            'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
            'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry,
-           'n_fixes', s.n_fixes) ORDER BY s.seq)
+           'n_fixes', s.n_fixes,
+           'to_confirm', s.mode_source <> 'user' AND coalesce(
+               (SELECT max(p.value::float8) FROM jsonb_each_text(s.probabilities) p), 0) < $6)
+           ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
 WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
+  AND (NOT $7 OR EXISTS (
+      SELECT 1 FROM sections s WHERE s.trip_id = t.id AND s.mode_source <> 'user' AND coalesce(
+          (SELECT max(p.value::float8) FROM jsonb_each_text(s.probabilities) p), 0) < $6))
 ORDER BY t.started_at DESC
 LIMIT $4;
 
