@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import msgspec
 
 from core.errors import ConfigurationError
+from core.history import ASK_BELOW
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,6 +38,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jobs_enabled: bool = True
     carpool_every_h: float = 24.0
     release_every_h: float = 6.0
+    # A section is to confirm below this probability of its most likely mode.
+    ask_below: float = ASK_BELOW
 
     @property
     def migration_url(self) -> str | None:
@@ -101,6 +104,14 @@ def _period(env: Mapping[str, str], key: str, default: float, unit: str) -> floa
     return value
 
 
+def _share(env: Mapping[str, str], key: str, default: float) -> float:
+    """A probability, from 0 to 1."""
+    value = _float(env, key, default)
+    if not 0.0 <= value <= 1.0:  # NaN too
+        raise ConfigurationError(f"{key} must be a number from 0 to 1, got {env[key]!r}")
+    return value
+
+
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -127,4 +138,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jobs_enabled=_switch(e, "SILLAGE_JOBS", True),
         carpool_every_h=_period(e, "SILLAGE_CARPOOL_EVERY_H", 24.0, "hours"),
         release_every_h=_period(e, "SILLAGE_RELEASE_EVERY_H", 6.0, "hours"),
+        ask_below=_share(e, "SILLAGE_ASK_BELOW", ASK_BELOW),
     )

@@ -9,7 +9,7 @@ from core.co2 import footprint_kg
 from core.co2.modes import Mode
 from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
-from core.history import DEFAULT_HISTORY
+from core.history import ASK_BELOW, DEFAULT_HISTORY
 from ingest import coaching
 from store import coaching as coaching_db
 from store import fixes as fixes_db
@@ -29,18 +29,27 @@ async def list_trips(
     *,
     hidden: bool = False,
     to_confirm: bool = False,
+    ask_below: float = ASK_BELOW,
 ) -> list[trips_db.TripOut]:
     if end <= start:
         raise Unprocessable("'to' must be after 'from'")
     async with as_user(conn, principal.role):
         return await trips_db.trips_between(
-            conn, start, end, limit=min(max(limit, 1), MAX_TRIPS), hidden=hidden, to_confirm=to_confirm
+            conn,
+            start,
+            end,
+            limit=min(max(limit, 1), MAX_TRIPS),
+            hidden=hidden,
+            to_confirm=to_confirm,
+            ask_below=ask_below,
         )
 
 
-async def get_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> trips_db.TripOut:
+async def get_trip(
+    conn: Conn, principal: Principal, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW
+) -> trips_db.TripOut:
     async with as_user(conn, principal.role):
-        found = await trips_db.trip(conn, trip_id)
+        found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
     if found is None:
         raise NotFound("no such trip")
     return found

@@ -53,8 +53,8 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     # were observed, and its geometry is the straight line between them (a ride's distance is that
     # line times core.segmentation.rides.RIDE_CIRCUITY).
     n_fixes: int
-    # Not confirmed by the tester, and its most likely mode below core.history.ASK_BELOW: the app
-    # should ask the tester which mode it was.
+    # Not confirmed by the tester, and its most likely mode below the deployment's ask_below
+    # (SILLAGE_ASK_BELOW, core.history.ASK_BELOW): the app should ask the tester which mode it was.
     to_confirm: bool
 
 
@@ -299,15 +299,17 @@ async def trips_between(
     limit: int,
     hidden: bool = False,
     to_confirm: bool = False,
+    ask_below: float = ASK_BELOW,
 ) -> list[TripOut]:
     """Trips overlapping [start, end), newest first; those the tester hid only with ``hidden``;
-    with ``to_confirm``, only those with a section to confirm (:data:`core.history.ASK_BELOW`)."""
-    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden, ASK_BELOW, to_confirm)
+    with ``to_confirm``, only those with a section to confirm (not confirmed, its most likely mode
+    below ``ask_below``)."""
+    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden, ask_below, to_confirm)
     return [_trip(r) for r in rows]
 
 
-async def trip(conn: Conn, trip_id: uuid.UUID) -> TripOut | None:
-    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False, ASK_BELOW, False)
+async def trip(conn: Conn, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW) -> TripOut | None:
+    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False, ask_below, False)
     return _trip(rows[0]) if rows else None
 
 

@@ -52,15 +52,23 @@ async def list_trips(
     unhidden even after reprocessing gave it a new id.
 
     A section has ``"to_confirm": true`` when the tester has not confirmed its mode and the model is
-    unsure of it (its most likely mode below 0.8): the app should ask which mode it was and send the
-    answer to ``PATCH /v1/sections/{id}``. Each answer also helps the tester's later sections on the
-    same routes. With ``to_confirm=true``, only trips with such a section are listed.
+    unsure of it (its most likely mode below 0.8, or the deployment's ``SILLAGE_ASK_BELOW``): the
+    app should ask which mode it was and send the answer to ``PATCH /v1/sections/{id}``. Each answer
+    also helps the tester's later sections on the same routes. With ``to_confirm=true``, only trips
+    with such a section are listed.
     """
     now = utcnow()
     start_at = range_bound(start or now - timedelta(days=7))
     end_at = range_bound(end or now + timedelta(days=1))
     found = await trips.list_trips(
-        conn, principal, start_at, end_at, limit, hidden=hidden, to_confirm=to_confirm
+        conn,
+        principal,
+        start_at,
+        end_at,
+        limit,
+        hidden=hidden,
+        to_confirm=to_confirm,
+        ask_below=_ask_below(request),
     )
     headers = {}
     if len(found) == limit:
@@ -79,9 +87,16 @@ async def list_trips(
 
 
 @get("/v1/trips/{trip_id:uuid}", tags=["trips"])
-async def get_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> TripOut:
+async def get_trip(
+    request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
+) -> TripOut:
     """One of the caller's trips."""
-    return await trips.get_trip(conn, principal, trip_id)
+    return await trips.get_trip(conn, principal, trip_id, ask_below=_ask_below(request))
+
+
+def _ask_below(request: Request[Any, Any, Any]) -> float:
+    """The deployment's threshold for asking about a section (``SILLAGE_ASK_BELOW``)."""
+    return float(request.app.state.settings.ask_below)
 
 
 # 422: an unknown mode.

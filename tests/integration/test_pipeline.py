@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import numpy as np
 import pytest
 
@@ -827,6 +828,31 @@ async def test_the_app_is_asked_about_unsure_sections_until_the_tester_answers(
     # Monday's answer about the bus makes Tuesday's same ride surer (one answer weighs as much as the
     # model: not yet sure enough to stop asking).
     assert second_now["sections"][1]["probabilities"]["bus"] > second["sections"][1]["probabilities"]["bus"]
+
+
+async def test_a_deployment_sets_how_unsure_a_section_must_be_to_be_asked_about(
+    http: httpx.AsyncClient, settings: Settings, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (default,) = await trips_of(http, t)
+    asked = {}
+    for ask_below in (0.0, 1.0):
+        deployment = msgspec.structs.replace(settings, ask_below=ask_below)
+        with serve(create_app(deployment, classifier=HeuristicClassifier())) as base:
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+                (trip,) = await trips_of(client, t)
+                one = await client.get(f"/v1/trips/{trip['id']}", headers=t.auth)
+                listed = await client.get(
+                    "/v1/trips", params={"from": trip["started_at"], "to_confirm": "true"}, headers=t.auth
+                )
+        assert one.json()["sections"] == trip["sections"]
+        asked[ask_below] = ([s["to_confirm"] for s in trip["sections"]], len(listed.json()))
+    assert asked[0.0] == ([False, False, False], 0)  # never ask
+    assert asked[1.0] == ([True, True, True], 1)  # ask about every section not certain
+    assert [s["to_confirm"] for s in default["sections"]] == unsure_in(default)
 
 
 def drive(start_s: float) -> Track:

@@ -76,3 +76,12 @@ def test_switches_and_choices_read_their_usual_spellings() -> None:
     s = load_settings({"SILLAGE_PIPELINE": "No", "SILLAGE_JOBS": "1", "SILLAGE_LOG_FORMAT": "TEXT"})
     assert (s.pipeline_enabled, s.jobs_enabled, s.log_json) == (False, True, False)
     assert load_settings({"SILLAGE_LOG_LEVEL": "warning"}).log_level == "WARNING"
+
+
+def test_the_threshold_for_asking_about_a_section_is_a_probability() -> None:
+    assert load_settings({}).ask_below == 0.8
+    assert load_settings({"SILLAGE_ASK_BELOW": "0.9"}).ask_below == 0.9
+    assert load_settings({"SILLAGE_ASK_BELOW": "0"}).ask_below == 0.0  # never ask
+    for raw in ("1.5", "-0.1", "nan", "often"):
+        with pytest.raises(ConfigurationError, match="SILLAGE_ASK_BELOW must be a number"):
+            load_settings({"SILLAGE_ASK_BELOW": raw})
