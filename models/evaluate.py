@@ -473,18 +473,20 @@ def _serve(
     truths: Sequence[str | None],
     ask: Callable[[F64], bool],
     params: HistoryParams = DEFAULT_HISTORY,
+    answers: Callable[[], bool] = lambda: True,
 ) -> _Served:
     """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
     nothing to begin with: each is classified with the answers given before it began (as
     :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
     its probabilities, and answered with its true mode (``truths``; ``None``, unknown, asks and
-    learns nothing). Its answer helps the sections after it, like any confirmation."""
+    learns nothing) when ``answers`` says the tester answers. An answer helps the sections after
+    it, like any confirmation."""
     starts, ends = section_ends(track, bounds)
-    answers: list[Confirmation] = []
+    given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
     out = _Served(pred=[], served=[], asked=[])
     for k, (a, b) in enumerate(bounds):
-        earlier = answers[: bisect.bisect_left(answered_at, float(track.t_s[a]))]
+        earlier = given[: bisect.bisect_left(answered_at, float(track.t_s[a]))]
         mixed = assist(
             proba[k : k + 1],
             classes,
@@ -499,10 +501,10 @@ def _serve(
         asked = ask(shown)
         out.pred.append(mode)
         out.asked.append(asked)
-        truth = truths[k]
-        if asked and truth is not None:
+        truth = truths[k] if asked and answers() else None
+        if truth is not None:
             path = simplified_linestring(track.lat[a:b], track.lon[a:b])
-            answers.append(
+            given.append(
                 Confirmation(
                     start_lat=float(starts[k, 0]),
                     start_lon=float(starts[k, 1]),
@@ -513,7 +515,7 @@ def _serve(
                 )
             )
             answered_at.append(float(track.t_s[b - 1]))
-        out.served.append(truth if asked and truth is not None else mode)
+        out.served.append(mode if truth is None else truth)
     return out
 
 
@@ -553,9 +555,18 @@ class _LabelledCut:
     proba: F64
     classes: tuple[str, ...]
 
-    def serve(self, ask: Callable[[F64], bool], params: HistoryParams) -> _Served:
+    def serve(
+        self, ask: Callable[[F64], bool], params: HistoryParams, answers: Callable[[], bool] = lambda: True
+    ) -> _Served:
         return _serve(
-            self.proba, self.classes, self.track, self.bounds, truths=self.truths, ask=ask, params=params
+            self.proba,
+            self.classes,
+            self.track,
+            self.bounds,
+            truths=self.truths,
+            ask=ask,
+            params=params,
+            answers=answers,
         )
 
 
@@ -612,13 +623,17 @@ def evaluate_asking(
     asked, the modes shown before any answer and after the answers (an asked section takes its true
     mode, as the tester confirms it; earlier answers help later sections), and the same with as many
     sections asked at random (``at_random_same_share``), which is what asking blindly earns.
+    ``half_answered`` is ``ask_below`` = :data:`core.history.ASK_BELOW` for a tester who answers
+    one question in two, drawn at random (unanswered sections keep the model's mode, and may be
+    asked again as ``asked`` counts them: each section once).
 
     ``per_section`` serves sections cut at the labelled intervals, as ``classifier`` scores them;
     ``end_to_end`` (``ask_below`` = :data:`core.history.ASK_BELOW` only) serves the pipeline's
     sections and scores labelled time as ``end_to_end`` does, an asked section taking the label of
     most of its fixes (its fixes under another label stay wrong; one under no label is asked, and
     its unknown answer is not used). ``questions_per_day`` is the mean number of sections asked per
-    day with any section. Every asked section is assumed answered, and answered right.
+    day with any section. Except in ``half_answered``, every asked section is assumed answered; an
+    answer is always right.
     """
     runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
     rng = np.random.default_rng(seed)
@@ -650,6 +665,13 @@ def evaluate_asking(
             }
             for tau, below, at_random in runs
         ],
+    }
+    half = _AskScores()
+    for one in cut:
+        half.add(one.truths, one.serve(_below(ASK_BELOW), params, answers=lambda: bool(rng.random() < 0.5)))
+    report["half_answered"] = {
+        "ask_below": ASK_BELOW,
+        **{k: v for k, v in half.report().items() if k in ("asked", "asked_share", "after_answers")},
     }
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)

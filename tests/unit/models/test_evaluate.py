@@ -257,6 +257,15 @@ def test_asking_where_unsure_asks_nothing_of_a_sure_model_and_everything_of_an_u
     )
 
 
+def test_a_tester_who_answers_half_the_questions_gets_less_right_than_one_who_answers_all() -> None:
+    result = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.8,), end_to_end=False)
+    (every,), half = result["per_section"], result["half_answered"]
+    assert every["after_answers"]["accuracy"] == 1.0
+    # Unanswered, a section keeps the model's mode, and the history learns less.
+    assert every["shown_before_answers"]["accuracy"] < half["after_answers"]["accuracy"] < 1.0
+    assert half["asked"] >= every["asked"]
+
+
 def test_an_answer_helps_only_the_sections_after_it() -> None:
     once = evaluate_asking(CloseCallCar(), [simulated_user()], thresholds=(0.6,), end_to_end=False)
     repeated = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.6,), end_to_end=False)
