@@ -128,6 +128,8 @@ SELECT vehicle FROM profile WHERE singleton;
 -- Trips overlapping [$2, $3) (or the one trip $1), newest first, with their sections as JSON;
 -- hidden ones only if $5. A section is to confirm when the tester has not confirmed it and its
 -- most likely mode is below $6 (core.history.ASK_BELOW); with $7, only trips with such a section.
+-- A section's mode is its most likely one (core.trips.build), so its own probability is the
+-- highest: reading that one key spares expanding every section's probabilities.
 SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
        t.distance_m, t.purpose, t.hidden,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
@@ -136,14 +138,14 @@ SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination
            'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry,
            'n_fixes', s.n_fixes,
            'to_confirm', s.mode_source <> 'user' AND coalesce(
-               (SELECT max(p.value::float8) FROM jsonb_each_text(s.probabilities) p), 0) < $6)
+               (s.probabilities ->> s.mode)::float8, 0) < $6)
            ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
 WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
   AND (NOT $7 OR EXISTS (
       SELECT 1 FROM sections s WHERE s.trip_id = t.id AND s.mode_source <> 'user' AND coalesce(
-          (SELECT max(p.value::float8) FROM jsonb_each_text(s.probabilities) p), 0) < $6))
+          (s.probabilities ->> s.mode)::float8, 0) < $6))
 ORDER BY t.started_at DESC
 LIMIT $4;
 
