@@ -60,6 +60,11 @@ async def identify(request: Request[Any, Any, Any], conn: Conn, token: str | Non
     return principal
 
 
+def ask_below(request: Request[Any, Any, Any]) -> float:
+    """The deployment's threshold for asking a tester about a section (``SILLAGE_ASK_BELOW``)."""
+    return float(request.app.state.settings.ask_below)
+
+
 async def provide_principal(request: Request[Any, Any, Any], conn: DbConn) -> Principal:
     return await identify(request, conn, token_from_headers(request))
 

@@ -51,6 +51,7 @@ from core.coaching.periods import local_date, local_midnight, period_start, shif
 from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, Purpose, PurposeParams, resolved_purpose
 from core.coaching.recompute import occupants_for
 from core.errors import Unprocessable
+from core.history import ASK_BELOW
 from store import coaching as coaching_db
 from store import trips as trips_db
 from store.partition import Conn, as_user, enter
@@ -79,6 +80,7 @@ class CoachingParams(msgspec.Struct, frozen=True, kw_only=True):
     alternatives: AlternativeParams = DEFAULT_ALTERNATIVE_PARAMS
     fmd: FmdParams = FmdParams()
     weekly: WeeklyParams = WeeklyParams()
+    ask_below: float = ASK_BELOW  # sections to confirm (core.history.unsure; SILLAGE_ASK_BELOW)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -217,11 +219,13 @@ async def _sections(
     end: datetime,
     *,
     profile: VehicleProfile,
+    ask_below: float | None = None,
 ) -> list[SectionRecord]:
     """Sections of visible trips in [start, end) as coaching records: known modes only, the car's
-    occupants as priced, the trips' own purposes."""
+    occupants as priced, the trips' own purposes, and which are to confirm (below ``ask_below``;
+    ``None``, for the answers that do not say it: none)."""
     out = []
-    for r in await coaching_db.sections_between(conn, start, end):
+    for r in await coaching_db.sections_between(conn, start, end, ask_below=ask_below):
         try:
             mode = Mode(r.mode)
         except ValueError:
@@ -239,6 +243,7 @@ async def _sections(
                 destination=r.destination,
                 purpose=r.purpose,
                 occupants=occupants_for(r.occupants, profile) if mode is Mode.CAR else r.occupants,
+                to_confirm=r.to_confirm,
             )
         )
     return out
@@ -292,7 +297,7 @@ async def footprint(
     end = local_midnight(shift(current, period, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile)
+        sections = await _sections(conn, start, end, profile=profile, ask_below=params.ask_below)
     return footprint_report(sections, period, at, params.summary)
 
 
@@ -488,6 +493,6 @@ async def weekly(
     end = local_midnight(shift(this_week, Period.WEEK, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile)
+        sections = await _sections(conn, start, end, profile=profile, ask_below=params.ask_below)
         options = await _alternatives(conn, at, profile, params)
     return weekly_message(sections, at, options, lang, params.weekly)

@@ -38,6 +38,7 @@ class SectionRow(msgspec.Struct, frozen=True, kw_only=True):
     purpose: str | None
     origin: tuple[float, float]
     destination: tuple[float, float]
+    to_confirm: bool = False
 
 
 class StayRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,8 +86,12 @@ class Tester(msgspec.Struct, frozen=True, kw_only=True):
     role: str
 
 
-async def sections_between(conn: Conn, start: datetime, end: datetime) -> list[SectionRow]:
-    rows = await conn.fetch(_p("coaching_sections"), start, end)
+async def sections_between(
+    conn: Conn, start: datetime, end: datetime, *, ask_below: float | None = None
+) -> list[SectionRow]:
+    """Sections of visible trips starting in [start, end); ``to_confirm`` below ``ask_below``
+    (``None``: never, and the probabilities are not read)."""
+    rows = await conn.fetch(_p("coaching_sections"), start, end, ask_below)
     return [
         SectionRow(
             id=r["id"],
@@ -100,6 +105,7 @@ async def sections_between(conn: Conn, start: datetime, end: datetime) -> list[S
             purpose=r["purpose"],
             origin=(r["origin_lat"], r["origin_lon"]),
             destination=(r["destination_lat"], r["destination_lon"]),
+            to_confirm=r["to_confirm"],
         )
         for r in rows
     ]

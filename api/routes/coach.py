@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, get, put
+from litestar import Request, Response, get, put
 from litestar.params import JSONBody, QueryParameter
 
-from api.deps import Caller, DbConn, utcnow
+from api.deps import Caller, DbConn, ask_below, utcnow
 from api.openapi import downloads
 from core.co2 import BikeKind, BusKind, CarEnergy, MotorbikeKind, TrainKind, VehicleProfile
 from core.co2.profile import Occupants
@@ -170,12 +170,18 @@ async def put_profile(data: JSONBody[ProfileIn], conn: DbConn, principal: Caller
 
 @get("/v1/coach/footprint", tags=["coach"])
 async def footprint(
-    conn: DbConn, principal: Caller, period: Annotated[Period, QueryParameter()] = Period.WEEK, at: At = None
+    request: Request[Any, Any, Any],
+    conn: DbConn,
+    principal: Caller,
+    period: Annotated[Period, QueryParameter()] = Period.WEEK,
+    at: At = None,
 ) -> FootprintReport:
     """kgCO2e of the day, ISO week or month containing `at` (default now; Europe/Paris calendar),
     by mode and by trip purpose, with the change against the previous period and the mean of the
-    four before."""
-    return await coaching.footprint(conn, principal, period, _instant(at))
+    four before. Each period also gives `to_confirm_trips`, the trips with a section whose mode is
+    unsure and not confirmed (`to_confirm` in `GET /v1/trips`), and `to_confirm_kg`, the part of
+    the total those sections hold: what the tester's answers may still change."""
+    return await coaching.footprint(conn, principal, period, _instant(at), params=_params(request))
 
 
 @get("/v1/coach/goal", tags=["coach"])
@@ -263,10 +269,16 @@ async def get_attestation(
 
 @get("/v1/coach/weekly", tags=["coach"])
 async def get_weekly(
-    conn: DbConn, principal: Caller, lang: Lang = Language.FR, at: At = None
+    request: Request[Any, Any, Any], conn: DbConn, principal: Caller, lang: Lang = Language.FR, at: At = None
 ) -> WeeklyMessage:
-    """This week's message in plain words (French or English): what changed, one thing to try."""
-    return await coaching.weekly(conn, principal, _instant(at), lang)
+    """This week's message in plain words (French or English): what changed, one thing to try,
+    and how many of the week's trips await the tester's confirmation (`to_confirm_trips`)."""
+    return await coaching.weekly(conn, principal, _instant(at), lang, params=_params(request))
+
+
+def _params(request: Request[Any, Any, Any]) -> coaching.CoachingParams:
+    """The coach's parameters with the deployment's threshold for sections to confirm."""
+    return msgspec.structs.replace(coaching.DEFAULT_COACHING_PARAMS, ask_below=ask_below(request))
 
 
 ROUTES = [

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Request, Response, get, patch
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import Caller, DbConn, range_bound, utcnow
+from api.deps import Caller, DbConn, ask_below, range_bound, utcnow
 from api.openapi import own_problems
 from ingest import trips
 from store.trips import TripOut
@@ -68,7 +68,7 @@ async def list_trips(
         limit,
         hidden=hidden,
         to_confirm=to_confirm,
-        ask_below=_ask_below(request),
+        ask_below=ask_below(request),
     )
     headers = {}
     if len(found) == limit:
@@ -91,12 +91,7 @@ async def get_trip(
     request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
 ) -> TripOut:
     """One of the caller's trips."""
-    return await trips.get_trip(conn, principal, trip_id, ask_below=_ask_below(request))
-
-
-def _ask_below(request: Request[Any, Any, Any]) -> float:
-    """The deployment's threshold for asking about a section (``SILLAGE_ASK_BELOW``)."""
-    return float(request.app.state.settings.ask_below)
+    return await trips.get_trip(conn, principal, trip_id, ask_below=ask_below(request))
 
 
 # 422: an unknown mode.

@@ -37,6 +37,9 @@ class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     destination: LatLon
     purpose: str | None = None
     occupants: Annotated[int, msgspec.Meta(ge=1)] = 1
+    # Not confirmed by the tester and unsure of its mode (core.history.unsure): its footprint may
+    # change with the tester's answer.
+    to_confirm: bool = False
 
 
 class TripRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -38,6 +38,10 @@ class PeriodFootprint(msgspec.Struct, frozen=True, kw_only=True):
     section_count: int
     by_mode_kg: dict[str, float]
     by_purpose_kg: dict[str, float]
+    # Trips with a section to confirm (its mode unsure, not confirmed), and those sections' kgCO2e:
+    # the part of the total the tester's answers may still change.
+    to_confirm_trips: int = 0
+    to_confirm_kg: float = 0.0
 
 
 class Trend(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,11 +73,15 @@ def period_footprint(
     end = shift(start, period, 1)
     by_mode: dict[str, float] = {}
     by_purpose: dict[str, float] = {}
-    total = distance = 0.0
+    total = distance = unsure_kg = 0.0
     count = 0
+    unsure_trips: set[str] = set()
     for section in sections:
         if not start <= local_date(section.start, tz) < end:
             continue
+        if section.to_confirm:
+            unsure_trips.add(section.trip_id)
+            unsure_kg += section.co2_kg
         count += 1
         total += section.co2_kg
         distance += section.distance_m
@@ -89,6 +97,8 @@ def period_footprint(
         section_count=count,
         by_mode_kg=dict(sorted(by_mode.items())),
         by_purpose_kg=dict(sorted(by_purpose.items())),
+        to_confirm_trips=len(unsure_trips),
+        to_confirm_kg=unsure_kg,
     )
 
 

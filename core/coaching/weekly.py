@@ -5,7 +5,9 @@ mode whose footprint moved most (largest absolute change in kg; ties go to the m
 in :class:`~core.co2.modes.Mode`). The thing to try is the alternative with the largest yearly
 saving among the recurring car trips made at least ``min_trips_per_week`` times a week (the saving
 assumes a switch one day a week, which a monthly trip cannot deliver); if none is that frequent, all
-are considered. Ties: commutes first, then the input order.
+are considered. Ties: commutes first, then the input order. Last, when trips of the week have a
+section whose mode is unsure and not confirmed (``to_confirm``), the message says how many and how
+much of the week's footprint they hold: the tester's answers may still change it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class WeeklyMessage(msgspec.Struct, frozen=True, kw_only=True):
     change: Trend
     biggest_mode_change: Mode | None
     suggestion: Suggestion | None
+    to_confirm_trips: int = 0  # this week's trips with a section to confirm
 
 
 _ALT_NAMES = {
@@ -153,6 +156,19 @@ def _suggestion_sentence(s: Suggestion, lang: Language) -> str:
     )
 
 
+def _to_confirm_sentence(trips: int, kg: float, lang: Language) -> str:
+    if lang is Language.FR:
+        waits = "trajet attend" if trips == 1 else "trajets attendent"
+        return (
+            f"{trips} {waits} votre confirmation ({number(kg, lang)} kg) : vos réponses rendent ce bilan"
+            " plus juste."
+        )
+    waits = "trip awaits" if trips == 1 else "trips await"
+    return (
+        f"{trips} {waits} your confirmation ({number(kg, lang)} kg): your answers make this footprint right."
+    )
+
+
 def weekly_message(
     sections: Sequence[SectionRecord],
     at: datetime,
@@ -178,6 +194,8 @@ def weekly_message(
     suggestion = pick_suggestion(options, params)
     if suggestion is not None:
         sentences.append(_suggestion_sentence(suggestion, lang))
+    if this.to_confirm_trips:
+        sentences.append(_to_confirm_sentence(this.to_confirm_trips, this.to_confirm_kg, lang))
     return WeeklyMessage(
         lang=lang,
         text=" ".join(sentences),
@@ -186,4 +204,5 @@ def weekly_message(
         change=change,
         biggest_mode_change=mode_change[0] if mode_change else None,
         suggestion=suggestion,
+        to_confirm_trips=this.to_confirm_trips,
     )

@@ -39,6 +39,7 @@ class Leg(msgspec.Struct, frozen=True, kw_only=True):
     origin: tuple[float, float] = HOME
     destination: tuple[float, float] = WORK
     purpose: str | None = None  # as the pipeline names it from home and work
+    probability: float = 1.0  # of its mode; the rest goes to walking
 
 
 def _record(leg: Leg) -> TripRecord:
@@ -54,7 +55,7 @@ def _record(leg: Leg) -> TripRecord:
         distance_m=leg.km * 1000,
         n_fixes=10,
         mode=leg.mode.value,
-        probabilities={leg.mode.value: 1.0},
+        probabilities={leg.mode.value: leg.probability, Mode.WALK.value: 1.0 - leg.probability},
         mode_source="heuristic",
         model_version="test",
         geometry={"type": "LineString", "coordinates": [[leg.origin[1], leg.origin[0]]]},
@@ -336,6 +337,41 @@ async def test_the_weekly_message_speaks_french_and_english(
     assert message["lang"] == lang
     assert message["text"].startswith(opening)
     assert suggestion in message["text"]
+
+
+async def test_the_coach_says_how_much_of_the_footprint_awaits_the_testers_answers(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
+) -> None:
+    await store_legs(
+        app_conn,
+        tester,
+        [
+            Leg(start=MONDAY, km=10, probability=0.55),  # a close call: to confirm
+            Leg(start=MONDAY + timedelta(hours=9), km=10, probability=0.95),
+            Leg(start=MONDAY + timedelta(days=1), km=4, mode=Mode.BUS, probability=0.6),
+        ],
+    )
+    week = (await get_json(http, tester, "/v1/coach/footprint", period="week", at=AT))["current"]
+    assert week["to_confirm_trips"] == 2
+    assert week["to_confirm_kg"] == pytest.approx(
+        1.4225 + footprint_kg(Mode.BUS, 4000, VehicleProfile(), REGISTRY).kg
+    )
+    message = await get_json(http, tester, "/v1/coach/weekly", lang="en", at=AT)
+    assert message["to_confirm_trips"] == 2
+    assert "2 trips await your confirmation" in message["text"]
+    # The tester answers both questions: nothing is left to confirm.
+    trips = await get_json(http, tester, "/v1/trips", to_confirm="true", **{"from": MONDAY.isoformat()})
+    for trip in trips:
+        for section in trip["sections"]:
+            r = await http.patch(
+                f"/v1/sections/{section['id']}", json={"mode": section["mode"]}, headers=tester.auth
+            )
+            assert r.status_code == 200
+    week = (await get_json(http, tester, "/v1/coach/footprint", period="week", at=AT))["current"]
+    assert (week["to_confirm_trips"], week["to_confirm_kg"]) == (0, 0.0)
+    message = await get_json(http, tester, "/v1/coach/weekly", lang="en", at=AT)
+    assert message["to_confirm_trips"] == 0
+    assert "confirmation" not in message["text"]
 
 
 async def test_a_tester_never_sees_another_testers_data(

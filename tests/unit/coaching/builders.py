@@ -41,6 +41,7 @@ def section(
     purpose: str | None = None,
     occupants: int = 1,
     trip_id: str | None = None,
+    to_confirm: bool = False,
 ) -> SectionRecord:
     """A section whose footprint defaults to the registry's (solo thermal car profile)."""
     n = next(_ids)
@@ -59,6 +60,7 @@ def section(
         destination=destination,
         purpose=purpose,
         occupants=occupants,
+        to_confirm=to_confirm,
     )
 
 

@@ -49,6 +49,19 @@ def test_footprint_is_split_by_mode_and_by_purpose() -> None:
     assert day.by_mode_kg == {"bus": 0.5, "car": 2.5}
     assert day.by_purpose_kg == {"unknown": 1.0, "work": 2.0}
     assert day.section_count == 3
+    assert (day.to_confirm_trips, day.to_confirm_kg) == (0, 0.0)
+
+
+def test_a_period_says_how_much_of_its_footprint_awaits_confirmation() -> None:
+    sections = [
+        section(start=local(2026, 5, 4, 8), mode=Mode.CAR, co2_kg=1.5, trip_id="a", to_confirm=True),
+        section(start=local(2026, 5, 4, 8, 30), mode=Mode.WALK, co2_kg=0.0, trip_id="a"),
+        section(start=local(2026, 5, 4, 18), mode=Mode.BUS, co2_kg=0.5, trip_id="b", to_confirm=True),
+        section(start=local(2026, 5, 4, 20), mode=Mode.CAR, co2_kg=1.0, trip_id="c"),
+        section(start=local(2026, 5, 3, 20), mode=Mode.CAR, co2_kg=9.0, trip_id="d", to_confirm=True),
+    ]
+    day = footprint_report(sections, Period.DAY, local(2026, 5, 4, 21)).current
+    assert (day.to_confirm_trips, day.to_confirm_kg, day.total_kg) == (2, 2.0, 3.0)
 
 
 def test_months_compare_across_the_new_year() -> None:

@@ -72,3 +72,30 @@ def test_a_bigger_saving_on_a_rare_trip_does_not_beat_a_weekly_trip() -> None:
     suggestion = pick_suggestion(options)
     assert suggestion is not None
     assert suggestion.trip.commute is Commute.HOME_TO_WORK
+
+
+def test_the_message_says_how_many_trips_of_the_week_await_confirmation() -> None:
+    assert weekly_message(SECTIONS, NOW, OPTIONS, Language.EN).to_confirm_trips == 0
+    unsure = [
+        *SECTIONS,
+        section(start=local(2026, 3, 19), mode=Mode.BUS, co2_kg=1.25, trip_id="x", to_confirm=True),
+        section(start=local(2026, 3, 19, 9), mode=Mode.WALK, co2_kg=0.0, trip_id="x", to_confirm=True),
+        section(start=local(2026, 3, 12), mode=Mode.CAR, co2_kg=4.0, to_confirm=True),  # last week
+    ]
+    en = weekly_message(unsure, NOW, OPTIONS, Language.EN)
+    fr = weekly_message(unsure, NOW, OPTIONS, Language.FR)
+    assert en.to_confirm_trips == fr.to_confirm_trips == 1  # one trip of this week, two sections
+    assert en.text.endswith(
+        "1 trip awaits your confirmation (1.2 kg): your answers make this footprint right."
+    )
+    assert fr.text.endswith(
+        "1 trajet attend votre confirmation (1,2 kg) : vos réponses rendent ce bilan plus juste."
+    )
+    two = weekly_message(
+        [*unsure, section(start=local(2026, 3, 20, 7), mode=Mode.CAR, co2_kg=1.0, to_confirm=True)],
+        NOW,
+        OPTIONS,
+        Language.EN,
+    )
+    assert "2 trips await your confirmation (2.2 kg)" in two.text
+    assert "confirmation" not in weekly_message(SECTIONS, NOW, OPTIONS, Language.EN).text
