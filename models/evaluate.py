@@ -48,7 +48,7 @@ from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStop, TransitSto
 from models.classifier import ModeClassifier
 from models.dataset import Dataset
 from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
-from models.metrics import brief, classification_report
+from models.metrics import brief, classification_report, reliability
 from models.sections import Classified, Network, classify, predict_proba
 from models.train import FitParams, fit_pipeline
 
@@ -91,6 +91,9 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
     ``open_set`` takes the model's own arg-max over all its classes (a tram or e-bike answer on a
     GeoLife bus or bike section is an error); ``closed_set`` restricts the arg-max to the scored
     modes the model knows, the usual protocol when the test label set is fixed in advance.
+    ``open_set_reliability`` says how far the probability shown for the mode can be trusted
+    (:func:`models.metrics.reliability`), which is what asking the tester below a threshold
+    (:data:`core.history.ASK_BELOW`) relies on.
     """
     proba, names = predict_proba(model, data.X)
     mine = _adapted_by_user(proba, data.groups)
@@ -103,6 +106,7 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
         for mode in sorted(set(data.y[others].tolist()))
     }
     open_report = classification_report(data.y, open_pred, labels=SCORED_MODES)
+    shown = mine.max(axis=1) if mine.shape[0] else np.empty(0, dtype=np.float64)
     return {
         "model_version": model.version,
         "sections": len(data),
@@ -112,6 +116,7 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
         "per_user_open_set": _per_user(data, open_pred),
         "other_labels_predicted_as": other_report,
         "model_alone_open_set": {k: model_alone[k] for k in ("n", "accuracy", "macro_f1")},
+        "open_set_reliability": reliability(data.y, open_pred, shown, labels=SCORED_MODES),
     }
 
 

@@ -12,7 +12,7 @@ from core.errors import BadRequest
 from core.features import FEATURE_NAMES
 from models.dataset import Dataset, labels_dataset
 from models.evaluate import cross_validate_random, cross_validate_users
-from models.metrics import classification_report
+from models.metrics import classification_report, reliability
 from models.train import fit_pipeline
 from tests.unit.models.builders import QUICK_FIT, tiny_synthetic
 
@@ -39,6 +39,21 @@ def test_time_weights_weight_the_rows() -> None:
         ["walk", "car"], ["walk", "walk"], labels=["walk", "car"], weights=np.array([30.0, 10.0])
     )
     assert report["accuracy"] == 0.75
+
+
+def test_reliability_compares_each_bins_confidence_with_its_accuracy() -> None:
+    truth = ["car", "car", "bus", "bus", "walk", "plane"]
+    pred = ["car", "bus", "bus", "bus", "walk", "car"]
+    confidence = np.array([0.45, 0.45, 0.85, 0.95, 1.0, 0.99])
+    report = reliability(truth, pred, confidence, labels=["walk", "bus", "car"])
+    assert report["n"] == 5  # the plane is not scored
+    by_bin = {b["confidence"]: b for b in report["bins"]}
+    assert by_bin["0.4-0.5"] == {"confidence": "0.4-0.5", "n": 2, "mean_confidence": 0.45, "accuracy": 0.5}
+    assert by_bin["0.8-0.9"]["n"] == 1
+    assert by_bin["0.9-1.0"] == {"confidence": "0.9-1.0", "n": 2, "mean_confidence": 0.975, "accuracy": 1.0}
+    assert by_bin["0.0-0.4"] == {"confidence": "0.0-0.4", "n": 0, "mean_confidence": None, "accuracy": None}
+    # (2 x 0.05 + 1 x 0.15 + 2 x 0.025) / 5
+    assert report["ece"] == pytest.approx(0.06, abs=1e-4)
 
 
 def test_labelled_sections_csv_gives_one_row_per_section() -> None:
