@@ -74,6 +74,27 @@ async def confirm_mode(
         return await _confirm(conn, principal, section_id, m)
 
 
+async def confirm_trip(
+    conn: Conn, principal: Principal, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW
+) -> trips_db.TripOut:
+    """The tester says the trip's modes are right as shown: every section not yet confirmed is
+    confirmed with the mode it shows, as ``PATCH /v1/sections/{id}`` with that mode would, all in
+    one transaction. The trip as it then is."""
+    async with conn.transaction():
+        await coaching_db.hold_tester_queue(conn, principal.user_id)
+        async with as_user(conn, principal.role):
+            found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
+        if found is None:
+            raise NotFound("no such trip")
+        for s in found.sections:
+            if s.mode_source != "user":
+                await _confirm(conn, principal, s.id, Mode(s.mode))
+        async with as_user(conn, principal.role):
+            confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below)
+    assert confirmed is not None
+    return confirmed
+
+
 async def _confirm(conn: Conn, principal: Principal, section_id: uuid.UUID, m: Mode) -> trips_db.SectionRow:
     async with as_user(conn, principal.role):
         section = await trips_db.section(conn, section_id)

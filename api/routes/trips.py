@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, Response, get, patch
+from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 
 from api.deps import Caller, DbConn, ask_below, range_bound, utcnow
 from api.openapi import own_problems
@@ -94,6 +95,18 @@ async def get_trip(
     return await trips.get_trip(conn, principal, trip_id, ask_below=ask_below(request))
 
 
+@post("/v1/trips/{trip_id:uuid}/confirm", status_code=HTTP_200_OK, tags=["trips"])
+async def confirm_trip(
+    request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
+) -> TripOut:
+    """The tester says the trip's modes are right as shown ("looks right"): each section not yet
+    confirmed is confirmed with the mode it shows, as ``PATCH /v1/sections/{id}`` with that mode
+    would (a label that survives reprocessing, helping later trips on the same routes), in one
+    transaction. Gives the trip, with nothing left ``to_confirm``. A mode that is wrong is corrected
+    with ``PATCH /v1/sections/{id}``, before or after."""
+    return await trips.confirm_trip(conn, principal, trip_id, ask_below=ask_below(request))
+
+
 # 422: an unknown mode.
 @patch("/v1/sections/{section_id:uuid}", tags=["trips"], opt=own_problems(422))
 async def confirm_section(
@@ -107,4 +120,4 @@ async def confirm_section(
     )
 
 
-ROUTES = [list_trips, get_trip, confirm_section]
+ROUTES = [list_trips, get_trip, confirm_trip, confirm_section]

@@ -855,6 +855,42 @@ async def test_a_deployment_sets_how_unsure_a_section_must_be_to_be_asked_about(
     assert [s["to_confirm"] for s in default["sections"]] == unsure_in(default)
 
 
+async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_nothing_more(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    t, other = await enrol(http, invite_code), await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    assert any(s["to_confirm"] for s in trip["sections"])
+    r = await http.patch(f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200
+    assert (await http.post(f"/v1/trips/{trip['id']}/confirm", headers=other.auth)).status_code == 404
+    r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    assert r.status_code == 200, r.text
+    confirmed = r.json()
+    # The tester's correction stands; the other sections keep the modes they showed, now as labels.
+    assert [s["mode"] for s in confirmed["sections"]] == ["walk", "tram", "walk"]
+    assert [s["mode_source"] for s in confirmed["sections"]] == ["user"] * 3
+    assert not any(s["to_confirm"] for s in confirmed["sections"])
+    for before, now in zip(trip["sections"], confirmed["sections"], strict=True):
+        if before["mode"] == now["mode"]:
+            assert now["co2_kg"] == before["co2_kg"]
+    assert (await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)).json() == confirmed
+    await upload(http, t, fixes_json(commute(DAY - 86400)))  # reprocesses this day too
+    await pipeline.run_due(db, as_of=after(track, 120))
+    (again,) = [x for x in await trips_of(http, t) if x["id"] == trip["id"]]
+    assert [(s["mode"], s["mode_source"]) for s in again["sections"]] == [
+        ("walk", "user"),
+        ("tram", "user"),
+        ("walk", "user"),
+    ]
+    r = await http.post(f"/v1/trips/{uuid.uuid4()}/confirm", headers=t.auth)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
 def drive(start_s: float) -> Track:
     """Home, a short walk to the car, 4 km at 18 m/s, a short walk, work."""
     return track_from(
