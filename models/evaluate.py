@@ -479,53 +479,72 @@ def _serve(
     ask: Callable[[F64], bool],
     params: HistoryParams = DEFAULT_HISTORY,
     answers: Callable[[], bool] = lambda: True,
+    trips: Sequence[int] | None = None,
 ) -> _Served:
     """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
     nothing to begin with: each is classified with the answers given before it began (as
     :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
-    its probabilities, and answered with its true mode (``truths``; ``None``, unknown, asks and
-    learns nothing) when ``answers`` says the tester answers. An answer helps the sections after
-    it, like any confirmation."""
+    its probabilities (one row per section asked together), and answered with its true mode
+    (``truths``; ``None``, unknown, asks and learns nothing) when ``answers`` says the tester
+    answers. An answer helps the sections after it, like any confirmation. With ``trips`` (each
+    section's trip, sections of a trip next to each other), a trip is asked about as a whole, as
+    the app's list of trips to confirm shows them: when ``ask`` says so for its sections, the
+    tester answers for every section of it."""
     starts, ends = section_ends(track, bounds)
     given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
     out = _Served(pred=[], served=[], asked=[])
-    for k, (a, b) in enumerate(bounds):
-        earlier = given[: bisect.bisect_left(answered_at, float(track.t_s[a]))]
+    groups = [[k] for k in range(len(bounds))] if trips is None else _runs(trips)
+    for group in groups:
+        k0, k1 = group[0], group[-1] + 1
+        earlier = given[: bisect.bisect_left(answered_at, float(track.t_s[bounds[k0][0]]))]
         mixed = assist(
-            proba[k : k + 1],
+            proba[k0:k1],
             classes,
-            starts[k : k + 1],
-            ends[k : k + 1],
+            starts[k0:k1],
+            ends[k0:k1],
             earlier,
-            pool=proba[max(0, k - params.own_sections) : k],
+            pool=proba[max(0, k0 - params.own_sections) : k0],
             params=params,
         )
-        shown = mixed.proba[0]
-        mode = mixed.classes[int(np.argmax(shown))]
-        asked = ask(shown)
-        out.pred.append(mode)
-        out.asked.append(asked)
-        truth = truths[k] if asked and answers() else None
-        if truth is not None:
-            path = simplified_linestring(track.lat[a:b], track.lon[a:b])
-            given.append(
-                Confirmation(
-                    start_lat=float(starts[k, 0]),
-                    start_lon=float(starts[k, 1]),
-                    end_lat=float(ends[k, 0]),
-                    end_lon=float(ends[k, 1]),
-                    mode=truth,
-                    path_lonlat=tuple(line_positions(path)),
+        asked = ask(mixed.proba)
+        answered = asked and answers()
+        for row, k in enumerate(group):
+            a, b = bounds[k]
+            mode = mixed.classes[int(np.argmax(mixed.proba[row]))]
+            out.pred.append(mode)
+            out.asked.append(asked)
+            truth = truths[k] if answered else None
+            if truth is not None:
+                path = simplified_linestring(track.lat[a:b], track.lon[a:b])
+                given.append(
+                    Confirmation(
+                        start_lat=float(starts[k, 0]),
+                        start_lon=float(starts[k, 1]),
+                        end_lat=float(ends[k, 0]),
+                        end_lon=float(ends[k, 1]),
+                        mode=truth,
+                        path_lonlat=tuple(line_positions(path)),
+                    )
                 )
-            )
-            answered_at.append(float(track.t_s[b - 1]))
-        out.served.append(mode if truth is None else truth)
+                answered_at.append(float(track.t_s[b - 1]))
+            out.served.append(mode if truth is None else truth)
+    return out
+
+
+def _runs(keys: Sequence[int]) -> list[list[int]]:
+    """Indices of ``keys`` grouped in runs of equal neighbours."""
+    out: list[list[int]] = []
+    for k, key in enumerate(keys):
+        if out and keys[out[-1][-1]] == key:
+            out[-1].append(k)
+        else:
+            out.append([k])
     return out
 
 
 def _below(ask_below: float) -> Callable[[F64], bool]:
-    return lambda shown: bool(unsure(shown[None, :], ask_below)[0])
+    return lambda shown: bool(unsure(shown, ask_below).any())
 
 
 def _at_random(share: float, rng: np.random.Generator) -> Callable[[F64], bool]:
@@ -687,23 +706,37 @@ def _asking_end_to_end(
     pipelined: Sequence[tuple[GeolifeUser, Classified]], rng: np.random.Generator, params: HistoryParams
 ) -> dict[str, Any]:
     """:func:`evaluate_asking`'s ``end_to_end``: the pipeline's sections served asking where unsure
-    (:data:`core.history.ASK_BELOW`), then asking as many at random."""
-    served_by: dict[str, list[tuple[GeolifeUser, Classified, _Served]]] = {"below": [], "random": []}
+    (:data:`core.history.ASK_BELOW`), then asking as many at random, then asking by trip
+    (``by_trip``: a trip with a section to confirm is answered for all its sections, as a tester
+    going through the app's list of trips to confirm would, correcting what is wrong and
+    confirming the rest)."""
+    served_by: dict[str, list[tuple[GeolifeUser, Classified, _Served]]] = {
+        "below": [],
+        "random": [],
+        "trip": [],
+    }
     share = 0.0
-    for way in ("below", "random"):
-        ask = _below(ASK_BELOW) if way == "below" else _at_random(share, rng)
+    for way, rows in served_by.items():
+        ask = _at_random(share, rng) if way == "random" else _below(ASK_BELOW)
         for user, classified in pipelined:
             cleaned = classified.seg.cleaned
             bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
+            trips = [k for k, trip in enumerate(classified.seg.trips) for _ in trip.sections]
             times = np.asarray(
                 [span for trip in classified.seg.trips for span in trip.section_times(cleaned.t_s)],
                 dtype=np.float64,
             ).reshape(-1, 2)
-            truths = _section_truths(user, times[:, 0], times[:, 1])
             served = _serve(
-                classified.proba, classified.classes, cleaned, bounds, truths=truths, ask=ask, params=params
+                classified.proba,
+                classified.classes,
+                cleaned,
+                bounds,
+                truths=_section_truths(user, times[:, 0], times[:, 1]),
+                ask=ask,
+                params=params,
+                trips=trips if way == "trip" else None,
             )
-            served_by[way].append((user, classified, served))
+            rows.append((user, classified, served))
         asked = [a for _, _, s in served_by["below"] for a in s.asked]
         share = float(np.mean(asked)) if asked else 0.0
     scores = {way: _TimeScores() for way in served_by}
@@ -723,6 +756,15 @@ def _asking_end_to_end(
         for _, classified in pipelined
     )
     asked_total = sum(sum(s.asked) for _, _, s in served_by["below"])
+    trips_total = sum(len(classified.seg.trips) for _, classified in pipelined)
+    # A trip asked about has every section asked: count each trip once, at its first section.
+    trips_asked = 0
+    for _, classified, served in served_by["trip"]:
+        first = 0
+        for trip in classified.seg.trips:
+            trips_asked += bool(trip.sections) and served.asked[first]
+            first += len(trip.sections)
+    by_trip = [a for _, _, s in served_by["trip"] for a in s.asked]
     return {
         "ask_below": ASK_BELOW,
         "sections": sum(len(s.asked) for _, _, s in served_by["below"]),
@@ -731,6 +773,13 @@ def _asking_end_to_end(
         "questions_per_day": round(asked_total / days, 2) if days else None,
         "after_answers": _brief_end_to_end(scores["below"].report()),
         "at_random_same_share": _brief_end_to_end(scores["random"].report()),
+        "by_trip": {
+            "trips": trips_total,
+            "trips_asked": trips_asked,
+            "sections_asked_share": round(float(np.mean(by_trip)), 4) if by_trip else None,
+            "trips_per_day": round(trips_asked / days, 2) if days else None,
+            "after_answers": _brief_end_to_end(scores["trip"].report()),
+        },
     }
 
 

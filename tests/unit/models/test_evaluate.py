@@ -236,7 +236,7 @@ def test_asking_where_unsure_asks_nothing_of_a_sure_model_and_everything_of_an_u
     for run in sure["per_section"]:
         assert (run["asked"], run["asked_share"]) == (0, 0.0)
         assert run["after_answers"] == run["shown_before_answers"]
-    assert sure["end_to_end"]["asked"] == 0
+    assert sure["end_to_end"]["asked"] == sure["end_to_end"]["by_trip"]["trips_asked"] == 0
     assert (
         sure["end_to_end"]["after_answers"]["time_accuracy"]
         == (evaluate_end_to_end(SureCar(), [user])["time_accuracy"])
@@ -252,6 +252,13 @@ def test_asking_where_unsure_asks_nothing_of_a_sure_model_and_everything_of_an_u
     e2e = unsure_model["end_to_end"]
     assert e2e["asked"] > 0
     assert e2e["questions_per_day"] == round(e2e["asked"] / 2, 2)  # two days
+    by_trip = e2e["by_trip"]
+    assert 0 < by_trip["trips_asked"] <= by_trip["trips"]
+    assert by_trip["trips_per_day"] == round(by_trip["trips_asked"] / 2, 2)
+    assert (
+        by_trip["after_answers"]["time_accuracy"]
+        > evaluate_end_to_end(CloseCallCar(), [user])["time_accuracy"]
+    )
     assert (
         e2e["after_answers"]["time_accuracy"] > evaluate_end_to_end(CloseCallCar(), [user])["time_accuracy"]
     )
