@@ -106,7 +106,7 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
         for mode in sorted(set(data.y[others].tolist()))
     }
     open_report = classification_report(data.y, open_pred, labels=SCORED_MODES)
-    shown = mine.max(axis=1) if mine.shape[0] else np.empty(0, dtype=np.float64)
+    shown = mine.max(axis=1)  # the probability of the mode shown
     return {
         "model_version": model.version,
         "sections": len(data),
@@ -280,6 +280,20 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
     }
 
 
+def _confirmation(track: Track, a: int, b: int, *, start: F64, end: F64, mode: str) -> Confirmation:
+    """Fixes ``[a, b)`` of ``track`` confirmed as ``mode``, as the store keeps a confirmation: its
+    ends (``start`` and ``end``, latitude and longitude, from :func:`core.history.section_ends`) and
+    the section's stored geometry as its path."""
+    return Confirmation(
+        start_lat=float(start[0]),
+        start_lon=float(start[1]),
+        end_lat=float(end[0]),
+        end_lon=float(end[1]),
+        mode=mode,
+        path_lonlat=tuple(line_positions(simplified_linestring(track.lat[a:b], track.lon[a:b]))),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _History:
     """One user's labelled sections seen as confirmations, each usable once it has ended."""
@@ -298,23 +312,10 @@ class _History:
     ) -> _History:
         kept = [s for s in labelled if rng.random() < share]
         starts, ends = section_ends(user.track, [(s.start, s.end) for s in kept])
-        track = user.track
         return _History(
             confirmations=[
-                Confirmation(
-                    start_lat=a[0],
-                    start_lon=a[1],
-                    end_lat=b[0],
-                    end_lon=b[1],
-                    mode=s.mode,
-                    # the path a confirmation keeps: the section's stored geometry
-                    path_lonlat=tuple(
-                        line_positions(
-                            simplified_linestring(track.lat[s.start : s.end], track.lon[s.start : s.end])
-                        )
-                    ),
-                )
-                for s, a, b in zip(kept, starts.tolist(), ends.tolist(), strict=True)
+                _confirmation(user.track, s.start, s.end, start=start, end=end, mode=s.mode)
+                for s, start, end in zip(kept, starts, ends, strict=True)
             ],
             ended_s=np.asarray([s.interval.end_s for s in kept], dtype=np.float64),
             params=params,
@@ -516,17 +517,7 @@ def _serve(
             out.asked.append(asked)
             truth = truths[k] if answered else None
             if truth is not None:
-                path = simplified_linestring(track.lat[a:b], track.lon[a:b])
-                given.append(
-                    Confirmation(
-                        start_lat=float(starts[k, 0]),
-                        start_lon=float(starts[k, 1]),
-                        end_lat=float(ends[k, 0]),
-                        end_lon=float(ends[k, 1]),
-                        mode=truth,
-                        path_lonlat=tuple(line_positions(path)),
-                    )
-                )
+                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=truth))
                 answered_at.append(float(track.t_s[b - 1]))
             out.served.append(mode if truth is None else truth)
     return out
@@ -702,6 +693,52 @@ def evaluate_asking(
     return report
 
 
+@dataclass(frozen=True, slots=True)
+class _PipelineCut:
+    """One user's pipeline sections, in trip order: their fixes, their trip, their true mode
+    (:func:`_section_truths`), and how many days have any section."""
+
+    user: GeolifeUser
+    classified: Classified
+    bounds: list[tuple[int, int]]
+    trips: list[int]
+    truths: list[str | None]
+    days: int
+
+    @staticmethod
+    def of(user: GeolifeUser, classified: Classified) -> _PipelineCut:
+        seg = classified.seg
+        times = np.asarray(
+            [span for trip in seg.trips for span in trip.section_times(seg.cleaned.t_s)], dtype=np.float64
+        ).reshape(-1, 2)
+        return _PipelineCut(
+            user=user,
+            classified=classified,
+            bounds=[(s.start, s.end) for trip in seg.trips for s in trip.sections],
+            trips=[k for k, trip in enumerate(seg.trips) for _ in trip.sections],
+            truths=_section_truths(user, times[:, 0], times[:, 1]),
+            days=len({int(t0 // 86400.0) for t0 in times[:, 0].tolist()}),
+        )
+
+    def serve(self, ask: Callable[[F64], bool], params: HistoryParams, *, by_trip: bool = False) -> _Served:
+        return _serve(
+            self.classified.proba,
+            self.classified.classes,
+            self.classified.seg.cleaned,
+            self.bounds,
+            truths=self.truths,
+            ask=ask,
+            params=params,
+            trips=self.trips if by_trip else None,
+        )
+
+    def trips_asked(self, served: _Served) -> int:
+        """Trips asked about when asked by trip (each trip counted once, at its first section)."""
+        return sum(
+            served.asked[k] for k, trip in enumerate(self.trips) if k == 0 or self.trips[k - 1] != trip
+        )
+
+
 def _asking_end_to_end(
     pipelined: Sequence[tuple[GeolifeUser, Classified]], rng: np.random.Generator, params: HistoryParams
 ) -> dict[str, Any]:
@@ -710,71 +747,35 @@ def _asking_end_to_end(
     (``by_trip``: a trip with a section to confirm is answered for all its sections, as a tester
     going through the app's list of trips to confirm would, correcting what is wrong and
     confirming the rest)."""
-    served_by: dict[str, list[tuple[GeolifeUser, Classified, _Served]]] = {
-        "below": [],
-        "random": [],
-        "trip": [],
+    cuts = [_PipelineCut.of(user, classified) for user, classified in pipelined]
+    below = [cut.serve(_below(ASK_BELOW), params) for cut in cuts]
+    asked = [a for served in below for a in served.asked]
+    share = float(np.mean(asked)) if asked else 0.0
+    served_by = {
+        "below": below,
+        "random": [cut.serve(_at_random(share, rng), params) for cut in cuts],
+        "trip": [cut.serve(_below(ASK_BELOW), params, by_trip=True) for cut in cuts],
     }
-    share = 0.0
-    for way, rows in served_by.items():
-        ask = _at_random(share, rng) if way == "random" else _below(ASK_BELOW)
-        for user, classified in pipelined:
-            cleaned = classified.seg.cleaned
-            bounds = [(s.start, s.end) for trip in classified.seg.trips for s in trip.sections]
-            trips = [k for k, trip in enumerate(classified.seg.trips) for _ in trip.sections]
-            times = np.asarray(
-                [span for trip in classified.seg.trips for span in trip.section_times(cleaned.t_s)],
-                dtype=np.float64,
-            ).reshape(-1, 2)
-            served = _serve(
-                classified.proba,
-                classified.classes,
-                cleaned,
-                bounds,
-                truths=_section_truths(user, times[:, 0], times[:, 1]),
-                ask=ask,
-                params=params,
-                trips=trips if way == "trip" else None,
-            )
-            rows.append((user, classified, served))
-        asked = [a for _, _, s in served_by["below"] for a in s.asked]
-        share = float(np.mean(asked)) if asked else 0.0
     scores = {way: _TimeScores() for way in served_by}
     for way, rows in served_by.items():
-        for user, classified, served in rows:
+        for cut, served in zip(cuts, rows, strict=True):
             scores[way].add(
-                _end_to_end_user(user, classified, served=np.asarray(served.served, dtype=np.str_))
+                _end_to_end_user(cut.user, cut.classified, served=np.asarray(served.served, dtype=np.str_))
             )
-    days = sum(
-        len(
-            {
-                int(t0 // 86400.0)
-                for trip in classified.seg.trips
-                for t0, _ in trip.section_times(classified.seg.cleaned.t_s)
-            }
-        )
-        for _, classified in pipelined
-    )
-    asked_total = sum(sum(s.asked) for _, _, s in served_by["below"])
-    trips_total = sum(len(classified.seg.trips) for _, classified in pipelined)
-    # A trip asked about has every section asked: count each trip once, at its first section.
-    trips_asked = 0
-    for _, classified, served in served_by["trip"]:
-        first = 0
-        for trip in classified.seg.trips:
-            trips_asked += bool(trip.sections) and served.asked[first]
-            first += len(trip.sections)
-    by_trip = [a for _, _, s in served_by["trip"] for a in s.asked]
+    days = sum(cut.days for cut in cuts)
+    asked_total = sum(asked)
+    trips_asked = sum(cut.trips_asked(served) for cut, served in zip(cuts, served_by["trip"], strict=True))
+    by_trip = [a for served in served_by["trip"] for a in served.asked]
     return {
         "ask_below": ASK_BELOW,
-        "sections": sum(len(s.asked) for _, _, s in served_by["below"]),
+        "sections": len(asked),
         "asked": asked_total,
         "asked_share": round(share, 4),
         "questions_per_day": round(asked_total / days, 2) if days else None,
         "after_answers": _brief_end_to_end(scores["below"].report()),
         "at_random_same_share": _brief_end_to_end(scores["random"].report()),
         "by_trip": {
-            "trips": trips_total,
+            "trips": sum(len(classified.seg.trips) for _, classified in pipelined),
             "trips_asked": trips_asked,
             "sections_asked_share": round(float(np.mean(by_trip)), 4) if by_trip else None,
             "trips_per_day": round(trips_asked / days, 2) if days else None,
