@@ -126,10 +126,9 @@ SELECT vehicle FROM profile WHERE singleton;
 
 -- name: trips_json
 -- Trips overlapping [$2, $3) (or the one trip $1), newest first, with their sections as JSON;
--- hidden ones only if $5. A section is to confirm when the tester has not confirmed it and its
--- most likely mode is below $6 (core.history.ASK_BELOW); with $7, only trips with such a section.
--- A section's mode is its most likely one (core.trips.build), so its own probability is the
--- highest: reading that one key spares expanding every section's probabilities.
+-- hidden ones only if $5. A section is to confirm (sillage.section_to_confirm, migration 0024) when
+-- the tester has not confirmed it and its mode's probability is below $6 (core.history.ASK_BELOW);
+-- with $7, only trips with such a section.
 SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
        t.distance_m, t.purpose, t.hidden,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
@@ -137,15 +136,14 @@ SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination
            'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
            'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry,
            'n_fixes', s.n_fixes,
-           'to_confirm', s.mode_source <> 'user' AND coalesce(
-               (s.probabilities ->> s.mode)::float8, 0) < $6)
+           'to_confirm', sillage.section_to_confirm(s.mode_source, s.probabilities, s.mode, $6))
            ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
 WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
   AND (NOT $7 OR EXISTS (
-      SELECT 1 FROM sections s WHERE s.trip_id = t.id AND s.mode_source <> 'user' AND coalesce(
-          (s.probabilities ->> s.mode)::float8, 0) < $6))
+      SELECT 1 FROM sections s
+      WHERE s.trip_id = t.id AND sillage.section_to_confirm(s.mode_source, s.probabilities, s.mode, $6)))
 ORDER BY t.started_at DESC
 LIMIT $4;
 
