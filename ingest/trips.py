@@ -84,12 +84,10 @@ async def confirm_trip(
         await coaching_db.hold_tester_queue(conn, principal.user_id)
         async with as_user(conn, principal.role):
             found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
-        if found is None:
-            raise NotFound("no such trip")
-        for s in found.sections:
-            if s.mode_source != "user":
-                await _confirm(conn, principal, s.id, Mode(s.mode))
-        async with as_user(conn, principal.role):
+            if found is None:
+                raise NotFound("no such trip")
+            shown = [await trips_db.section(conn, s.id) for s in found.sections if s.mode_source != "user"]
+            await _keep_confirmations(conn, [(s, Mode(s.mode)) for s in shown if s is not None])
             confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below)
     assert confirmed is not None
     return confirmed
@@ -100,13 +98,25 @@ async def _confirm(conn: Conn, principal: Principal, section_id: uuid.UUID, m: M
         section = await trips_db.section(conn, section_id)
         if section is None:
             raise NotFound("no such section")
-        profile = await trips_db.vehicle_profile(conn)
-        registry = await coaching.adopted_registry(conn)
-        occupants = occupants_for(section.occupants, profile)
-        fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)
-        await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
-        revisit = timedelta(days=DEFAULT_HISTORY.revisit_days)
-        await fixes_db.mark_my_dirty(conn, section.started_at - revisit, section.ended_at)
+        await _keep_confirmations(conn, [(section, m)])
         updated = await trips_db.section(conn, section_id)
     assert updated is not None
     return updated
+
+
+async def _keep_confirmations(conn: Conn, confirmed: list[tuple[trips_db.SectionRow, Mode]]) -> None:
+    """Keep each section's confirmed mode as a label with its footprint, and queue the tester's
+    trips from ``revisit_days`` before the first of them for reprocessing. Inside the tester's
+    partition; the vehicle profile and the registry are read once for all of them."""
+    if not confirmed:
+        return
+    profile = await trips_db.vehicle_profile(conn)
+    registry = await coaching.adopted_registry(conn)
+    for section, m in confirmed:
+        occupants = occupants_for(section.occupants, profile)
+        fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)
+        await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
+    revisit = timedelta(days=DEFAULT_HISTORY.revisit_days)
+    first = min(section.started_at for section, _ in confirmed)
+    last = max(section.ended_at for section, _ in confirmed)
+    await fixes_db.mark_my_dirty(conn, first - revisit, last)

@@ -856,7 +856,7 @@ async def test_a_deployment_sets_how_unsure_a_section_must_be_to_be_asked_about(
 
 
 async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_nothing_more(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
     t, other = await enrol(http, invite_code), await enrol(http, invite_code)
     track = commute()
@@ -874,6 +874,11 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
     assert [s["mode"] for s in confirmed["sections"]] == ["walk", "tram", "walk"]
     assert [s["mode_source"] for s in confirmed["sections"]] == ["user"] * 3
     assert not any(s["to_confirm"] for s in confirmed["sections"])
+    # As for a PATCH, the tester's trips from 14 days before the first section confirmed are queued.
+    queued = await app_conn.fetchval(
+        "SELECT from_ts FROM sillage.pipeline_dirty WHERE user_id = $1", t.user_id
+    )
+    assert queued <= datetime.fromisoformat(trip["sections"][0]["started_at"]) - timedelta(days=14)
     for before, now in zip(trip["sections"], confirmed["sections"], strict=True):
         if before["mode"] == now["mode"]:
             assert now["co2_kg"] == before["co2_kg"]
