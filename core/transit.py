@@ -15,6 +15,16 @@ ended:
 - **unserved**: neither end lies near any stop of that mode although the feed has such stops
   nearby (``covered``: a stop of the mode in the same 0.1° cell as the start or one of its
   neighbours, roughly within 10-20 km): the probability is multiplied by ``unserved_factor``;
+- **absent**: the operator declared the imported feeds complete where the section's ends lie (a
+  feed imported with ``--complete`` has stops in each end's 0.1° cell), and neither end is
+  ``covered`` for the mode: there is no such mode there. La Rochelle has no metro and no tram, so a
+  car ride the kinematics read as metro cannot stay metro. The probability is multiplied by
+  ``absent_factor``, 0: a small factor would not do, since the model can be sure of a mode the
+  city lacks (a car ride seen at its two ends only, across a signal gap, reads 0.89 metro and
+  0.11 train, every road mode below 0.001). The rest of the row is what the model says, however
+  unsure, and the app asks the tester about it (:func:`core.history.unsure`); a row whose every
+  mode is absent is left as the model gave it. A tester who confirms an absent mode is believed
+  (confirmations are mixed in after this, :mod:`core.history`);
 - otherwise (one end only, or a feed that does not cover the place or the mode) it is left alone.
 
 Rows are renormalised, so this is Bayes' rule with a likelihood ratio per mode, applied before the
@@ -72,6 +82,7 @@ class TransitParams(msgspec.Struct, frozen=True, kw_only=True):
     station_radius_m: float = 300.0
     served_factor: float = 3.0
     unserved_factor: float = 0.5
+    absent_factor: float = 0.0
     ferry_min_speed_mps: float = 1.5
     ferry_max_detour: float = 1.25
 
@@ -84,23 +95,28 @@ DEFAULT_TRANSIT = TransitParams()
 
 class TransitStop(msgspec.Struct, frozen=True, kw_only=True):
     """One stop (or station, or station entrance) and the routes that serve it, as ``(route key,
-    mode)`` pairs; a route key is unique across feeds (``feed:route_id``)."""
+    mode)`` pairs; a route key is unique across feeds (``feed:route_id``). ``complete``: its feed
+    was declared complete (the imported feeds hold every transit stop where it has stops)."""
 
     lat: float
     lon: float
     routes: tuple[tuple[str, str], ...]
+    complete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class TransitStops:
     """Stops sorted by latitude (a latitude band, then the exact distance, finds those near a
-    point), each with the indices of its routes; ``route_modes[r]`` is route ``r``'s mode."""
+    point), each with the indices of its routes; ``route_modes[r]`` is route ``r``'s mode;
+    ``cells`` the 0.1° cells with stops of each mode, ``complete_cells`` those with a stop of a
+    feed declared complete."""
 
     lat: F64
     lon: F64
     routes: tuple[npt.NDArray[np.intp], ...]
     route_modes: tuple[str, ...]
     cells: dict[str, frozenset[tuple[int, int]]]
+    complete_cells: frozenset[tuple[int, int]] = frozenset()
 
     @staticmethod
     def of(stops: Sequence[TransitStop]) -> TransitStops:
@@ -122,6 +138,7 @@ class TransitStops:
             ),
             route_modes=tuple(modes),
             cells={mode: frozenset(c) for mode, c in cells.items()},
+            complete_cells=frozenset(_cell(s.lat, s.lon) for s in stops if s.complete),
         )
 
     def __len__(self) -> int:
@@ -147,6 +164,11 @@ class TransitStops:
         cells = self.cells.get(mode, frozenset())
         i, j = _cell(lat, lon)
         return any((i + di, j + dj) in cells for di in (-1, 0, 1) for dj in (-1, 0, 1))
+
+    def lacks(self, mode: str, lat: float, lon: float) -> bool:
+        """The point lies where the feeds were declared complete (a complete feed has a stop in its
+        0.1° cell) and no stop of ``mode`` is there (:meth:`covers`)."""
+        return _cell(lat, lon) in self.complete_cells and not self.covers(mode, lat, lon)
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int]:
@@ -199,6 +221,8 @@ def weigh(
             if start_routes & end_routes and apart >= 2.0 * params.radius_m(mode):
                 factors[i, j] = params.served_factor
                 ferry[i] |= mode == Mode.FERRY and _crosses_water(apart, distance_m[i], duration_s[i], params)
+            elif stops.lacks(mode, a_lat, a_lon) and stops.lacks(mode, b_lat, b_lon):
+                factors[i, j] = params.absent_factor
             elif not start_routes and not end_routes and stops.covers(mode, a_lat, a_lon):
                 factors[i, j] = params.unserved_factor
     out = proba.copy()

@@ -209,11 +209,14 @@ async def import_feed(
     revisit_days: int = 0,
     campaigns: Sequence[str] | None = None,
     now: datetime | None = None,
+    complete: bool = False,
 ) -> Imported:
     """Read the feed at ``path`` and replace the feed of that name with it. With ``revisit_days``,
     the last days of every tester (of ``campaigns``, when given: the network's city) are processed
     again with the new network (queued in the same transaction as the feed; the pipeline picks
-    them up in its usual rounds); without, only what is processed from now on is weighed by it."""
+    them up in its usual rounds); without, only what is processed from now on is weighed by it.
+    ``complete``: the operator declares that the imported feeds together hold every transit stop
+    where this one has stops, so a mode without stops there is absent (:mod:`core.transit`)."""
     feed = feed_name(path, name)
     if revisit_days < 0:
         raise BadRequest(f"revisit days must not be negative: {revisit_days}")
@@ -227,7 +230,14 @@ async def import_feed(
     days_back = min(revisit_days, (at - EARLIEST_FIX).days + 1)
     since = at - timedelta(days=days_back) if revisit_days else None
     stored, revisited = await transit_db.replace_feed(
-        conn, feed, path.name, read.stops, read.routes, revisit_from=since, campaigns=campaigns
+        conn,
+        feed,
+        path.name,
+        read.stops,
+        read.routes,
+        revisit_from=since,
+        campaigns=campaigns,
+        complete=complete,
     )
     return Imported(feed=stored, revisited=revisited)
 

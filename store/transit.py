@@ -29,6 +29,7 @@ class Feed(msgspec.Struct, frozen=True, kw_only=True):
     imported_at: datetime
     stops: int
     routes: int
+    complete: bool = False
 
 
 async def replace_feed(
@@ -40,15 +41,17 @@ async def replace_feed(
     *,
     revisit_from: datetime | None = None,
     campaigns: Sequence[str] | None = None,
+    complete: bool = False,
 ) -> tuple[Feed, int]:
     """Replace ``feed`` as a whole, in one transaction: readers see the old stops or the new ones.
+    ``complete``: the imported feeds together hold every transit stop where this one has stops.
     With ``revisit_from``, the time from then on of every tester (of ``campaigns``, if given) is
     queued for reprocessing in the same transaction. The stored feed, and how many testers were
     queued."""
     q = queries("transit")
     async with conn.transaction():
         await conn.execute(q["delete_feed"], feed)
-        row = await conn.fetchrow(q["insert_feed"], feed, source, len(stops), routes)
+        row = await conn.fetchrow(q["insert_feed"], feed, source, len(stops), routes, complete)
         assert row is not None  # INSERT ... RETURNING returns its row
         stored = _feed(row)
         await conn.copy_records_to_table(
@@ -79,7 +82,12 @@ async def feeds(conn: Conn) -> list[Feed]:
 
 def _feed(r: Record) -> Feed:
     return Feed(
-        feed=r["feed"], source=r["source"], imported_at=r["imported_at"], stops=r["stops"], routes=r["routes"]
+        feed=r["feed"],
+        source=r["source"],
+        imported_at=r["imported_at"],
+        stops=r["stops"],
+        routes=r["routes"],
+        complete=r["complete"],
     )
 
 
@@ -89,7 +97,8 @@ async def version(conn: Conn) -> str:
 
 
 async def network(conn: Conn) -> list[TransitStop]:
-    """Every stop of every feed, routes keyed ``feed:route_id`` (unique across feeds)."""
+    """Every stop of every feed, routes keyed ``feed:route_id`` (unique across feeds), each saying
+    whether its feed was declared complete."""
     rows = await conn.fetch(queries("transit")["stops"])
     return [
         TransitStop(
@@ -98,6 +107,7 @@ async def network(conn: Conn) -> list[TransitStop]:
             routes=tuple(
                 (f"{r['feed']}:{route}", mode) for route, mode in zip(r["route_ids"], r["modes"], strict=True)
             ),
+            complete=r["complete"],
         )
         for r in rows
     ]

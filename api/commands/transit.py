@@ -20,10 +20,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
             done = await import_feed(
-                conn, Path(args.path), args.feed, revisit_days=args.revisit_days, campaigns=args.campaign
+                conn,
+                Path(args.path),
+                args.feed,
+                revisit_days=args.revisit_days,
+                campaigns=args.campaign,
+                complete=args.complete,
             )
         feed = done.feed
-        print(f"imported {feed.feed}: {feed.stops} stops served by {feed.routes} routes")
+        complete = ", complete for its area" if feed.complete else ""
+        print(f"imported {feed.feed}: {feed.stops} stops served by {feed.routes} routes{complete}")
         if args.revisit_days:
             print(f"queued the last {args.revisit_days} days of {done.revisited} testers for reprocessing")
         return 0
@@ -38,7 +44,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         async with connected(require_url(settings.database_url)) as conn:
             for f in await feeds(conn):
                 when = f.imported_at.isoformat()
-                print(f"{f.feed}\t{f.stops} stops\t{f.routes} routes\t{when}\t{f.source}")
+                complete = "complete" if f.complete else "-"
+                print(f"{f.feed}\t{f.stops} stops\t{f.routes} routes\t{when}\t{f.source}\t{complete}")
         return 0
 
     return asyncio.run(go())
@@ -76,6 +83,13 @@ def register(subparsers: Any) -> None:
         action="append",
         metavar="NAME",
         help="with --revisit-days: only the testers of this campaign (repeatable; default: all)",
+    )
+    imp.add_argument(
+        "--complete",
+        action="store_true",
+        help="the imported feeds together hold every bus, tram, metro, train and ferry stop where this "
+        "feed has stops: there, a mode with no stop near a section's ends is absent (a city without "
+        "metro gets no metro rides)",
     )
     imp.set_defaults(func=cmd_import)
     listing = sub.add_parser("list", help="the imported feeds")

@@ -4,11 +4,11 @@
 DELETE FROM sillage.transit_feeds WHERE feed = $1;
 
 -- name: insert_feed
-INSERT INTO sillage.transit_feeds (feed, source, stops, routes) VALUES ($1, $2, $3, $4)
-RETURNING feed, source, imported_at, stops, routes;
+INSERT INTO sillage.transit_feeds (feed, source, stops, routes, complete) VALUES ($1, $2, $3, $4, $5)
+RETURNING feed, source, imported_at, stops, routes, complete;
 
 -- name: feeds
-SELECT feed, source, imported_at, stops, routes FROM sillage.transit_feeds ORDER BY feed;
+SELECT feed, source, imported_at, stops, routes, complete FROM sillage.transit_feeds ORDER BY feed;
 
 -- name: version
 -- Changes whenever a feed is imported again or removed: the pipeline reloads the stops then.
@@ -16,7 +16,8 @@ SELECT coalesce(string_agg(feed || '@' || imported_at::text, ',' ORDER BY feed),
 FROM sillage.transit_feeds;
 
 -- name: stops
-SELECT feed, lat, lon, route_ids, modes FROM sillage.transit_stops;
+SELECT s.feed, s.lat, s.lon, s.route_ids, s.modes, f.complete
+FROM sillage.transit_stops s JOIN sillage.transit_feeds f ON f.feed = s.feed;
 
 -- name: revisit
 -- Queue the time from $1 on of every tester (of the campaigns named in $2, when it is not NULL) for

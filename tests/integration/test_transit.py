@@ -16,9 +16,11 @@ import pytest
 
 from core.errors import BadRequest, NotFound
 from core.geodesy import EARTH_RADIUS_M
+from core.track import Track
 from ingest.pipeline import Pipeline, PipelineParams
 from ingest.testers import create_campaign
 from ingest.transit import import_feed
+from models.classifier import load_classifier
 from models.heuristic import HeuristicClassifier
 from store import transit as transit_db
 from store.pool import Database
@@ -29,7 +31,7 @@ from tests.support.database import ScratchDatabase
 from tests.support.gtfs import FeedFiles, Line, Stop
 from tests.support.queue import queue_put_back
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import REF_LAT, REF_LON, Place, place, ride, stay, track_from, walk
+from tests.support.tracks import REF_LAT, REF_LON, Place, gap, place, ride, stay, track_from, walk
 
 PIER_A = place(0.0, 20_000.0)
 PIER_B = place(2000.0, 20_000.0)
@@ -163,6 +165,62 @@ async def test_a_crossing_between_two_piers_of_a_ferry_line_is_a_ferry_trip_with
     assert crossing["co2_kg"] > 0
 
 
+def tracker_off_on_the_road(north_m: float) -> Track:
+    """A walk, 7 km by road in 13 minutes with no fix (the phone stopped logging), a walk: the
+    ride across the signal gap, seen at its two ends only, the shipped model takes for a metro."""
+    return track_from(
+        stay(900, at=place(0.0, north_m), every_s=5),
+        walk(to=place(400.0, north_m), every_s=5),
+        gap(780, to=place(7400.0, north_m)),
+        walk(to=place(7800.0, north_m), every_s=5),
+        stay(900, every_s=5),
+        start_s=DAY,
+    )
+
+
+async def test_where_the_feeds_are_declared_complete_a_ride_is_not_called_a_mode_the_city_lacks(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    tmp_path: Path,
+) -> None:
+    pipeline = Pipeline(load_classifier(), PipelineParams())  # the shipped model, not the fallback
+
+    async def ride_across_the_gap() -> Any:
+        t = await enrol(http, invite_code)
+        track = tracker_off_on_the_road(north_m=-2000.0)  # in the feed's area, near none of its stops
+        await upload(http, t, fixes_json(track))
+        await pipeline.run_due(db, as_of=after(track, 60))
+        (trip,) = await trips_of(http, t)
+        assert [s["mode"] for s in trip["sections"]][::2] == ["walk", "walk"]
+        return trip["sections"][1]
+
+    # A bus line with stops in both 0.1° cells the ride's ends lie in (the area the feed covers),
+    # 2 km from either end.
+    buses_only = FeedFiles.of(
+        [stop("a", place(300.0, 0.0)), stop("b", place(8000.0, 0.0))], [Line("1", 3, ("a", "b"))]
+    )
+    await import_feed(app_conn, buses_only.zip(tmp_path / "yelo.zip"), "test-network")
+    try:
+        silent = await ride_across_the_gap()
+        await import_feed(app_conn, buses_only.zip(tmp_path / "yelo.zip"), "test-network", complete=True)
+        # (A new import is a new network: the pipeline reads it again at its next step.)
+        declared = await ride_across_the_gap()
+    finally:
+        await transit_db.remove_feed(app_conn, "test-network")
+    # A feed that says nothing about metro leaves the ride to the kinematics: a metro.
+    assert silent["mode"] in ("metro", "train"), silent
+    # Declared complete, the feeds have no metro, tram or train stop in the area: the ride is a
+    # road vehicle's, and so is its footprint. (Which one, two ends cannot tell: the trip context,
+    # walks on both sides, makes it a bus here.)
+    assert declared["mode"] in ("car", "bus", "motorbike"), declared
+    for mode in ("metro", "tram", "train"):
+        assert declared["probabilities"].get(mode, 0.0) < 0.05
+    assert declared["co2_kg"] > silent["co2_kg"]
+
+
 def test_an_operator_imports_lists_replaces_and_removes_a_feed(
     test_db: ScratchDatabase, tmp_path: Path, queue_kept: None
 ) -> None:
@@ -172,10 +230,15 @@ def test_an_operator_imports_lists_replaces_and_removes_a_feed(
     assert done.stdout.strip() == "imported yelo-gtfs: 4 stops served by 2 routes"
     listed = sillage(test_db, "transit", "list")
     assert listed.stdout.startswith("yelo-gtfs\t4 stops\t2 routes\t")
-    again = sillage(test_db, "transit", "import", "--revisit-days", "3", str(tmp_path / "Yélo GTFS.zip"))
+    assert listed.stdout.endswith("\tYélo GTFS.zip\t-\n")
+    again = sillage(
+        test_db, "transit", "import", "--revisit-days", "3", "--complete", str(tmp_path / "Yélo GTFS.zip")
+    )
     assert again.returncode == 0, again.stderr
+    assert "imported yelo-gtfs: 4 stops served by 2 routes, complete for its area\n" in again.stdout
     assert re.search(r"queued the last 3 days of [1-9][0-9]* testers for reprocessing", again.stdout)
     listed = sillage(test_db, "transit", "list")
+    assert listed.stdout.endswith("\tYélo GTFS.zip\tcomplete\n")
     # A broken feed is refused with its file and line, and the imported one stays whole.
     files.files["stops.txt"][1]["stop_lon"] = "east"
     refused = sillage(

@@ -27,15 +27,14 @@ BUS_1 = ("f:1", "bus")
 BUS_2 = ("f:2", "bus")
 METRO_A = ("f:A", "metro")
 FERRY = ("f:bateau", "ferry")
-NETWORK = TransitStops.of(
-    [
-        stop(0.0, 0.0, BUS_1),
-        stop(4000.0, 0.0, BUS_1),
-        stop(0.0, 1000.0, BUS_2),
-        stop(0.0, 3000.0, METRO_A),
-        stop(4000.0, 3000.0, METRO_A),
-    ]
+NETWORK_STOPS = (
+    stop(0.0, 0.0, BUS_1),
+    stop(4000.0, 0.0, BUS_1),
+    stop(0.0, 1000.0, BUS_2),
+    stop(0.0, 3000.0, METRO_A),
+    stop(4000.0, 3000.0, METRO_A),
 )
+NETWORK = TransitStops.of(NETWORK_STOPS)
 CLOSE_CALL = np.array([[0.05, 0.05, 0.4, 0.45, 0.05]])  # the model finds it slightly more car
 
 
@@ -160,3 +159,45 @@ def test_the_network_finds_the_routes_near_a_point_by_their_modes_radius() -> No
     assert NETWORK.routes_near(*at(0.0, 3290.0), params) == {NETWORK.route_modes.index("metro")}
     assert NETWORK.covers("metro", *at(5000.0, 5000.0))
     assert not NETWORK.covers("ferry", *at(0.0, 0.0))
+
+
+def complete(stops: list[TransitStop]) -> list[TransitStop]:
+    return [TransitStop(lat=s.lat, lon=s.lon, routes=s.routes, complete=True) for s in stops]
+
+
+BUSES_ONLY = [stop(0.0, 0.0, BUS_1), stop(4000.0, 0.0, BUS_1), stop(0.0, 1000.0, BUS_2)]
+
+
+def test_where_the_feeds_are_declared_complete_a_mode_without_stops_there_is_absent() -> None:
+    # La Rochelle: buses, no metro. Declared complete, a car ride the model half reads as metro
+    # loses metro; not declared, the feed says nothing about metro, as before.
+    metro_or_car = np.array([[0.02, 0.02, 0.06, 0.4, 0.5]])
+    declared, classes = weighed(
+        (40.0, 0.0), (4000.0, 60.0), TransitStops.of(complete(BUSES_ONLY)), metro_or_car
+    )
+    np.testing.assert_allclose(declared, bayes(metro_or_car, {"bus": 3.0, "metro": 0.0}))
+    assert classes[int(np.argmax(declared))] == "car"
+    silent, _ = weighed((40.0, 0.0), (4000.0, 60.0), TransitStops.of(BUSES_ONLY), metro_or_car)
+    np.testing.assert_allclose(silent, bayes(metro_or_car, {"bus": 3.0}))
+    # Far from every bus stop but in the area: bus is only unserved (the city has buses).
+    far, _ = weighed((2000.0, -2000.0), (6000.0, -2000.0), TransitStops.of(complete(BUSES_ONLY)))
+    np.testing.assert_allclose(far, bayes(CLOSE_CALL, {"bus": 0.5, "metro": 0.0}))
+
+
+def test_a_mode_is_absent_only_where_both_ends_lie_in_the_declared_area_and_no_stop_of_it_is_near() -> None:
+    stops = TransitStops.of(complete(BUSES_ONLY))
+    # To a place 100 km away, where no complete feed has a stop: a metro there is not ruled out.
+    away, _ = weighed((2000.0, -2000.0), (100_000.0, 0.0), stops)
+    np.testing.assert_allclose(away, bayes(CLOSE_CALL, {"bus": 0.5}))
+    # A complete network with metro stations nearby: metro is unserved, not absent.
+    with_metro, _ = weighed(
+        (2000.0, -2000.0), (6000.0, -2000.0), TransitStops.of(complete(list(NETWORK_STOPS)))
+    )
+    np.testing.assert_allclose(with_metro, bayes(CLOSE_CALL, {"bus": 0.5, "metro": 0.5}))
+    # Its metro 60 km away, in no neighbouring cell of the ride's: absent in this city.
+    far_metro = complete([*BUSES_ONLY, stop(60_000.0, 0.0, METRO_A), stop(64_000.0, 0.0, METRO_A)])
+    elsewhere, _ = weighed((2000.0, -2000.0), (6000.0, -2000.0), TransitStops.of(far_metro))
+    np.testing.assert_allclose(elsewhere, bayes(CLOSE_CALL, {"bus": 0.5, "metro": 0.0}))
+    assert stops.lacks("metro", *at(0.0, 0.0))
+    assert not stops.lacks("bus", *at(0.0, 0.0))
+    assert not stops.lacks("metro", *at(100_000.0, 0.0))
