@@ -280,7 +280,8 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history``, ``asking`` and, with
     ``--cv-users K``, ``user_cv``; with ``--cv-random K``, ``random_cv``; with ``--transit-proxy``,
-    ``transit_proxy``."""
+    ``transit_proxy``. With ``--labels CSV`` instead of ``--geolife``: the model on the sections
+    testers confirmed (:func:`models.evaluate.evaluate_labels`)."""
     from models.classifier import load_classifier
     from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
     from models.evaluate import (
@@ -289,6 +290,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         evaluate_asking,
         evaluate_classifier,
         evaluate_end_to_end,
+        evaluate_labels,
         evaluate_transit_proxy,
         evaluate_with_history,
     )
@@ -299,6 +301,9 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     if unknown:
         raise BadRequest(f"--cv-synthetic-modes: unknown modes {unknown}")
     model = load_classifier(args.model)
+    if args.labels is not None:
+        print(json.dumps(evaluate_labels(model, args.labels), indent=2))
+        return 0
     if args.every is not None and not args.every > 0:
         raise BadRequest(f"--every: a positive number of seconds, not {args.every}")
     data = geolife_dataset(args.geolife, cache_dir=args.cache, every_s=args.every)
@@ -385,8 +390,18 @@ def register(subparsers: Any) -> None:
     ctx.add_argument("--version", help="default: the --out directory name")
     ctx.set_defaults(func=cmd_train_context)
 
-    ev = msub.add_parser("evaluate", help="score a model on GeoLife; prints one JSON object")
-    ev.add_argument("--geolife", type=Path, required=True)
+    ev = msub.add_parser(
+        "evaluate", help="score a model on GeoLife, or on testers' confirmed sections; prints one JSON object"
+    )
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--geolife", type=Path, help="GeoLife zip or folder, or a collection in its format")
+    source.add_argument(
+        "--labels",
+        type=Path,
+        metavar="CSV",
+        help="sections testers confirmed (sillage labels export): the model on the deployment's own "
+        "traces; keep out of it any label the model was trained on",
+    )
     ev.add_argument("--model", type=Path, help="artifact directory (default: latest shipped)")
     ev.add_argument("--cache", type=Path, help="cache parsed GeoLife here (outside the repository)")
     ev.add_argument("--cv-users", type=int, default=0, metavar="K", help="also K-fold CV grouped by user")

@@ -117,12 +117,21 @@ def _opt_float(text: str | None) -> float:
     return float(text)
 
 
+def _tester_then_time(item: tuple[str, list[dict[str, str]]]) -> tuple[str, str, str]:
+    """Sections grouped by tester, each tester's in time order (as evaluation reads a tester's
+    sections, :func:`core.history.own_mix`), then by id; the earliest ``ts`` as written (ISO 8601
+    with the same offset sorts as time, and a malformed one is reported when the section is read)."""
+    sid, fixes = item
+    return (fixes[0].get("user") or sid, min(f["ts"] for f in fixes), sid)
+
+
 def labels_dataset(
     path: Path, *, known_modes: tuple[str, ...], skipped: Counter[str] | None = None
 ) -> Dataset:
     """Sections confirmed by consenting users, as CSV: ``section_id, ts (ISO 8601 with offset), lat,
     lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user``. One section per id; its
-    fixes are sorted by time; the section's mode must be the same on all its rows.
+    fixes are sorted by time; the section's mode must be the same on all its rows. Rows come
+    tester by tester, each tester's sections in time order.
 
     A section of a mode outside ``known_modes`` is refused, or with ``skipped`` left out and
     counted there by mode: testers may confirm modes the model does not learn (ferry, plane), and
@@ -139,7 +148,7 @@ def labels_dataset(
     labels: list[str] = []
     groups: list[str] = []
     unknown = ACTIVITY_CODES[Activity.UNKNOWN]
-    for sid, fixes in sorted(sections.items()):
+    for sid, fixes in sorted(sections.items(), key=_tester_then_time):
         modes = {f["mode"].strip().lower() for f in fixes}
         if len(modes) != 1:
             raise BadRequest(f"{path}: section {sid} has several modes {sorted(modes)}")

@@ -22,6 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -45,8 +46,8 @@ from core.history import (
 from core.segmentation import segment
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams, TransitStop, TransitStops, weigh
-from models.classifier import ModeClassifier
-from models.dataset import Dataset
+from models.classifier import MODES, ModeClassifier
+from models.dataset import Dataset, labels_dataset
 from models.geolife import SCORED_MODES, GeolifeUser, LabelledSection, labelled_sections
 from models.metrics import brief, classification_report, reliability
 from models.sections import Classified, Network, classify, predict_proba
@@ -85,7 +86,9 @@ def _adapted_by_user(proba: F64, groups: npt.NDArray[np.str_]) -> F64:
     return out
 
 
-def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
+def evaluate_classifier(
+    model: ModeClassifier, data: Dataset, *, scored: Sequence[str] = SCORED_MODES
+) -> dict[str, Any]:
     """Section-level scores of ``model`` on labelled sections.
 
     ``open_set`` takes the model's own arg-max over all its classes (a tram or e-bike answer on a
@@ -93,39 +96,65 @@ def evaluate_classifier(model: ModeClassifier, data: Dataset) -> dict[str, Any]:
     modes the model knows, the usual protocol when the test label set is fixed in advance.
     ``open_set_reliability`` says how far the probability shown for the mode can be trusted
     (:func:`models.metrics.reliability`), which is what asking the tester below a threshold
-    (:data:`core.history.ASK_BELOW`) relies on.
+    (:data:`core.history.ASK_BELOW`) relies on. ``scored``: the modes scored (GeoLife's six by
+    default); sections of other modes are reported apart, by what they were predicted as.
     """
     proba, names = predict_proba(model, data.X)
     mine = _adapted_by_user(proba, data.groups)
     open_pred = _arg_max(mine, names)
-    closed_pred = _arg_max(mine, names, among=SCORED_MODES)
-    model_alone = classification_report(data.y, _arg_max(proba, names), labels=SCORED_MODES)
-    others = ~np.isin(data.y, list(SCORED_MODES))
+    closed_pred = _arg_max(mine, names, among=scored)
+    model_alone = classification_report(data.y, _arg_max(proba, names), labels=scored)
+    others = ~np.isin(data.y, list(scored))
     other_report = {
         mode: dict(Counter(open_pred[data.y == mode].tolist()))
         for mode in sorted(set(data.y[others].tolist()))
     }
-    open_report = classification_report(data.y, open_pred, labels=SCORED_MODES)
+    open_report = classification_report(data.y, open_pred, labels=scored)
     shown = mine.max(axis=1)  # the probability of the mode shown
     return {
         "model_version": model.version,
         "sections": len(data),
         "open_set": open_report,
         "open_set_macro_f1_without_walk": _macro_f1_without(open_report, "walk"),
-        "closed_set": classification_report(data.y, closed_pred, labels=SCORED_MODES),
-        "per_user_open_set": _per_user(data, open_pred),
+        "closed_set": classification_report(data.y, closed_pred, labels=scored),
+        "per_user_open_set": _per_user(data, open_pred, scored),
         "other_labels_predicted_as": other_report,
         "model_alone_open_set": {k: model_alone[k] for k in ("n", "accuracy", "macro_f1")},
-        "open_set_reliability": reliability(data.y, open_pred, shown, labels=SCORED_MODES),
+        "open_set_reliability": reliability(data.y, open_pred, shown, labels=scored),
     }
 
 
-def _per_user(data: Dataset, pred: npt.NDArray[np.str_]) -> dict[str, dict[str, Any]]:
+def evaluate_labels(model: ModeClassifier, path: Path) -> dict[str, Any]:
+    """``model`` on the sections testers confirmed, as ``sillage labels export`` writes them: the
+    deployment's own traces, other people and another city than any it was developed on.
+
+    Scored over the modes the labels hold that the model can give (plane and ferry come from rules
+    the pipeline applies, not from the model's features, and are reported apart); each tester's
+    sections in time order, as :func:`evaluate_classifier` weighs them by the tester's own mix.
+    Confirmed sections are not a random sample of sections: the app asks about the ones the model
+    is unsure of (:func:`core.history.unsure`), and a trip confirmed "as shown" confirms the
+    model's modes. Labels a model was trained on (``models train --labels``) must be kept out.
+    """
+    skipped: Counter[str] = Counter()
+    data = labels_dataset(path, known_modes=tuple(m.value for m in Mode), skipped=skipped)
+    present = set(data.y.tolist()) & set(model.classes)
+    scored = tuple(m for m in MODES if m in present)
+    return {
+        "dataset": str(path),
+        "sections": len(data),
+        "testers": len(set(data.groups.tolist())),
+        "scored_modes": list(scored),
+        "skipped_unknown_modes": dict(skipped),
+        "classifier": evaluate_classifier(model, data, scored=scored),
+    }
+
+
+def _per_user(data: Dataset, pred: npt.NDArray[np.str_], scored: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Accuracy and macro-F1 of each user's scored sections: how much a figure varies by person."""
     out: dict[str, dict[str, Any]] = {}
     for user in sorted(set(data.groups.tolist())):
         mine = data.groups == user
-        report = classification_report(data.y[mine], pred[mine], labels=SCORED_MODES)
+        report = classification_report(data.y[mine], pred[mine], labels=scored)
         if report["n"]:
             out[user] = {
                 "sections": report["n"],

@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from core.errors import BadRequest, ConfigurationError
+from core.simulate.days import simulate_leg_track
+from ingest.labels import COLUMNS as LABEL_COLUMNS
 from models.cli import ARTIFACTS_ROOT, register
 from models.geolife import GeolifeUser
 from tests.unit.models.builders import simulated_user, twice
@@ -141,3 +144,38 @@ def test_evaluate_scores_traces_thinned_to_a_sparser_tracker(
     assert sparse["classifier"]["open_set"] != dense["classifier"]["open_set"]  # other fixes, other scores
     with pytest.raises(BadRequest, match="--every"):
         run(["models", "evaluate", "--geolife", str(data), "--skip-end-to-end", "--every", "0"])
+
+
+def labels_csv(path: Path) -> Path:
+    """A labels export (``sillage labels export``'s columns): simulated legs of three modes for two
+    testers, out of time order, one ferry crossing and one section of a mode Sillage does not know."""
+    rng = np.random.default_rng(3)
+    lines = [",".join(LABEL_COLUMNS)]
+    legs = [("t2", m) for m in ("bike", "car", "walk")] + [
+        ("t1", m) for m in ("walk", "car", "bike", "ferry")
+    ]
+    legs.append(("t1", "hoverboard"))
+    for k, (tester, mode) in enumerate(legs):
+        track = simulate_leg_track("bus" if mode in ("ferry", "hoverboard") else mode, rng).track
+        start = datetime(2026, 10, 1, 8, tzinfo=UTC).timestamp() + 3600.0 * (len(legs) - k)
+        for t, lat, lon in zip(track.t_s - track.t_s[0] + start, track.lat, track.lon, strict=True):
+            ts = datetime.fromtimestamp(t, UTC).isoformat()
+            lines.append(f"l{k},{tester},{ts},{lat:.6f},{lon:.6f},,,,{mode}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_evaluate_scores_the_model_on_sections_testers_confirmed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["models", "evaluate", "--labels", str(labels_csv(tmp_path / "labels.csv"))]) == 0
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert (result["sections"], result["testers"]) == (7, 2)
+    assert result["scored_modes"] == ["walk", "bike", "car"]
+    assert result["skipped_unknown_modes"] == {"hoverboard": 1}
+    classifier = result["classifier"]
+    assert classifier["open_set"]["n"] == 6
+    assert set(classifier["per_user_open_set"]) == {"labels-t1", "labels-t2"}
+    assert sum(classifier["other_labels_predicted_as"]["ferry"].values()) == 1
+    with pytest.raises(SystemExit):  # one source of sections, not both
+        run(["models", "evaluate", "--labels", "a.csv", "--geolife", "b.zip"])
