@@ -85,6 +85,8 @@ def _cell(column: Column) -> str:
         return f"{ident}::text"
     if column.category == "B":
         return f"CASE WHEN {ident} THEN 'true' ELSE 'false' END"
+    if column.category == "A":  # an array, as JSON (a section's kinematics: [0.27, 1.3, ...])
+        return f"'\"' || replace(to_jsonb({ident})::text, '\"', '\"\"') || '\"'"
     return f"'\"' || replace({ident}::text, '\"', '\"\"') || '\"'"
 
 

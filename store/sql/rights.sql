@@ -47,7 +47,9 @@ WHERE k.contype = 'f' AND k.confrelid = 'sillage.users'::regclass AND cardinalit
 ORDER BY n.nspname, c.relname, a.attname;
 
 -- name: relation_columns
-SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory AS category,
+-- typcategory is a "char", which asyncpg reads as bytes: as text, the export sees its letter (until
+-- this cast, numbers and booleans were written as quoted text, and arrays in PostgreSQL's syntax).
+SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory::text AS category,
        col_description(a.attrelid, a.attnum) AS comment
 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
 WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped

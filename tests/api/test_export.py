@@ -103,6 +103,8 @@ def same(cell: str, value: Any) -> bool:
         return float(cell) == value or np.float32(float(cell)) == np.float32(value)
     if isinstance(value, int):
         return int(cell) == value
+    if isinstance(value, list):  # an array column, exported as JSON
+        return bool(np.array_equal(np.asarray(json.loads(cell), np.float32), np.asarray(value, np.float32)))
     if isinstance(value, str) and value[:1] in "{[":
         return bool(json.loads(cell) == json.loads(value))
     return cell == str(value)
