@@ -8,10 +8,13 @@ a tail of one-off trips across a town the size of La Rochelle. Sections to assis
 history import of ``--sections`` at once, half of them along the repeated routes with other ends
 (boarding a stop later), so that the matching along paths does its most expensive work.
 
-Printed: the time of ``assist`` with the usual modes and ends only, then with matching along paths
-(the shipped default), and the matching along paths of the import with and without its bounding
-boxes in the same run (without, every section end is measured against every segment of the 200
-most recent paths): the last line is ``history: X sections/s, no boxes Y sections/s, ratio Z``.
+Each confirmation and section also has its kinematics (16 figures around a centre per mode).
+
+Printed: the time of ``assist`` with the usual modes and ends only, then with matching along paths,
+then with the kinematic match as well (the shipped default), and the matching along paths of the
+import with and without its bounding boxes in the same run (without, every section end is measured
+against every segment of the 200 most recent paths): the last line is ``history: X sections/s, no
+boxes Y sections/s, ratio Z``.
 """
 
 from __future__ import annotations
@@ -24,11 +27,24 @@ from functools import partial
 import numpy as np
 
 from bench.stats import best_of
-from core.history import DEFAULT_HISTORY, Confirmation, ConfirmedPaths, HistoryParams, assist
+from core.history import (
+    DEFAULT_HISTORY,
+    KINEMATIC_FEATURES,
+    Confirmation,
+    ConfirmedPaths,
+    HistoryParams,
+    assist,
+)
 
 CENTRE = (46.16, -1.15)
 _M_PER_DEG = 111_195.0
 CLASSES = ("walk", "bike", "bus", "car", "tram", "train")
+# Where each mode's sections lie in the kinematic space (one centre per mode, fixed).
+CENTRES = np.random.default_rng(99).normal(0.0, 2.0, (len(CLASSES), len(KINEMATIC_FEATURES)))
+
+
+def _kinematics(mode: str, rng: np.random.Generator) -> tuple[float, ...]:
+    return tuple((CENTRES[CLASSES.index(mode)] + rng.normal(0.0, 1.0, len(KINEMATIC_FEATURES))).tolist())
 
 
 def _at(east_m: float, north_m: float) -> tuple[float, float]:
@@ -50,7 +66,7 @@ def _route(rng: np.random.Generator, length_m: float) -> list[tuple[float, float
     return [(float(e), float(n)) for e, n in points]
 
 
-def _confirmation(route: list[tuple[float, float]], mode: str) -> Confirmation:
+def _confirmation(route: list[tuple[float, float]], mode: str, rng: np.random.Generator) -> Confirmation:
     ll = [_at(e, n) for e, n in route]
     return Confirmation(
         start_lat=ll[0][0],
@@ -59,6 +75,7 @@ def _confirmation(route: list[tuple[float, float]], mode: str) -> Confirmation:
         end_lon=ll[-1][1],
         mode=mode,
         path_lonlat=tuple((lon, lat) for lat, lon in ll),
+        kinematics=_kinematics(mode, rng),
     )
 
 
@@ -70,17 +87,18 @@ def history(n: int, rng: np.random.Generator) -> tuple[list[Confirmation], list[
     for _ in range(n):
         if rng.random() < 0.8:
             k = int(rng.integers(len(routes)))
-            out.append(_confirmation(routes[k], modes[k]))
+            out.append(_confirmation(routes[k], modes[k], rng))
         else:
-            out.append(_confirmation(_route(rng, rng.uniform(1000.0, 15000.0)), str(rng.choice(CLASSES))))
+            route = _route(rng, rng.uniform(1000.0, 15000.0))
+            out.append(_confirmation(route, str(rng.choice(CLASSES)), rng))
     return out, routes
 
 
 def sections(
     n: int, routes: list[list[tuple[float, float]]], rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ends and model probabilities of ``n`` sections: half along the repeated routes, boarding and
-    leaving at other vertices than the confirmed ends, half anywhere."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ends, model probabilities and kinematics of ``n`` sections: half along the repeated routes,
+    boarding and leaving at other vertices than the confirmed ends, half anywhere."""
     starts, ends = [], []
     for _ in range(n):
         if rng.random() < 0.5:
@@ -93,7 +111,8 @@ def sections(
         starts.append(_at(*a))
         ends.append(_at(*b))
     proba = rng.dirichlet(np.ones(len(CLASSES)), size=n)
-    return np.asarray(starts), np.asarray(ends), proba
+    points = np.asarray([_kinematics(str(rng.choice(CLASSES)), rng) for _ in range(n)])
+    return np.asarray(starts), np.asarray(ends), proba, points
 
 
 def main() -> None:
@@ -109,16 +128,18 @@ def main() -> None:
     many = sections(args.sections, routes, rng)
     points = sum(len(c.path_lonlat) for c in confirmations)
     print(f"{args.confirmations:,} confirmations, {points:,} path points")
-    for name, (s, e, p) in (("a day", day), ("an import", many)):
+    for name, (s, e, p, k) in (("a day", day), ("an import", many)):
         n = s.shape[0]
         t_ends = best_of(partial(assist, p, CLASSES, s, e, confirmations, params=ends_only), 3)[0]
-        t_full = best_of(partial(assist, p, CLASSES, s, e, confirmations), 3)[0]
-        full = assist(p, CLASSES, s, e, confirmations)
+        t_paths = best_of(partial(assist, p, CLASSES, s, e, confirmations), 3)[0]
+        t_full = best_of(partial(assist, p, CLASSES, s, e, confirmations, points=k), 3)[0]
+        full = assist(p, CLASSES, s, e, confirmations, points=k)
         print(
             f"{name} ({n:,} sections): usual modes + ends {t_ends * 1000:.1f} ms, "
-            f"+ along paths {t_full * 1000:.1f} ms ({full.matched.mean():.0%} matched)"
+            f"+ along paths {t_paths * 1000:.1f} ms ({full.matched.mean():.0%} matched), "
+            f"+ kinematic match {t_full * 1000:.1f} ms"
         )
-    s, e, p = many
+    s, e, p, _ = many
     recent = len(confirmations) - min(len(confirmations), DEFAULT_HISTORY.along_route_confirmations)
     paths = ConfirmedPaths.of(confirmations[recent:], DEFAULT_HISTORY.radius_m)
     assert paths is not None

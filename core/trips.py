@@ -53,6 +53,7 @@ class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     co2_factor: str | None
     co2_registry: str | None
     model_probabilities: dict[str, float] | None = None  # the model's own, before the tester's history
+    kinematics: tuple[float, ...] | None = None  # core.history.kinematics, for the kinematic match
 
 
 class StayRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -164,6 +165,7 @@ def build(
     complete_only: bool = True,
     from_history: npt.NDArray[np.bool_] | None = None,
     model_probabilities: F64 | None = None,
+    kinematics: F64 | None = None,
 ) -> Built:
     """Records for the complete stays and trips of ``seg``.
 
@@ -172,7 +174,8 @@ def build(
     confirmed mode (``mode_source='user'``); otherwise, a section flagged in ``from_history`` had
     the tester's earlier confirmations mixed into its probabilities (``mode_source='history'``,
     :mod:`core.history`). ``model_probabilities`` are the model's own, rows as ``probabilities``,
-    columns the first of ``classes`` (kept for the tester's mix of modes read without labels).
+    columns the first of ``classes`` (kept for the tester's mix of modes read without labels);
+    ``kinematics`` each section's :func:`core.history.kinematics`, rows as ``probabilities``.
     """
     tr = seg.cleaned
     source = "heuristic" if model_version.startswith("heuristic") else "model"
@@ -241,6 +244,7 @@ def build(
                     model_probabilities=None
                     if model_probabilities is None
                     else _exact(classes[: model_probabilities.shape[1]], model_probabilities[k]),
+                    kinematics=None if kinematics is None else tuple(kinematics[k].tolist()),
                 )
             )
         a, z = trip.start, trip.end - 1

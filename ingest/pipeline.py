@@ -28,8 +28,9 @@ import numpy as np
 
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
+from core.features import features_matrix
 from core.fixes import Fix
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, section_ends
+from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, kinematics, section_ends
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
@@ -114,7 +115,10 @@ def _compute(
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
-    starts, ends = section_ends(seg.cleaned, [(b.start, b.end) for t in seg.trips for b in t.sections])
+    bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
+    starts, ends = section_ends(seg.cleaned, bounds)
+    # The features of the sections as classified (rejoined pieces as one), for the kinematic match.
+    points = kinematics(features_matrix(seg.cleaned, bounds))
     pool = np.asarray([[r.get(c, 0.0) for c in classified.classes] for r in recent], dtype=np.float64)
     assisted = assist(
         classified.proba,
@@ -123,6 +127,7 @@ def _compute(
         ends,
         confirmations,
         pool=pool.reshape(len(recent), len(classified.classes)),
+        points=points,
         params=params.history,
     )
     built = build(
@@ -132,6 +137,7 @@ def _compute(
         assisted.classes,
         from_history=assisted.from_history,
         model_probabilities=classified.proba,
+        kinematics=points,
         model_version=classifier.version,
         labels=labels,
         profile=profile,

@@ -39,6 +39,7 @@ from core.history import (
     Confirmation,
     HistoryParams,
     assist,
+    kinematics,
     own_mix,
     section_ends,
     unsure,
@@ -311,8 +312,8 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
 
 def _confirmation(track: Track, a: int, b: int, *, start: F64, end: F64, mode: str) -> Confirmation:
     """Fixes ``[a, b)`` of ``track`` confirmed as ``mode``, as the store keeps a confirmation: its
-    ends (``start`` and ``end``, latitude and longitude, from :func:`core.history.section_ends`) and
-    the section's stored geometry as its path."""
+    ends (``start`` and ``end``, latitude and longitude, from :func:`core.history.section_ends`),
+    the section's stored geometry as its path, and its kinematics."""
     return Confirmation(
         start_lat=float(start[0]),
         start_lon=float(start[1]),
@@ -320,6 +321,7 @@ def _confirmation(track: Track, a: int, b: int, *, start: F64, end: F64, mode: s
         end_lon=float(end[1]),
         mode=mode,
         path_lonlat=tuple(line_positions(simplified_linestring(track.lat[a:b], track.lon[a:b]))),
+        kinematics=tuple(kinematics(features_matrix(track, [(a, b)]))[0].tolist()),
     )
 
 
@@ -356,6 +358,7 @@ class _History:
         """Arg-max mode of each section after mixing in the confirmations that ended before it
         began, how many sections had a match on their route, and how many confirmations each had."""
         starts, ends = section_ends(track, bounds)
+        points = kinematics(features_matrix(track, bounds))
         out: list[str] = []
         matched = 0
         counts: list[int] = []
@@ -370,6 +373,7 @@ class _History:
                 ends[k : k + 1],
                 earlier,
                 pool=proba[max(0, k - self.params.own_sections) : k],
+                points=points[k : k + 1],
                 params=self.params,
             )
             out.append(mixed.classes[int(np.argmax(mixed.proba[0]))])
@@ -521,6 +525,7 @@ def _serve(
     the app's list of trips to confirm shows them: when ``ask`` says so for its sections, the
     tester answers for every section of it."""
     starts, ends = section_ends(track, bounds)
+    points = kinematics(features_matrix(track, bounds))
     given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
     out = _Served(pred=[], served=[], asked=[])
@@ -535,6 +540,7 @@ def _serve(
             ends[k0:k1],
             earlier,
             pool=proba[max(0, k0 - params.own_sections) : k0],
+            points=points[k0:k1],
             params=params,
         )
         asked = ask(mixed.proba)

@@ -185,8 +185,9 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
 
 async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirmation]:
     """The tester's ``limit`` most recent confirmed sections (the latest answer per section), oldest
-    first, with where each started and ended, and for the ``with_paths`` most recent the path
-    between when it is known (labels whose ends are unknown are left out)."""
+    first, with where each started and ended, its kinematics when known, and for the
+    ``with_paths`` most recent the path between when it is known (labels whose ends are unknown are
+    left out)."""
     rows = await conn.fetch(_q("confirmations"), limit, with_paths)
     return [
         Confirmation(
@@ -196,6 +197,7 @@ async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirm
             end_lon=r["end_lon"],
             mode=r["mode"],
             path_lonlat=() if r["path"] is None else _path.decode(r["path"]),
+            kinematics=() if r["kinematics"] is None else tuple(r["kinematics"]),
         )
         for r in rows
     ]
@@ -269,6 +271,7 @@ async def replace_from(conn: Conn, start: datetime, built: Built, *, until: date
                     s.co2_factor,
                     s.co2_registry,
                     None if s.model_probabilities is None else _json.encode(s.model_probabilities).decode(),
+                    None if s.kinematics is None else list(s.kinematics),
                 )
                 for t in built.trips
                 for s in t.sections

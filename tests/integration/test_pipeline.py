@@ -22,7 +22,7 @@ import pytest
 import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.geodesy import haversine_m
-from core.history import ASK_BELOW
+from core.history import ASK_BELOW, KINEMATIC_FEATURES
 from core.segmentation.rides import RIDE_CIRCUITY
 from core.settings import Settings
 from core.track import Track
@@ -793,6 +793,44 @@ def unsure_in(trip: dict[str, Any]) -> list[bool]:
     return [
         s["mode_source"] != "user" and max(s["probabilities"].values()) < ASK_BELOW for s in trip["sections"]
     ]
+
+
+async def test_a_confirmation_informs_a_later_section_that_moves_alike_on_another_route(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    """Monday's bus-like ride is confirmed as a car, and the evening's fast drive as a bus: one of
+    each, so the tester's usual modes favour neither. Tuesday's bus-like ride 20 km away, on no
+    confirmed route, moves like the confirmed car: a car through the kinematic match; the same
+    tester without it gets what the model says, bus."""
+    shown: dict[int, Any] = {}
+    for neighbours in (5, 0):
+        history = msgspec.structs.replace(PipelineParams().history, kinematic_neighbours=neighbours)
+        pipeline = Pipeline(HeuristicClassifier(), PipelineParams(history=history))
+        t = await enrol(http, invite_code)
+        monday, evening = commute(), drive(DAY + 8 * 3600)
+        for track in (monday, evening):
+            await upload(http, t, fixes_json(track))
+        await pipeline.run_due(db, as_of=after(evening, 60))
+        trips = sorted(await trips_of(http, t), key=lambda x: str(x["started_at"]))
+        rides = [max(trip["sections"], key=lambda s: float(s["distance_m"])) for trip in trips]
+        assert [x["mode"] for x in rides] == ["bus", "car"]
+        for x, said in zip(rides, ("car", "bus"), strict=True):
+            r = await http.patch(f"/v1/sections/{x['id']}", json={"mode": said}, headers=t.auth)
+            assert r.status_code == 200
+        ride_id = uuid.UUID(rides[0]["id"])
+        async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+            stored = await app_conn.fetchrow(
+                "SELECT (SELECT kinematics FROM sections WHERE id = $1) AS s, "
+                "(SELECT kinematics FROM labels WHERE section_id = $1) AS l",
+                ride_id,
+            )
+        assert stored is not None
+        assert len(stored["s"]) == len(KINEMATIC_FEATURES)
+        assert stored["l"] == stored["s"]  # the confirmation keeps its section's kinematics
+        (tuesday,) = await sections_after(http, [t], db, pipeline, commute(DAY + 86400, north_m=20_000.0))
+        shown[neighbours] = tuesday[1]
+    assert (shown[0]["mode"], shown[5]["mode"]) == ("bus", "car")
+    assert shown[5]["mode_source"] == "history"
 
 
 async def test_the_app_is_asked_about_unsure_sections_until_the_tester_answers(

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import msgspec
 import numpy as np
 
+from core.features import FEATURE_NAMES
 from core.geodesy import EARTH_RADIUS_M
 from core.geometry import line_positions, simplified_linestring
-from core.history import ASK_BELOW, Confirmation, HistoryParams, assist, own_mix, unsure, usual_modes
+from core.history import (
+    ASK_BELOW,
+    KINEMATIC_FEATURES,
+    Confirmation,
+    HistoryParams,
+    assist,
+    kinematic_votes,
+    kinematics,
+    own_mix,
+    unsure,
+    usual_modes,
+)
 
 CLASSES = ("walk", "bike", "bus", "car")
 LAT, LON = 46.16, -1.15  # La Rochelle
@@ -298,3 +311,59 @@ def test_the_app_asks_about_a_section_whose_most_likely_mode_is_below_the_thresh
     assert unsure(proba, 0.5).tolist() == [False, False, True]
     assert unsure(np.zeros((0, 4))).shape == (0,)
     assert 0.5 < ASK_BELOW < 1.0
+
+
+def moving(mode: str, where_east_m: float, point: list[float]) -> Confirmation:
+    """A confirmation far from every route of the tests, with its kinematics ``point``."""
+    return msgspec.structs.replace(
+        confirmed(mode, where_east_m, where_east_m + 3000.0), kinematics=tuple(point)
+    )
+
+
+WALK_LIKE, BUS_LIKE = [0.0, 0.0], [3.0, 3.0]  # two kinematic figures are enough to test the rule
+
+
+def test_a_section_that_moves_like_the_testers_confirmed_walks_is_surer_walk_on_any_route() -> None:
+    mine = [moving("walk", 50_000.0, WALK_LIKE), moving("bus", 60_000.0, BUS_LIKE)] * 3
+    starts, ends = sections((0.0, 2000.0), (0.0, 2000.0))  # on a route nobody confirmed
+    # The model leans the wrong way on both: bus for the walk, walk for the bus ride.
+    unsure_proba = np.asarray([[0.43, 0.05, 0.47, 0.05], [0.47, 0.05, 0.43, 0.05]])
+    points = np.asarray([[0.1, 0.0], [2.9, 3.1]])
+    out = assist(unsure_proba, CLASSES, starts, ends, mine, points=points)
+    assert not out.matched.any()  # no route match: the kinematics decided
+    assert [out.classes[i] for i in np.argmax(out.proba, axis=1)] == ["walk", "bus"]
+    assert out.from_history.tolist() == [True, True]
+    # Without kinematics (confirmed before they were kept, or the match turned off): as the model.
+    blind = assist(unsure_proba, CLASSES, starts, ends, [confirmed(c.mode, 50_000.0) for c in mine])
+    assert [blind.classes[i] for i in np.argmax(blind.proba, axis=1)] == ["bus", "walk"]
+    off = assist(
+        unsure_proba, CLASSES, starts, ends, mine, points=points, params=HistoryParams(kinematic_neighbours=0)
+    )
+    np.testing.assert_allclose(off.proba, blind.proba)
+
+
+def test_confirmations_all_of_one_mode_say_nothing_through_kinematics() -> None:
+    # A tester who has confirmed only bus rides: a clear walk must not be pulled towards bus.
+    mine = [moving("bus", 50_000.0, BUS_LIKE)]
+    starts, ends = sections((0.0, 2000.0))
+    walk = np.asarray([[0.9, 0.02, 0.06, 0.02]])
+    with_points = assist(walk, CLASSES, starts, ends, mine, points=np.asarray([WALK_LIKE]))
+    without = assist(walk, CLASSES, starts, ends, mine)
+    np.testing.assert_allclose(with_points.proba, without.proba)
+
+
+def test_the_nearest_confirmations_vote_by_closeness() -> None:
+    mine = [moving("walk", 0.0, [0.0]), moving("bus", 0.0, [1.5]), moving("bus", 0.0, [9.0])]
+    votes = kinematic_votes(np.asarray([[0.5]]), mine, CLASSES, k=2)
+    # The two nearest: the walk 0.5 away (1 / 1.0) and the bus 1.0 away (1 / 1.5); not the far bus.
+    np.testing.assert_allclose(votes, [[1.0, 0.0, 1.0 / 1.5, 0.0]])
+    assert kinematic_votes(np.asarray([[0.5]]), [confirmed("bus")], CLASSES, k=2).sum() == 0.0
+
+
+def test_kinematics_are_scaled_and_undefined_figures_count_as_zero() -> None:
+    x = np.full((2, len(FEATURE_NAMES)), np.nan)
+    x[0, FEATURE_NAMES.index("speed_p50_mps")] = np.e - 1.0  # log(1 + x) = 1
+    points = kinematics(x)
+    assert points.shape == (2, len(KINEMATIC_FEATURES))
+    assert points[0, 0] == 1.0 / KINEMATIC_FEATURES[0][1]
+    assert not points[1].any()
