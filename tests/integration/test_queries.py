@@ -16,6 +16,16 @@ from store.testers import device
 STATEMENTS = [(f, name) for f in all_files() for name in queries(f)]
 
 
+async def enter_a_new_testers_partition(app_conn: asyncpg.Connection, invite_code: str) -> None:
+    """Enrol a tester and take their role and partition, in the caller's transaction."""
+    e = await enrol(
+        app_conn, invite_code, [ConsentChoice(purpose="coaching")], device_label="q", now=datetime.now(UTC)
+    )
+    row = await device(app_conn, e.device_id)
+    assert row is not None
+    await enter(app_conn, row.role)
+
+
 @pytest.mark.parametrize(("file", "name"), STATEMENTS, ids=[f"{f}:{n}" for f, n in STATEMENTS])
 async def test_statement_prepares(
     app_conn: asyncpg.Connection, invite_code: str, file: str, name: str
@@ -25,16 +35,7 @@ async def test_statement_prepares(
     await tx.start()
     try:
         if file.startswith("partition/"):
-            e = await enrol(
-                app_conn,
-                invite_code,
-                [ConsentChoice(purpose="coaching")],
-                device_label="q",
-                now=datetime.now(UTC),
-            )
-            row = await device(app_conn, e.device_id)
-            assert row is not None
-            await enter(app_conn, row.role)
+            await enter_a_new_testers_partition(app_conn, invite_code)
         await app_conn.prepare(sql)
     finally:
         await tx.rollback()
@@ -52,16 +53,7 @@ async def test_section_to_confirm_says_what_core_history_unsure_says_under_a_tes
     tx = app_conn.transaction()
     await tx.start()
     try:
-        e = await enrol(
-            app_conn,
-            invite_code,
-            [ConsentChoice(purpose="coaching")],
-            device_label="q",
-            now=datetime.now(UTC),
-        )
-        row = await device(app_conn, e.device_id)
-        assert row is not None
-        await enter(app_conn, row.role)
+        await enter_a_new_testers_partition(app_conn, invite_code)
         ask = "SELECT sillage.section_to_confirm($1, $2::jsonb, $3, $4)"
         for threshold in (0.0, 0.6, 0.8, 1.0):
             said = [await app_conn.fetchval(ask, "model", p, m, threshold) for p, m in rows]

@@ -179,20 +179,15 @@ def tracker_off_on_the_road(north_m: float) -> Track:
 
 
 async def test_where_the_feeds_are_declared_complete_a_ride_is_not_called_a_mode_the_city_lacks(
-    http: httpx.AsyncClient,
-    invite_code: str,
-    db: Database,
-    pipeline: Pipeline,
-    app_conn: asyncpg.Connection,
-    tmp_path: Path,
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    pipeline = Pipeline(load_classifier(), PipelineParams())  # the shipped model, not the fallback
+    shipped = Pipeline(load_classifier(), PipelineParams())  # the shipped model, not the fallback
 
     async def ride_across_the_gap() -> Any:
         t = await enrol(http, invite_code)
         track = tracker_off_on_the_road(north_m=-2000.0)  # in the feed's area, near none of its stops
         await upload(http, t, fixes_json(track))
-        await pipeline.run_due(db, as_of=after(track, 60))
+        await shipped.run_due(db, as_of=after(track, 60))
         (trip,) = await trips_of(http, t)
         assert [s["mode"] for s in trip["sections"]][::2] == ["walk", "walk"]
         return trip["sections"][1]
