@@ -118,7 +118,7 @@ def _compute(
     bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
     starts, ends = section_ends(seg.cleaned, bounds)
     # The features of the sections as classified (rejoined pieces as one), for the kinematic match.
-    points = kinematics(features_matrix(seg.cleaned, bounds))
+    points = kinematics(classified.x if classified.x is not None else features_matrix(seg.cleaned, bounds))
     pool = np.asarray([[r.get(c, 0.0) for c in classified.classes] for r in recent], dtype=np.float64)
     assisted = assist(
         classified.proba,

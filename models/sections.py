@@ -58,11 +58,13 @@ MOTORISED: frozenset[str] = frozenset({Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRA
 @dataclasses.dataclass(frozen=True, slots=True)
 class Classified:
     """A segmentation and the class probabilities of its sections (one row each, in trip order,
-    one column per name in ``classes``: the classifier's, plus ``plane`` if it lacks it)."""
+    one column per name in ``classes``: the classifier's, plus ``plane`` if it lacks it), and their
+    feature rows (:func:`core.features.features_matrix`, same rows) when they were computed."""
 
     seg: Segmentation
     proba: F64
     classes: tuple[str, ...]
+    x: F64 | None = None
 
 
 def _columns(proba: F64, given: Sequence[str], classes: Sequence[str]) -> F64:
@@ -110,10 +112,10 @@ def classify(
     were imported (:mod:`core.transit`).
     """
     bounds = [(s.start, s.end) for trip in seg.trips for s in trip.sections]
-    proba, classes = _classified(classifier, seg.cleaned, bounds, params, network)
+    proba, classes, x = _classified(classifier, seg.cleaned, bounds, params, network)
+    done = Classified(seg=seg, proba=proba, classes=classes, x=x)
     if not bounds:
-        return Classified(seg=seg, proba=proba, classes=classes)
-    done = Classified(seg=seg, proba=proba, classes=classes)
+        return done
     done = rejoin(classifier, done, confirmed, params=params, network=network)
     context = getattr(classifier, "context", None)
     return done if context is None else weigh_by_context(context, done)
@@ -133,13 +135,13 @@ def _classified(
     bounds: Sequence[tuple[int, int]],
     params: SegmentationParams,
     network: Network | None,
-) -> tuple[F64, tuple[str, ...]]:
+) -> tuple[F64, tuple[str, ...], F64]:
     """The model's probabilities for sections ``bounds`` of ``track`` with the plane rule, weighed
-    by the stops at their ends when there is a network."""
+    by the stops at their ends when there is a network, and the sections' feature rows."""
     x = features_matrix(track, bounds)
     proba, classes = predict_proba(classifier, x, params=params)
     if network is None or not bounds:
-        return proba, classes
+        return proba, classes, x
     starts, ends = section_ends(track, bounds)
     weighed = weigh(
         proba,
@@ -151,7 +153,7 @@ def _classified(
         duration_s=x[:, _DURATION],
         params=network.params,
     )
-    return weighed.proba, weighed.classes
+    return weighed.proba, weighed.classes, x
 
 
 def _runs(motorised: npt.NDArray[np.bool_], trips: Sequence[Trip]) -> list[tuple[int, int]]:
@@ -200,33 +202,41 @@ def rejoin(
     if not runs:
         return done
     spans = [(sections[a].start, sections[b].end) for a, b in runs]
-    joined, names = _classified(classifier, seg.cleaned, spans, params, network)
+    joined, names, joined_x = _classified(classifier, seg.cleaned, spans, params, network)
     joined = _columns(joined, names, done.classes)
     whole = np.asarray(done.classes)[np.argmax(joined, axis=1)]
     accepted = {
-        a: (b, row)
-        for (a, b), row, mode in zip(runs, joined, whole, strict=True)
+        a: (b, j)
+        for j, ((a, b), mode) in enumerate(zip(runs, whole, strict=True))
         if mode in MOTORISED or mode in (Mode.PLANE, Mode.FERRY)
     }
     if not accepted:
         return done
     trips: list[Trip] = []
     rows: list[F64] = []
+    features: list[F64] = []
     k = 0
     for trip in seg.trips:
         kept: list[SectionBounds] = []
         end = k + len(trip.sections)
         while k < end:
             if k in accepted:
-                last, row = accepted[k]
+                last, j = accepted[k]
                 kept.append(SectionBounds(start=sections[k].start, end=sections[last].end))
-                rows.append(row)
+                rows.append(joined[j])
+                if done.x is not None:
+                    features.append(joined_x[j])
                 k = last + 1
             else:
                 kept.append(sections[k])
                 rows.append(done.proba[k])
+                if done.x is not None:
+                    features.append(done.x[k])
                 k += 1
         trips.append(msgspec.structs.replace(trip, sections=tuple(kept)))
     return Classified(
-        seg=dataclasses.replace(seg, trips=tuple(trips)), proba=np.vstack(rows), classes=done.classes
+        seg=dataclasses.replace(seg, trips=tuple(trips)),
+        proba=np.vstack(rows),
+        classes=done.classes,
+        x=None if done.x is None else np.vstack(features),
     )

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from core.features import FEATURE_NAMES
+from core.features import FEATURE_NAMES, features_matrix
 from core.segmentation import Segmentation, segment
 from core.segmentation.result import SectionBounds, Trip
 from core.track import Track
@@ -76,6 +76,10 @@ def test_two_vehicle_pieces_without_a_walk_between_become_one_section() -> None:
     assert modes(out) == ["walk", "car", "walk", "car"]
     assert out.proba.shape == (4, 4)
     assert out.classes == ("walk", "bike", "car", "plane")
+    # The feature rows come along, the joined section's its own, as one pass over the result gives.
+    bounds = [(b.start, b.end) for b in trip.sections]
+    assert out.x is not None
+    np.testing.assert_array_equal(out.x, features_matrix(out.seg.cleaned, bounds))
 
 
 def test_a_piece_the_tester_confirmed_is_not_joined() -> None:
