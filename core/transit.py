@@ -22,8 +22,9 @@ ended:
   ``absent_factor``, 0: a small factor would not do, since the model can be sure of a mode the
   city lacks (a car ride seen at its two ends only, across a signal gap, reads 0.89 metro and
   0.11 train, every road mode below 0.001). The rest of the row is what the model says, however
-  unsure, and the app asks the tester about it (:func:`core.history.unsure`); a row whose every
-  mode is absent is left as the model gave it. A tester who confirms an absent mode is believed
+  faint, renormalised; the trip context and the tester's history then weigh it as any other row,
+  and may make it sure (walks on both sides make such a ride a bus). A row whose every mode is
+  absent is left as the model gave it. A tester who confirms an absent mode is believed
   (confirmations are mixed in after this, :mod:`core.history`);
 - otherwise (one end only, or a feed that does not cover the place or the mode) it is left alone.
 
