@@ -18,13 +18,15 @@ ended:
 - **absent**: the operator declared the imported feeds complete where the section's ends lie (a
   feed imported with ``--complete`` has stops in each end's 0.1° cell), and neither end is
   ``covered`` for the mode: there is no such mode there. La Rochelle has no metro and no tram, so a
-  car ride the kinematics read as metro cannot stay metro. The probability is multiplied by
-  ``absent_factor``, 0: a small factor would not do, since the model can be sure of a mode the
-  city lacks (a car ride seen at its two ends only, across a signal gap, reads 0.89 metro and
-  0.11 train, every road mode below 0.001). The rest of the row is what the model says, however
-  faint, renormalised; the trip context and the tester's history then weigh it as any other row,
-  and may make it sure (walks on both sides make such a ride a bus). A row whose every mode is
-  absent is left as the model gave it. A tester who confirms an absent mode is believed
+  car ride the kinematics read as metro cannot stay metro. The mode's probability goes, in equal
+  shares, to the vehicle modes (:data:`VEHICLE_MODES`) that are not absent: the model saw a
+  vehicle, and cannot say which of those it was. Neither a small factor nor 0 with the rest
+  renormalised would do: the model can be sure of a mode the city lacks (a road ride seen at its
+  two ends only, across a signal gap, reads 0.89 metro and 0.11 train, every road mode below
+  0.001), and what is left of such a row is noise, shown as if the model were sure. Shared out,
+  the row says "a vehicle" and no more; the trip context and the tester's history then decide as
+  for any row (walks on both sides of that ride make it a bus), or leave it to the tester's
+  answer (:func:`core.history.unsure`). A tester who confirms an absent mode is believed
   (confirmations are mixed in after this, :mod:`core.history`);
 - otherwise (one end only, or a feed that does not cover the place or the mode) it is left alone.
 
@@ -71,6 +73,8 @@ from core.geodesy import EARTH_RADIUS_M, haversine_m
 F64 = npt.NDArray[np.float64]
 
 TRANSIT_MODES: tuple[str, ...] = (Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.FERRY)
+# Where an absent mode's probability goes (module docstring): the land vehicles.
+VEHICLE_MODES: tuple[str, ...] = (Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRAIN, Mode.CAR, Mode.MOTORBIKE)
 STATION_MODES: frozenset[str] = frozenset({Mode.METRO, Mode.TRAIN})
 _CELL_DEG = 0.1  # coverage cells
 
@@ -83,7 +87,6 @@ class TransitParams(msgspec.Struct, frozen=True, kw_only=True):
     station_radius_m: float = 300.0
     served_factor: float = 3.0
     unserved_factor: float = 0.5
-    absent_factor: float = 0.0
     ferry_min_speed_mps: float = 1.5
     ferry_max_detour: float = 1.25
 
@@ -210,6 +213,7 @@ def weigh(
         names = (*names, str(Mode.FERRY))
         proba = np.column_stack((proba, np.zeros(n)))
     factors = np.ones((n, len(TRANSIT_MODES)), dtype=np.float64)
+    absent = np.zeros((n, len(TRANSIT_MODES)), dtype=np.bool_)
     ferry = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         (a_lat, a_lon), (b_lat, b_lon) = starts[i].tolist(), ends[i].tolist()
@@ -223,7 +227,7 @@ def weigh(
                 factors[i, j] = params.served_factor
                 ferry[i] |= mode == Mode.FERRY and _crosses_water(apart, distance_m[i], duration_s[i], params)
             elif stops.lacks(mode, a_lat, a_lon) and stops.lacks(mode, b_lat, b_lon):
-                factors[i, j] = params.absent_factor
+                absent[i, j] = True
             elif not start_routes and not end_routes and stops.covers(mode, a_lat, a_lon):
                 factors[i, j] = params.unserved_factor
     out = proba.copy()
@@ -232,10 +236,30 @@ def weigh(
             out[:, names.index(mode)] *= factors[:, j]
     total = out.sum(axis=1, keepdims=True)
     out = np.divide(out, total, out=proba.copy(), where=total > 0)
+    if absent.any():
+        _share_out(out, names, absent)
     out[ferry] = 0.0
     if ferry.any():
         out[ferry, names.index(Mode.FERRY)] = 1.0
     return Weighed(proba=out, classes=names)
+
+
+def _share_out(out: F64, names: Sequence[str], absent: npt.NDArray[np.bool_]) -> None:
+    """Move the probability of each row's absent modes (``absent``, columns
+    :data:`TRANSIT_MODES`) to that row's vehicle modes that are not absent, in equal shares."""
+    column = {mode: k for k, mode in enumerate(names)}
+    gone = [(j, column[mode]) for j, mode in enumerate(TRANSIT_MODES) if mode in column]
+    vehicles = [(mode, column[mode]) for mode in VEHICLE_MODES if mode in column]
+    for i in np.flatnonzero(absent.any(axis=1)).tolist():
+        lacking = {TRANSIT_MODES[j] for j in np.flatnonzero(absent[i]).tolist()}
+        moved = sum(float(out[i, k]) for j, k in gone if absent[i, j])
+        present = [k for mode, k in vehicles if mode not in lacking]
+        if not present:
+            continue
+        for j, k in gone:
+            if absent[i, j]:
+                out[i, k] = 0.0
+        out[i, present] += moved / len(present)
 
 
 def _crosses_water(apart_m: float, distance_m: float, duration_s: float, params: TransitParams) -> bool:
