@@ -18,6 +18,7 @@ the model alone.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -513,6 +514,7 @@ def _serve(
     ask: Callable[[F64], bool],
     params: HistoryParams = DEFAULT_HISTORY,
     answers: Callable[[], bool] = lambda: True,
+    answer_of: Callable[[int, str], str] = lambda k, truth: truth,
     trips: Sequence[int] | None = None,
 ) -> _Served:
     """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
@@ -520,10 +522,11 @@ def _serve(
     :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
     its probabilities (one row per section asked together), and answered with its true mode
     (``truths``; ``None``, unknown, asks and learns nothing) when ``answers`` says the tester
-    answers. An answer helps the sections after it, like any confirmation. With ``trips`` (each
-    section's trip, sections of a trip next to each other), a trip is asked about as a whole, as
-    the app's list of trips to confirm shows them: when ``ask`` says so for its sections, the
-    tester answers for every section of it."""
+    answers; ``answer_of`` gives the answer about section ``k`` of true mode ``truth`` (the truth
+    itself unless the tester errs). An answer helps the sections after it, like any confirmation.
+    With ``trips`` (each section's trip, sections of a trip next to each other), a trip is asked
+    about as a whole, as the app's list of trips to confirm shows them: when ``ask`` says so for its
+    sections, the tester answers for every section of it."""
     starts, ends = section_ends(track, bounds)
     points = kinematics(features_matrix(track, bounds))
     given: list[Confirmation] = []
@@ -551,10 +554,11 @@ def _serve(
             out.pred.append(mode)
             out.asked.append(asked)
             truth = truths[k] if answered else None
-            if truth is not None:
-                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=truth))
+            said = None if truth is None else answer_of(k, truth)
+            if said is not None:
+                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said))
                 answered_at.append(float(track.t_s[b - 1]))
-            out.served.append(mode if truth is None else truth)
+            out.served.append(mode if said is None else said)
     return out
 
 
@@ -606,7 +610,11 @@ class _LabelledCut:
     classes: tuple[str, ...]
 
     def serve(
-        self, ask: Callable[[F64], bool], params: HistoryParams, answers: Callable[[], bool] = lambda: True
+        self,
+        ask: Callable[[F64], bool],
+        params: HistoryParams,
+        answers: Callable[[], bool] = lambda: True,
+        answer_of: Callable[[int, str], str] = lambda k, truth: truth,
     ) -> _Served:
         return _serve(
             self.proba,
@@ -617,6 +625,7 @@ class _LabelledCut:
             ask=ask,
             params=params,
             answers=answers,
+            answer_of=answer_of,
         )
 
 
@@ -683,7 +692,7 @@ def evaluate_asking(
     most of its fixes (its fixes under another label stay wrong; one under no label is asked, and
     its unknown answer is not used). ``questions_per_day`` is the mean number of sections asked per
     day with any section. Except in ``half_answered``, every asked section is assumed answered; an
-    answer is always right.
+    answer is always right except in ``one_answer_in_ten_wrong``.
     """
     runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
     rng = np.random.default_rng(seed)
@@ -723,9 +732,45 @@ def evaluate_asking(
         "ask_below": ASK_BELOW,
         **{k: v for k, v in half.report().items() if k in ("asked", "asked_share", "after_answers")},
     }
+    # Its own draws, so that the other parts' random figures stay as they were.
+    report["one_answer_in_ten_wrong"] = _wrong_answers(
+        cut, np.random.default_rng([seed, 10]), params, share=0.1
+    )
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
     return report
+
+
+def _said(answers: Sequence[str], k: int, truth: str) -> str:
+    return answers[k]
+
+
+def _wrong_answers(
+    cut: Sequence[_LabelledCut], rng: np.random.Generator, params: HistoryParams, *, share: float
+) -> dict[str, Any]:
+    """Asking below :data:`core.history.ASK_BELOW`, every question answered, but ``share`` of the
+    answers wrong (another scored mode, drawn at random, the same for a section in both runs): what
+    the tester ends with, and what the sections not asked about are shown, with the history's
+    kinematic match and without it (an answer spreads further through the match, a wrong one too)."""
+    wrong = [
+        [
+            str(rng.choice([m for m in SCORED_MODES if m != truth])) if rng.random() < share else truth
+            for truth in one.truths
+        ]
+        for one in cut
+    ]
+    out: dict[str, Any] = {"ask_below": ASK_BELOW, "wrong_share": share}
+    for name, variant in (
+        ("with_kinematic_match", params),
+        ("without_kinematic_match", msgspec.structs.replace(params, kinematic_neighbours=0)),
+    ):
+        scores = _AskScores()
+        for one, answers in zip(cut, wrong, strict=True):
+            said = functools.partial(_said, answers)
+            scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=said))
+        report = scores.report()
+        out[name] = {k: report[k] for k in ("asked_share", "after_answers", "not_asked")}
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,6 +273,16 @@ def test_a_tester_who_answers_half_the_questions_gets_less_right_than_one_who_an
     assert half["asked"] >= every["asked"]
 
 
+def test_wrong_answers_leave_the_tester_with_fewer_right_modes_than_right_ones() -> None:
+    result = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.8,), end_to_end=False)
+    (every,), wrong = result["per_section"], result["one_answer_in_ten_wrong"]
+    assert wrong["wrong_share"] == 0.1
+    for run in (wrong["with_kinematic_match"], wrong["without_kinematic_match"]):
+        assert run["asked_share"] > 0
+        # The answered sections themselves are wrong one time in ten, or so.
+        assert 0.7 < run["after_answers"]["accuracy"] < every["after_answers"]["accuracy"] == 1.0
+
+
 def test_an_answer_helps_only_the_sections_after_it() -> None:
     once = evaluate_asking(CloseCallCar(), [simulated_user()], thresholds=(0.6,), end_to_end=False)
     repeated = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.6,), end_to_end=False)
