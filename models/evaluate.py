@@ -514,7 +514,7 @@ def _serve(
     ask: Callable[[F64], bool],
     params: HistoryParams = DEFAULT_HISTORY,
     answers: Callable[[], bool] = lambda: True,
-    answer_of: Callable[[int, str], str] = lambda k, truth: truth,
+    answer_of: Callable[[int, str, str], str] = lambda k, truth, shown: truth,
     trips: Sequence[int] | None = None,
 ) -> _Served:
     """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
@@ -522,11 +522,11 @@ def _serve(
     :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
     its probabilities (one row per section asked together), and answered with its true mode
     (``truths``; ``None``, unknown, asks and learns nothing) when ``answers`` says the tester
-    answers; ``answer_of`` gives the answer about section ``k`` of true mode ``truth`` (the truth
-    itself unless the tester errs). An answer helps the sections after it, like any confirmation.
-    With ``trips`` (each section's trip, sections of a trip next to each other), a trip is asked
-    about as a whole, as the app's list of trips to confirm shows them: when ``ask`` says so for its
-    sections, the tester answers for every section of it."""
+    answers; ``answer_of`` gives the answer about section ``k`` of true mode ``truth`` shown as
+    ``shown`` (the truth itself unless the tester errs). An answer helps the sections after it,
+    like any confirmation. With ``trips`` (each section's trip, sections of a trip next to each
+    other), a trip is asked about as a whole, as the app's list of trips to confirm shows them:
+    when ``ask`` says so for its sections, the tester answers for every section of it."""
     starts, ends = section_ends(track, bounds)
     points = kinematics(features_matrix(track, bounds))
     given: list[Confirmation] = []
@@ -554,7 +554,7 @@ def _serve(
             out.pred.append(mode)
             out.asked.append(asked)
             truth = truths[k] if answered else None
-            said = None if truth is None else answer_of(k, truth)
+            said = None if truth is None else answer_of(k, truth, mode)
             if said is not None:
                 given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said))
                 answered_at.append(float(track.t_s[b - 1]))
@@ -614,7 +614,7 @@ class _LabelledCut:
         ask: Callable[[F64], bool],
         params: HistoryParams,
         answers: Callable[[], bool] = lambda: True,
-        answer_of: Callable[[int, str], str] = lambda k, truth: truth,
+        answer_of: Callable[[int, str, str], str] = lambda k, truth, shown: truth,
     ) -> _Served:
         return _serve(
             self.proba,
@@ -692,7 +692,7 @@ def evaluate_asking(
     most of its fixes (its fixes under another label stay wrong; one under no label is asked, and
     its unknown answer is not used). ``questions_per_day`` is the mean number of sections asked per
     day with any section. Except in ``half_answered``, every asked section is assumed answered; an
-    answer is always right except in ``one_answer_in_ten_wrong``.
+    answer is always right except in ``one_answer_in_ten_wrong`` and ``looks_right_always``.
     """
     runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
     rng = np.random.default_rng(seed)
@@ -736,13 +736,18 @@ def evaluate_asking(
     report["one_answer_in_ten_wrong"] = _wrong_answers(
         cut, np.random.default_rng([seed, 10]), params, share=0.1
     )
+    report["looks_right_always"] = _looks_right_always(cut, params)
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
     return report
 
 
-def _said(answers: Sequence[str], k: int, truth: str) -> str:
+def _said(answers: Sequence[str], k: int, truth: str, shown: str) -> str:
     return answers[k]
+
+
+def _as_shown(k: int, truth: str, shown: str) -> str:
+    return shown
 
 
 def _wrong_answers(
@@ -768,6 +773,25 @@ def _wrong_answers(
         for one, answers in zip(cut, wrong, strict=True):
             said = functools.partial(_said, answers)
             scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=said))
+        report = scores.report()
+        out[name] = {k: report[k] for k in ("asked_share", "after_answers", "not_asked")}
+    return out
+
+
+def _looks_right_always(cut: Sequence[_LabelledCut], params: HistoryParams) -> dict[str, Any]:
+    """Asking below :data:`core.history.ASK_BELOW`, a tester who taps "looks right" every time: each
+    answer is the mode shown, so nothing is corrected and the history learns the model's own
+    mistakes as confirmations. What the tester ends with and what the sections not asked about are
+    shown, to hold against the model with the tester's own mix and no question
+    (``classifier.open_set``), with the kinematic match and without it."""
+    out: dict[str, Any] = {"ask_below": ASK_BELOW}
+    for name, variant in (
+        ("with_kinematic_match", params),
+        ("without_kinematic_match", msgspec.structs.replace(params, kinematic_neighbours=0)),
+    ):
+        scores = _AskScores()
+        for one in cut:
+            scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=_as_shown))
         report = scores.report()
         out[name] = {k: report[k] for k in ("asked_share", "after_answers", "not_asked")}
     return out

@@ -283,6 +283,15 @@ def test_wrong_answers_leave_the_tester_with_fewer_right_modes_than_right_ones()
         assert 0.7 < run["after_answers"]["accuracy"] < every["after_answers"]["accuracy"] == 1.0
 
 
+def test_a_tester_who_always_taps_looks_right_corrects_nothing() -> None:
+    result = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.8,), end_to_end=False)
+    (every,), blind = result["per_section"], result["looks_right_always"]
+    for run in (blind["with_kinematic_match"], blind["without_kinematic_match"]):
+        assert run["asked_share"] > 0
+        # Each answer is the mode shown: what the tester ends with is what they were shown.
+        assert run["after_answers"]["accuracy"] < every["after_answers"]["accuracy"] == 1.0
+
+
 def test_an_answer_helps_only_the_sections_after_it() -> None:
     once = evaluate_asking(CloseCallCar(), [simulated_user()], thresholds=(0.6,), end_to_end=False)
     repeated = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.6,), end_to_end=False)
