@@ -764,18 +764,8 @@ def _wrong_answers(
         ]
         for one in cut
     ]
-    out: dict[str, Any] = {"ask_below": ASK_BELOW, "wrong_share": share}
-    for name, variant in (
-        ("with_kinematic_match", params),
-        ("without_kinematic_match", msgspec.structs.replace(params, kinematic_neighbours=0)),
-    ):
-        scores = _AskScores()
-        for one, answers in zip(cut, wrong, strict=True):
-            said = functools.partial(_said, answers)
-            scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=said))
-        report = scores.report()
-        out[name] = {k: report[k] for k in ("asked_share", "after_answers", "not_asked")}
-    return out
+    said = [functools.partial(_said, answers) for answers in wrong]
+    return {"ask_below": ASK_BELOW, "wrong_share": share, **_with_and_without_match(cut, params, said)}
 
 
 def _looks_right_always(cut: Sequence[_LabelledCut], params: HistoryParams) -> dict[str, Any]:
@@ -784,14 +774,23 @@ def _looks_right_always(cut: Sequence[_LabelledCut], params: HistoryParams) -> d
     mistakes as confirmations. What the tester ends with and what the sections not asked about are
     shown, to hold against the model with the tester's own mix and no question
     (``classifier.open_set``), with the kinematic match and without it."""
-    out: dict[str, Any] = {"ask_below": ASK_BELOW}
+    return {"ask_below": ASK_BELOW, **_with_and_without_match(cut, params, [_as_shown] * len(cut))}
+
+
+def _with_and_without_match(
+    cut: Sequence[_LabelledCut], params: HistoryParams, said: Sequence[Callable[[int, str, str], str]]
+) -> dict[str, Any]:
+    """Asking below :data:`core.history.ASK_BELOW`, each user of ``cut`` answering as ``said`` (one
+    per user) says: the share asked, what the tester ends with and what the sections not asked
+    about are shown, with the history's kinematic match and without it."""
+    out: dict[str, Any] = {}
     for name, variant in (
         ("with_kinematic_match", params),
         ("without_kinematic_match", msgspec.structs.replace(params, kinematic_neighbours=0)),
     ):
         scores = _AskScores()
-        for one in cut:
-            scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=_as_shown))
+        for one, answer_of in zip(cut, said, strict=True):
+            scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=answer_of))
         report = scores.report()
         out[name] = {k: report[k] for k in ("asked_share", "after_answers", "not_asked")}
     return out
