@@ -200,7 +200,7 @@ def run_inference(results: list[Segmentation]) -> Inference | None:
             middle = time.perf_counter()
             proba, classes = predict_proba(classifier, x)
             predicted = time.perf_counter()
-            done = rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes))
+            done = rejoin(classifier, Classified(seg=seg, proba=proba, classes=classes, x=x))
             rejoined = time.perf_counter()
             if context is not None:
                 weigh_by_context(context, done)

@@ -28,7 +28,6 @@ import numpy as np
 
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
-from core.features import features_matrix
 from core.fixes import Fix
 from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, kinematics, section_ends
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
@@ -115,10 +114,9 @@ def _compute(
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
-    bounds = [(b.start, b.end) for t in seg.trips for b in t.sections]
-    starts, ends = section_ends(seg.cleaned, bounds)
+    starts, ends = section_ends(seg.cleaned, [(b.start, b.end) for t in seg.trips for b in t.sections])
     # The features of the sections as classified (rejoined pieces as one), for the kinematic match.
-    points = kinematics(classified.x if classified.x is not None else features_matrix(seg.cleaned, bounds))
+    points = kinematics(classified.x)
     pool = np.asarray([[r.get(c, 0.0) for c in classified.classes] for r in recent], dtype=np.float64)
     assisted = assist(
         classified.proba,

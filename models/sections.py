@@ -59,12 +59,12 @@ MOTORISED: frozenset[str] = frozenset({Mode.BUS, Mode.TRAM, Mode.METRO, Mode.TRA
 class Classified:
     """A segmentation and the class probabilities of its sections (one row each, in trip order,
     one column per name in ``classes``: the classifier's, plus ``plane`` if it lacks it), and their
-    feature rows (:func:`core.features.features_matrix`, same rows) when they were computed."""
+    feature rows (:func:`core.features.features_matrix`, same rows)."""
 
     seg: Segmentation
     proba: F64
     classes: tuple[str, ...]
-    x: F64 | None = None
+    x: F64
 
 
 def _columns(proba: F64, given: Sequence[str], classes: Sequence[str]) -> F64:
@@ -224,19 +224,17 @@ def rejoin(
                 last, j = accepted[k]
                 kept.append(SectionBounds(start=sections[k].start, end=sections[last].end))
                 rows.append(joined[j])
-                if done.x is not None:
-                    features.append(joined_x[j])
+                features.append(joined_x[j])
                 k = last + 1
             else:
                 kept.append(sections[k])
                 rows.append(done.proba[k])
-                if done.x is not None:
-                    features.append(done.x[k])
+                features.append(done.x[k])
                 k += 1
         trips.append(msgspec.structs.replace(trip, sections=tuple(kept)))
     return Classified(
         seg=dataclasses.replace(seg, trips=tuple(trips)),
         proba=np.vstack(rows),
         classes=done.classes,
-        x=None if done.x is None else np.vstack(features),
+        x=np.vstack(features),
     )
