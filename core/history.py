@@ -126,7 +126,10 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     ``kinematic_neighbours``: the section's this many kinematically nearest confirmations vote for
     its mode (:func:`kinematic_votes`; 0 turns it off); each mode's probability is multiplied by
     ``((votes + c) / (expected + c)) ** kinematic_strength``, ``c`` the ``kinematic_pseudocount``
-    and ``expected`` the votes the mode would get from the tester's confirmations as a whole."""
+    and ``expected`` the votes the mode would get from the tester's confirmations as a whole.
+    ``agreement_pseudocount``: how many answers of an attentive tester the rate at which the tester's
+    answers agree with the mode they were shown starts from (:func:`answer_weights`); ``None`` counts
+    every answer in full."""
 
     radius_m: float = 300.0
     max_confirmations: int = 2000
@@ -140,6 +143,7 @@ class HistoryParams(msgspec.Struct, frozen=True, kw_only=True):
     kinematic_neighbours: int = 5
     kinematic_pseudocount: float = 0.1
     kinematic_strength: float = 2.0
+    agreement_pseudocount: float | None = 10.0
 
 
 DEFAULT_HISTORY = HistoryParams()
@@ -191,8 +195,10 @@ def kinematics(x: F64) -> F64:
 
 class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
     """A section the tester confirmed: where it started and ended (degrees), its mode, its path
-    when known (the stored simplified geometry, GeoJSON ``[lon, lat]`` pairs; empty if unknown) and
-    its kinematics when known (:func:`kinematics`; empty if unknown)."""
+    when known (the stored simplified geometry, GeoJSON ``[lon, lat]`` pairs; empty if unknown), its
+    kinematics when known (:func:`kinematics`; empty if unknown), and the mode the tester was shown
+    when they answered, with its probability (``None`` if unknown, or if the section showed the
+    tester's own earlier answer)."""
 
     start_lat: float
     start_lon: float
@@ -201,6 +207,8 @@ class Confirmation(msgspec.Struct, frozen=True, kw_only=True):
     mode: str
     path_lonlat: tuple[tuple[float, float], ...] = ()
     kinematics: tuple[float, ...] = ()
+    shown_mode: str | None = None
+    shown_probability: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,17 +407,57 @@ def _weigh(proba: F64, seen: F64, n: F64, pseudocount: float) -> F64:
     return out
 
 
+def answer_weights(confirmations: Sequence[Confirmation], pseudocount: float | None) -> F64:
+    """How much each confirmation counts (1 in full): an answer that agrees with the mode the
+    tester was shown counts as much as the tester's answers show attention.
+
+    A tester who taps "looks right" without looking agrees with every mode shown, and the history
+    then learns the model's mistakes where it is least sure (``asking.looks_right_always`` in the
+    evaluation). Attentive or not, a tester agrees with a mode shown at probability ``p`` when it is
+    right, which is ``p`` of the time if the probabilities are calibrated; one who sometimes agrees
+    without looking (a share ``b`` of answers) agrees at ``a = b + (1 - b) q``, ``q`` the mean ``p``
+    over their answers. Of their agreements, ``q (1 - a) / ((1 - q) a)`` are attentive ones: 1 when
+    ``a = q``, 0 when everything agrees. That is the weight of each agreement; corrections, and
+    confirmations without a shown mode, count in full. The rate ``a`` starts from ``pseudocount``
+    answers agreeing at ``q``, so that a few answers that happen to agree still count: with 10, five
+    all agreeing at ``q`` = 0.6 count 0.55 each, twenty 0.23, and however many there are, all
+    together count about as much as ``pseudocount * q`` answers. A model more sure of itself than right
+    (``q`` above the true rate) makes attentive testers look more attentive still: their agreements
+    count in full. ``pseudocount`` ``None`` counts every answer in full."""
+    out = np.ones(len(confirmations), dtype=np.float64)
+    if pseudocount is None:
+        return out
+    known = np.asarray(
+        [c.shown_mode is not None and c.shown_probability is not None for c in confirmations], dtype=np.bool_
+    )
+    if not known.any():
+        return out
+    agree = known & np.asarray([c.mode == c.shown_mode for c in confirmations], dtype=np.bool_)
+    p = np.asarray([c.shown_probability or 0.0 for c in confirmations], dtype=np.float64)[known]
+    q = float(np.clip(p.mean(), 0.0, 1.0))
+    if q >= 1.0 - 1e-9:
+        return out
+    a = (float(agree.sum()) + pseudocount * q) / (float(known.sum()) + pseudocount)
+    out[agree] = min(1.0, q * (1.0 - a) / ((1.0 - q) * a)) if a > 0.0 else 1.0
+    return out
+
+
 def usual_modes(
-    proba: F64, classes: Sequence[str], confirmations: Sequence[Confirmation], pseudocount: float
+    proba: F64,
+    classes: Sequence[str],
+    confirmations: Sequence[Confirmation],
+    pseudocount: float,
+    weights: F64 | None = None,
 ) -> F64:
     """``proba`` (``(n, len(classes))``) weighed by the tester's mix of confirmed modes (one per
-    confirmation; modes outside ``classes`` are not counted); without any, ``proba`` as it is."""
+    confirmation, or its ``weights``; modes outside ``classes`` are not counted); without any,
+    ``proba`` as it is."""
     index = {name: c for c, name in enumerate(classes)}
     counts = np.zeros(len(classes), dtype=np.float64)
-    for c in confirmations:
+    for k, c in enumerate(confirmations):
         col = index.get(c.mode)
         if col is not None:
-            counts[col] += 1.0
+            counts[col] += 1.0 if weights is None else float(weights[k])
     if not counts.any():
         return proba
     return _weigh(proba, counts[None, :], np.full((1, 1), counts.sum()), pseudocount)
@@ -462,14 +510,17 @@ def assist(
     if not confirmations or proba.shape[0] == 0:
         return Assisted(proba=out, classes=names, matched=matched, from_history=matched.copy())
     mine = list(confirmations)[-params.max_confirmations :]
+    weights = answer_weights(mine, params.agreement_pseudocount)
     if mix is not None:
         # Confirmations, when there are any, make the mix alone: the model's own probabilities carry
         # its confusions, and counted beside the tester's answers they dilute them.
         out[:, : len(classes)] = (
-            usual_modes(proba, classes, mine, mix) if any(c.mode in classes for c in mine) else adapted
+            usual_modes(proba, classes, mine, mix, weights)
+            if any(c.mode in classes for c in mine)
+            else adapted
         )
     if points is not None and params.kinematic_neighbours > 0:
-        _mix_kinematic(out, points, mine, names, params)
+        _mix_kinematic(out, points, mine, names, params, weights=weights)
     c_start = np.asarray([(c.start_lat, c.start_lon) for c in mine], dtype=np.float64)
     c_end = np.asarray([(c.end_lat, c.end_lon) for c in mine], dtype=np.float64)
     index = {name: k for k, name in enumerate(names)}
@@ -504,7 +555,7 @@ def assist(
             n_model=len(classes),
             params=params,
         )
-    counts = match.astype(np.float64) @ onehot
+    counts = match.astype(np.float64) @ (onehot * weights[:, None])
     n = counts.sum(axis=1)
     matched = n > 0
     weight = (n / (n + 1.0))[matched, None]
@@ -513,14 +564,23 @@ def assist(
     return Assisted(proba=out, classes=names, matched=matched, from_history=matched | moved)
 
 
-def kinematic_votes(points: F64, confirmations: Sequence[Confirmation], names: Sequence[str], k: int) -> F64:
+def kinematic_votes(
+    points: F64,
+    confirmations: Sequence[Confirmation],
+    names: Sequence[str],
+    k: int,
+    weights: F64 | None = None,
+) -> F64:
     """For each section (``points``, its :func:`kinematics`), the votes of its ``k`` nearest
     confirmations with kinematics for their modes (columns ``names``), each weighing
-    ``1 / (distance + 0.5)``; all 0 without such confirmations."""
+    ``1 / (distance + 0.5)`` times its weight (``weights``, one per confirmation; 1 without);
+    all 0 without such confirmations."""
     out = np.zeros((points.shape[0], len(names)), dtype=np.float64)
-    known = [c for c in confirmations if len(c.kinematics) == points.shape[1]]
+    have = [len(c.kinematics) == points.shape[1] for c in confirmations]
+    known = [c for c, h in zip(confirmations, have, strict=True) if h]
     if not known or points.shape[0] == 0:
         return out
+    trust = np.ones(len(known)) if weights is None else np.asarray(weights, dtype=np.float64)[have]
     at = np.asarray([c.kinematics for c in known], dtype=np.float64)
     column = np.asarray([list(names).index(c.mode) for c in known], dtype=np.intp)
     # Squared distances from |a|² + |b|² - 2 a·b: an (n, m) matrix, never (n, m, features).
@@ -529,27 +589,36 @@ def kinematic_votes(points: F64, confirmations: Sequence[Confirmation], names: S
     k = min(k, len(known))
     # The k nearest of each row, in no order (their votes add up the same).
     near = np.argpartition(distance, k - 1, axis=1)[:, :k] if k < len(known) else np.argsort(distance, axis=1)
-    weight = 1.0 / (np.take_along_axis(distance, near, axis=1) + 0.5)
+    weight = trust[near] / (np.take_along_axis(distance, near, axis=1) + 0.5)
     rows = np.repeat(np.arange(points.shape[0]), near.shape[1])
     np.add.at(out, (rows, column[near].ravel()), weight.ravel())
     return out
 
 
 def _mix_kinematic(
-    out: F64, points: F64, mine: Sequence[Confirmation], names: Sequence[str], params: HistoryParams
+    out: F64,
+    points: F64,
+    mine: Sequence[Confirmation],
+    names: Sequence[str],
+    params: HistoryParams,
+    *,
+    weights: F64,
 ) -> None:
     """Weigh ``out`` by how much more each section's kinematically nearest confirmations vote for a
     mode than the tester's confirmations as a whole would (:func:`kinematic_votes`): a likelihood
     ratio ``(votes + c) / (expected + c)``, ``c`` the ``kinematic_pseudocount``, to the power
-    ``kinematic_strength``. A tester whose confirmations are all of one mode gets nothing from it
-    (their usual modes already count that); one who confirmed walks and bus rides gets, for a
-    section that moves like their walks, walk."""
-    known = [c for c in mine if len(c.kinematics) == points.shape[1]]
-    if not known:
+    ``kinematic_strength``, each confirmation counting as its ``weights`` (:func:`answer_weights`)
+    in the votes and in the whole. A tester whose confirmations are all of one mode gets nothing
+    from it (their usual modes already count that); one who confirmed walks and bus rides gets, for
+    a section that moves like their walks, walk."""
+    have = np.asarray([len(c.kinematics) == points.shape[1] for c in mine], dtype=np.bool_)
+    known = [c for c, h in zip(mine, have, strict=True) if h]
+    trust = weights[have]
+    if not known or trust.sum() <= 0.0:
         return
-    votes = kinematic_votes(points, known, names, params.kinematic_neighbours)
+    votes = kinematic_votes(points, known, names, params.kinematic_neighbours, trust)
     share = np.zeros(len(names), dtype=np.float64)
-    np.add.at(share, [list(names).index(c.mode) for c in known], 1.0 / len(known))
+    np.add.at(share, [list(names).index(c.mode) for c in known], trust / trust.sum())
     expected = votes.sum(axis=1, keepdims=True) * share[None, :]
     c = params.kinematic_pseudocount
     out *= ((votes + c) / (expected + c)) ** params.kinematic_strength

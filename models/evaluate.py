@@ -311,11 +311,23 @@ def evaluate_end_to_end(model: ModeClassifier, users: Iterable[GeolifeUser]) -> 
     }
 
 
-def _confirmation(track: Track, a: int, b: int, *, start: F64, end: F64, mode: str) -> Confirmation:
+def _confirmation(
+    track: Track,
+    a: int,
+    b: int,
+    *,
+    start: F64,
+    end: F64,
+    mode: str,
+    shown: tuple[str, float] | None = None,
+) -> Confirmation:
     """Fixes ``[a, b)`` of ``track`` confirmed as ``mode``, as the store keeps a confirmation: its
     ends (``start`` and ``end``, latitude and longitude, from :func:`core.history.section_ends`),
-    the section's stored geometry as its path, and its kinematics."""
+    the section's stored geometry as its path, its kinematics, and the mode and probability the
+    tester was shown (``shown``; unknown without)."""
     return Confirmation(
+        shown_mode=None if shown is None else shown[0],
+        shown_probability=None if shown is None else shown[1],
         start_lat=float(start[0]),
         start_lon=float(start[1]),
         end_lat=float(end[0]),
@@ -556,7 +568,8 @@ def _serve(
             truth = truths[k] if answered else None
             said = None if truth is None else answer_of(k, truth, mode)
             if said is not None:
-                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said))
+                shown = (mode, float(mixed.proba[row].max()))
+                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said, shown=shown))
                 answered_at.append(float(track.t_s[b - 1]))
             out.served.append(mode if said is None else said)
     return out
@@ -692,7 +705,9 @@ def evaluate_asking(
     most of its fixes (its fixes under another label stay wrong; one under no label is asked, and
     its unknown answer is not used). ``questions_per_day`` is the mean number of sections asked per
     day with any section. Except in ``half_answered``, every asked section is assumed answered; an
-    answer is always right except in ``one_answer_in_ten_wrong`` and ``looks_right_always``.
+    answer is always right except in ``one_answer_in_ten_wrong``, ``looks_right_always`` and
+    ``looks_right_one_time_in_two`` (the mode shown, without looking, on every question or one in
+    two).
     """
     runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
     rng = np.random.default_rng(seed)
@@ -737,6 +752,9 @@ def evaluate_asking(
         cut, np.random.default_rng([seed, 10]), params, share=0.1
     )
     report["looks_right_always"] = _looks_right_always(cut, params)
+    report["looks_right_one_time_in_two"] = _looks_right_sometimes(
+        cut, np.random.default_rng([seed, 2]), params, share=0.5
+    )
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
     return report
@@ -773,21 +791,50 @@ def _looks_right_always(cut: Sequence[_LabelledCut], params: HistoryParams) -> d
     answer is the mode shown, so nothing is corrected and the history learns the model's own
     mistakes as confirmations. What the tester ends with and what the sections not asked about are
     shown, to hold against the model with the tester's own mix and no question
-    (``classifier.open_set``), with the kinematic match and without it."""
-    return {"ask_below": ASK_BELOW, **_with_and_without_match(cut, params, [_as_shown] * len(cut))}
+    (``classifier.open_set``), with the kinematic match and without it, and with every agreement
+    counted in full (:func:`core.history.answer_weights` turned off)."""
+    said = [_as_shown] * len(cut)
+    return {"ask_below": ASK_BELOW, **_with_and_without_match(cut, params, said, in_full=True)}
+
+
+def _sometimes_as_shown(blind: npt.NDArray[np.bool_], k: int, truth: str, shown: str) -> str:
+    return shown if blind[k] else truth
+
+
+def _looks_right_sometimes(
+    cut: Sequence[_LabelledCut], rng: np.random.Generator, params: HistoryParams, *, share: float
+) -> dict[str, Any]:
+    """As :func:`_looks_right_always`, for a tester who taps "looks right" without looking on
+    ``share`` of the questions (drawn at random, the same for a section in every run) and answers
+    the others rightly."""
+    said = [functools.partial(_sometimes_as_shown, rng.random(len(one.truths)) < share) for one in cut]
+    return {
+        "ask_below": ASK_BELOW,
+        "blind_share": share,
+        **_with_and_without_match(cut, params, said, in_full=True),
+    }
 
 
 def _with_and_without_match(
-    cut: Sequence[_LabelledCut], params: HistoryParams, said: Sequence[Callable[[int, str, str], str]]
+    cut: Sequence[_LabelledCut],
+    params: HistoryParams,
+    said: Sequence[Callable[[int, str, str], str]],
+    *,
+    in_full: bool = False,
 ) -> dict[str, Any]:
     """Asking below :data:`core.history.ASK_BELOW`, each user of ``cut`` answering as ``said`` (one
     per user) says: the share asked, what the tester ends with and what the sections not asked
-    about are shown, with the history's kinematic match and without it."""
+    about are shown, with the history's kinematic match and without it; with ``in_full``, also with
+    the match and every answer counted in full (``agreements_in_full``: answers that agree with the
+    mode shown weigh as much as corrections, as before :func:`core.history.answer_weights`)."""
     out: dict[str, Any] = {}
-    for name, variant in (
+    variants = [
         ("with_kinematic_match", params),
         ("without_kinematic_match", msgspec.structs.replace(params, kinematic_neighbours=0)),
-    ):
+    ]
+    if in_full:
+        variants.append(("agreements_in_full", msgspec.structs.replace(params, agreement_pseudocount=None)))
+    for name, variant in variants:
         scores = _AskScores()
         for one, answer_of in zip(cut, said, strict=True):
             scores.add(one.truths, one.serve(_below(ASK_BELOW), variant, answer_of=answer_of))

@@ -185,7 +185,7 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
 
 async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirmation]:
     """The tester's ``limit`` most recent confirmed sections (the latest answer per section), oldest
-    first, with where each started and ended, its kinematics when known, and for the
+    first, with where each started and ended, its kinematics and the mode it showed when known, and for the
     ``with_paths`` most recent the path between when it is known (labels whose ends are unknown are
     left out)."""
     rows = await conn.fetch(_q("confirmations"), limit, with_paths)
@@ -198,6 +198,8 @@ async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirm
             mode=r["mode"],
             path_lonlat=() if r["path"] is None else _path.decode(r["path"]),
             kinematics=() if r["kinematics"] is None else tuple(r["kinematics"]),
+            shown_mode=r["shown_mode"],
+            shown_probability=r["shown_probability"],
         )
         for r in rows
     ]

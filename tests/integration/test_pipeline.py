@@ -920,6 +920,17 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
     for before, now in zip(trip["sections"], confirmed["sections"], strict=True):
         if before["mode"] == now["mode"]:
             assert now["co2_kg"] == before["co2_kg"]
+    # Each label keeps the mode its section showed when the tester answered, and its probability:
+    # the correction what the model said, the others what they confirmed.
+    role = f"sillage_u_{t.user_id.hex}"
+    labels_sql = "SELECT mode, shown_mode, shown_probability FROM labels WHERE section_id = $1"
+    async with as_user(app_conn, role):
+        for before in trip["sections"]:
+            label = await app_conn.fetchrow(labels_sql, uuid.UUID(before["id"]))
+            assert label is not None
+            assert label["shown_mode"] == before["mode"]
+            shown_p = before["probabilities"][before["mode"]]
+            assert label["shown_probability"] == pytest.approx(shown_p, abs=1e-6)
     assert (await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)).json() == confirmed
     await upload(http, t, fixes_json(commute(DAY - 86400)))  # reprocesses this day too
     await pipeline.run_due(db, as_of=after(track, 120))
@@ -932,6 +943,12 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
     r = await http.post(f"/v1/trips/{uuid.uuid4()}/confirm", headers=t.auth)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
+    # Answering again about a confirmed section agrees or not with the tester, not with the model.
+    r = await http.patch(f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
+    assert r.status_code == 200
+    async with as_user(app_conn, role):
+        again_label = await app_conn.fetch(labels_sql, uuid.UUID(trip["sections"][1]["id"]))
+    assert [tuple(x) for x in again_label] == [("tram", None, None)]
 
 
 def drive(start_s: float) -> Track:

@@ -154,13 +154,17 @@ SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM secti
 -- name: insert_label
 -- The confirmation keeps where its section started and ended and the path between (its stored
 -- geometry's positions, the parts of a MultiLineString cut at the antimeridian laid end to end;
--- NULL when it has none, and the label is still kept), and the section's kinematics.
+-- NULL when it has none, and the label is still kept), the section's kinematics, and the mode the
+-- section showed with its probability (NULL when it showed the tester's own earlier answer): run
+-- before the section takes the confirmed mode.
 INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon, path,
-                    kinematics)
+                    kinematics, shown_mode, shown_probability)
 SELECT v.started_at, v.ended_at, v.mode, v.section_id,
        (p.path #>> '{0,1}')::float8, (p.path #>> '{0,0}')::float8,
        (p.path #>> '{-1,1}')::float8, (p.path #>> '{-1,0}')::float8,
-       p.path, s.kinematics
+       p.path, s.kinematics,
+       CASE WHEN s.mode_source <> 'user' THEN s.mode END,
+       CASE WHEN s.mode_source <> 'user' THEN least(greatest((s.probabilities ->> s.mode)::real, 0), 1) END
 FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_at, ended_at, mode, section_id)
 LEFT JOIN sections s ON s.id = v.section_id
 LEFT JOIN LATERAL (
@@ -181,17 +185,19 @@ WHERE id = $1;
 
 -- name: confirmations
 -- The tester's $1 most recent confirmations (the latest per section), oldest first, with where each
--- confirmed section started and ended, its kinematics (NULL if confirmed before 0026), and the path of the $2 most recent ([lon, lat] pairs; NULL
+-- confirmed section started and ended, its kinematics (NULL if confirmed before 0026), the mode it
+-- showed and its probability (NULL before 0027), and the path of the $2 most recent ([lon, lat] pairs; NULL
 -- beyond them, and for labels confirmed before paths were kept whose section and fixes were both
 -- gone): the evidence of core.history. Paths are most of the bytes, so only those the history looks
 -- along are read, by id once the labels are chosen (carried through the sort instead, they made the
 -- query about 1.5 times slower).
 SELECT recent.mode, recent.start_lat, recent.start_lon, recent.end_lat, recent.end_lon, recent.kinematics,
+       recent.shown_mode, recent.shown_probability,
        (SELECT l.path::text FROM labels l WHERE l.id = recent.id AND recent.recency <= $2) AS path
 FROM (
     SELECT *, row_number() OVER (ORDER BY created_at DESC) AS recency FROM (
         SELECT DISTINCT ON (coalesce(section_id, id)) id, mode, start_lat, start_lon, end_lat, end_lon,
-               kinematics, created_at
+               kinematics, shown_mode, shown_probability, created_at
         FROM labels WHERE start_lat IS NOT NULL AND end_lat IS NOT NULL
         ORDER BY coalesce(section_id, id), created_at DESC
     ) latest ORDER BY created_at DESC LIMIT $1

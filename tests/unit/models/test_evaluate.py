@@ -286,10 +286,23 @@ def test_wrong_answers_leave_the_tester_with_fewer_right_modes_than_right_ones()
 def test_a_tester_who_always_taps_looks_right_corrects_nothing() -> None:
     result = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.8,), end_to_end=False)
     (every,), blind = result["per_section"], result["looks_right_always"]
-    for run in (blind["with_kinematic_match"], blind["without_kinematic_match"]):
+    runs = ("with_kinematic_match", "without_kinematic_match", "agreements_in_full")
+    for run in (blind[name] for name in runs):
         assert run["asked_share"] > 0
         # Each answer is the mode shown: what the tester ends with is what they were shown.
         assert run["after_answers"]["accuracy"] < every["after_answers"]["accuracy"] == 1.0
+    # Agreements weighed by the tester's attention keep asking; counted in full, they stop it sooner.
+    assert blind["with_kinematic_match"]["asked_share"] > blind["agreements_in_full"]["asked_share"]
+
+
+def test_a_tester_who_taps_looks_right_half_the_time_ends_between_blind_and_attentive() -> None:
+    result = evaluate_asking(CloseCallCar(), [twice(simulated_user())], thresholds=(0.8,), end_to_end=False)
+    (every,), half = result["per_section"], result["looks_right_one_time_in_two"]
+    blind = result["looks_right_always"]["with_kinematic_match"]["after_answers"]["accuracy"]
+    assert half["blind_share"] == 0.5
+    assert (
+        blind < half["with_kinematic_match"]["after_answers"]["accuracy"] < every["after_answers"]["accuracy"]
+    )
 
 
 def test_an_answer_helps_only_the_sections_after_it() -> None:

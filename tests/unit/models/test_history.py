@@ -13,6 +13,7 @@ from core.history import (
     KINEMATIC_FEATURES,
     Confirmation,
     HistoryParams,
+    answer_weights,
     assist,
     kinematic_votes,
     kinematics,
@@ -367,3 +368,61 @@ def test_kinematics_are_scaled_and_undefined_figures_count_as_zero() -> None:
     assert points.shape == (2, len(KINEMATIC_FEATURES))
     assert points[0, 0] == 1.0 / KINEMATIC_FEATURES[0][1]
     assert not points[1].any()
+
+
+def answered(mode: str, shown: str, p: float, *, east_m: float = 0.0) -> Confirmation:
+    """An answer ``mode`` about a section the app showed as ``shown`` at probability ``p``."""
+    plain = confirmed(mode, east_m, east_m + 5000.0)
+    return msgspec.structs.replace(plain, shown_mode=shown, shown_probability=p)
+
+
+def test_agreements_count_as_much_as_the_testers_answers_show_attention() -> None:
+    # Shown at 0.6, an attentive tester agrees about 60 % of the time: their agreements count in full.
+    attentive = [answered("bus", "bus", 0.6)] * 6 + [answered("car", "bus", 0.6)] * 4
+    weights = answer_weights(attentive, 5.0)
+    np.testing.assert_allclose(weights, 1.0)
+    # One who agrees with everything: q (1 - a) / ((1 - q) a), a = (20 + 5 q) / (20 + 5) = 0.92.
+    blind = answer_weights([answered("bus", "bus", 0.6)] * 20, 5.0)
+    np.testing.assert_allclose(blind, 0.6 * 0.08 / (0.4 * 0.92))
+    # The more answers all agree, the less each counts; a correction always counts in full.
+    five = answer_weights([answered("bus", "bus", 0.6)] * 5, 5.0)
+    assert blind[0] < five[0] < 1.0
+    mostly = answer_weights([answered("bus", "bus", 0.6)] * 18 + [answered("walk", "bus", 0.6)], 5.0)
+    assert blind[0] < mostly[0] < 1.0
+    assert mostly[-1] == 1.0
+
+
+def test_answers_without_a_shown_mode_count_in_full_and_the_weighting_can_be_turned_off() -> None:
+    mine = [answered("bus", "bus", 0.6)] * 20 + [confirmed("bike")]
+    weights = answer_weights(mine, 5.0)
+    assert weights[-1] == 1.0
+    assert weights[0] < 0.2
+    np.testing.assert_allclose(answer_weights(mine, None), 1.0)
+    # A mode shown as certain (a rule, or the tester's own answer) makes agreeing no evidence.
+    np.testing.assert_allclose(answer_weights([answered("bus", "bus", 1.0)] * 20, 5.0), 1.0)
+
+
+def test_however_often_a_tester_agrees_without_looking_it_weighs_as_a_few_answers() -> None:
+    # The model says bus at 0.55 where it is really a car ride, and the tester always agrees.
+    proba = np.asarray([[0.02, 0.03, 0.55, 0.40]])
+    starts, ends = sections((0.0, 5000.0))  # on the confirmed route
+    in_full = HistoryParams(prior_pseudocount=None, agreement_pseudocount=None)
+    bus = CLASSES.index("bus")
+
+    def shown_bus(times: int, params: HistoryParams) -> float:
+        blind = [answered("bus", "bus", 0.55)] * times
+        return float(assist(proba, CLASSES, starts, ends, blind, params=params).proba[0][bus])
+
+    # Counted in full, agreements make the model's mistake certain; weighed, all of them together
+    # count about as much as pseudocount * q = 5.5 answers (weight 5.5 / 6.5), however many there are.
+    assert shown_bus(200, in_full) > 0.99
+    bound = 5.5 / 6.5 + 0.55 / 6.5
+    assert shown_bus(20, ROUTE_ONLY) < shown_bus(200, ROUTE_ONLY) < bound
+    assert bound - shown_bus(20, ROUTE_ONLY) < 0.03
+    # Their agreements weigh less in the kinematic vote too.
+    mine = [msgspec.structs.replace(answered("bus", "bus", 0.55), kinematics=(0.0, 0.0))] * 20
+    mine += [msgspec.structs.replace(answered("car", "bus", 0.55), kinematics=(3.0, 3.0))]
+    points = np.asarray([[0.0, 0.0]])
+    weights = answer_weights(mine, 5.0)
+    weighed = kinematic_votes(points, mine, CLASSES, 5, weights)
+    np.testing.assert_allclose(weighed, kinematic_votes(points, mine, CLASSES, 5) * weights[0])
