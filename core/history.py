@@ -98,6 +98,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Protocol
 
 import msgspec
 import numpy as np
@@ -407,7 +408,19 @@ def _weigh(proba: F64, seen: F64, n: F64, pseudocount: float) -> F64:
     return out
 
 
-def answer_weights(confirmations: Sequence[Confirmation], pseudocount: float | None) -> F64:
+class Answer(Protocol):
+    """What :func:`answer_weights` reads of a tester's answer (a :class:`Confirmation`, or a label
+    read for training)."""
+
+    @property
+    def mode(self) -> str: ...
+    @property
+    def shown_mode(self) -> str | None: ...
+    @property
+    def shown_probability(self) -> float | None: ...
+
+
+def answer_weights(confirmations: Sequence[Answer], pseudocount: float | None) -> F64:
     """How much each confirmation counts (1 in full): an answer that agrees with the mode the
     tester was shown counts as much as the tester's answers show attention.
 

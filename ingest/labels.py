@@ -3,7 +3,9 @@
 Only testers whose ``research_labels`` consent is in force are read, each under their own role.
 Testers appear as ``t1``, ``t2``... numbered for this export only (enough to split by user when
 training, not linkable to anyone), and labels as ``l1``, ``l2``...; the file holds positions, so it
-is for the deployment's own training, never for publication.
+is for the deployment's own training, never for publication. Each label says which mode its
+section showed when the tester answered, and at what probability (empty when unknown): training
+weighs answers that only agreed with it as the history does (``core.history.answer_weights``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,19 @@ from store import labels as labels_db
 from store.partition import Conn, as_user
 from store.rights import Actor, audit
 
-COLUMNS = ("section_id", "user", "ts", "lat", "lon", "accuracy_m", "speed_mps", "activity", "mode")
+COLUMNS = (
+    "section_id",
+    "user",
+    "ts",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "speed_mps",
+    "activity",
+    "mode",
+    "shown_mode",
+    "shown_probability",
+)
 
 
 class LabelsExport(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,6 +60,8 @@ def _rows(
             _cell(f.speed_mps),
             f.activity or "",
             f.mode,
+            f.shown_mode or "",
+            _cell(f.shown_probability),
         ]
 
 

@@ -74,12 +74,35 @@ def _is_inside(path: Path, root: Path) -> bool:
     return True
 
 
+def _labels_part(path: Path, modes: tuple[str, ...]) -> tuple[Any, str]:
+    """The labels file at ``path`` as training data (modes outside ``modes`` left out, and said),
+    and how the model card names it."""
+    from models.dataset import labels_dataset
+
+    skipped: Counter[str] = Counter()
+    labelled = labels_dataset(path, known_modes=modes, skipped=skipped)
+    source = f"user-confirmed labels from {path.name}"
+    light = labelled.row_weights() < 1.0
+    if light.any():
+        source += " (answers that only agreed with the mode shown weighed by attention)"
+        _progress(
+            f"{int(light.sum())} labelled sections only agreed with the mode shown, from testers who"
+            f" rarely correct it: they weigh {float(labelled.row_weights()[light].mean()):.2f} on average"
+        )
+    if skipped:
+        left = ", ".join(f"{mode}: {n}" for mode, n in sorted(skipped.items()))
+        _progress(
+            f"left out {sum(skipped.values())} labelled sections of modes the model does not learn ({left})"
+        )
+    return labelled, source
+
+
 def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
     """Train on synthetic sections (+ consented labels, + GeoLife for licence holders) and write the
     artifact to ``--out``; held-out synthetic metrics (and GeoLife ones with ``--eval-geolife``) go
     in the card."""
     from models.classifier import SklearnModeClassifier
-    from models.dataset import Dataset, SyntheticParams, geolife_dataset, labels_dataset, synthetic_dataset
+    from models.dataset import Dataset, SyntheticParams, geolife_dataset, synthetic_dataset
     from models.evaluate import evaluate_classifier, predict_labels
     from models.metrics import classification_report
     from models.train import FitParams, fit_pipeline, write_artifact
@@ -98,15 +121,9 @@ def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
         parts.append(synthetic_dataset(sim_params))
         sources.append(f"{args.synthetic} simulated sections per mode from core.simulate (seed {args.seed})")
     if args.labels is not None:
-        skipped: Counter[str] = Counter()
-        parts.append(labels_dataset(args.labels, known_modes=sim_params.modes, skipped=skipped))
-        sources.append(f"user-confirmed labels from {args.labels.name}")
-        if skipped:
-            left = ", ".join(f"{mode}: {n}" for mode, n in sorted(skipped.items()))
-            _progress(
-                f"left out {sum(skipped.values())} labelled sections of modes the model does not learn"
-                f" ({left})"
-            )
+        labelled, source = _labels_part(args.labels, sim_params.modes)
+        parts.append(labelled)
+        sources.append(source)
     if args.geolife is not None:
         parts.append(geolife_dataset(args.geolife, cache_dir=args.cache))
         sources.append("GeoLife 1.3 labelled intervals (Microsoft Research licence, non-commercial)")

@@ -20,6 +20,7 @@ import numpy.typing as npt
 from core.errors import BadRequest
 from core.features import FEATURE_NAMES, features_matrix
 from core.fixes import Activity
+from core.history import DEFAULT_HISTORY, answer_weights
 from core.simulate import MODES as SIM_MODES
 from core.simulate import simulate_leg_track
 from core.track import ACTIVITY_CODES, Track
@@ -37,11 +38,13 @@ def matrix_sha256(x: F64, y: npt.NDArray[np.str_]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Dataset:
-    """Feature rows ``X``, their modes ``y`` and a group per row (user) for user-wise splits."""
+    """Feature rows ``X``, their modes ``y``, a group per row (user) for user-wise splits, and how
+    much each row counts in training (``weights``; every row in full when ``None``)."""
 
     X: F64
     y: npt.NDArray[np.str_]
     groups: npt.NDArray[np.str_]
+    weights: F64 | None = None
 
     def __len__(self) -> int:
         return int(self.X.shape[0])
@@ -53,7 +56,12 @@ class Dataset:
         return dict(sorted(Counter(self.y.tolist()).items()))
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> Dataset:
-        return Dataset(X=self.X[mask], y=self.y[mask], groups=self.groups[mask])
+        weights = None if self.weights is None else self.weights[mask]
+        return Dataset(X=self.X[mask], y=self.y[mask], groups=self.groups[mask], weights=weights)
+
+    def row_weights(self) -> F64:
+        """How much each row counts: its weight, or 1."""
+        return np.ones(len(self)) if self.weights is None else self.weights
 
     @staticmethod
     def concat(parts: Iterable[Dataset]) -> Dataset:
@@ -64,10 +72,12 @@ class Dataset:
                 y=np.empty(0, dtype=np.str_),
                 groups=np.empty(0, dtype=np.str_),
             )
+        weighed = any(p.weights is not None for p in items)
         return Dataset(
             X=np.vstack([p.X for p in items]),
             y=np.concatenate([p.y for p in items]),
             groups=np.concatenate([p.groups for p in items]),
+            weights=np.concatenate([p.row_weights() for p in items]) if weighed else None,
         )
 
 
@@ -129,9 +139,15 @@ def labels_dataset(
     path: Path, *, known_modes: tuple[str, ...], skipped: Counter[str] | None = None
 ) -> Dataset:
     """Sections confirmed by consenting users, as CSV: ``section_id, ts (ISO 8601 with offset), lat,
-    lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user``. One section per id; its
-    fixes are sorted by time; the section's mode must be the same on all its rows. Rows come
-    tester by tester, each tester's sections in time order.
+    lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user, shown_mode,
+    shown_probability``. One section per id; its fixes are sorted by time; the section's mode must
+    be the same on all its rows. Rows come tester by tester, each tester's sections in time order.
+
+    Where the file says which mode each section showed when the tester answered (as ``sillage labels
+    export`` writes it), a section that only agreed with it counts as much as the tester's answers
+    show attention, as in the history (:func:`core.history.answer_weights`, over all of the
+    tester's sections in the file): a tester who tapped "looks right" on everything teaches the
+    model its own mistakes otherwise. The weights are the dataset's ``weights``.
 
     A section of a mode outside ``known_modes`` is refused, or with ``skipped`` left out and
     counted there by mode: testers may confirm modes the model does not learn (ferry, plane), and
@@ -147,7 +163,9 @@ def labels_dataset(
     rows: list[F64] = []
     labels: list[str] = []
     groups: list[str] = []
+    weights: list[float] = []
     unknown = ACTIVITY_CODES[Activity.UNKNOWN]
+    weight_of = _answer_weights(path, sections)
     for sid, fixes in sorted(sections.items(), key=_tester_then_time):
         modes = {f["mode"].strip().lower() for f in fixes}
         if len(modes) != 1:
@@ -180,11 +198,51 @@ def labels_dataset(
         rows.append(features_matrix(track, [(0, len(track))])[0])
         labels.append(mode)
         groups.append(f"labels-{fixes[0].get('user') or sid}")
+        weights.append(weight_of[sid])
     if not rows:
         raise BadRequest(f"{path}: no labelled section")
     return Dataset(
-        X=np.vstack(rows), y=np.asarray(labels, dtype=np.str_), groups=np.asarray(groups, dtype=np.str_)
+        X=np.vstack(rows),
+        y=np.asarray(labels, dtype=np.str_),
+        groups=np.asarray(groups, dtype=np.str_),
+        weights=np.asarray(weights, dtype=np.float64),
     )
+
+
+class _Answered(msgspec.Struct, frozen=True, kw_only=True):
+    """A labelled section as :func:`core.history.answer_weights` reads it."""
+
+    mode: str
+    shown_mode: str | None
+    shown_probability: float | None
+
+
+def _answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> dict[str, float]:
+    """Each section's weight (:func:`core.history.answer_weights`, tester by tester, with the
+    history's pseudocount), from its first row's ``shown_mode`` and ``shown_probability`` (unknown
+    when either is empty or missing)."""
+    by_tester: dict[str, list[tuple[str, _Answered]]] = {}
+    for sid, fixes in sorted(sections.items(), key=_tester_then_time):
+        first = fixes[0]
+        shown = (first.get("shown_mode") or "").strip().lower() or None
+        raw = (first.get("shown_probability") or "").strip()
+        try:
+            p = float(raw) if raw else None
+        except ValueError:
+            raise BadRequest(f"{path}: section {sid}: shown_probability {raw!r} is not a number") from None
+        if p is not None and not 0.0 <= p <= 1.0:
+            raise BadRequest(f"{path}: section {sid}: shown_probability {raw!r} is not between 0 and 1")
+        answer = _Answered(
+            mode=first["mode"].strip().lower(),
+            shown_mode=shown if p is not None else None,
+            shown_probability=p if shown is not None else None,
+        )
+        by_tester.setdefault(first.get("user") or sid, []).append((sid, answer))
+    out: dict[str, float] = {}
+    for answers in by_tester.values():
+        weights = answer_weights([a for _, a in answers], DEFAULT_HISTORY.agreement_pseudocount)
+        out.update({sid: float(w) for (sid, _), w in zip(answers, weights, strict=True)})
+    return out
 
 
 def geolife_dataset(

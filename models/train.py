@@ -57,7 +57,9 @@ def fit_pipeline(data: Dataset, params: FitParams | None = None) -> Any:
         random_state=p.seed,
     )
     pipeline = Pipeline([("model", model)])
-    pipeline.fit(_fillable(data.X), data.y)
+    # Rows weigh as the dataset says (labels that only agreed with the mode shown, less), on top of
+    # the balanced class weights.
+    pipeline.fit(_fillable(data.X), data.y, model__sample_weight=data.weights)
     return pipeline
 
 

@@ -14,6 +14,8 @@ from store.queries import queries
 class LabelledFix(msgspec.Struct, frozen=True, kw_only=True):
     label_id: uuid.UUID
     mode: str
+    shown_mode: str | None
+    shown_probability: float | None
     ts: datetime
     lat: float
     lon: float
@@ -35,6 +37,8 @@ async def labelled_fixes(conn: Conn) -> list[LabelledFix]:
         LabelledFix(
             label_id=r["label_id"],
             mode=r["mode"],
+            shown_mode=r["shown_mode"],
+            shown_probability=r["shown_probability"],
             ts=r["ts"],
             lat=r["lat"],
             lon=r["lon"],

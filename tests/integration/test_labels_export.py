@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from core.fixes import Fix
 from ingest.labels import export_labels
@@ -21,7 +22,14 @@ from store.testers import device
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
-async def _tester(conn: asyncpg.Connection, code: str, *purposes: str, lat: float, mode: str) -> str:
+async def _tester(
+    conn: asyncpg.Connection,
+    code: str,
+    *purposes: str,
+    lat: float,
+    mode: str,
+    shown: tuple[str, float] | None = None,
+) -> str:
     e = await enrol(
         conn, code, [ConsentChoice(purpose=p) for p in ("coaching", *purposes)], device_label="t", now=T0
     )
@@ -34,10 +42,12 @@ async def _tester(conn: asyncpg.Connection, code: str, *purposes: str, lat: floa
     async with as_user(conn, row.role):
         await fixes_db.insert_fixes(conn, fixes, "test")
         await conn.execute(
-            "INSERT INTO labels (started_at, ended_at, mode) VALUES ($1, $2, $3)",
+            "INSERT INTO labels (started_at, ended_at, mode, shown_mode, shown_probability)"
+            " VALUES ($1, $2, $3, $4, $5)",
             T0,
             T0 + timedelta(seconds=290),
             mode,
+            *(shown or (None, None)),
         )
     return row.role
 
@@ -90,3 +100,27 @@ async def test_the_labels_of_a_hidden_trip_are_not_exported(
     assert len([r for r in rows if 41.0 <= float(r["lat"]) < 41.01]) == 30
     assert [r for r in rows if 42.0 <= float(r["lat"]) < 42.01] == []
     assert kept != hidden
+
+
+async def test_each_label_says_what_its_section_showed_and_training_weighs_agreements(
+    app_conn: asyncpg.Connection, invite_code: str, tmp_path: Path
+) -> None:
+    await _tester(app_conn, invite_code, "research_labels", lat=39.0, mode="bus", shown=("bus", 0.5))
+    await _tester(app_conn, invite_code, "research_labels", lat=38.0, mode="car", shown=("bus", 0.5))
+    out = io.StringIO()
+    await export_labels(app_conn, out, actor=Actor.operator("tests"))
+    lines = out.getvalue().splitlines(keepends=True)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    agreed = [r for r in rows if 39.0 <= float(r["lat"]) < 39.01]
+    corrected = [r for r in rows if 38.0 <= float(r["lat"]) < 38.01]
+    assert {(r["mode"], r["shown_mode"], r["shown_probability"]) for r in agreed} == {("bus", "bus", "0.5")}
+    assert {(r["mode"], r["shown_mode"]) for r in corrected} == {("car", "bus")}
+    path = tmp_path / "labels.csv"
+    path.write_text("".join([lines[0], *(line for line in lines[1:] if ",39.0" in line or ",38.0" in line)]))
+    data = labels_dataset(path, known_modes=("bus", "car"))
+    assert data.weights is not None
+    # One agreement at 0.5 (a = (1 + 5) / 11): it counts 0.5 x 0.4545 / (0.5 x 0.5455) = 0.83.
+    assert dict(zip(data.y.tolist(), data.weights.tolist(), strict=True)) == {
+        "bus": pytest.approx(5.0 / 6.0),
+        "car": 1.0,
+    }

@@ -52,6 +52,21 @@ def test_train_writes_a_model_and_its_card(tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["artifact"] == str(out)
 
 
+def test_train_weighs_labels_that_only_agreed_with_the_mode_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for agreed in (False, True):
+        out = tmp_path / f"agreed-{agreed}"
+        labels = labels_csv(tmp_path / "labels.csv", t1_agreed=agreed)
+        assert run(["models", "train", "--synthetic", "12", "--labels", str(labels), "--out", str(out)]) == 0
+        card: dict[str, Any] = json.loads((out / "card.json").read_text())
+        said = capsys.readouterr().err
+        # t1's five answers all agreed at 0.5: a = (5 + 5) / 15, each counts 0.5.
+        assert ("weighed by attention" in json.dumps(card)) == agreed
+        assert ("3 labelled sections only agreed with the mode shown" in said) == agreed
+        assert ("weigh 0.50 on average" in said) == agreed
+
+
 def test_train_refuses_to_put_a_geolife_model_among_the_shipped_artifacts(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="GeoLife"):
         run(
@@ -146,9 +161,10 @@ def test_evaluate_scores_traces_thinned_to_a_sparser_tracker(
         run(["models", "evaluate", "--geolife", str(data), "--skip-end-to-end", "--every", "0"])
 
 
-def labels_csv(path: Path) -> Path:
+def labels_csv(path: Path, *, t1_agreed: bool = False) -> Path:
     """A labels export (``sillage labels export``'s columns): simulated legs of three modes for two
-    testers, out of time order, one ferry crossing and one section of a mode Sillage does not know."""
+    testers, out of time order, one ferry crossing and one section of a mode Sillage does not know;
+    with ``t1_agreed``, every answer of ``t1`` agreed with the mode shown, at 0.5."""
     rng = np.random.default_rng(3)
     lines = [",".join(LABEL_COLUMNS)]
     legs = [("t2", m) for m in ("bike", "car", "walk")] + [
@@ -160,7 +176,8 @@ def labels_csv(path: Path) -> Path:
         start = datetime(2026, 10, 1, 8, tzinfo=UTC).timestamp() + 3600.0 * (len(legs) - k)
         for t, lat, lon in zip(track.t_s - track.t_s[0] + start, track.lat, track.lon, strict=True):
             ts = datetime.fromtimestamp(t, UTC).isoformat()
-            lines.append(f"l{k},{tester},{ts},{lat:.6f},{lon:.6f},,,,{mode}")
+            shown = f"{mode},0.5" if t1_agreed and tester == "t1" else ","
+            lines.append(f"l{k},{tester},{ts},{lat:.6f},{lon:.6f},,,,{mode},{shown}")
     path.write_text("\n".join(lines) + "\n")
     return path
 

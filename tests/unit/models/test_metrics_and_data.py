@@ -143,3 +143,51 @@ def test_labelled_sections_of_modes_the_model_does_not_learn_can_be_left_out_and
     data = labels_dataset(DATA / "labels.csv", known_modes=("walk",), skipped=skipped)
     assert data.y.tolist() == ["walk"]
     assert skipped == Counter({"car": 1})
+
+
+def _answers_csv(path: Path, answers: list[tuple[str, str, str, str]]) -> Path:
+    """A labels file of one tester, one section of three fixes per answer ``(user, mode,
+    shown_mode, shown_probability)``, an hour apart."""
+    lines = ["section_id,user,ts,lat,lon,mode,shown_mode,shown_probability"]
+    for k, (user, mode, shown, p) in enumerate(answers):
+        for i in range(3):
+            ts = f"2026-05-04T{k // 6:02d}:{(k % 6) * 10 + i:02d}:00+00:00"
+            lines.append(f"l{k},{user},{ts},{46.0 + i * 1e-3},-1.15,{mode},{shown},{p}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_labelled_sections_that_only_agreed_with_the_mode_shown_weigh_as_the_history_weighs_them(
+    tmp_path: Path,
+) -> None:
+    blind = [("u1", "bus", "bus", "0.6")] * 20  # agreed with everything
+    attentive = [("u2", "bus", "bus", "0.6")] * 3 + [("u2", "car", "bus", "0.6")] * 2
+    unknown = [("u3", "bike", "", "")]  # exported before the shown mode was kept
+    data = labels_dataset(
+        _answers_csv(tmp_path / "l.csv", blind + attentive + unknown), known_modes=("bus", "car", "bike")
+    )
+    assert data.weights is not None
+    by_user = {g: data.weights[data.groups == g] for g in np.unique(data.groups)}
+    assert np.all(by_user["labels-u1"] < 0.3)
+    np.testing.assert_allclose(by_user["labels-u2"], 1.0)
+    np.testing.assert_allclose(by_user["labels-u3"], 1.0)
+    # They carry through subsets and into training alongside rows without weights.
+    both = Dataset.concat([data, tiny_synthetic(seed=1)])
+    assert both.weights is not None
+    np.testing.assert_allclose(both.weights[len(data) :], 1.0)
+    np.testing.assert_array_equal(both.subset(both.groups == "labels-u1").weights, by_user["labels-u1"])
+
+
+def test_a_labelled_section_with_a_shown_probability_out_of_range_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BadRequest, match="between 0 and 1"):
+        labels_dataset(_answers_csv(tmp_path / "l.csv", [("u1", "bus", "bus", "1.5")]), known_modes=("bus",))
+    with pytest.raises(BadRequest, match="not a number"):
+        labels_dataset(_answers_csv(tmp_path / "l.csv", [("u1", "bus", "bus", "x")]), known_modes=("bus",))
+
+
+def test_row_weights_change_what_is_learned() -> None:
+    data = tiny_synthetic(seed=1)
+    light = np.where(data.y == data.y[0], 1e-3, 1.0)
+    plain = fit_pipeline(data, QUICK_FIT).predict_proba(data.X[:5])
+    weighed = fit_pipeline(Dataset(X=data.X, y=data.y, groups=data.groups, weights=light), QUICK_FIT)
+    assert not np.allclose(plain, weighed.predict_proba(data.X[:5]))
