@@ -450,14 +450,22 @@ def answer_weights(confirmations: Sequence[Answer], pseudocount: float | None) -
     out = np.ones(len(confirmations), dtype=np.float64)
     if pseudocount is None:
         return out
-    known = np.asarray(
-        [c.shown_mode is not None and c.shown_probability is not None for c in confirmations], dtype=np.bool_
-    )
+    # One pass: the probability shown (-1 when unknown), and whether the answer agreed with it.
+    shown = np.asarray(
+        [
+            (
+                -1.0 if c.shown_mode is None or c.shown_probability is None else c.shown_probability,
+                c.mode == c.shown_mode,
+            )
+            for c in confirmations
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 2)
+    known = shown[:, 0] >= 0.0
     if not known.any():
         return out
-    agree = known & np.asarray([c.mode == c.shown_mode for c in confirmations], dtype=np.bool_)
-    p = np.asarray([c.shown_probability or 0.0 for c in confirmations], dtype=np.float64)[known]
-    q = float(np.clip(p.mean(), 0.0, 1.0))
+    agree = known & (shown[:, 1] > 0.0)
+    q = float(np.clip(shown[known, 0].mean(), 0.0, 1.0))
     if q >= 1.0 - 1e-9:
         return out
     a = (float(agree.sum()) + pseudocount * q) / (float(known.sum()) + pseudocount)
@@ -477,10 +485,9 @@ def usual_modes(
     ``proba`` as it is."""
     index = {name: c for c, name in enumerate(classes)}
     counts = np.zeros(len(classes), dtype=np.float64)
-    for k, c in enumerate(confirmations):
-        col = index.get(c.mode)
-        if col is not None:
-            counts[col] += 1.0 if weights is None else float(weights[k])
+    cols = np.asarray([index.get(c.mode, -1) for c in confirmations], dtype=np.intp)
+    mine = cols >= 0
+    np.add.at(counts, cols[mine], 1.0 if weights is None else weights[mine])
     if not counts.any():
         return proba
     return _weigh(proba, counts[None, :], np.full((1, 1), counts.sum()), pseudocount)
