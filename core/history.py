@@ -430,6 +430,15 @@ class Answer(Protocol):
     def shown_probability(self) -> float | None: ...
 
 
+class Answered(msgspec.Struct, frozen=True, kw_only=True):
+    """An answer alone, as :func:`answer_weights` reads it (a label read for training, or a
+    question answered in an evaluation)."""
+
+    mode: str
+    shown_mode: str | None
+    shown_probability: float | None
+
+
 def answer_weights(confirmations: Sequence[Answer], pseudocount: float | None) -> F64:
     """How much each confirmation counts (1 in full): an answer that agrees with the mode the
     tester was shown counts as much as the tester's answers show attention.

@@ -297,8 +297,9 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history``, ``asking`` and, with
     ``--cv-users K``, ``user_cv``; with ``--cv-random K``, ``random_cv``; with ``--transit-proxy``,
-    ``transit_proxy``. With ``--labels CSV`` instead of ``--geolife``: the model on the sections
-    testers confirmed (:func:`models.evaluate.evaluate_labels`)."""
+    ``transit_proxy``; with ``--retrain-on-answers N``, ``retraining_on_answers``. With ``--labels
+    CSV`` instead of ``--geolife``: the model on the sections testers confirmed
+    (:func:`models.evaluate.evaluate_labels`)."""
     from models.classifier import load_classifier
     from models.dataset import SyntheticParams, geolife_dataset, synthetic_dataset
     from models.evaluate import (
@@ -308,6 +309,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         evaluate_classifier,
         evaluate_end_to_end,
         evaluate_labels,
+        evaluate_retraining,
         evaluate_transit_proxy,
         evaluate_with_history,
     )
@@ -355,6 +357,14 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     if args.transit_proxy:
         users = read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every)
         result["transit_proxy"] = evaluate_transit_proxy(model, users, end_to_end=not args.skip_end_to_end)
+    if args.retrain_on_answers:
+        _progress(f"simulating {args.retrain_on_answers} sections per mode (seed 0) to retrain with answers")
+        result["retraining_on_answers"] = evaluate_retraining(
+            model,
+            read_geolife(args.geolife, cache_dir=args.cache, every_s=args.every),
+            synthetic_dataset(SyntheticParams(sections_per_mode=args.retrain_on_answers, seed=0)),
+            seed=args.seed,
+        )
     if args.cv_random:
         result["random_cv"] = cross_validate_random(data, folds=args.cv_random, seed=args.seed)
     if args.cv_users:
@@ -449,6 +459,15 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="score traces thinned to one fix per S seconds, as a sparser tracker logs them (e-mission "
         "on Android: 30)",
+    )
+    ev.add_argument(
+        "--retrain-on-answers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score models retrained on N simulated sections per mode (2000 for the shipped one) "
+        "plus the answers of the other users asked as a pilot's testers, a third tapping 'looks right' "
+        "without looking, user-wise 6-fold (minutes per fold)",
     )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--skip-end-to-end", action="store_true")

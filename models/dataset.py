@@ -20,7 +20,7 @@ import numpy.typing as npt
 from core.errors import BadRequest
 from core.features import FEATURE_NAMES, features_matrix
 from core.fixes import Activity
-from core.history import DEFAULT_HISTORY, answer_weights
+from core.history import DEFAULT_HISTORY, Answered, answer_weights
 from core.simulate import MODES as SIM_MODES
 from core.simulate import simulate_leg_track
 from core.track import ACTIVITY_CODES, Track
@@ -209,19 +209,11 @@ def labels_dataset(
     )
 
 
-class _Answered(msgspec.Struct, frozen=True, kw_only=True):
-    """A labelled section as :func:`core.history.answer_weights` reads it."""
-
-    mode: str
-    shown_mode: str | None
-    shown_probability: float | None
-
-
 def _answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> dict[str, float]:
     """Each section's weight (:func:`core.history.answer_weights`, tester by tester, with the
     history's pseudocount), from its first row's ``shown_mode`` and ``shown_probability`` (unknown
     when either is empty or missing)."""
-    by_tester: dict[str, list[tuple[str, _Answered]]] = {}
+    by_tester: dict[str, list[tuple[str, Answered]]] = {}
     for sid, fixes in sorted(sections.items(), key=_tester_then_time):
         first = fixes[0]
         shown = (first.get("shown_mode") or "").strip().lower() or None
@@ -232,7 +224,7 @@ def _answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> di
             raise BadRequest(f"{path}: section {sid}: shown_probability {raw!r} is not a number") from None
         if p is not None and not 0.0 <= p <= 1.0:
             raise BadRequest(f"{path}: section {sid}: shown_probability {raw!r} is not between 0 and 1")
-        answer = _Answered(
+        answer = Answered(
             mode=first["mode"].strip().lower(),
             shown_mode=shown if p is not None else None,
             shown_probability=p if shown is not None else None,

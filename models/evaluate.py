@@ -37,8 +37,10 @@ from core.geometry import line_positions, simplified_linestring
 from core.history import (
     ASK_BELOW,
     DEFAULT_HISTORY,
+    Answered,
     Confirmation,
     HistoryParams,
+    answer_weights,
     assist,
     kinematics,
     own_mix,
@@ -509,11 +511,13 @@ ASK_THRESHOLDS = (0.6, 0.7, ASK_BELOW, 0.9)  # ``ask_below`` values the evaluati
 @dataclass(frozen=True, slots=True)
 class _Served:
     """One user's sections in time order, asked about or not: the mode the tester was shown before
-    any answer (``pred``), the mode the tester ends with (their answer where asked, ``served``)."""
+    any answer (``pred``), the mode the tester ends with (their answer where asked, ``served``), and
+    each answer with what it was shown (``None`` where the tester said nothing)."""
 
     pred: list[str]
     served: list[str]
     asked: list[bool]
+    answers: list[Answered | None]
 
 
 def _serve(
@@ -543,7 +547,7 @@ def _serve(
     points = kinematics(features_matrix(track, bounds))
     given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
-    out = _Served(pred=[], served=[], asked=[])
+    out = _Served(pred=[], served=[], asked=[], answers=[])
     groups = [[k] for k in range(len(bounds))] if trips is None else _runs(trips)
     for group in groups:
         k0, k1 = group[0], group[-1] + 1
@@ -567,11 +571,14 @@ def _serve(
             out.asked.append(asked)
             truth = truths[k] if answered else None
             said = None if truth is None else answer_of(k, truth, mode)
+            answer = None
             if said is not None:
                 shown = (mode, float(mixed.proba[row].max()))
+                answer = Answered(mode=said, shown_mode=mode, shown_probability=shown[1])
                 given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said, shown=shown))
                 answered_at.append(float(track.t_s[b - 1]))
             out.served.append(mode if said is None else said)
+            out.answers.append(answer)
     return out
 
 
@@ -614,13 +621,32 @@ def _section_truths(user: GeolifeUser, t0: F64, t1: F64) -> list[str | None]:
 
 @dataclass(frozen=True, slots=True)
 class _LabelledCut:
-    """One user's sections cut at their labelled intervals, with the model's probabilities."""
+    """One user's sections cut at their labelled intervals (scored modes only), with their feature
+    rows and the model's probabilities."""
 
+    user: str
     track: Track
     bounds: list[tuple[int, int]]
     truths: list[str]
+    x: F64
     proba: F64
     classes: tuple[str, ...]
+
+    @staticmethod
+    def of(model: ModeClassifier, user: GeolifeUser) -> _LabelledCut:
+        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
+        bounds = [(s.start, s.end) for s in sections]
+        x = features_matrix(user.track, bounds)
+        proba, classes = predict_proba(model, x)
+        return _LabelledCut(
+            user=user.user,
+            track=user.track,
+            bounds=bounds,
+            truths=[s.mode for s in sections],
+            x=x,
+            proba=proba,
+            classes=tuple(classes),
+        )
 
     def serve(
         self,
@@ -714,10 +740,7 @@ def evaluate_asking(
     cut: list[_LabelledCut] = []
     pipelined: list[tuple[GeolifeUser, Classified]] = []
     for user in users:
-        sections = [s for s in labelled_sections(user) if s.mode in SCORED_MODES]
-        bounds = [(s.start, s.end) for s in sections]
-        proba, classes = predict_proba(model, features_matrix(user.track, bounds))
-        cut.append(_LabelledCut(user.track, bounds, [s.mode for s in sections], proba, tuple(classes)))
+        cut.append(_LabelledCut.of(model, user))
         if end_to_end:
             pipelined.append((user, classify(model, segment(user.track))))
     for tau, below, at_random in runs:
@@ -981,6 +1004,135 @@ def cross_validate_random(
         **result,
         "five_modes_as_published": brief(classification_report(y_true, y_pred, labels=five)),
     }
+
+
+RETRAINING_VARIANTS = (
+    "synthetic_only",
+    "answers_in_full",
+    "answers_weighed",
+    "attentive_testers_only",
+    "every_tester_attentive",
+)
+
+
+def evaluate_retraining(
+    model: ModeClassifier,
+    users: Iterable[GeolifeUser],
+    synthetic: Dataset,
+    *,
+    folds: int = 6,
+    blind_share: float = 1.0 / 3.0,
+    seed: int = 0,
+    fit: FitParams | None = None,
+) -> dict[str, Any]:
+    """What a model retrained on a pilot's answers earns for people never seen, with some testers
+    tapping "looks right" without looking, with and without :func:`core.history.answer_weights`.
+
+    Every user is a pilot tester asked below :data:`core.history.ASK_BELOW` by ``model`` (as
+    ``asking`` serves them); ``blind_share`` of them, drawn with ``seed``, answer every question
+    with the mode shown, the others rightly. In ``folds`` folds by user, a model is fitted on
+    ``synthetic`` plus the other users' answers (their sections' feature rows, the answer as the
+    mode) and scored on the held-out users' sections, weighed by their own mix as
+    ``classifier.open_set``. Variants: ``synthetic_only`` (no answer: ``synthetic`` as the shipped
+    model was trained, its figure is the model alone), ``answers_in_full``, ``answers_weighed``
+    (each answer as its tester's :func:`core.history.answer_weights` weigh it),
+    ``attentive_testers_only`` (the blind testers' answers left out, which nobody can do without
+    knowing them) and ``every_tester_attentive`` (every answer right: the most the answers can
+    give). Only asked sections become labels, as in a pilot: a sample of the sections the model is
+    least sure of."""
+    cut = [_LabelledCut.of(model, user) for user in users]
+    names = [one.user for one in cut]
+    rng = np.random.default_rng(seed)
+    blind = set(rng.choice(names, size=round(len(names) * blind_share), replace=False).tolist())
+    answered: dict[str, tuple[npt.NDArray[np.intp], list[Answered]]] = {}
+    for one in cut:
+        said = _as_shown if one.user in blind else _said_rightly
+        served = one.serve(_below(ASK_BELOW), DEFAULT_HISTORY, answer_of=said)
+        rows = np.asarray([k for k, a in enumerate(served.answers) if a is not None], dtype=np.intp)
+        answered[one.user] = (rows, [a for a in served.answers if a is not None])
+    predictions: dict[str, list[npt.NDArray[np.str_]]] = {v: [] for v in RETRAINING_VARIANTS}
+    truths: list[npt.NDArray[np.str_]] = []
+    for k in range(folds):
+        held = {one.user for one in cut[k::folds]}
+        test = [one for one in cut if one.user in held and one.truths]
+        train = [one for one in cut if one.user not in held]
+        for variant in RETRAINING_VARIANTS:
+            labels = _answers_as_training(train, answered, blind, variant)
+            fitted = _FittedPipeline(fit_pipeline(Dataset.concat([synthetic, labels]), fit))
+            for one in test:
+                proba, names_out = predict_proba(fitted, one.x)
+                predictions[variant].append(_arg_max(own_mix(proba), names_out))
+        truths += [np.asarray(one.truths, dtype=np.str_) for one in test]
+    y = np.concatenate(truths) if truths else np.empty(0, dtype=np.str_)
+    weights = {
+        name: answer_weights(answered[name][1], DEFAULT_HISTORY.agreement_pseudocount) for name in names
+    }
+    return {
+        "folds": folds,
+        "testers": len(names),
+        "blind_testers": sorted(blind),
+        "answers": sum(len(rows) for rows, _ in answered.values()),
+        "blind_answers": sum(len(answered[name][0]) for name in blind),
+        "blind_answers_right": _share_right(cut, answered, blind),
+        "mean_weight_blind": _mean_weight(weights, blind),
+        "mean_weight_attentive": _mean_weight(weights, set(names) - blind),
+        "synthetic_sections": len(synthetic),
+        **{
+            v: brief(classification_report(y, np.concatenate(predictions[v]), labels=SCORED_MODES))
+            for v in RETRAINING_VARIANTS
+        },
+    }
+
+
+def _said_rightly(k: int, truth: str, shown: str) -> str:
+    return truth
+
+
+def _answers_as_training(
+    train: Sequence[_LabelledCut],
+    answered: dict[str, tuple[npt.NDArray[np.intp], list[Answered]]],
+    blind: set[str],
+    variant: str,
+) -> Dataset:
+    """The answers of the ``train`` users as :func:`evaluate_retraining`'s ``variant`` uses them."""
+    parts = []
+    for one in train:
+        rows, answers = answered[one.user]
+        if variant == "synthetic_only" or not len(rows):
+            continue
+        if variant == "attentive_testers_only" and one.user in blind:
+            continue
+        truths = np.asarray(one.truths, dtype=np.str_)[rows]
+        said = np.asarray([a.mode for a in answers], dtype=np.str_)
+        weighed = variant == "answers_weighed"
+        parts.append(
+            Dataset(
+                X=one.x[rows],
+                y=truths if variant == "every_tester_attentive" else said,
+                groups=np.full(len(rows), one.user, dtype=np.str_),
+                weights=answer_weights(answers, DEFAULT_HISTORY.agreement_pseudocount if weighed else None),
+            )
+        )
+    return Dataset.concat(parts)
+
+
+def _share_right(
+    cut: Sequence[_LabelledCut],
+    answered: dict[str, tuple[npt.NDArray[np.intp], list[Answered]]],
+    among: set[str],
+) -> float | None:
+    right = total = 0
+    for one in cut:
+        if one.user in among:
+            rows, answers = answered[one.user]
+            right += sum(one.truths[r] == a.mode for r, a in zip(rows.tolist(), answers, strict=True))
+            total += len(answers)
+    return round(right / total, 4) if total else None
+
+
+def _mean_weight(weights: dict[str, F64], among: set[str]) -> float | None:
+    values = [weights[name] for name in among if weights[name].size]
+    return round(float(np.concatenate(values).mean()), 4) if values else None
 
 
 def _cross_validate(

@@ -10,17 +10,19 @@ from core.features import FEATURE_NAMES
 from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
 from models.evaluate import (
+    RETRAINING_VARIANTS,
     _standstills,
     evaluate_asking,
     evaluate_classifier,
     evaluate_end_to_end,
+    evaluate_retraining,
     evaluate_transit_proxy,
     evaluate_with_history,
 )
 from models.geolife import GeolifeUser, LabelInterval
 from models.heuristic import HeuristicClassifier
 from tests.support.tracks import Leg, bus, gap, place, stay, track_from, walk
-from tests.unit.models.builders import simulated_user, twice
+from tests.unit.models.builders import QUICK_FIT, simulated_user, tiny_synthetic, twice
 
 
 def test_the_shipped_artifact_verifies_and_loads() -> None:
@@ -312,3 +314,28 @@ def test_an_answer_helps_only_the_sections_after_it() -> None:
     (first,), (both,) = once["per_section"], repeated["per_section"]
     # The second day's sections are shown with the first day's answers on the same routes.
     assert both["shown_before_answers"]["accuracy"] > first["shown_before_answers"]["accuracy"]
+
+
+def test_retraining_on_answers_scores_each_variant_on_users_never_seen() -> None:
+    day = simulated_user()
+    users = [dataclasses.replace(day, user=name) for name in ("a", "b", "c")]
+    result = evaluate_retraining(
+        CloseCallCar(),
+        users,
+        tiny_synthetic(modes=("walk", "bike", "bus", "car")),
+        folds=3,
+        blind_share=1.0 / 3.0,
+        fit=QUICK_FIT,
+    )
+    assert (result["testers"], result["folds"]) == (3, 3)
+    (blind,) = result["blind_testers"]
+    assert blind in ("a", "b", "c")
+    # Every section is a close call for the model: the blind tester is asked, says car each time.
+    assert 0 < result["blind_answers"] < result["answers"]
+    assert result["blind_answers_right"] < 1.0
+    assert result["mean_weight_blind"] < result["mean_weight_attentive"]
+    for variant in RETRAINING_VARIANTS:
+        assert result[variant]["accuracy"] is not None
+    # Right answers about the held-out users' own day teach the model that day: it does better
+    # than the synthetic sections alone, and better than the blind tester's answers counted in full.
+    assert result["every_tester_attentive"]["accuracy"] > result["synthetic_only"]["accuracy"]
