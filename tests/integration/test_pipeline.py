@@ -931,6 +931,12 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
             assert label["shown_mode"] == before["mode"]
             shown_p = before["probabilities"][before["mode"]]
             assert label["shown_probability"] == pytest.approx(shown_p, abs=1e-6)
+        # The pipeline reads them back with the confirmations, for answer_weights.
+        evidence = await trips_db.confirmations(app_conn, 10, 0)
+    assert sorted((c.mode, c.shown_mode) for c in evidence) == sorted(
+        (now["mode"], before["mode"])
+        for before, now in zip(trip["sections"], confirmed["sections"], strict=True)
+    )
     assert (await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)).json() == confirmed
     await upload(http, t, fixes_json(commute(DAY - 86400)))  # reprocesses this day too
     await pipeline.run_due(db, as_of=after(track, 120))
