@@ -4,8 +4,9 @@ Only testers whose ``research_labels`` consent is in force are read, each under 
 Testers appear as ``t1``, ``t2``... numbered for this export only (enough to split by user when
 training, not linkable to anyone), and labels as ``l1``, ``l2``...; the file holds positions, so it
 is for the deployment's own training, never for publication. Each label says which mode its
-section showed when the tester answered, and at what probability (empty when unknown): training
-weighs answers that only agreed with it as the history does (``core.history.answer_weights``).
+section showed when the tester answered, and at what probability (empty when unknown): ``sillage
+models train --labels --weigh-agreements`` can weigh answers that only agreed with it as the history
+does (``core.history.answer_weights``).
 """
 
 from __future__ import annotations

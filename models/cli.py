@@ -74,13 +74,14 @@ def _is_inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _labels_part(path: Path, modes: tuple[str, ...]) -> tuple[Any, str]:
-    """The labels file at ``path`` as training data (modes outside ``modes`` left out, and said),
-    and how the model card names it."""
+def _labels_part(path: Path, modes: tuple[str, ...], *, weigh_agreements: bool) -> tuple[Any, str]:
+    """The labels file at ``path`` as training data (modes outside ``modes`` left out, and said;
+    answers that only agreed with the mode shown weighed with ``weigh_agreements``), and how the
+    model card names it."""
     from models.dataset import labels_dataset
 
     skipped: Counter[str] = Counter()
-    labelled = labels_dataset(path, known_modes=modes, skipped=skipped)
+    labelled = labels_dataset(path, known_modes=modes, skipped=skipped, weigh_agreements=weigh_agreements)
     source = f"user-confirmed labels from {path.name}"
     light = labelled.row_weights() < 1.0
     if light.any():
@@ -121,7 +122,7 @@ def cmd_train(args: argparse.Namespace, _settings: object = None) -> int:
         parts.append(synthetic_dataset(sim_params))
         sources.append(f"{args.synthetic} simulated sections per mode from core.simulate (seed {args.seed})")
     if args.labels is not None:
-        labelled, source = _labels_part(args.labels, sim_params.modes)
+        labelled, source = _labels_part(args.labels, sim_params.modes, weigh_agreements=args.weigh_agreements)
         parts.append(labelled)
         sources.append(source)
     if args.geolife is not None:
@@ -396,6 +397,12 @@ def register(subparsers: Any) -> None:
     train.add_argument("--synthetic", type=int, default=2000, metavar="N", help="simulated sections per mode")
     train.add_argument(
         "--labels", type=Path, help="CSV of user-confirmed sections (section_id,ts,lat,lon,mode...)"
+    )
+    train.add_argument(
+        "--weigh-agreements",
+        action="store_true",
+        help="with --labels: labels that only agreed with the mode shown count as much as their tester's "
+        "answers show attention, as in the history (not shown to help a retrained model: README)",
     )
     train.add_argument("--geolife", type=Path, help="GeoLife 1.3 zip or folder (licence holders only)")
     train.add_argument("--eval-geolife", type=Path, help="score on GeoLife and record it in the card")

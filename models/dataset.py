@@ -136,18 +136,25 @@ def _tester_then_time(item: tuple[str, list[dict[str, str]]]) -> tuple[str, str,
 
 
 def labels_dataset(
-    path: Path, *, known_modes: tuple[str, ...], skipped: Counter[str] | None = None
+    path: Path,
+    *,
+    known_modes: tuple[str, ...],
+    skipped: Counter[str] | None = None,
+    weigh_agreements: bool = False,
 ) -> Dataset:
     """Sections confirmed by consenting users, as CSV: ``section_id, ts (ISO 8601 with offset), lat,
     lon, mode`` and optionally ``accuracy_m, speed_mps, activity, user, shown_mode,
     shown_probability``. One section per id; its fixes are sorted by time; the section's mode must
     be the same on all its rows. Rows come tester by tester, each tester's sections in time order.
 
-    Where the file says which mode each section showed when the tester answered (as ``sillage labels
-    export`` writes it), a section that only agreed with it counts as much as the tester's answers
-    show attention, as in the history (:func:`core.history.answer_weights`, over all of the
-    tester's sections in the file): a tester who tapped "looks right" on everything teaches the
-    model its own mistakes otherwise. The weights are the dataset's ``weights``.
+    With ``weigh_agreements``, where the file says which mode each section showed when the tester
+    answered (as ``sillage labels export`` writes it), a section that only agreed with it counts as
+    much as the tester's answers show attention, as in the history
+    (:func:`core.history.answer_weights`, over all of the tester's sections in the file): the
+    dataset's ``weights``. Otherwise every section counts in full (``weights`` ``None``): on the
+    GeoLife subset, retraining on a pilot's answers with a third of testers tapping "looks right"
+    blind, weighing them changed nothing measurable (``sillage models evaluate
+    --retrain-on-answers``, README). The shown columns are checked either way.
 
     A section of a mode outside ``known_modes`` is refused, or with ``skipped`` left out and
     counted there by mode: testers may confirm modes the model does not learn (ferry, plane), and
@@ -205,7 +212,7 @@ def labels_dataset(
         X=np.vstack(rows),
         y=np.asarray(labels, dtype=np.str_),
         groups=np.asarray(groups, dtype=np.str_),
-        weights=np.asarray(weights, dtype=np.float64),
+        weights=np.asarray(weights, dtype=np.float64) if weigh_agreements else None,
     )
 
 

@@ -102,7 +102,7 @@ async def test_the_labels_of_a_hidden_trip_are_not_exported(
     assert kept != hidden
 
 
-async def test_each_label_says_what_its_section_showed_and_training_weighs_agreements(
+async def test_each_label_says_what_its_section_showed_and_training_can_weigh_agreements(
     app_conn: asyncpg.Connection, invite_code: str, tmp_path: Path
 ) -> None:
     await _tester(app_conn, invite_code, "research_labels", lat=39.0, mode="bus", shown=("bus", 0.5))
@@ -117,7 +117,7 @@ async def test_each_label_says_what_its_section_showed_and_training_weighs_agree
     assert {(r["mode"], r["shown_mode"]) for r in corrected} == {("car", "bus")}
     path = tmp_path / "labels.csv"
     path.write_text("".join([lines[0], *(line for line in lines[1:] if ",39.0" in line or ",38.0" in line)]))
-    data = labels_dataset(path, known_modes=("bus", "car"))
+    data = labels_dataset(path, known_modes=("bus", "car"), weigh_agreements=True)
     assert data.weights is not None
     # One agreement at 0.5 (a = (1 + 5) / 11): it counts 0.5 x 0.4545 / (0.5 x 0.5455) = 0.83.
     assert dict(zip(data.y.tolist(), data.weights.tolist(), strict=True)) == {

@@ -52,13 +52,17 @@ def test_train_writes_a_model_and_its_card(tmp_path: Path, capsys: pytest.Captur
     assert json.loads(capsys.readouterr().out)["artifact"] == str(out)
 
 
-def test_train_weighs_labels_that_only_agreed_with_the_mode_shown(
+def test_train_can_weigh_labels_that_only_agreed_with_the_mode_shown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for agreed in (False, True):
         out = tmp_path / f"agreed-{agreed}"
         labels = labels_csv(tmp_path / "labels.csv", t1_agreed=agreed)
-        assert run(["models", "train", "--synthetic", "12", "--labels", str(labels), "--out", str(out)]) == 0
+        weigh = ["--weigh-agreements"] if agreed else []
+        assert (
+            run(["models", "train", "--synthetic", "12", "--labels", str(labels), *weigh, "--out", str(out)])
+            == 0
+        )
         card: dict[str, Any] = json.loads((out / "card.json").read_text())
         said = capsys.readouterr().err
         # t1's five answers all agreed at 0.5: a = (5 + 5) / 15, each counts 0.5.

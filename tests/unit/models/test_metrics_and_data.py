@@ -163,9 +163,9 @@ def test_labelled_sections_that_only_agreed_with_the_mode_shown_weigh_as_the_his
     blind = [("u1", "bus", "bus", "0.6")] * 20  # agreed with everything
     attentive = [("u2", "bus", "bus", "0.6")] * 3 + [("u2", "car", "bus", "0.6")] * 2
     unknown = [("u3", "bike", "", "")]  # exported before the shown mode was kept
-    data = labels_dataset(
-        _answers_csv(tmp_path / "l.csv", blind + attentive + unknown), known_modes=("bus", "car", "bike")
-    )
+    path = _answers_csv(tmp_path / "l.csv", blind + attentive + unknown)
+    assert labels_dataset(path, known_modes=("bus", "car", "bike")).weights is None  # in full unless asked
+    data = labels_dataset(path, known_modes=("bus", "car", "bike"), weigh_agreements=True)
     assert data.weights is not None
     by_user = {g: data.weights[data.groups == g] for g in np.unique(data.groups)}
     assert np.all(by_user["labels-u1"] < 0.3)
