@@ -1037,9 +1037,10 @@ def evaluate_retraining(
     model was trained, its figure is the model alone), ``answers_in_full``, ``answers_weighed``
     (each answer as its tester's :func:`core.history.answer_weights` weigh it),
     ``attentive_testers_only`` (the blind testers' answers left out, which nobody can do without
-    knowing them) and ``every_tester_attentive`` (every answer right: the most the answers can
-    give). Only asked sections become labels, as in a pilot: a sample of the sections the model is
-    least sure of."""
+    knowing them) and ``every_tester_attentive`` (the same questions, every answer right: the most
+    these answers could give; a blind tester is asked other questions than an attentive one would
+    be, so it moves with the draw too). Only asked sections become labels, as in a pilot: a sample
+    of the sections the model is least sure of."""
     cut = [_LabelledCut.of(model, user) for user in users]
     names = [one.user for one in cut]
     rng = np.random.default_rng(seed)
