@@ -86,8 +86,8 @@ async def confirm_trip(
             found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
             if found is None:
                 raise NotFound("no such trip")
-            shown = [await trips_db.section(conn, s.id) for s in found.sections if s.mode_source != "user"]
-            await _keep_confirmations(conn, [(s, Mode(s.mode)) for s in shown if s is not None])
+            shown = await trips_db.unconfirmed_sections(conn, trip_id)
+            await _keep_confirmations(conn, [(s, Mode(s.mode)) for s in shown])
             confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below)
     assert confirmed is not None
     return confirmed

@@ -320,8 +320,15 @@ async def trip(conn: Conn, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW) 
 
 async def section(conn: Conn, section_id: uuid.UUID) -> SectionRow | None:
     r = await conn.fetchrow(_q("get_section"), section_id)
-    if r is None:
-        return None
+    return None if r is None else _section_row(r)
+
+
+async def unconfirmed_sections(conn: Conn, trip_id: uuid.UUID) -> list[SectionRow]:
+    """The sections of the trip the tester has not confirmed, in order (one query)."""
+    return [_section_row(r) for r in await conn.fetch(_q("unconfirmed_sections"), trip_id)]
+
+
+def _section_row(r: Record) -> SectionRow:
     return SectionRow(
         id=r["id"],
         trip_id=r["trip_id"],

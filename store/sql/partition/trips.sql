@@ -151,6 +151,11 @@ LIMIT $4;
 -- name: get_section
 SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
 
+-- name: unconfirmed_sections
+-- The sections of trip $1 the tester has not confirmed, in order: what "looks right" confirms.
+SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections
+WHERE trip_id = $1 AND mode_source <> 'user' ORDER BY seq;
+
 -- name: insert_label
 -- The confirmation keeps where its section started and ended and the path between (its stored
 -- geometry's positions, the parts of a MultiLineString cut at the antimeridian laid end to end;
