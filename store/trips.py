@@ -185,9 +185,9 @@ async def labels_from(conn: Conn, start: datetime) -> list[Label]:
 
 async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirmation]:
     """The tester's ``limit`` most recent confirmed sections (the latest answer per section), oldest
-    first, with where each started and ended, its kinematics and the mode it showed when known, and for the
-    ``with_paths`` most recent the path between when it is known (labels whose ends are unknown are
-    left out)."""
+    first, with where each started and ended, its kinematics and the mode it showed when known, and
+    for the ``with_paths`` most recent the path between when it is known (labels whose ends are
+    unknown are left out)."""
     rows = await conn.fetch(_q("confirmations"), limit, with_paths)
     return [
         Confirmation(

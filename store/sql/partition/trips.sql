@@ -191,9 +191,9 @@ WHERE id = $1;
 -- name: confirmations
 -- The tester's $1 most recent confirmations (the latest per section), oldest first, with where each
 -- confirmed section started and ended, its kinematics (NULL if confirmed before 0026), the mode it
--- showed and its probability (NULL before 0027), and the path of the $2 most recent ([lon, lat] pairs; NULL
--- beyond them, and for labels confirmed before paths were kept whose section and fixes were both
--- gone): the evidence of core.history. Paths are most of the bytes, so only those the history looks
+-- showed and its probability (NULL before 0027), and the path of the $2 most recent ([lon, lat]
+-- pairs; NULL beyond them, and for labels confirmed before paths were kept whose section and fixes
+-- were both gone): the evidence of core.history. Paths are most of the bytes, so only those the history looks
 -- along are read, by id once the labels are chosen (carried through the sort instead, they made the
 -- query about 1.5 times slower).
 SELECT recent.mode, recent.start_lat, recent.start_lon, recent.end_lat, recent.end_lon, recent.kinematics,
