@@ -614,20 +614,36 @@ def kinematic_votes(
     confirmations with kinematics for their modes (columns ``names``), each weighing
     ``1 / (distance + 0.5)`` times its weight (``weights``, one per confirmation; 1 without);
     all 0 without such confirmations."""
-    out = np.zeros((points.shape[0], len(names)), dtype=np.float64)
-    have = [len(c.kinematics) == points.shape[1] for c in confirmations]
-    known = [c for c, h in zip(confirmations, have, strict=True) if h]
-    if not known or points.shape[0] == 0:
+    at, column, trust = _with_kinematics(confirmations, points.shape[1], names, weights)
+    return _votes(points, at, column, trust, k=k, n_names=len(names))
+
+
+def _with_kinematics(
+    confirmations: Sequence[Confirmation], width: int, names: Sequence[str], weights: F64 | None
+) -> tuple[F64, npt.NDArray[np.intp], F64]:
+    """The confirmations that have kinematics of ``width`` figures: their points, their modes'
+    columns in ``names`` and their weights (``weights``, one per confirmation; 1 without)."""
+    index = {name: c for c, name in enumerate(names)}
+    kept = [k for k, c in enumerate(confirmations) if len(c.kinematics) == width]
+    at = np.asarray([confirmations[k].kinematics for k in kept], dtype=np.float64).reshape(len(kept), width)
+    column = np.asarray([index[confirmations[k].mode] for k in kept], dtype=np.intp)
+    trust = np.ones(len(kept)) if weights is None else np.asarray(weights, dtype=np.float64)[kept]
+    return at, column, trust
+
+
+def _votes(points: F64, at: F64, column: npt.NDArray[np.intp], trust: F64, *, k: int, n_names: int) -> F64:
+    """:func:`kinematic_votes` for confirmations already read (:func:`_with_kinematics`)."""
+    out = np.zeros((points.shape[0], n_names), dtype=np.float64)
+    if not column.size or points.shape[0] == 0:
         return out
-    trust = np.ones(len(known)) if weights is None else np.asarray(weights, dtype=np.float64)[have]
-    at = np.asarray([c.kinematics for c in known], dtype=np.float64)
-    column = np.asarray([list(names).index(c.mode) for c in known], dtype=np.intp)
     # Squared distances from |a|² + |b|² - 2 a·b: an (n, m) matrix, never (n, m, features).
     d2 = (points**2).sum(axis=1)[:, None] + (at**2).sum(axis=1)[None, :] - 2.0 * points @ at.T
     distance = np.sqrt(np.maximum(d2, 0.0))
-    k = min(k, len(known))
+    k = min(k, column.size)
     # The k nearest of each row, in no order (their votes add up the same).
-    near = np.argpartition(distance, k - 1, axis=1)[:, :k] if k < len(known) else np.argsort(distance, axis=1)
+    near = (
+        np.argpartition(distance, k - 1, axis=1)[:, :k] if k < column.size else np.argsort(distance, axis=1)
+    )
     weight = trust[near] / (np.take_along_axis(distance, near, axis=1) + 0.5)
     rows = np.repeat(np.arange(points.shape[0]), near.shape[1])
     np.add.at(out, (rows, column[near].ravel()), weight.ravel())
@@ -650,14 +666,12 @@ def _mix_kinematic(
     in the votes and in the whole. A tester whose confirmations are all of one mode gets nothing
     from it (their usual modes already count that); one who confirmed walks and bus rides gets, for
     a section that moves like their walks, walk."""
-    have = np.asarray([len(c.kinematics) == points.shape[1] for c in mine], dtype=np.bool_)
-    known = [c for c, h in zip(mine, have, strict=True) if h]
-    trust = weights[have]
-    if not known or trust.sum() <= 0.0:
+    at, column, trust = _with_kinematics(mine, points.shape[1], names, weights)
+    if not column.size or trust.sum() <= 0.0:
         return
-    votes = kinematic_votes(points, known, names, params.kinematic_neighbours, trust)
+    votes = _votes(points, at, column, trust, k=params.kinematic_neighbours, n_names=len(names))
     share = np.zeros(len(names), dtype=np.float64)
-    np.add.at(share, [list(names).index(c.mode) for c in known], trust / trust.sum())
+    np.add.at(share, column, trust / trust.sum())
     expected = votes.sum(axis=1, keepdims=True) * share[None, :]
     c = params.kinematic_pseudocount
     out *= ((votes + c) / (expected + c)) ** params.kinematic_strength
