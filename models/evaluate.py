@@ -209,7 +209,8 @@ def _end_to_end_user(
     elif history is None:
         pred = _arg_max(own_mix(classified.proba), classified.classes)
     else:
-        pred, _, _ = history.predict(classified.proba, classified.classes, cleaned, bounds)
+        points = kinematics(classified.x)
+        pred, _, _ = history.predict(classified.proba, classified.classes, cleaned, bounds, points=points)
     order = np.argsort(sec_t0)
     sec_t0, sec_t1, pred = sec_t0[order], sec_t1[order], pred[order]
     t = user.track.t_s
@@ -321,12 +322,14 @@ def _confirmation(
     start: F64,
     end: F64,
     mode: str,
+    point: F64,
     shown: tuple[str, float] | None = None,
 ) -> Confirmation:
     """Fixes ``[a, b)`` of ``track`` confirmed as ``mode``, as the store keeps a confirmation: its
     ends (``start`` and ``end``, latitude and longitude, from :func:`core.history.section_ends`),
-    the section's stored geometry as its path, its kinematics, and the mode and probability the
-    tester was shown (``shown``; unknown without)."""
+    the section's stored geometry as its path, its kinematics (``point``, the section's row of
+    :func:`core.history.kinematics`), and the mode and probability the tester was shown (``shown``;
+    unknown without)."""
     return Confirmation(
         shown_mode=None if shown is None else shown[0],
         shown_probability=None if shown is None else shown[1],
@@ -336,7 +339,7 @@ def _confirmation(
         end_lon=float(end[1]),
         mode=mode,
         path_lonlat=tuple(line_positions(simplified_linestring(track.lat[a:b], track.lon[a:b]))),
-        kinematics=tuple(kinematics(features_matrix(track, [(a, b)]))[0].tolist()),
+        kinematics=tuple(point.tolist()),
     )
 
 
@@ -355,25 +358,36 @@ class _History:
         share: float,
         rng: np.random.Generator,
         params: HistoryParams,
+        *,
+        points: F64,
     ) -> _History:
-        kept = [s for s in labelled if rng.random() < share]
+        """The ``share`` of ``labelled`` drawn with ``rng``, as confirmations; ``points`` are the
+        :func:`core.history.kinematics` of ``labelled``, row for row."""
+        drawn = [k for k in range(len(labelled)) if rng.random() < share]
+        kept = [labelled[k] for k in drawn]
         starts, ends = section_ends(user.track, [(s.start, s.end) for s in kept])
         return _History(
             confirmations=[
-                _confirmation(user.track, s.start, s.end, start=start, end=end, mode=s.mode)
-                for s, start, end in zip(kept, starts, ends, strict=True)
+                _confirmation(user.track, s.start, s.end, start=start, end=end, mode=s.mode, point=points[k])
+                for k, s, start, end in zip(drawn, kept, starts, ends, strict=True)
             ],
             ended_s=np.asarray([s.interval.end_s for s in kept], dtype=np.float64),
             params=params,
         )
 
     def predict(
-        self, proba: F64, classes: Sequence[str], track: Track, bounds: Sequence[tuple[int, int]]
+        self,
+        proba: F64,
+        classes: Sequence[str],
+        track: Track,
+        bounds: Sequence[tuple[int, int]],
+        *,
+        points: F64,
     ) -> tuple[npt.NDArray[np.str_], int, list[int]]:
-        """Arg-max mode of each section after mixing in the confirmations that ended before it
-        began, how many sections had a match on their route, and how many confirmations each had."""
+        """Arg-max mode of each section (its :func:`core.history.kinematics` in ``points``) after
+        mixing in the confirmations that ended before it began, how many sections had a match on
+        their route, and how many confirmations each had."""
         starts, ends = section_ends(track, bounds)
-        points = kinematics(features_matrix(track, bounds))
         out: list[str] = []
         matched = 0
         counts: list[int] = []
@@ -439,17 +453,24 @@ def evaluate_with_history(
     for user in users:
         labelled = labelled_sections(user)
         classified = classify(model, segment(user.track)) if end_to_end else None
-        sections = [s for s in labelled if s.mode in SCORED_MODES]
+        # Every labelled section's features, once: the scored ones are classified, any may be
+        # drawn as a confirmation.
+        x = features_matrix(user.track, [(s.start, s.end) for s in labelled])
+        points = kinematics(x)
+        scored = [k for k, s in enumerate(labelled) if s.mode in SCORED_MODES]
+        sections = [labelled[k] for k in scored]
         bounds = [(s.start, s.end) for s in sections]
-        proba, classes = predict_proba(model, features_matrix(user.track, bounds))
+        proba, classes = predict_proba(model, x[scored])
         truths += [s.mode for s in sections]
         alone += _arg_max(own_mix(proba, params), classes).tolist()
         for run in runs:
-            history = _History.of(user, labelled, run.share, run.rng, params)
+            history = _History.of(user, labelled, run.share, run.rng, params, points=points)
             if classified is not None:
                 run.e2e.add(_end_to_end_user(user, classified, history))
             if sections:
-                pred, hits, earlier = history.predict(proba, classes, user.track, bounds)
+                pred, hits, earlier = history.predict(
+                    proba, classes, user.track, bounds, points=points[scored]
+                )
                 run.helped += pred.tolist()
                 run.matched += hits
                 run.earlier += earlier
@@ -520,23 +541,29 @@ class _Served:
     answers: list[Answered | None]
 
 
+def _said_rightly(k: int, truth: str, shown: str) -> str:
+    return truth
+
+
 def _serve(
     proba: F64,
     classes: Sequence[str],
     track: Track,
     bounds: Sequence[tuple[int, int]],
     *,
+    x: F64,
     truths: Sequence[str | None],
     ask: Callable[[F64], bool],
     params: HistoryParams = DEFAULT_HISTORY,
     answers: Callable[[], bool] = lambda: True,
-    answer_of: Callable[[int, str, str], str] = lambda k, truth, shown: truth,
+    answer_of: Callable[[int, str, str], str] = _said_rightly,
     trips: Sequence[int] | None = None,
 ) -> _Served:
-    """Serve the sections ``bounds`` (in time order, not overlapping) of a tester who confirmed
-    nothing to begin with: each is classified with the answers given before it began (as
-    :func:`core.history.assist` mixes confirmations), then asked about when ``ask`` says so given
-    its probabilities (one row per section asked together), and answered with its true mode
+    """Serve the sections ``bounds`` (in time order, not overlapping; ``x`` their feature rows) of
+    a tester who confirmed nothing to begin with: each is classified with the answers given before
+    it began (as :func:`core.history.assist` mixes confirmations), then asked about when ``ask``
+    says so given its probabilities (one row per section asked together), and answered with its
+    true mode
     (``truths``; ``None``, unknown, asks and learns nothing) when ``answers`` says the tester
     answers; ``answer_of`` gives the answer about section ``k`` of true mode ``truth`` shown as
     ``shown`` (the truth itself unless the tester errs). An answer helps the sections after it,
@@ -544,7 +571,7 @@ def _serve(
     other), a trip is asked about as a whole, as the app's list of trips to confirm shows them:
     when ``ask`` says so for its sections, the tester answers for every section of it."""
     starts, ends = section_ends(track, bounds)
-    points = kinematics(features_matrix(track, bounds))
+    points = kinematics(x)
     given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
     out = _Served(pred=[], served=[], asked=[], answers=[])
@@ -575,7 +602,11 @@ def _serve(
             if said is not None:
                 shown = (mode, float(mixed.proba[row].max()))
                 answer = Answered(mode=said, shown_mode=mode, shown_probability=shown[1])
-                given.append(_confirmation(track, a, b, start=starts[k], end=ends[k], mode=said, shown=shown))
+                given.append(
+                    _confirmation(
+                        track, a, b, start=starts[k], end=ends[k], mode=said, point=points[k], shown=shown
+                    )
+                )
                 answered_at.append(float(track.t_s[b - 1]))
             out.served.append(mode if said is None else said)
             out.answers.append(answer)
@@ -653,13 +684,14 @@ class _LabelledCut:
         ask: Callable[[F64], bool],
         params: HistoryParams,
         answers: Callable[[], bool] = lambda: True,
-        answer_of: Callable[[int, str, str], str] = lambda k, truth, shown: truth,
+        answer_of: Callable[[int, str, str], str] = _said_rightly,
     ) -> _Served:
         return _serve(
             self.proba,
             self.classes,
             self.track,
             self.bounds,
+            x=self.x,
             truths=self.truths,
             ask=ask,
             params=params,
@@ -899,6 +931,7 @@ class _PipelineCut:
             self.classified.classes,
             self.classified.seg.cleaned,
             self.bounds,
+            x=self.classified.x,
             truths=self.truths,
             ask=ask,
             params=params,
@@ -1083,10 +1116,6 @@ def evaluate_retraining(
             for v in RETRAINING_VARIANTS
         },
     }
-
-
-def _said_rightly(k: int, truth: str, shown: str) -> str:
-    return truth
 
 
 def _answers_as_training(
