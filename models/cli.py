@@ -296,7 +296,8 @@ def cmd_train_context(args: argparse.Namespace, _settings: object = None) -> int
 
 
 def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
-    """Print one JSON object: ``classifier``, ``end_to_end``, ``personal_history``, ``asking`` and, with
+    """Print one JSON object: ``classifier``, ``calibration``, ``end_to_end``, ``personal_history``,
+    ``asking`` and, with
     ``--cv-users K``, ``user_cv``; with ``--cv-random K``, ``random_cv``; with ``--transit-proxy``,
     ``transit_proxy``; with ``--retrain-on-answers N``, ``retraining_on_answers``. With ``--labels
     CSV`` instead of ``--geolife``: the model on the sections testers confirmed
@@ -307,6 +308,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         cross_validate_random,
         cross_validate_users,
         evaluate_asking,
+        evaluate_calibration,
         evaluate_classifier,
         evaluate_end_to_end,
         evaluate_labels,
@@ -333,6 +335,7 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
         "dataset": str(args.geolife),
         "every_s": args.every,
         "classifier": evaluate_classifier(model, data),
+        "calibration": evaluate_calibration(model, data),
     }
     if args.skip_end_to_end:
         result["end_to_end"] = {"available": False, "reason": "skipped (--skip-end-to-end)"}

@@ -30,12 +30,14 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from core import calibration
 from core.co2.modes import Mode
 from core.features import FEATURE_NAMES, features_matrix
 from core.geodesy import haversine_m
 from core.geometry import line_positions, simplified_linestring
 from core.history import (
     ASK_BELOW,
+    AUDIT_SHARE,
     DEFAULT_HISTORY,
     Answered,
     Confirmation,
@@ -126,6 +128,92 @@ def evaluate_classifier(
         "model_alone_open_set": {k: model_alone[k] for k in ("n", "accuracy", "macro_f1")},
         "open_set_reliability": reliability(data.y, open_pred, shown, labels=scored),
     }
+
+
+def _answered_every_section(shown: F64, _audit: npt.NDArray[np.bool_]) -> F64:
+    """Every labelled section answered: the most a fit can learn (weights per section)."""
+    return np.ones(shown.shape, dtype=np.float64)
+
+
+def _answered_when_asked(shown: F64, _audit: npt.NDArray[np.bool_]) -> F64:
+    """Only the sections below ``ASK_BELOW`` answered, as a pilot answers when nothing else is asked."""
+    return np.asarray(shown < ASK_BELOW, dtype=np.float64)
+
+
+def _answered_when_asked_or_audited(shown: F64, audit: npt.NDArray[np.bool_]) -> F64:
+    """The sections below ``ASK_BELOW`` and the sure ones drawn for audit answered, the drawn ones
+    weighing ``1 / AUDIT_SHARE`` (each stands for the sure sections not drawn), as
+    :mod:`models.calibrate` weighs them."""
+    sure = shown >= ASK_BELOW
+    out: F64 = np.where(sure, np.where(audit, 1.0 / AUDIT_SHARE, 0.0), 1.0)
+    return out
+
+
+CALIBRATION_VARIANTS: dict[str, Callable[[F64, npt.NDArray[np.bool_]], F64]] = {
+    "fitted_on_every_section": _answered_every_section,
+    "fitted_on_asked_sections": _answered_when_asked,
+    "fitted_on_asked_and_audited_sections": _answered_when_asked_or_audited,
+}
+
+
+def evaluate_calibration(
+    model: ModeClassifier, data: Dataset, *, folds: int = 6, seed: int = 0
+) -> dict[str, Any]:
+    """The probability shown (the model weighed by the user's own mix, as
+    :func:`evaluate_classifier` serves it) calibrated by :mod:`core.calibration`'s map fitted on
+    other users' answers, user-wise (GroupKFold, at most ``folds``, one user per fold at least),
+    for each of :data:`CALIBRATION_VARIANTS` (which sections were answered): its reliability on
+    the held-out users, the share of their sections below :data:`core.history.ASK_BELOW` (the ones
+    the app asks about), and ``ask_below_for_same_share``, the threshold on calibrated
+    probabilities that asks about as many sections as ``ASK_BELOW`` did before. ``before`` is the
+    same without calibration. Answers are attentive ("right": the predicted mode is the label).
+    Sure sections are drawn for audit at random (seed ``seed``, :data:`core.history.AUDIT_SHARE`
+    of them; a served section is drawn by its id instead). The map never changes the mode shown,
+    so accuracy and macro-F1 are those of ``classifier``."""
+    from sklearn.model_selection import GroupKFold
+
+    scored = data.subset(np.isin(data.y, list(SCORED_MODES)))
+    proba, names = predict_proba(model, scored.X)
+    mine = _adapted_by_user(proba, scored.groups)
+    pred = _arg_max(mine, names)
+    shown = mine.max(axis=1)
+    right = pred == scored.y
+    audit = np.random.default_rng(seed).random(shown.size) < AUDIT_SHARE
+    before = float((shown < ASK_BELOW).mean())
+    out: dict[str, Any] = {
+        "sections": len(scored),
+        "folds": folds,
+        "ask_below": ASK_BELOW,
+        "audit_share": AUDIT_SHARE,
+        "sure_sections_audited": round(float((audit & (shown >= ASK_BELOW)).mean()), 4),
+        "before": {
+            **reliability(scored.y, pred, shown, labels=SCORED_MODES),
+            "share_below_ask_below": round(before, 4),
+        },
+    }
+    folds = min(folds, len(set(scored.groups.tolist())))
+    out["folds"] = folds
+    if folds < 2:
+        return {**out, "available": False, "reason": "fewer than two users: nobody to hold out"}
+    splits = list(GroupKFold(n_splits=folds).split(scored.X, scored.y, scored.groups))
+    for name, answered in CALIBRATION_VARIANTS.items():
+        weights = answered(shown, audit)
+        calibrated = shown.copy()
+        maps: list[dict[str, float | int]] = []
+        for train, test in splits:
+            fit_on = train[weights[train] > 0]
+            slope, intercept = calibration.fit(shown[fit_on], right[fit_on], weights[fit_on])
+            calibrated[test] = calibration.calibrate(mine[test], slope, intercept).max(axis=1)
+            maps.append(
+                {"answers": int(fit_on.size), "slope": round(slope, 4), "intercept": round(intercept, 4)}
+            )
+        out[name] = {
+            **reliability(scored.y, pred, calibrated, labels=SCORED_MODES),
+            "share_below_ask_below": round(float((calibrated < ASK_BELOW).mean()), 4),
+            "ask_below_for_same_share": round(float(np.quantile(calibrated, before)), 4),
+            "maps": maps,
+        }
+    return out
 
 
 def evaluate_labels(model: ModeClassifier, path: Path) -> dict[str, Any]:

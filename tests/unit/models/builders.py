@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from core.simulate import simulate_days
 from core.track import Track
@@ -64,3 +65,14 @@ def twice(user: GeolifeUser, later_s: float = 86400.0) -> GeolifeUser:
         for iv in user.labels
     )
     return GeolifeUser(user=user.user, track=track, labels=(*user.labels, *again))
+
+
+def answers_like(
+    rng: np.random.Generator, n: int, slope: float, intercept: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Answers to modes shown at random probabilities, right as often as a known calibration map
+    (:mod:`core.calibration`) of those probabilities says."""
+    shown = rng.uniform(0.3, 0.999, n)
+    z = np.log(shown / (1 - shown))
+    truth = 1 / (1 + np.exp(-(slope * z + intercept)))
+    return shown, rng.random(n) < truth

@@ -142,6 +142,7 @@ def test_evaluate_prints_the_classifier_end_to_end_and_personal_history_scores(
     assert run(["models", "evaluate", "--geolife", str(data)]) == 0
     result: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert result["classifier"]["open_set"]["n"] > 10
+    assert result["calibration"]["available"] is False  # one user: nobody to hold out
     assert 0.0 < result["end_to_end"]["coverage"] <= 1.0
     every = result["personal_history"]["every_trip_confirmed"]
     assert every["classifier"]["sections"] == result["classifier"]["open_set"]["n"]
