@@ -76,6 +76,7 @@ def create_app(
             poll_interval_s=settings.pipeline_poll_s,
             # Half the pool at most: requests keep the other half while a round runs.
             concurrent_testers=max(1, min(PipelineParams().concurrent_testers, settings.pool_max_size // 2)),
+            calibration=settings.calibration,
         ),
     )
     worker = PipelineWorker(pipeline, db)

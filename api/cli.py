@@ -78,7 +78,7 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
     from store.pool import Database
 
     async def go() -> int:
-        params = PipelineParams()
+        params = PipelineParams(calibration=settings.calibration)
         db = Database(require_url(settings.database_url), min_size=1, max_size=params.concurrent_testers)
         pipeline = Pipeline(load_classifier(), params)
         total = 0

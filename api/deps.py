@@ -65,6 +65,11 @@ def ask_below(request: Request[Any, Any, Any]) -> float:
     return float(request.app.state.settings.ask_below)
 
 
+def audit_share(request: Request[Any, Any, Any]) -> float:
+    """The share of sure sections the deployment asks about too (``SILLAGE_AUDIT_SHARE``)."""
+    return float(request.app.state.settings.audit_share)
+
+
 async def provide_principal(request: Request[Any, Any, Any], conn: DbConn) -> Principal:
     return await identify(request, conn, token_from_headers(request))
 

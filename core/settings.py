@@ -12,8 +12,9 @@ from collections.abc import Mapping
 
 import msgspec
 
+from core.calibration import ConfidenceCalibration, finite
 from core.errors import ConfigurationError
-from core.history import ASK_BELOW
+from core.history import ASK_BELOW, AUDIT_SHARE
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,8 +39,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jobs_enabled: bool = True
     carpool_every_h: float = 24.0
     release_every_h: float = 6.0
-    # A section is to confirm below this probability of its most likely mode.
+    # A section is to confirm below this probability of its most likely mode, or when it is among
+    # this share of the others, drawn at random (core.history.audited).
     ask_below: float = ASK_BELOW
+    audit_share: float = AUDIT_SHARE
+    # The probability shown, calibrated on the deployment's answers (core.calibration): read from
+    # the file SILLAGE_CALIBRATION names, as `sillage models calibrate --out` writes it.
+    calibration: ConfidenceCalibration | None = None
 
     @property
     def migration_url(self) -> str | None:
@@ -112,6 +118,28 @@ def _share(env: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
+def _calibration(env: Mapping[str, str], key: str) -> ConfidenceCalibration | None:
+    """The calibration in the file ``key`` names: a missing, unreadable or malformed file, or a map
+    that is not finite and increasing, is refused at start rather than served."""
+    raw = env.get(key, "").strip()
+    if raw == "":
+        return None
+    try:
+        with open(raw, "rb") as fh:
+            fitted = msgspec.json.decode(fh.read(), type=ConfidenceCalibration)
+    except OSError as exc:
+        raise ConfigurationError(f"{key}: cannot read {raw!r}: {exc.strerror}") from exc
+    except msgspec.ValidationError as exc:
+        raise ConfigurationError(
+            f"{key}: {raw!r} is not a calibration (sillage models calibrate --out): {exc}"
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise ConfigurationError(f"{key}: {raw!r} is not JSON: {exc}") from exc
+    if not finite(fitted):
+        raise ConfigurationError(f"{key}: {raw!r} holds no finite, increasing map (slope must be above 0)")
+    return fitted
+
+
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -139,4 +167,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         carpool_every_h=_period(e, "SILLAGE_CARPOOL_EVERY_H", 24.0, "hours"),
         release_every_h=_period(e, "SILLAGE_RELEASE_EVERY_H", 6.0, "hours"),
         ask_below=_share(e, "SILLAGE_ASK_BELOW", ASK_BELOW),
+        audit_share=_share(e, "SILLAGE_AUDIT_SHARE", AUDIT_SHARE),
+        calibration=_calibration(e, "SILLAGE_CALIBRATION"),
     )

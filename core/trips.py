@@ -54,6 +54,8 @@ class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     co2_registry: str | None
     model_probabilities: dict[str, float] | None = None  # the model's own, before the tester's history
     kinematics: tuple[float, ...] | None = None  # core.history.kinematics, for the kinematic match
+    # The probability of ``mode`` before calibration (core.calibration); None when none applied.
+    uncalibrated: float | None = None
 
 
 class StayRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -166,6 +168,7 @@ def build(
     from_history: npt.NDArray[np.bool_] | None = None,
     model_probabilities: F64 | None = None,
     kinematics: F64 | None = None,
+    uncalibrated: F64 | None = None,
 ) -> Built:
     """Records for the complete stays and trips of ``seg``.
 
@@ -175,7 +178,9 @@ def build(
     the tester's earlier confirmations mixed into its probabilities (``mode_source='history'``,
     :mod:`core.history`). ``model_probabilities`` are the model's own, rows as ``probabilities``,
     columns the first of ``classes`` (kept for the tester's mix of modes read without labels);
-    ``kinematics`` each section's :func:`core.history.kinematics`, rows as ``probabilities``.
+    ``kinematics`` each section's :func:`core.history.kinematics`, rows as ``probabilities``;
+    ``uncalibrated`` each section's most likely mode's probability before calibration
+    (:mod:`core.calibration`), when ``probabilities`` are calibrated.
     """
     tr = seg.cleaned
     source = "heuristic" if model_version.startswith("heuristic") else "model"
@@ -215,9 +220,10 @@ def build(
             src = "history" if from_history is not None and from_history[k] else source
             confirmed = confirmed_mode(labels, start, end)
             shown = _by_mode(classes, probs)
+            raw = None if uncalibrated is None else float(uncalibrated[k])
             if confirmed is not None:
                 # What the tester confirmed is certain; the model's own stay in model_probabilities.
-                mode, src = confirmed, "user"
+                mode, src, raw = confirmed, "user", None
                 shown = {**dict.fromkeys(shown, 0.0), mode: 1.0}
             if trip.across_gap and mode != Mode.PLANE:
                 distance *= RIDE_CIRCUITY  # a ride seen at its two ends only (core.segmentation.rides)
@@ -245,6 +251,7 @@ def build(
                     if model_probabilities is None
                     else _exact(classes[: model_probabilities.shape[1]], model_probabilities[k]),
                     kinematics=None if kinematics is None else tuple(kinematics[k].tolist()),
+                    uncalibrated=raw,
                 )
             )
         a, z = trip.start, trip.end - 1

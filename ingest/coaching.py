@@ -51,7 +51,7 @@ from core.coaching.periods import local_date, local_midnight, period_start, shif
 from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, Purpose, PurposeParams, resolved_purpose
 from core.coaching.recompute import occupants_for
 from core.errors import Unprocessable
-from core.history import ASK_BELOW
+from core.history import ASK_BELOW, AUDIT_SHARE
 from store import coaching as coaching_db
 from store import trips as trips_db
 from store.partition import Conn, as_user, enter
@@ -81,6 +81,7 @@ class CoachingParams(msgspec.Struct, frozen=True, kw_only=True):
     fmd: FmdParams = FmdParams()
     weekly: WeeklyParams = WeeklyParams()
     ask_below: float = ASK_BELOW  # sections to confirm (core.history.unsure; SILLAGE_ASK_BELOW)
+    audit_share: float = AUDIT_SHARE  # and sure ones drawn (core.history.audited; SILLAGE_AUDIT_SHARE)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -220,12 +221,15 @@ async def _sections(
     *,
     profile: VehicleProfile,
     ask_below: float | None = None,
+    audit_share: float = AUDIT_SHARE,
 ) -> list[SectionRecord]:
     """Sections of visible trips in [start, end) as coaching records: known modes only, the car's
-    occupants as priced, the trips' own purposes, and which are to confirm (below ``ask_below``;
-    ``None``, for the answers that do not say it: none)."""
+    occupants as priced, the trips' own purposes, and which are to confirm (below ``ask_below``, or
+    drawn for audit; ``None``, for the answers that do not say it: none)."""
     out = []
-    for r in await coaching_db.sections_between(conn, start, end, ask_below=ask_below):
+    for r in await coaching_db.sections_between(
+        conn, start, end, ask_below=ask_below, audit_share=audit_share
+    ):
         try:
             mode = Mode(r.mode)
         except ValueError:
@@ -297,7 +301,9 @@ async def footprint(
     end = local_midnight(shift(current, period, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile, ask_below=params.ask_below)
+        sections = await _sections(
+            conn, start, end, profile=profile, ask_below=params.ask_below, audit_share=params.audit_share
+        )
     return footprint_report(sections, period, at, params.summary)
 
 
@@ -493,6 +499,8 @@ async def weekly(
     end = local_midnight(shift(this_week, Period.WEEK, 1), tz)
     async with as_user(conn, principal.role):
         profile = await trips_db.vehicle_profile(conn)
-        sections = await _sections(conn, start, end, profile=profile, ask_below=params.ask_below)
+        sections = await _sections(
+            conn, start, end, profile=profile, ask_below=params.ask_below, audit_share=params.audit_share
+        )
         options = await _alternatives(conn, at, profile, params)
     return weekly_message(sections, at, options, lang, params.weekly)

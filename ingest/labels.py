@@ -4,9 +4,13 @@ Only testers whose ``research_labels`` consent is in force are read, each under 
 Testers appear as ``t1``, ``t2``... numbered for this export only (enough to split by user when
 training, not linkable to anyone), and labels as ``l1``, ``l2``...; the file holds positions, so it
 is for the deployment's own training, never for publication. Each label says which mode its
-section showed when the tester answered, and at what probability (empty when unknown): ``sillage
-models train --labels --weigh-agreements`` can weigh answers that only agreed with it as the history
-does (``core.history.answer_weights``).
+section showed when the tester answered, at what probability (empty when unknown), that
+probability before calibration, the model version that gave it, and why the app asked (``asked``:
+``unsure`` or ``audit``, with the ``audit_share`` in force; empty when it did not ask, or before
+migration 0028): ``sillage models train --labels
+--weigh-agreements`` can weigh answers that only agreed with it as the history does
+(``core.history.answer_weights``), and ``sillage models calibrate --labels`` fits the probability
+shown on them (``core.calibration``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ COLUMNS = (
     "mode",
     "shown_mode",
     "shown_probability",
+    "shown_uncalibrated",
+    "shown_model_version",
+    "asked",
+    "audit_share",
 )
 
 
@@ -63,6 +71,10 @@ def _rows(
             f.mode,
             f.shown_mode or "",
             _cell(f.shown_probability),
+            _cell(f.shown_uncalibrated),
+            f.shown_model_version or "",
+            f.asked or "",
+            _cell(f.audit_share),
         ]
 
 

@@ -26,6 +26,8 @@ import asyncpg
 import msgspec
 import numpy as np
 
+from core import calibration
+from core.calibration import ConfidenceCalibration
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
 from core.fixes import Fix
@@ -73,6 +75,9 @@ class PipelineParams(msgspec.Struct, frozen=True, kw_only=True):
     history: HistoryParams = DEFAULT_HISTORY
     # The deployment's transit stops, where a GTFS feed was imported, weigh transit modes.
     transit: TransitParams = DEFAULT_TRANSIT
+    # The probability shown for each section's mode, calibrated on the deployment's own answers
+    # (core.calibration, SILLAGE_CALIBRATION); applied only with the model version it was fitted on.
+    calibration: ConfidenceCalibration | None = None
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -128,14 +133,16 @@ def _compute(
         points=points,
         params=params.history,
     )
+    shown = calibration.apply(assisted.proba, params.calibration)
     built = build(
         role,
         seg,
-        assisted.proba,
+        shown,
         assisted.classes,
         from_history=assisted.from_history,
         model_probabilities=classified.proba,
         kinematics=points,
+        uncalibrated=None if params.calibration is None else assisted.proba.max(axis=1, initial=0.0),
         model_version=classifier.version,
         labels=labels,
         profile=profile,
@@ -291,7 +298,19 @@ def _masked(message: str) -> str:
 class Pipeline:
     def __init__(self, classifier: ModeClassifier, params: PipelineParams | None = None) -> None:
         self.classifier = classifier
-        self.params = params or PipelineParams()
+        params = params or PipelineParams()
+        fitted = params.calibration
+        if fitted is not None and fitted.model_version != classifier.version:
+            # A model upgrade must not stop serving: the old model's calibration is set aside, and
+            # the operator told to fit one for the new model.
+            log.warning(
+                "calibration not applied: fitted for model %s, serving model %s"
+                " (run sillage models calibrate)",
+                fitted.model_version,
+                classifier.version,
+            )
+            params = msgspec.structs.replace(params, calibration=None)
+        self.params = params
         self.network = NetworkCache(self.params.transit)
 
     async def process_user(

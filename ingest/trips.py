@@ -9,7 +9,7 @@ from core.co2 import footprint_kg
 from core.co2.modes import Mode
 from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
-from core.history import ASK_BELOW, DEFAULT_HISTORY
+from core.history import ASK_BELOW, AUDIT_SHARE, DEFAULT_HISTORY
 from ingest import coaching
 from store import coaching as coaching_db
 from store import fixes as fixes_db
@@ -30,6 +30,7 @@ async def list_trips(
     hidden: bool = False,
     to_confirm: bool = False,
     ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
 ) -> list[trips_db.TripOut]:
     if end <= start:
         raise Unprocessable("'to' must be after 'from'")
@@ -42,23 +43,36 @@ async def list_trips(
             hidden=hidden,
             to_confirm=to_confirm,
             ask_below=ask_below,
+            audit_share=audit_share,
         )
 
 
 async def get_trip(
-    conn: Conn, principal: Principal, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW
+    conn: Conn,
+    principal: Principal,
+    trip_id: uuid.UUID,
+    *,
+    ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
 ) -> trips_db.TripOut:
     async with as_user(conn, principal.role):
-        found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
+        found = await trips_db.trip(conn, trip_id, ask_below=ask_below, audit_share=audit_share)
     if found is None:
         raise NotFound("no such trip")
     return found
 
 
 async def confirm_mode(
-    conn: Conn, principal: Principal, section_id: uuid.UUID, mode: str
+    conn: Conn,
+    principal: Principal,
+    section_id: uuid.UUID,
+    mode: str,
+    *,
+    ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
 ) -> trips_db.SectionRow:
-    """Set the mode the tester confirms: kept as a label, footprint recomputed at once.
+    """Set the mode the tester confirms: kept as a label, footprint recomputed at once. The label
+    keeps why the section was to confirm (``ask_below``, ``audit_share``; migration 0028).
 
     The tester's trips from ``revisit_days`` before the section on are queued for reprocessing, in
     the same transaction, so that their other sections on the same route take the confirmation
@@ -71,11 +85,16 @@ async def confirm_mode(
         # The tester's queue row first, as the pipeline takes it: a step running for this tester
         # (it holds the row, then rewrites the sections) is waited for, never deadlocked with.
         await coaching_db.hold_tester_queue(conn, principal.user_id)
-        return await _confirm(conn, principal, section_id, m)
+        return await _confirm(conn, principal, section_id, m, asking=(ask_below, audit_share))
 
 
 async def confirm_trip(
-    conn: Conn, principal: Principal, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW
+    conn: Conn,
+    principal: Principal,
+    trip_id: uuid.UUID,
+    *,
+    ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
 ) -> trips_db.TripOut:
     """The tester says the trip's modes are right as shown: every section not yet confirmed is
     confirmed with the mode it shows, as ``PATCH /v1/sections/{id}`` with that mode would, all in
@@ -83,31 +102,40 @@ async def confirm_trip(
     async with conn.transaction():
         await coaching_db.hold_tester_queue(conn, principal.user_id)
         async with as_user(conn, principal.role):
-            found = await trips_db.trip(conn, trip_id, ask_below=ask_below)
+            found = await trips_db.trip(conn, trip_id, ask_below=ask_below, audit_share=audit_share)
             if found is None:
                 raise NotFound("no such trip")
             shown = await trips_db.unconfirmed_sections(conn, trip_id)
-            await _keep_confirmations(conn, [(s, Mode(s.mode)) for s in shown])
-            confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below)
+            await _keep_confirmations(
+                conn, [(s, Mode(s.mode)) for s in shown], asking=(ask_below, audit_share)
+            )
+            confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below, audit_share=audit_share)
     assert confirmed is not None
     return confirmed
 
 
-async def _confirm(conn: Conn, principal: Principal, section_id: uuid.UUID, m: Mode) -> trips_db.SectionRow:
+async def _confirm(
+    conn: Conn, principal: Principal, section_id: uuid.UUID, m: Mode, *, asking: tuple[float, float]
+) -> trips_db.SectionRow:
     async with as_user(conn, principal.role):
         section = await trips_db.section(conn, section_id)
         if section is None:
             raise NotFound("no such section")
-        await _keep_confirmations(conn, [(section, m)])
+        await _keep_confirmations(conn, [(section, m)], asking=asking)
         updated = await trips_db.section(conn, section_id)
     assert updated is not None
     return updated
 
 
-async def _keep_confirmations(conn: Conn, confirmed: list[tuple[trips_db.SectionRow, Mode]]) -> None:
+async def _keep_confirmations(
+    conn: Conn, confirmed: list[tuple[trips_db.SectionRow, Mode]], *, asking: tuple[float, float]
+) -> None:
     """Keep each section's confirmed mode as a label with its footprint, and queue the tester's
     trips from ``revisit_days`` before the first of them for reprocessing. Inside the tester's
-    partition; the vehicle profile and the registry are read once for all of them."""
+    partition; the vehicle profile and the registry are read once for all of them. ``asking``
+    holds the deployment's ``ask_below`` and ``audit_share``: each label keeps why its section was
+    to confirm."""
+    ask_below, audit_share = asking
     if not confirmed:
         return
     profile = await trips_db.vehicle_profile(conn)
@@ -115,7 +143,14 @@ async def _keep_confirmations(conn: Conn, confirmed: list[tuple[trips_db.Section
     for section, m in confirmed:
         occupants = occupants_for(section.occupants, profile)
         fp = footprint_kg(m, section.distance_m, profile, registry, occupants=occupants)
-        await trips_db.confirm_mode(conn, section, m.value, (fp.kg, fp.factor_key, fp.registry_version))
+        await trips_db.confirm_mode(
+            conn,
+            section,
+            m.value,
+            (fp.kg, fp.factor_key, fp.registry_version),
+            ask_below=ask_below,
+            audit_share=audit_share,
+        )
     revisit = timedelta(days=DEFAULT_HISTORY.revisit_days)
     first = min(section.started_at for section, _ in confirmed)
     last = max(section.ended_at for section, _ in confirmed)

@@ -1,4 +1,4 @@
-"""``sillage simulate`` and ``sillage models train|evaluate``: argparse wiring for api/cli.py.
+"""``sillage simulate`` and ``sillage models train|evaluate|calibrate``: argparse wiring for api/cli.py.
 
 :func:`register` adds the sub-commands to the main parser's sub-parsers; each handler has the
 ``(args, settings) -> exit code`` shape of ``api.cli`` and ignores the settings (no database).
@@ -384,8 +384,27 @@ def cmd_evaluate(args: argparse.Namespace, _settings: object = None) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace, _settings: object = None) -> int:
+    """Fit :mod:`core.calibration`'s map on the answers of ``--labels`` about the sections the model
+    (``--model``, default the latest shipped) showed; print the report (JSON) and, with ``--out``,
+    write the calibration that ``SILLAGE_CALIBRATION`` reads."""
+    import msgspec
+
+    from models.calibrate import calibration_report, read_answers
+    from models.classifier import load_classifier
+
+    version = args.model_version or load_classifier(args.model).version
+    answers = read_answers(args.labels, model_version=version)
+    fitted, report = calibration_report(answers, version)
+    if args.out is not None:
+        args.out.write_bytes(msgspec.json.format(msgspec.json.encode(fitted), indent=2) + b"\n")
+        _progress(f"wrote {args.out}: set SILLAGE_CALIBRATION={args.out.resolve()} and restart the service")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def register(subparsers: Any) -> None:
-    """Add ``simulate`` and ``models {train,evaluate}`` to an argparse sub-parsers object."""
+    """Add ``simulate`` and ``models {train,evaluate,calibrate}`` to an argparse sub-parsers object."""
     sim = subparsers.add_parser("simulate", help="write simulated, labelled days (CSV or GPX)")
     sim.add_argument("--users", type=int, default=1)
     sim.add_argument("--days", type=int, default=1)
@@ -487,3 +506,19 @@ def register(subparsers: Any) -> None:
         help="also score the transit-network evidence with stops learnt from the other users' sections",
     )
     ev.set_defaults(func=cmd_evaluate)
+    _register_calibrate(msub)
+
+
+def _register_calibrate(msub: Any) -> None:
+    cal = msub.add_parser(
+        "calibrate",
+        help="fit the probability shown on testers' answers (core.calibration)",
+        description="Fit the map that makes the probability shown for a section's mode mean what it "
+        "says, on the answers in a `sillage labels export` file about the sections a model showed.",
+    )
+    cal.add_argument("--labels", type=Path, required=True, help="CSV written by sillage labels export")
+    which = cal.add_mutually_exclusive_group()
+    which.add_argument("--model", type=Path, help="artifact directory (default: latest shipped)")
+    which.add_argument("--model-version", help="the version of the model that showed the modes")
+    cal.add_argument("--out", type=Path, help="write the calibration here (for SILLAGE_CALIBRATION)")
+    cal.set_defaults(func=cmd_calibrate)

@@ -172,7 +172,7 @@ def labels_dataset(
     groups: list[str] = []
     weights: list[float] = []
     unknown = ACTIVITY_CODES[Activity.UNKNOWN]
-    weight_of = _answer_weights(path, sections)
+    weight_of = section_answer_weights(path, sections)
     for sid, fixes in sorted(sections.items(), key=_tester_then_time):
         modes = {f["mode"].strip().lower() for f in fixes}
         if len(modes) != 1:
@@ -216,7 +216,7 @@ def labels_dataset(
     )
 
 
-def _answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> dict[str, float]:
+def section_answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> dict[str, float]:
     """Each section's weight (:func:`core.history.answer_weights`, tester by tester, with the
     history's pseudocount), from its first row's ``shown_mode`` and ``shown_probability`` (unknown
     when either is empty or missing)."""

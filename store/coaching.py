@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from core.history import AUDIT_SHARE
 from store.partition import Conn
 from store.queries import queries
 
@@ -87,11 +88,16 @@ class Tester(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def sections_between(
-    conn: Conn, start: datetime, end: datetime, *, ask_below: float | None = None
+    conn: Conn,
+    start: datetime,
+    end: datetime,
+    *,
+    ask_below: float | None = None,
+    audit_share: float = AUDIT_SHARE,
 ) -> list[SectionRow]:
-    """Sections of visible trips starting in [start, end); ``to_confirm`` below ``ask_below``
-    (``None``: never, and the probabilities are not read)."""
-    rows = await conn.fetch(_p("coaching_sections"), start, end, ask_below)
+    """Sections of visible trips starting in [start, end); ``to_confirm`` below ``ask_below`` or
+    drawn for audit (``ask_below`` ``None``: never, and the probabilities are not read)."""
+    rows = await conn.fetch(_p("coaching_sections"), start, end, ask_below, audit_share)
     return [
         SectionRow(
             id=r["id"],

@@ -16,6 +16,10 @@ class LabelledFix(msgspec.Struct, frozen=True, kw_only=True):
     mode: str
     shown_mode: str | None
     shown_probability: float | None
+    shown_uncalibrated: float | None
+    shown_model_version: str | None
+    asked: str | None
+    audit_share: float | None
     ts: datetime
     lat: float
     lon: float
@@ -39,6 +43,10 @@ async def labelled_fixes(conn: Conn) -> list[LabelledFix]:
             mode=r["mode"],
             shown_mode=r["shown_mode"],
             shown_probability=r["shown_probability"],
+            shown_uncalibrated=r["shown_uncalibrated"],
+            shown_model_version=r["shown_model_version"],
+            asked=r["asked"],
+            audit_share=r["audit_share"],
             ts=r["ts"],
             lat=r["lat"],
             lon=r["lon"],

@@ -12,7 +12,7 @@ from asyncpg import Record
 from core.co2.profile import VehicleProfile
 from core.errors import ConfigurationError
 from core.fixes import Fix
-from core.history import ASK_BELOW, Confirmation
+from core.history import ASK_BELOW, AUDIT_SHARE, Confirmation
 from core.trips import Built, Label
 from store.fixes import fix_from_row
 from store.partition import Conn
@@ -54,7 +54,8 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     # line times core.segmentation.rides.RIDE_CIRCUITY).
     n_fixes: int
     # Not confirmed by the tester, and its most likely mode below the deployment's ask_below
-    # (SILLAGE_ASK_BELOW, core.history.ASK_BELOW): the app should ask the tester which mode it was.
+    # (SILLAGE_ASK_BELOW, core.history.ASK_BELOW), or drawn for audit (SILLAGE_AUDIT_SHARE,
+    # core.history.audited): the app should ask the tester which mode it was.
     to_confirm: bool
 
 
@@ -274,6 +275,7 @@ async def replace_from(conn: Conn, start: datetime, built: Built, *, until: date
                     s.co2_registry,
                     None if s.model_probabilities is None else _json.encode(s.model_probabilities).decode(),
                     None if s.kinematics is None else list(s.kinematics),
+                    s.uncalibrated,
                 )
                 for t in built.trips
                 for s in t.sections
@@ -305,16 +307,23 @@ async def trips_between(
     hidden: bool = False,
     to_confirm: bool = False,
     ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
 ) -> list[TripOut]:
     """Trips overlapping [start, end), newest first; those the tester hid only with ``hidden``;
     with ``to_confirm``, only those with a section to confirm (not confirmed, its most likely mode
-    below ``ask_below``)."""
-    rows = await conn.fetch(_q("trips_json"), None, start, end, limit, hidden, ask_below, to_confirm)
+    below ``ask_below`` or the section drawn for audit, :func:`core.history.audited`)."""
+    rows = await conn.fetch(
+        _q("trips_json"), None, start, end, limit, hidden, ask_below, to_confirm, audit_share
+    )
     return [_trip(r) for r in rows]
 
 
-async def trip(conn: Conn, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW) -> TripOut | None:
-    rows = await conn.fetch(_q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False, ask_below, False)
+async def trip(
+    conn: Conn, trip_id: uuid.UUID, *, ask_below: float = ASK_BELOW, audit_share: float = AUDIT_SHARE
+) -> TripOut | None:
+    rows = await conn.fetch(
+        _q("trips_json"), trip_id, _EARLIEST, _LATEST, 1, False, ask_below, False, audit_share
+    )
     return _trip(rows[0]) if rows else None
 
 
@@ -340,9 +349,18 @@ def _section_row(r: Record) -> SectionRow:
     )
 
 
-async def confirm_mode(conn: Conn, s: SectionRow, mode: str, co2: tuple[float, str, str]) -> None:
+async def confirm_mode(
+    conn: Conn,
+    s: SectionRow,
+    mode: str,
+    co2: tuple[float, str, str],
+    *,
+    ask_below: float = ASK_BELOW,
+    audit_share: float = AUDIT_SHARE,
+) -> None:
     """Keep the confirmation as a label (it survives reprocessing), replacing earlier answers about
-    the same section, and update the section."""
+    the same section, and update the section. ``ask_below`` and ``audit_share`` say why the section
+    was to confirm, which the label keeps (``labels.asked``, migration 0028)."""
     await conn.execute(_q("forget_earlier_labels"), s.started_at, s.ended_at, s.id)
-    await conn.execute(_q("insert_label"), s.started_at, s.ended_at, mode, s.id)
+    await conn.execute(_q("insert_label"), s.started_at, s.ended_at, mode, s.id, ask_below, audit_share)
     await conn.execute(_q("set_section_mode"), s.id, mode, *co2)

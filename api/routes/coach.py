@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request, Response, get, put
 from litestar.params import JSONBody, QueryParameter
 
-from api.deps import Caller, DbConn, ask_below, utcnow
+from api.deps import Caller, DbConn, ask_below, audit_share, utcnow
 from api.openapi import downloads
 from core.co2 import BikeKind, BusKind, CarEnergy, MotorbikeKind, TrainKind, VehicleProfile
 from core.co2.profile import Occupants
@@ -277,8 +277,10 @@ async def get_weekly(
 
 
 def _params(request: Request[Any, Any, Any]) -> coaching.CoachingParams:
-    """The coach's parameters with the deployment's threshold for sections to confirm."""
-    return msgspec.structs.replace(coaching.DEFAULT_COACHING_PARAMS, ask_below=ask_below(request))
+    """The coach's parameters with the deployment's rule for sections to confirm."""
+    return msgspec.structs.replace(
+        coaching.DEFAULT_COACHING_PARAMS, ask_below=ask_below(request), audit_share=audit_share(request)
+    )
 
 
 ROUTES = [

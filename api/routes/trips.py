@@ -12,7 +12,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Caller, DbConn, ask_below, range_bound, utcnow
+from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, utcnow
 from api.openapi import own_problems
 from ingest import trips
 from store.trips import TripOut
@@ -53,10 +53,11 @@ async def list_trips(
     unhidden even after reprocessing gave it a new id.
 
     A section has ``"to_confirm": true`` when the tester has not confirmed its mode and the model is
-    unsure of it (its most likely mode below 0.8, or the deployment's ``SILLAGE_ASK_BELOW``): the
-    app should ask which mode it was and send the answer to ``PATCH /v1/sections/{id}``. Each answer
-    also helps the tester's later sections on the same routes. With ``to_confirm=true``, only trips
-    with such a section are listed.
+    unsure of it (its most likely mode below 0.8, or the deployment's ``SILLAGE_ASK_BELOW``), or
+    when it is among the sure sections drawn at random to check the probabilities shown (1 in 20,
+    or ``SILLAGE_AUDIT_SHARE``): the app should ask which mode it was and send the answer to
+    ``PATCH /v1/sections/{id}``. Each answer also helps the tester's later sections on the same
+    routes. With ``to_confirm=true``, only trips with such a section are listed.
     """
     now = utcnow()
     start_at = range_bound(start or now - timedelta(days=7))
@@ -70,6 +71,7 @@ async def list_trips(
         hidden=hidden,
         to_confirm=to_confirm,
         ask_below=ask_below(request),
+        audit_share=audit_share(request),
     )
     headers = {}
     if len(found) == limit:
@@ -92,7 +94,9 @@ async def get_trip(
     request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
 ) -> TripOut:
     """One of the caller's trips."""
-    return await trips.get_trip(conn, principal, trip_id, ask_below=ask_below(request))
+    return await trips.get_trip(
+        conn, principal, trip_id, ask_below=ask_below(request), audit_share=audit_share(request)
+    )
 
 
 @post("/v1/trips/{trip_id:uuid}/confirm", status_code=HTTP_200_OK, tags=["trips"])
@@ -104,17 +108,25 @@ async def confirm_trip(
     would (a label that survives reprocessing, helping later trips on the same routes), in one
     transaction. Gives the trip, with nothing left ``to_confirm``. A mode that is wrong is corrected
     with ``PATCH /v1/sections/{id}``, before or after."""
-    return await trips.confirm_trip(conn, principal, trip_id, ask_below=ask_below(request))
+    return await trips.confirm_trip(
+        conn, principal, trip_id, ask_below=ask_below(request), audit_share=audit_share(request)
+    )
 
 
 # 422: an unknown mode.
 @patch("/v1/sections/{section_id:uuid}", tags=["trips"], opt=own_problems(422))
 async def confirm_section(
-    section_id: FromPath[uuid.UUID], data: JSONBody[ConfirmIn], conn: DbConn, principal: Caller
+    request: Request[Any, Any, Any],
+    section_id: FromPath[uuid.UUID],
+    data: JSONBody[ConfirmIn],
+    conn: DbConn,
+    principal: Caller,
 ) -> SectionConfirmed:
     """Confirm (or correct) a section's mode. Kept as a label that survives reprocessing; the
     footprint is recomputed."""
-    s = await trips.confirm_mode(conn, principal, section_id, data.mode)
+    s = await trips.confirm_mode(
+        conn, principal, section_id, data.mode, ask_below=ask_below(request), audit_share=audit_share(request)
+    )
     return SectionConfirmed(
         id=s.id, trip_id=s.trip_id, mode=s.mode, mode_source="user", distance_m=s.distance_m
     )

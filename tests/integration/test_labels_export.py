@@ -13,6 +13,7 @@ import pytest
 from core.fixes import Fix
 from ingest.labels import export_labels
 from ingest.testers import ConsentChoice, enrol
+from models.calibrate import read_answers
 from models.dataset import labels_dataset
 from store import fixes as fixes_db
 from store.partition import as_user
@@ -124,3 +125,29 @@ async def test_each_label_says_what_its_section_showed_and_training_can_weigh_ag
         "bus": pytest.approx(5.0 / 6.0),
         "car": 1.0,
     }
+
+
+async def test_each_label_says_what_the_model_gave_and_why_the_app_asked_for_calibration(
+    app_conn: asyncpg.Connection, invite_code: str, tmp_path: Path
+) -> None:
+    role = await _tester(app_conn, invite_code, "research_labels", lat=37.0, mode="bus")
+    async with as_user(app_conn, role):
+        await app_conn.execute(
+            "UPDATE labels SET shown_mode = 'bus', shown_probability = 0.62, shown_uncalibrated = 0.97,"
+            " shown_model_version = '1.4.0', asked = 'audit', audit_share = 0.05"
+        )
+    out = io.StringIO()
+    await export_labels(app_conn, out, actor=Actor.operator("tests"))
+    lines = out.getvalue().splitlines(keepends=True)
+    mine = [r for r in csv.DictReader(io.StringIO(out.getvalue())) if 37.0 <= float(r["lat"]) < 37.01]
+    said = {(r["shown_uncalibrated"], r["shown_model_version"], r["asked"], r["audit_share"]) for r in mine}
+    assert said == {("0.97", "1.4.0", "audit", "0.05")}
+    path = tmp_path / "labels.csv"
+    path.write_text("".join([lines[0], *(line for line in lines[1:] if ",37.0" in line)]))
+    answers = read_answers(path, model_version="1.4.0")
+    # Fitted on what the model gave; an audit answer stands for the 20 sure sections it was drawn
+    # from, times its weight as an agreement (a = (1 + 10 x 0.62) / 11, as the history weighs it).
+    assert answers.asked == ["audit"]
+    assert answers.uncalibrated == pytest.approx([0.97])
+    a = 7.2 / 11
+    assert answers.weights == pytest.approx([20.0 * 0.62 * (1 - a) / (0.38 * a)])

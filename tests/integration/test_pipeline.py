@@ -22,7 +22,7 @@ import pytest
 import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.geodesy import haversine_m
-from core.history import ASK_BELOW, KINEMATIC_FEATURES
+from core.history import ASK_BELOW, AUDIT_SHARE, KINEMATIC_FEATURES, audited
 from core.segmentation.rides import RIDE_CIRCUITY
 from core.settings import Settings
 from core.track import Track
@@ -790,9 +790,12 @@ async def test_a_ride_along_part_of_a_confirmed_route_takes_its_mode(
 
 
 def unsure_in(trip: dict[str, Any]) -> list[bool]:
-    """Which sections of ``trip`` the rule says to ask about: not confirmed, and unsure."""
+    """Which sections of ``trip`` the rule says to ask about: not confirmed, and unsure or drawn
+    for audit (:func:`core.history.audited`, which the database's rule must draw alike)."""
     return [
-        s["mode_source"] != "user" and max(s["probabilities"].values()) < ASK_BELOW for s in trip["sections"]
+        s["mode_source"] != "user"
+        and (max(s["probabilities"].values()) < ASK_BELOW or audited(uuid.UUID(s["id"]), AUDIT_SHARE))
+        for s in trip["sections"]
     ]
 
 
@@ -922,9 +925,14 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
         if before["mode"] == now["mode"]:
             assert now["co2_kg"] == before["co2_kg"]
     # Each label keeps the mode its section showed when the tester answered, and its probability:
-    # the correction what the model said, the others what they confirmed.
+    # the correction what the model said, the others what they confirmed. Without calibration, the
+    # probability before it is the one shown; and each keeps the model, and why the app asked
+    # (the sure walks confirmed with the trip were not asked about, unless drawn for audit).
     role = f"sillage_u_{t.user_id.hex}"
-    labels_sql = "SELECT mode, shown_mode, shown_probability FROM labels WHERE section_id = $1"
+    labels_sql = (
+        "SELECT mode, shown_mode, shown_probability, shown_uncalibrated, shown_model_version, asked,"
+        " audit_share FROM labels WHERE section_id = $1"
+    )
     async with as_user(app_conn, role):
         for before in trip["sections"]:
             label = await app_conn.fetchrow(labels_sql, uuid.UUID(before["id"]))
@@ -932,6 +940,15 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
             assert label["shown_mode"] == before["mode"]
             shown_p = before["probabilities"][before["mode"]]
             assert label["shown_probability"] == pytest.approx(shown_p, abs=1e-6)
+            assert label["shown_uncalibrated"] == label["shown_probability"]
+            assert label["shown_model_version"] == HeuristicClassifier().version
+            drawn = audited(uuid.UUID(before["id"]), AUDIT_SHARE)
+            why = "unsure" if shown_p < ASK_BELOW else "audit" if drawn else None
+            assert (label["asked"], label["audit_share"]) == (
+                why,
+                pytest.approx(AUDIT_SHARE) if why == "audit" else None,
+            )
+        assert max(trip["sections"][1]["probabilities"].values()) < ASK_BELOW  # asked: "unsure"
         # The pipeline reads them back with the confirmations, for answer_weights.
         evidence = await trips_db.confirmations(app_conn, 10, 0)
     assert sorted((c.mode, c.shown_mode) for c in evidence) == sorted(
@@ -955,7 +972,7 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
     assert r.status_code == 200
     async with as_user(app_conn, role):
         again_label = await app_conn.fetch(labels_sql, uuid.UUID(trip["sections"][1]["id"]))
-    assert [tuple(x) for x in again_label] == [("tram", None, None)]
+    assert [tuple(x) for x in again_label] == [("tram", None, None, None, None, None, None)]
 
 
 def drive(start_s: float) -> Track:

@@ -3,11 +3,12 @@
 -- name: coaching_sections
 -- The sections of visible trips starting in [$1, $2), oldest first, with their trip's ends and
 -- purpose (coaching reads a section's place as its trip's: only trips' ends are compared), and
--- whether each is to confirm (sillage.section_to_confirm, as trips_json says; never when $3 is NULL).
+-- whether each is to confirm (sillage.section_to_confirm, as trips_json says, audit share $4; never
+-- when $3 is NULL).
 SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.mode, s.distance_m, s.occupants,
        coalesce(s.co2_kg, 0) AS co2_kg, t.purpose,
        t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
-       sillage.section_to_confirm(s.mode_source, s.probabilities, s.mode, $3) AS to_confirm
+       sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $3, $4) AS to_confirm
 FROM sections s JOIN trips t ON t.id = s.trip_id
 WHERE s.started_at >= $1 AND s.started_at < $2 AND NOT t.hidden
 ORDER BY s.started_at, s.seq;

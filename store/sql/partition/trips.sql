@@ -111,9 +111,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 -- name: insert_section
 INSERT INTO sections (id, trip_id, seq, started_at, ended_at, distance_m, n_fixes, mode, probabilities,
                       mode_source, model_version, geometry, co2_kg, co2_factor, co2_registry,
-                      model_probabilities, kinematics)
+                      model_probabilities, kinematics, uncalibrated)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15, $16::jsonb,
-        $17::real[]);
+        $17::real[], $18);
 
 -- name: recent_model_probabilities
 -- The model's own probabilities of the tester's $2 most recent sections that started before $1,
@@ -127,9 +127,10 @@ SELECT vehicle FROM profile WHERE singleton;
 
 -- name: trips_json
 -- Trips overlapping [$2, $3) (or the one trip $1), newest first, with their sections as JSON;
--- hidden ones only if $5. A section is to confirm (sillage.section_to_confirm, migration 0024) when
--- the tester has not confirmed it and its mode's probability is below $6 (core.history.ASK_BELOW);
--- with $7, only trips with such a section.
+-- hidden ones only if $5. A section is to confirm (sillage.section_to_confirm, migrations 0024 and
+-- 0028) when the tester has not confirmed it and its mode's probability is below $6
+-- (core.history.ASK_BELOW), or it is among the share $8 of sections drawn for audit; with $7, only
+-- trips with such a section.
 SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination_lat, t.destination_lon,
        t.distance_m, t.purpose, t.hidden,
        coalesce((SELECT jsonb_agg(jsonb_build_object(
@@ -137,14 +138,14 @@ SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination
            'distance_m', s.distance_m, 'mode', s.mode, 'mode_source', s.mode_source,
            'probabilities', s.probabilities, 'co2_kg', s.co2_kg, 'geometry', s.geometry,
            'n_fixes', s.n_fixes,
-           'to_confirm', sillage.section_to_confirm(s.mode_source, s.probabilities, s.mode, $6))
+           'to_confirm', sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $6, $8))
            ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
 WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
   AND (NOT $7 OR EXISTS (
       SELECT 1 FROM sections s
-      WHERE s.trip_id = t.id AND sillage.section_to_confirm(s.mode_source, s.probabilities, s.mode, $6)))
+      WHERE s.trip_id = t.id AND sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $6, $8)))
 ORDER BY t.started_at DESC
 LIMIT $4;
 
@@ -160,16 +161,27 @@ WHERE trip_id = $1 AND mode_source <> 'user' ORDER BY seq;
 -- The confirmation keeps where its section started and ended and the path between (its stored
 -- geometry's positions, the parts of a MultiLineString cut at the antimeridian laid end to end;
 -- NULL when it has none, and the label is still kept), the section's kinematics, and the mode the
--- section showed with its probability (NULL when it showed the tester's own earlier answer): run
--- before the section takes the confirmed mode.
+-- section showed with its probability, that probability before calibration (the shown one when
+-- none applied) and the model version that gave it (all NULL when it showed the tester's own
+-- earlier answer), and why it was to confirm with ask_below $5 and audit share $6 (NULL when it was
+-- not): run before the section takes the confirmed mode.
 INSERT INTO labels (started_at, ended_at, mode, section_id, start_lat, start_lon, end_lat, end_lon, path,
-                    kinematics, shown_mode, shown_probability)
+                    kinematics, shown_mode, shown_probability, shown_uncalibrated, shown_model_version,
+                    asked, audit_share)
 SELECT v.started_at, v.ended_at, v.mode, v.section_id,
        (p.path #>> '{0,1}')::float8, (p.path #>> '{0,0}')::float8,
        (p.path #>> '{-1,1}')::float8, (p.path #>> '{-1,0}')::float8,
        p.path, s.kinematics,
        CASE WHEN s.mode_source <> 'user' THEN s.mode END,
-       CASE WHEN s.mode_source <> 'user' THEN least(greatest((s.probabilities ->> s.mode)::real, 0), 1) END
+       CASE WHEN s.mode_source <> 'user' THEN least(greatest((s.probabilities ->> s.mode)::real, 0), 1) END,
+       CASE WHEN s.mode_source <> 'user'
+            THEN coalesce(s.uncalibrated, least(greatest((s.probabilities ->> s.mode)::real, 0), 1)) END,
+       CASE WHEN s.mode_source <> 'user' THEN s.model_version END,
+       CASE WHEN NOT sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $5, $6) THEN NULL
+            WHEN coalesce((s.probabilities ->> s.mode)::float8, 0) < $5 THEN 'unsure'
+            ELSE 'audit' END,
+       CASE WHEN sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $5, $6)
+             AND coalesce((s.probabilities ->> s.mode)::float8, 0) >= $5 THEN $6::real END
 FROM (VALUES ($1::timestamptz, $2::timestamptz, $3::text, $4::uuid)) v (started_at, ended_at, mode, section_id)
 LEFT JOIN sections s ON s.id = v.section_id
 LEFT JOIN LATERAL (

@@ -1,0 +1,104 @@
+"""A deployment's calibration of the probability shown, served through the pipeline and the API,
+and the audit draw the database and Python must make alike."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+
+from core import calibration
+from core.calibration import ConfidenceCalibration
+from core.history import ASK_BELOW, audited
+from ingest.pipeline import Pipeline, PipelineParams
+from models.heuristic import HeuristicClassifier
+from store.partition import as_user
+from store.pool import Database
+from tests.integration.test_pipeline import after, commute, fixes_json, trips_of
+from tests.support.testers import enrol, upload
+
+
+async def test_the_database_draws_the_same_sections_for_audit_as_python(app_conn: asyncpg.Connection) -> None:
+    ids = [uuid.uuid5(uuid.NAMESPACE_URL, f"section-{k}") for k in range(3000)]
+    for share in (0.0, 0.05, 0.5, 1.0):
+        drawn = await app_conn.fetch(
+            "SELECT id, sillage.section_audited(id, $2) AS drawn FROM unnest($1::uuid[]) id", ids, share
+        )
+        assert [r["drawn"] for r in drawn] == [audited(i, share) for i in ids]
+    rate = np.mean([audited(i, 0.05) for i in ids])
+    assert 0.035 < rate < 0.065  # about the share asked for
+
+
+async def test_to_confirm_asks_sure_sections_only_when_drawn_and_never_when_asking_is_off(
+    app_conn: asyncpg.Connection,
+) -> None:
+    sql = "SELECT sillage.section_to_confirm($1, $2, $3::jsonb, 'car', $4, $5)"
+    drawn = next(i for i in (uuid.uuid4() for _ in range(10_000)) if audited(i, 0.05))
+    kept = next(i for i in (uuid.uuid4() for _ in range(10_000)) if not audited(i, 0.05))
+    sure, unsure = '{"car": 0.95, "bus": 0.05}', '{"car": 0.6, "bus": 0.4}'
+    assert await app_conn.fetchval(sql, kept, "model", unsure, ASK_BELOW, 0.05)
+    assert not await app_conn.fetchval(sql, kept, "model", sure, ASK_BELOW, 0.05)
+    assert await app_conn.fetchval(sql, drawn, "model", sure, ASK_BELOW, 0.05)
+    assert not await app_conn.fetchval(sql, drawn, "model", sure, ASK_BELOW, 0.0)  # no audit
+    assert not await app_conn.fetchval(sql, drawn, "model", unsure, 0.0, 0.05)  # asking off
+    assert not await app_conn.fetchval(sql, drawn, "model", sure, None, 0.05)
+    assert not await app_conn.fetchval(sql, drawn, "user", unsure, ASK_BELOW, 0.05)  # answered
+
+
+async def test_a_calibrated_deployment_shows_calibrated_probabilities_and_keeps_what_the_model_gave(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    """Two testers make the same commute; one is served by a pipeline with a calibration (a map
+    much less sure than the model). Same modes, probabilities mapped, the model's own kept for the
+    next fit, and an answer keeps both."""
+    classifier = HeuristicClassifier()
+    fitted = ConfidenceCalibration(model_version=classifier.version, slope=0.3, intercept=-0.2)
+    plain, calibrated = await enrol(http, invite_code), await enrol(http, invite_code)
+    track = commute()
+    await upload(http, plain, fixes_json(track))
+    await Pipeline(classifier, PipelineParams()).run_due(db, as_of=after(track, 60))
+    await upload(http, calibrated, fixes_json(track))
+    await Pipeline(classifier, PipelineParams(calibration=fitted)).run_due(db, as_of=after(track, 60))
+    (before,) = await trips_of(http, plain)
+    (after_,) = await trips_of(http, calibrated)
+    assert [s["mode"] for s in after_["sections"]] == [s["mode"] for s in before["sections"]]
+    names = list(before["sections"][0]["probabilities"])
+    raw = np.asarray([[s["probabilities"][n] for n in names] for s in before["sections"]])
+    shown = np.asarray([[s["probabilities"][n] for n in names] for s in after_["sections"]])
+    assert shown == pytest.approx(calibration.calibrate(raw, 0.3, -0.2), abs=2e-3)
+    assert (shown.max(axis=1) < raw.max(axis=1)).all()  # less sure: more of them asked about
+    asked = [sum(s["to_confirm"] for s in trip["sections"]) for trip in (before, after_)]
+    assert asked[1] >= asked[0]
+    section = after_["sections"][1]
+    role = f"sillage_u_{calibrated.user_id.hex}"
+    async with as_user(app_conn, role):
+        kept = await app_conn.fetch("SELECT uncalibrated FROM sections ORDER BY seq")
+    assert [r["uncalibrated"] for r in kept] == pytest.approx(raw.max(axis=1).tolist(), abs=2e-4)
+    r = await http.patch(f"/v1/sections/{section['id']}", json={"mode": "tram"}, headers=calibrated.auth)
+    assert r.status_code == 200
+    async with as_user(app_conn, role):
+        label = await app_conn.fetchrow(
+            "SELECT shown_probability, shown_uncalibrated, shown_model_version, asked FROM labels"
+        )
+    assert label is not None
+    assert label["shown_probability"] == pytest.approx(max(section["probabilities"].values()), abs=1e-4)
+    assert label["shown_uncalibrated"] == pytest.approx(raw[1].max(), abs=2e-4)
+    assert label["shown_model_version"] == classifier.version
+    why = "audit" if audited(uuid.UUID(section["id"])) else None
+    assert label["asked"] == ("unsure" if label["shown_probability"] < ASK_BELOW else why)
+
+
+def test_a_calibration_for_another_model_is_set_aside_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    other = ConfidenceCalibration(model_version="1.0.0", slope=0.3, intercept=0.0)
+    with caplog.at_level(logging.WARNING, logger="sillage.pipeline"):
+        pipeline = Pipeline(HeuristicClassifier(), PipelineParams(calibration=other))
+    assert pipeline.params.calibration is None
+    assert "fitted for model 1.0.0" in caplog.text
+    mine = ConfidenceCalibration(model_version=HeuristicClassifier().version, slope=0.3, intercept=0.0)
+    assert Pipeline(HeuristicClassifier(), PipelineParams(calibration=mine)).params.calibration == mine
