@@ -44,6 +44,9 @@ _REQUIRED = (
     "audit_share",
 )
 CV_FOLDS = 5  # tester-wise folds of the held-out figures (fewer when there are fewer testers)
+# Below this many answers, or without two testers to check it on one left out, a fit is reported
+# as not to be trusted yet: an audit answer weighs 20, so a handful of them can move the map far.
+ENOUGH_ANSWERS = 200
 
 
 class Answers(msgspec.Struct, frozen=True, kw_only=True):
@@ -150,8 +153,9 @@ def calibration_report(
     prior_answers: float = PRIOR_ANSWERS,
 ) -> tuple[ConfidenceCalibration, dict[str, Any]]:
     """The map fitted on all ``answers``, and a report: the answers and testers it rests on, the
-    answers' reliability before and after it (``in_sample``), and the same on testers left out of
-    the fit (``held_out``, with at least two testers)."""
+    answers' reliability before and after it (``in_sample``), the same on testers left out of the
+    fit (``held_out``, with at least two testers), and ``enough``: whether there are at least
+    :data:`ENOUGH_ANSWERS` answers from two testers or more."""
     if not answers.modes:
         raise BadRequest(
             f"no answer about a section model {model_version} showed to fit on "
@@ -179,6 +183,7 @@ def calibration_report(
         "prior_answers": prior_answers,
         "slope": fitted.slope,
         "intercept": fitted.intercept,
+        "enough": fitted.answers >= ENOUGH_ANSWERS and testers >= 2,
         "asked": {why: int((asked == why).sum()) for why in ("unsure", "audit")},
         "right_share": round(float(np.average(right, weights=weights)), 4) if weights.sum() > 0 else None,
         "in_sample": {"before": _reliability(answers, raw), "after": _reliability(answers, after)},

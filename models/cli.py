@@ -390,12 +390,17 @@ def cmd_calibrate(args: argparse.Namespace, _settings: object = None) -> int:
     write the calibration that ``SILLAGE_CALIBRATION`` reads."""
     import msgspec
 
-    from models.calibrate import calibration_report, read_answers
+    from models.calibrate import ENOUGH_ANSWERS, calibration_report, read_answers
     from models.classifier import load_classifier
 
     version = args.model_version or load_classifier(args.model).version
     answers = read_answers(args.labels, model_version=version)
     fitted, report = calibration_report(answers, version)
+    if not report["enough"]:
+        _progress(
+            f"warning: {fitted.answers} answers from {fitted.testers} testers: too few to trust the fit "
+            f"(at least {ENOUGH_ANSWERS} from two testers or more); check held_out before serving it"
+        )
     if args.out is not None:
         args.out.write_bytes(msgspec.json.format(msgspec.json.encode(fitted), indent=2) + b"\n")
         _progress(f"wrote {args.out}: set SILLAGE_CALIBRATION={args.out.resolve()} and restart the service")

@@ -7,6 +7,7 @@ import argparse
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -114,8 +115,11 @@ def test_a_fit_on_overconfident_answers_brings_the_figure_down_and_holds_on_test
     assert report["in_sample"]["after"]["ece"] < report["in_sample"]["before"]["ece"] / 2
     assert report["held_out"]["folds"] == 5
     assert report["held_out"]["after"]["ece"] < report["held_out"]["before"]["ece"] / 2
+    assert report["enough"] is True
     one = read_answers(_write(tmp_path / "one.csv", rows[:6:6]), model_version="1.4.0")
-    assert calibration_report(one, "1.4.0")[1]["held_out"]["available"] is False
+    alone = calibration_report(one, "1.4.0")[1]
+    assert alone["held_out"]["available"] is False
+    assert alone["enough"] is False
     with pytest.raises(BadRequest, match=r"no answer about a section model 2\.0\.0"):
         calibration_report(read_answers(tmp_path / "labels.csv", model_version="2.0.0"), "2.0.0")
 
@@ -129,15 +133,23 @@ def test_the_command_writes_the_calibration_the_settings_read(
         shown, right = answers_like(rng, 1, 0.4, 0.0)
         p = float(shown[0])
         rows.append(_answer(f"l{k}", f"t{k % 3}", "bus" if right[0] else "tram", ("bus", p, p)))
-    labels = _write(tmp_path / "labels.csv", rows)
     out = tmp_path / "calibration.json"
     parser = argparse.ArgumentParser(prog="sillage")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(
-        ["models", "calibrate", "--labels", str(labels), "--model-version", "1.4.0", "--out", str(out)]
-    )
-    assert args.func(args, None) == 0
-    report = json.loads(capsys.readouterr().out)
+
+    def calibrate(rows: list[dict[str, str]]) -> tuple[dict[str, Any], str]:
+        labels = _write(tmp_path / "labels.csv", rows)
+        argv = ["models", "calibrate", "--labels", str(labels), "--model-version", "1.4.0", "--out", str(out)]
+        args = parser.parse_args(argv)
+        assert args.func(args, None) == 0
+        said = capsys.readouterr()
+        return json.loads(said.out), said.err
+
+    few, warned = calibrate(rows[:20])
+    assert few["enough"] is False
+    assert "warning: 20 answers from 3 testers: too few to trust the fit" in warned
+    report, warned = calibrate(rows)
+    assert "warning" not in warned
     served = load_settings({"SILLAGE_CALIBRATION": str(out)}).calibration
     assert served is not None
     assert (served.model_version, served.slope, served.intercept) == (
