@@ -17,7 +17,6 @@ weigh the answers the same way.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import numpy.typing as npt
 
 from core.calibration import PRIOR_ANSWERS, ConfidenceCalibration, confidence, fit
 from core.errors import BadRequest
-from models.dataset import section_answer_weights
+from models.dataset import labelled_rows, section_answer_weights
 from models.metrics import reliability
 
 F64 = npt.NDArray[np.float64]
@@ -87,14 +86,7 @@ def read_answers(path: Path, *, model_version: str) -> Answers:
     own earlier answer, or was confirmed before migration 0027), answers about another model's
     sections (or an unknown one: confirmed before migration 0028), and answers the app did not ask
     for (module docstring)."""
-    sections: dict[str, list[dict[str, str]]] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BadRequest(f"{path}: missing columns {missing} (write it with this sillage labels export)")
-        for row in reader:
-            sections.setdefault(row["section_id"], []).append(row)
+    sections = labelled_rows(path, _REQUIRED, hint=" (write it with this version's sillage labels export)")
     weights = section_answer_weights(path, sections)
     skipped: Counter[str] = Counter()
     out = Answers(testers=[], shown_modes=[], modes=[], uncalibrated=[], asked=[], weights=[], skipped={})

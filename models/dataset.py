@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -159,14 +159,7 @@ def labels_dataset(
     A section of a mode outside ``known_modes`` is refused, or with ``skipped`` left out and
     counted there by mode: testers may confirm modes the model does not learn (ferry, plane), and
     ``sillage labels export`` writes them as they were confirmed."""
-    sections: dict[str, list[dict[str, str]]] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in _CSV_REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise BadRequest(f"{path}: missing columns {missing}")
-        for row in reader:
-            sections.setdefault(row["section_id"], []).append(row)
+    sections = labelled_rows(path, _CSV_REQUIRED)
     rows: list[F64] = []
     labels: list[str] = []
     groups: list[str] = []
@@ -214,6 +207,20 @@ def labels_dataset(
         groups=np.asarray(groups, dtype=np.str_),
         weights=np.asarray(weights, dtype=np.float64) if weigh_agreements else None,
     )
+
+
+def labelled_rows(path: Path, required: Sequence[str], *, hint: str = "") -> dict[str, list[dict[str, str]]]:
+    """The rows of a labels CSV by ``section_id``, in file order; a file without every column of
+    ``required`` is refused (``hint`` says how to get a right one)."""
+    sections: dict[str, list[dict[str, str]]] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise BadRequest(f"{path}: missing columns {missing}{hint}")
+        for row in reader:
+            sections.setdefault(row["section_id"], []).append(row)
+    return sections
 
 
 def section_answer_weights(path: Path, sections: dict[str, list[dict[str, str]]]) -> dict[str, float]:
