@@ -22,13 +22,15 @@ the mode shown never changes: calibration changes the figure shown and which sec
 about, not the modes or the footprint. Rows at 1 (a rule's plane, a tester's answer) are certain
 and stay as they are.
 
-**The answers it learns from.** Testers are asked about the sections below ``ask_below``, so most
-answers come from there; the map is fitted on them and carries over to the surer sections by its
-form. Answers that agree with what was shown count as much as the tester's answers show attention
-(:func:`core.history.answer_weights`): blind "looks right" taps would teach it that the model is
-right whenever it is unsure. The probability fitted on is the one before calibration
-(``sections.uncalibrated``, kept with each answer as ``labels.shown_uncalibrated``), so a new fit
-replaces the old one instead of stacking on it.
+**The answers it learns from** (:mod:`models.calibrate`). Testers are asked about every section
+below ``ask_below``, and the map does not carry from there to the surer ones by its form alone: on
+the GeoLife subset, fitted on those answers only, sections shown at 0.97 were still right 82 % of
+the time. So a stable share of the sure sections is asked about too (:func:`core.history.audited`),
+and each such answer weighs ``1 / share`` in the fit. Answers that agree with what was shown count
+as much as the tester's answers show attention (:func:`core.history.answer_weights`): blind "looks
+right" taps would teach it that the model is right whenever it is unsure. The probability fitted
+on is the one before calibration (``sections.uncalibrated``, kept with each answer as
+``labels.shown_uncalibrated``), so a new fit replaces the old one instead of stacking on it.
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ def fit(
 ) -> tuple[float, float]:
     """``(slope, intercept)`` of the map that makes a mode shown at ``shown`` right as often as the
     answers say (``right``: the tester's answer was the mode shown; ``weights`` per answer, 1 by
-    default), by Newton's method on the penalised log-likelihood (module docstring)."""
+    default), by Newton's method on the log-likelihood of the answers and the pseudo-answers that
+    hold it to the identity (module docstring)."""
     shown = np.asarray(shown, dtype=np.float64)
     y = np.asarray(right, dtype=np.float64)
     w = np.ones_like(shown) if weights is None else np.asarray(weights, dtype=np.float64)

@@ -7,10 +7,9 @@ is for the deployment's own training, never for publication. Each label says whi
 section showed when the tester answered, at what probability (empty when unknown), that
 probability before calibration, the model version that gave it, and why the app asked (``asked``:
 ``unsure`` or ``audit``, with the ``audit_share`` in force; empty when it did not ask, or before
-migration 0028): ``sillage models train --labels
---weigh-agreements`` can weigh answers that only agreed with it as the history does
-(``core.history.answer_weights``), and ``sillage models calibrate --labels`` fits the probability
-shown on them (``core.calibration``).
+migration 0028). ``sillage models train --labels --weigh-agreements`` can weigh answers that only
+agreed with it as the history does (``core.history.answer_weights``), and ``sillage models
+calibrate --labels`` fits the probability shown on them (``core.calibration``).
 """
 
 from __future__ import annotations
