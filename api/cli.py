@@ -97,6 +97,25 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
     return _run(go())
 
 
+def cmd_pipeline_recalibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.calibration import recalibrate
+
+    fitted = settings.calibration
+
+    async def go() -> int:
+        async with connected(require_url(settings.database_url)) as conn:
+            done = await recalibrate(conn, fitted)
+        how = (
+            "uncalibrated (no SILLAGE_CALIBRATION)"
+            if fitted is None
+            else f"calibrated for model {fitted.model_version}"
+        )
+        print(f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown {how}")
+        return 0
+
+    return _run(go())
+
+
 def command_modules() -> list[Callable[[Any], None]]:
     """``register(subparsers)`` of every module in ``api.commands`` (one per operator noun)."""
     import importlib
@@ -166,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     psub = pipe.add_subparsers(dest="pipeline_command", required=True)
     run = psub.add_parser("run", help="process every pending range now (the API does this continuously)")
     run.set_defaults(func=cmd_pipeline_run)
+    recal = psub.add_parser(
+        "recalibrate",
+        help="show every section's probability as SILLAGE_CALIBRATION says (or uncalibrated without it)",
+    )
+    recal.set_defaults(func=cmd_pipeline_recalibrate)
 
     from models.cli import register as register_models
 

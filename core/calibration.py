@@ -160,6 +160,29 @@ def calibrate(proba: F64, slope: float, intercept: float) -> F64:
     return out
 
 
+def uncalibrated(proba: F64, top: F64) -> F64:
+    """The probabilities sections had before calibration, from the calibrated ones stored and the
+    most likely mode's probability before it (``top``, NaN for a row never calibrated): the mode
+    shown takes ``top`` back and the others, which calibration scaled together, are scaled back."""
+    out = np.array(proba, dtype=np.float64, copy=True)
+    top = np.asarray(top, dtype=np.float64)
+    rows = np.flatnonzero(~np.isnan(top))
+    if rows.size == 0 or out.shape[1] == 0:
+        return out
+    mode = np.argmax(out[rows], axis=1)
+    shown = out[rows, mode]
+    before = top[rows]
+    rest = 1.0 - shown
+    scale = np.divide(1.0 - before, rest, out=np.zeros_like(rest), where=rest > 0.0)
+    out[rows] *= scale[:, None]
+    if out.shape[1] > 1:
+        # A mode shown at 1 left nothing to scale back: the rest is shared evenly.
+        even = (rest <= 0.0)[:, None] & (np.arange(out.shape[1])[None, :] != mode[:, None])
+        out[rows] = np.where(even, ((1.0 - before) / (out.shape[1] - 1))[:, None], out[rows])
+    out[rows, mode] = before
+    return out
+
+
 def apply(proba: F64, calibration: ConfidenceCalibration | None) -> F64:
     """:func:`calibrate` with a fitted calibration, or ``proba`` as it is without one."""
     if calibration is None:

@@ -143,7 +143,7 @@ def confirmed_mode(labels: Sequence[Label], start: datetime, end: datetime) -> s
     return best[1]
 
 
-def _by_mode(classes: Sequence[str], row: F64) -> dict[str, float]:
+def shown_probabilities(classes: Sequence[str], row: F64) -> dict[str, float]:
     """A section's probabilities as stored and shown: mode -> probability, to 4 decimals."""
     return {c: round(float(p), 4) for c, p in zip(classes, row, strict=True)}
 
@@ -219,7 +219,7 @@ def build(
             mode = classes[int(np.argmax(probs))]
             src = "history" if from_history is not None and from_history[k] else source
             confirmed = confirmed_mode(labels, start, end)
-            shown = _by_mode(classes, probs)
+            shown = shown_probabilities(classes, probs)
             raw = None if uncalibrated is None else float(uncalibrated[k])
             if confirmed is not None:
                 # What the tester confirmed is certain; the model's own stay in model_probabilities.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -204,6 +205,35 @@ async def confirmations(conn: Conn, limit: int, with_paths: int) -> list[Confirm
         )
         for r in rows
     ]
+
+
+class ShownSection(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    probabilities: dict[str, float]
+    uncalibrated: float | None
+    model_version: str
+
+
+async def shown_sections(conn: Conn) -> list[ShownSection]:
+    """The current tester's sections whose probabilities the pipeline gave (not their answers)."""
+    return [
+        ShownSection(
+            id=r["id"],
+            probabilities=_probabilities.decode(r["p"]),
+            uncalibrated=r["uncalibrated"],
+            model_version=r["model_version"],
+        )
+        for r in await conn.fetch(_q("shown_sections"))
+    ]
+
+
+async def set_shown_probabilities(
+    conn: Conn, changed: Sequence[tuple[uuid.UUID, dict[str, float], float | None]]
+) -> None:
+    """Store sections' probabilities as now shown, and their mode's before calibration."""
+    await conn.executemany(
+        _q("set_shown_probabilities"), [(i, _json.encode(p).decode(), u) for i, p, u in changed]
+    )
 
 
 async def recent_model_probabilities(conn: Conn, before: datetime, limit: int) -> list[dict[str, float]]:

@@ -3,8 +3,10 @@ and the audit draw the database and Python must make alike."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -18,7 +20,9 @@ from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.partition import as_user
 from store.pool import Database
-from tests.integration.test_pipeline import after, commute, fixes_json, trips_of
+from tests.integration.test_pipeline import DAY, after, commute, fixes_json, trips_of
+from tests.support.cli import sillage
+from tests.support.database import ScratchDatabase
 from tests.support.testers import enrol, upload
 
 
@@ -102,3 +106,66 @@ def test_a_calibration_for_another_model_is_set_aside_with_a_warning(
     assert "fitted for model 1.0.0" in caplog.text
     mine = ConfidenceCalibration(model_version=HeuristicClassifier().version, slope=0.3, intercept=0.0)
     assert Pipeline(HeuristicClassifier(), PipelineParams(calibration=mine)).params.calibration == mine
+
+
+async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_back(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    app_conn: asyncpg.Connection,
+    test_db: ScratchDatabase,
+    tmp_path: Path,
+) -> None:
+    """Sections built before a calibration was installed are shown calibrated by `sillage pipeline
+    recalibrate` (those of the model it was fitted for; the tester's answers stay), and shown as the
+    model gave them again without SILLAGE_CALIBRATION."""
+    classifier = HeuristicClassifier()
+    t = await enrol(http, invite_code)
+    track = commute(DAY + 7 * 86400)
+    await upload(http, t, fixes_json(track))
+    await Pipeline(classifier, PipelineParams()).run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t, DAY + 7 * 86400)
+    first, bus, last = trip["sections"]
+    assert (await http.patch(f"/v1/sections/{first['id']}", json={"mode": "walk"}, headers=t.auth)).is_success
+    role = f"sillage_u_{t.user_id.hex}"
+    async with as_user(app_conn, role):  # as if the last walk came from an earlier model
+        await app_conn.execute(
+            "UPDATE sections SET model_version = 'heuristic-0' WHERE id = $1", uuid.UUID(last["id"])
+        )
+    fitted = tmp_path / "calibration.json"
+    fitted.write_text(json.dumps({"model_version": classifier.version, "slope": 0.3, "intercept": -0.2}))
+
+    async def shown() -> dict[str, tuple[dict[str, float], float | None, str]]:
+        async with as_user(app_conn, role):
+            rows = await app_conn.fetch(
+                "SELECT id, probabilities::text AS p, uncalibrated, mode FROM sections"
+            )
+        return {str(r["id"]): (json.loads(r["p"]), r["uncalibrated"], r["mode"]) for r in rows}
+
+    before = await shown()
+    done = sillage(test_db, "pipeline", "recalibrate", env={"SILLAGE_CALIBRATION": str(fitted)})
+    assert done.returncode == 0, done.stderr
+    assert f"shown calibrated for model {classifier.version}" in done.stdout
+    now = await shown()
+    names = list(before[bus["id"]][0])
+    raw = np.asarray([[before[bus["id"]][0][n] for n in names]])
+    assert [now[bus["id"]][0][n] for n in names] == pytest.approx(
+        calibration.calibrate(raw, 0.3, -0.2)[0], abs=2e-4
+    )
+    assert now[bus["id"]][1] == pytest.approx(raw.max(), abs=1e-4)
+    assert now[first["id"]] == before[first["id"]]  # the tester's answer
+    assert now[last["id"]] == before[last["id"]]  # another model's: left uncalibrated
+    assert {k: v[2] for k, v in now.items()} == {k: v[2] for k, v in before.items()}  # modes stay
+    again = sillage(test_db, "pipeline", "recalibrate", env={"SILLAGE_CALIBRATION": str(fitted)})
+    assert again.returncode == 0, again.stderr
+    twice = await shown()
+    assert twice.keys() == now.keys()
+    for k, (p, u, _) in twice.items():
+        assert p == pytest.approx(now[k][0], abs=1e-4)
+        assert (u is None) == (now[k][1] is None)
+    back = sillage(test_db, "pipeline", "recalibrate")
+    assert back.returncode == 0, back.stderr
+    assert "shown uncalibrated (no SILLAGE_CALIBRATION)" in back.stdout
+    undone = await shown()
+    assert undone[bus["id"]][0] == pytest.approx(before[bus["id"]][0], abs=2e-4)
+    assert undone[bus["id"]][1] is None

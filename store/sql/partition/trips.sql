@@ -219,3 +219,15 @@ FROM (
         ORDER BY coalesce(section_id, id), created_at DESC
     ) latest ORDER BY created_at DESC LIMIT $1
 ) recent ORDER BY recent.created_at;
+
+-- name: shown_sections
+-- The sections whose probabilities the pipeline gave (not a tester's answer), with their most likely
+-- mode's probability before calibration (NULL when none applied) and the model that gave them: what
+-- `sillage pipeline recalibrate` maps again.
+SELECT id, probabilities::text AS p, uncalibrated::numeric::float8 AS uncalibrated, model_version
+FROM sections WHERE mode_source <> 'user';
+
+-- name: set_shown_probabilities
+-- A section's probabilities as now shown, and its most likely mode's before calibration (NULL: none
+-- applies). The mode stays: calibration never changes it.
+UPDATE sections SET probabilities = $2::jsonb, uncalibrated = $3 WHERE id = $1;

@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 import pytest
 
-from core.calibration import ConfidenceCalibration, calibrate, confidence, finite, fit
+from core.calibration import ConfidenceCalibration, calibrate, confidence, finite, fit, uncalibrated
 from core.history import audited
 from models.dataset import Dataset
 from models.evaluate import CALIBRATION_VARIANTS, evaluate_calibration
@@ -106,3 +106,13 @@ def test_the_evaluation_fits_on_other_users_and_scores_the_held_out_ones() -> No
         assert len(report[variant]["maps"]) == 3
         assert report[variant]["n"] == report["before"]["n"] == 120
     assert report["fitted_on_every_section"]["ece"] <= report["before"]["ece"]
+
+
+def test_what_a_section_showed_before_calibration_is_recovered_from_what_it_shows() -> None:
+    raw = np.array([[0.9, 0.06, 0.04], [0.5, 0.45, 0.05], [0.2, 0.3, 0.5], [0.0, 1.0, 0.0]])
+    shown = calibrate(raw, 0.3, -0.5)
+    back = uncalibrated(shown, raw.max(axis=1))
+    # The close call was held level with the next mode, so its others were scaled as a whole.
+    assert back == pytest.approx(raw, abs=1e-9)
+    never = uncalibrated(raw, np.full(4, np.nan))  # rows never calibrated are what the model gave
+    assert never == pytest.approx(raw)

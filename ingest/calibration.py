@@ -1,0 +1,88 @@
+"""Showing every section's probability as the deployment's calibration says: ``sillage pipeline
+recalibrate``.
+
+The pipeline calibrates the sections it builds (:mod:`core.calibration`, ``SILLAGE_CALIBRATION``);
+sections built before a calibration was installed, or under an earlier one, keep what they showed
+until reprocessed, so a tester's week would mix calibrated and uncalibrated figures. This maps them
+again, tester by tester, each in its own transaction (waiting for a pipeline step that holds the
+tester, as a confirmation does): each section's probabilities before calibration are recovered
+from what it shows and ``sections.uncalibrated`` (:func:`core.calibration.uncalibrated`), then
+calibrated if it was built by the model the calibration was fitted for, else left uncalibrated.
+Without a calibration it takes every section back to what the model gave. The modes, and so the
+footprints, never change; sections the tester confirmed are left alone. Running it again gives the
+same figures (to the 4 decimals stored), and rewrites only the sections whose figures change.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+
+from core import calibration
+from core.calibration import ConfidenceCalibration
+from core.trips import shown_probabilities
+from store import coaching as coaching_db
+from store import trips as trips_db
+from store.partition import Conn, as_user
+
+
+class Recalibrated(msgspec.Struct, frozen=True, kw_only=True):
+    testers: int
+    sections: int  # sections whose probabilities the pipeline gave
+    calibrated: int  # of them, now shown calibrated (the calibration's model built them)
+
+
+def _mapped(
+    rows: list[trips_db.ShownSection], fitted: ConfidenceCalibration | None
+) -> list[tuple[trips_db.ShownSection, dict[str, float], float | None]]:
+    """Each section with the probabilities it is to show, and its mode's before calibration (None
+    when it is shown uncalibrated). Sections with the same modes are mapped together (one matrix)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for k, s in enumerate(rows):
+        groups.setdefault(tuple(s.probabilities), []).append(k)
+    out: dict[int, tuple[trips_db.ShownSection, dict[str, float], float | None]] = {}
+    for names, members in groups.items():
+        shown = np.asarray([[rows[k].probabilities[n] for n in names] for k in members], dtype=np.float64)
+        before = [rows[k].uncalibrated for k in members]
+        raw = calibration.uncalibrated(shown, np.asarray([np.nan if u is None else u for u in before]))
+        mine = np.asarray(
+            [fitted is not None and rows[k].model_version == fitted.model_version for k in members],
+            dtype=np.bool_,
+        )
+        mapped = (
+            raw
+            if fitted is None or not mine.any()
+            else calibration.calibrate(raw, fitted.slope, fitted.intercept)
+        )
+        tops = raw.max(axis=1, initial=0.0)
+        for j, k in enumerate(members):
+            row, top = (mapped[j], float(tops[j])) if mine[j] else (raw[j], None)
+            out[k] = (rows[k], shown_probabilities(names, row), top)
+    return [out[k] for k in range(len(rows))]
+
+
+def _moved(new: float | None, old: float | None) -> bool:
+    """Whether a section's probability before calibration changes (stored as ``real``: to 1e-6)."""
+    if new is None or old is None:
+        return new is not old
+    return abs(new - old) > 1e-6
+
+
+async def recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated:
+    """Show every tester's sections as ``fitted`` says (module docstring)."""
+    testers = sections = calibrated = 0
+    for t in await coaching_db.all_testers(conn):
+        async with conn.transaction():
+            await coaching_db.hold_tester_queue(conn, t.user_id)
+            async with as_user(conn, t.role):
+                mapped = _mapped(await trips_db.shown_sections(conn), fitted)
+                changed = [
+                    (s.id, shown, before)
+                    for s, shown, before in mapped
+                    if shown != s.probabilities or _moved(before, s.uncalibrated)
+                ]
+                await trips_db.set_shown_probabilities(conn, changed)
+        testers += 1
+        sections += len(mapped)
+        calibrated += sum(u is not None for _, _, u in mapped)
+    return Recalibrated(testers=testers, sections=sections, calibrated=calibrated)
