@@ -105,12 +105,16 @@ def cmd_pipeline_recalibrate(args: argparse.Namespace, settings: Settings) -> in
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
             done = await recalibrate(conn, fitted)
-        how = (
-            "uncalibrated (no SILLAGE_CALIBRATION)"
-            if fitted is None
-            else f"calibrated for model {fitted.model_version}"
-        )
-        print(f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown {how}")
+        if fitted is None:
+            print(
+                f"{done.sections} sections of {done.testers} testers shown as the model gave them"
+                " (no SILLAGE_CALIBRATION)"
+            )
+        else:
+            print(
+                f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown calibrated"
+                f" for model {fitted.model_version}, the others as their model gave them"
+            )
         return 0
 
     return _run(go())

@@ -165,7 +165,7 @@ async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_ba
         assert (u is None) == (now[k][1] is None)
     back = sillage(test_db, "pipeline", "recalibrate")
     assert back.returncode == 0, back.stderr
-    assert "shown uncalibrated (no SILLAGE_CALIBRATION)" in back.stdout
+    assert "shown as the model gave them (no SILLAGE_CALIBRATION)" in back.stdout
     undone = await shown()
     assert undone[bus["id"]][0] == pytest.approx(before[bus["id"]][0], abs=2e-4)
     assert undone[bus["id"]][1] is None
