@@ -18,6 +18,7 @@ the model alone.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import math
 from collections import Counter
@@ -621,12 +622,14 @@ ASK_THRESHOLDS = (0.6, 0.7, ASK_BELOW, 0.9)  # ``ask_below`` values the evaluati
 class _Served:
     """One user's sections in time order, asked about or not: the mode the tester was shown before
     any answer (``pred``), the mode the tester ends with (their answer where asked, ``served``), and
-    each answer with what it was shown (``None`` where the tester said nothing)."""
+    each answer with what it was shown (``None`` where the tester said nothing), and which sections
+    were asked only because they were drawn for audit (``drawn``)."""
 
     pred: list[str]
     served: list[str]
     asked: list[bool]
     answers: list[Answered | None]
+    drawn: list[bool]
 
 
 def _said_rightly(k: int, truth: str, shown: str) -> str:
@@ -646,6 +649,8 @@ def _serve(
     answers: Callable[[], bool] = lambda: True,
     answer_of: Callable[[int, str, str], str] = _said_rightly,
     trips: Sequence[int] | None = None,
+    shown_map: Callable[[F64], F64] | None = None,
+    audit: Sequence[bool] | None = None,
 ) -> _Served:
     """Serve the sections ``bounds`` (in time order, not overlapping; ``x`` their feature rows) of
     a tester who confirmed nothing to begin with: each is classified with the answers given before
@@ -657,12 +662,15 @@ def _serve(
     ``shown`` (the truth itself unless the tester errs). An answer helps the sections after it,
     like any confirmation. With ``trips`` (each section's trip, sections of a trip next to each
     other), a trip is asked about as a whole, as the app's list of trips to confirm shows them:
-    when ``ask`` says so for its sections, the tester answers for every section of it."""
+    when ``ask`` says so for its sections, the tester answers for every section of it.
+    ``shown_map`` maps the probabilities as the pipeline's calibration does (:mod:`core.calibration`)
+    before they are asked about and shown. ``audit`` (one per section) marks the sections drawn for
+    audit (:func:`core.history.audited`), asked about whatever their probabilities."""
     starts, ends = section_ends(track, bounds)
     points = kinematics(x)
     given: list[Confirmation] = []
     answered_at: list[float] = []  # each answer's section end, in time order
-    out = _Served(pred=[], served=[], asked=[], answers=[])
+    out = _Served(pred=[], served=[], asked=[], answers=[], drawn=[])
     groups = [[k] for k in range(len(bounds))] if trips is None else _runs(trips)
     for group in groups:
         k0, k1 = group[0], group[-1] + 1
@@ -677,13 +685,18 @@ def _serve(
             points=points[k0:k1],
             params=params,
         )
-        asked = ask(mixed.proba)
+        if shown_map is not None:
+            mixed = dataclasses.replace(mixed, proba=shown_map(mixed.proba))
+        unsure_of = ask(mixed.proba)
+        drawn = not unsure_of and audit is not None and any(audit[k] for k in group)
+        asked = unsure_of or drawn
         answered = asked and answers()
         for row, k in enumerate(group):
             a, b = bounds[k]
             mode = mixed.classes[int(np.argmax(mixed.proba[row]))]
             out.pred.append(mode)
             out.asked.append(asked)
+            out.drawn.append(drawn)
             truth = truths[k] if answered else None
             said = None if truth is None else answer_of(k, truth, mode)
             answer = None
@@ -771,8 +784,11 @@ class _LabelledCut:
         self,
         ask: Callable[[F64], bool],
         params: HistoryParams,
+        *,
         answers: Callable[[], bool] = lambda: True,
         answer_of: Callable[[int, str, str], str] = _said_rightly,
+        shown_map: Callable[[F64], F64] | None = None,
+        audit: Sequence[bool] | None = None,
     ) -> _Served:
         return _serve(
             self.proba,
@@ -785,6 +801,8 @@ class _LabelledCut:
             params=params,
             answers=answers,
             answer_of=answer_of,
+            shown_map=shown_map,
+            audit=audit,
         )
 
 
@@ -853,7 +871,8 @@ def evaluate_asking(
     day with any section. Except in ``half_answered``, every asked section is assumed answered; an
     answer is always right except in ``one_answer_in_ten_wrong``, ``looks_right_always`` and
     ``looks_right_one_time_in_two`` (the mode shown, without looking, on every question or one in
-    two).
+    two). ``calibrated`` shows the probabilities calibrated (:func:`_asking_calibrated`);
+    ``audited`` asks the sections drawn for audit too (:func:`_asking_audited`).
     """
     runs = [(tau, _AskScores(), _AskScores()) for tau in thresholds]
     rng = np.random.default_rng(seed)
@@ -898,9 +917,80 @@ def evaluate_asking(
     report["looks_right_one_time_in_two"] = _looks_right_sometimes(
         cut, np.random.default_rng([seed, 2]), params, share=0.5
     )
+    report["calibrated"] = _asking_calibrated(cut, params)
+    report["audited"] = _asking_audited(cut, np.random.default_rng([seed, 20]), params)
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
     return report
+
+
+def _asking_calibrated(
+    cut: Sequence[_LabelledCut], params: HistoryParams, *, folds: int = 6
+) -> dict[str, Any]:
+    """Asking as :func:`evaluate_asking` does, the probabilities shown calibrated as the pipeline
+    calibrates them (:mod:`core.calibration`), each user's by a map fitted on the other users'
+    sections (user-wise, every section answered: the ceiling of ``calibration``), and asked below
+    the map's image of :data:`core.history.ASK_BELOW`: the same order of sections, so what differs
+    from asking uncalibrated is what the answers weigh (:func:`core.history.answer_weights` reads
+    the probability shown). For an attentive tester, and one who taps "looks right" every time."""
+    from sklearn.model_selection import GroupKFold
+
+    cut = [c for c in cut if c.truths]
+    groups = np.asarray([c.user for c in cut for _ in c.truths], dtype=np.str_)
+    users = sorted(set(groups.tolist()))
+    if len(users) < 2:
+        return {"available": False, "reason": "fewer than two users: nobody to hold out"}
+    proba = np.vstack([c.proba for c in cut])
+    mine = _adapted_by_user(proba, groups)
+    right = _arg_max(mine, cut[0].classes) == np.asarray([t for c in cut for t in c.truths], dtype=np.str_)
+    shown = mine.max(axis=1)
+    maps: dict[str, tuple[float, float]] = {}
+    for train, test in GroupKFold(n_splits=min(folds, len(users))).split(proba, right, groups):
+        fitted = calibration.fit(shown[train], right[train])
+        maps.update(dict.fromkeys(set(groups[test].tolist()), fitted))
+    out: dict[str, Any] = {}
+    for name, answer_of in (("attentive", _said_rightly), ("looks_right_always", _as_shown)):
+        scores = _AskScores()
+        for c in cut:
+            slope, intercept = maps[c.user]
+            below = float(calibration.confidence(np.asarray([ASK_BELOW]), slope, intercept)[0])
+            served = c.serve(
+                _below(below),
+                params,
+                answer_of=answer_of,
+                shown_map=functools.partial(calibration.calibrate, slope=slope, intercept=intercept),
+            )
+            scores.add(c.truths, served)
+        r = scores.report()
+        out[name] = {k: r[k] for k in ("asked", "asked_share", "after_answers")}
+    return out
+
+
+def _asking_audited(
+    cut: Sequence[_LabelledCut],
+    rng: np.random.Generator,
+    params: HistoryParams,
+    *,
+    share: float = AUDIT_SHARE,
+) -> dict[str, Any]:
+    """Asking as the app does by default: below :data:`core.history.ASK_BELOW`, and ``share`` of the
+    sections drawn for audit whatever their probabilities (:func:`core.history.audited`; here drawn
+    at random, the same sections in every run), whose answers a calibration needs
+    (:mod:`core.calibration`). What the draw costs in questions (``audit_only``: sections asked only
+    because they were drawn) and what the tester ends with, for an attentive tester and one who taps
+    "looks right" every time."""
+    drawn = [rng.random(len(one.truths)) < share for one in cut]
+    out: dict[str, Any] = {"ask_below": ASK_BELOW, "audit_share": share}
+    for name, answer_of in (("attentive", _said_rightly), ("looks_right_always", _as_shown)):
+        scores = _AskScores()
+        only = 0
+        for one, audit in zip(cut, drawn, strict=True):
+            served = one.serve(_below(ASK_BELOW), params, answer_of=answer_of, audit=audit.tolist())
+            scores.add(one.truths, served)
+            only += sum(served.drawn)
+        r = scores.report()
+        out[name] = {"audit_only": only} | {k: r[k] for k in ("asked", "asked_share", "after_answers")}
+    return out
 
 
 def _said(answers: Sequence[str], k: int, truth: str, shown: str) -> str:

@@ -7,10 +7,13 @@ import dataclasses
 import numpy as np
 
 from core.features import FEATURE_NAMES
+from core.history import DEFAULT_HISTORY
 from models.classifier import SklearnModeClassifier, load_classifier
 from models.dataset import Dataset
 from models.evaluate import (
     RETRAINING_VARIANTS,
+    _asking_audited,
+    _LabelledCut,
     _standstills,
     evaluate_asking,
     evaluate_classifier,
@@ -339,3 +342,42 @@ def test_retraining_on_answers_scores_each_variant_on_users_never_seen() -> None
     # Right answers about the held-out users' own day teach the model that day: it does better
     # than the synthetic sections alone, and better than the blind tester's answers counted in full.
     assert result["every_tester_attentive"]["accuracy"] > result["synthetic_only"]["accuracy"]
+
+
+def test_asking_with_calibrated_probabilities_fits_on_the_other_users_and_asks_in_the_same_order() -> None:
+    me, other = simulated_user(), dataclasses.replace(twice(simulated_user()), user="other")
+    alone = evaluate_asking(CloseCallCar(), [me], thresholds=(0.8,), end_to_end=False)
+    assert alone["calibrated"]["available"] is False
+    result = evaluate_asking(CloseCallCar(), [me, other], thresholds=(0.8,), end_to_end=False)
+    calibrated = result["calibrated"]
+    attentive, blind = calibrated["attentive"], calibrated["looks_right_always"]
+    # Every section is a close call below 0.8, calibrated or not (the map keeps their order).
+    assert result["per_section"][0]["asked_share"] > 0
+    assert attentive["asked_share"] > 0
+    assert blind["asked_share"] > 0
+    assert blind["after_answers"]["accuracy"] < attentive["after_answers"]["accuracy"]
+
+
+def test_sections_drawn_for_audit_are_asked_whatever_their_probabilities() -> None:
+    user = twice(simulated_user())
+    n = len(_LabelledCut.of(SureCar(), user).truths)
+    sure = _asking_audited(
+        [_LabelledCut.of(SureCar(), user)], np.random.default_rng(0), DEFAULT_HISTORY, share=0.5
+    )
+    # A sure model is asked about nothing but the draw, about half of the sections, as long as the
+    # answers agree with it; a tester who corrects the drawn ones makes it unsure of the others.
+    blind, attentive = sure["looks_right_always"], sure["attentive"]
+    assert 0 < blind["asked"] == blind["audit_only"] < n
+    assert attentive["audit_only"] > 0
+    assert attentive["asked"] > attentive["audit_only"]
+    # Without a draw, it is the plain asking below 0.8.
+    plain = evaluate_asking(CloseCallCar(), [user], thresholds=(0.8,), end_to_end=False)["per_section"][0]
+    none = _asking_audited(
+        [_LabelledCut.of(CloseCallCar(), user)], np.random.default_rng(0), DEFAULT_HISTORY, share=0.0
+    )["attentive"]
+    assert none["audit_only"] == 0
+    assert (none["asked"], none["after_answers"]) == (plain["asked"], plain["after_answers"])
+    result = evaluate_asking(SureCar(), [user], thresholds=(0.8,), end_to_end=False)
+    audited = result["audited"]
+    assert audited["audit_share"] == 0.05
+    assert audited["looks_right_always"]["asked"] == audited["looks_right_always"]["audit_only"]
