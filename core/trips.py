@@ -36,6 +36,20 @@ class Label(msgspec.Struct, frozen=True, kw_only=True):
     mode: str
 
 
+# The labels CSV that `sillage labels export` writes and `sillage models train --labels` and `sillage
+# models calibrate` read: one row per fix of a labelled section, then what the section showed when
+# the tester answered and why the app asked (migrations 0027 and 0028).
+LABELS_CSV_FIX = ("section_id", "user", "ts", "lat", "lon", "accuracy_m", "speed_mps", "activity", "mode")
+LABELS_CSV_SHOWN = (
+    "shown_mode",
+    "shown_probability",
+    "shown_uncalibrated",
+    "shown_model_version",
+    "asked",
+    "audit_share",
+)
+
+
 class SectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     trip_id: uuid.UUID

@@ -20,27 +20,12 @@ from typing import TextIO
 
 import msgspec
 
+from core.trips import LABELS_CSV_FIX, LABELS_CSV_SHOWN
 from store import labels as labels_db
 from store.partition import Conn, as_user
 from store.rights import Actor, audit
 
-COLUMNS = (
-    "section_id",
-    "user",
-    "ts",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "speed_mps",
-    "activity",
-    "mode",
-    "shown_mode",
-    "shown_probability",
-    "shown_uncalibrated",
-    "shown_model_version",
-    "asked",
-    "audit_share",
-)
+COLUMNS = LABELS_CSV_FIX + LABELS_CSV_SHOWN
 
 
 class LabelsExport(msgspec.Struct, frozen=True, kw_only=True):

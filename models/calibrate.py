@@ -27,21 +27,13 @@ import numpy.typing as npt
 
 from core.calibration import PRIOR_ANSWERS, ConfidenceCalibration, confidence, fit
 from core.errors import BadRequest
+from core.trips import LABELS_CSV_SHOWN
 from models.dataset import labelled_rows, section_answer_weights
 from models.metrics import reliability
 
 F64 = npt.NDArray[np.float64]
 
-_REQUIRED = (
-    "section_id",
-    "mode",
-    "shown_mode",
-    "shown_probability",
-    "shown_uncalibrated",
-    "shown_model_version",
-    "asked",
-    "audit_share",
-)
+_REQUIRED = ("section_id", "mode", *LABELS_CSV_SHOWN)
 CV_FOLDS = 5  # tester-wise folds of the held-out figures (fewer when there are fewer testers)
 # Below this many answers, or without two testers to check it on one left out, a fit is reported
 # as not to be trusted yet: an audit answer weighs 20, so a handful of them can move the map far.
