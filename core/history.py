@@ -105,6 +105,7 @@ anyone else's: one person's habits never decide another person's modes.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -465,6 +466,41 @@ def answer_weights(confirmations: Sequence[Answer], pseudocount: float | None) -
     out = np.ones(len(confirmations), dtype=np.float64)
     if pseudocount is None:
         return out
+    agree, weighing = _agreements(confirmations, pseudocount)
+    out[agree] = weighing.agreement_weight
+    return out
+
+
+class AnswerWeighing(msgspec.Struct, frozen=True, kw_only=True):
+    """What a tester's answers count for in their history (:func:`answer_weights`), for the tester to
+    see (``GET /v1/me/answers``): of the ``answers`` read, ``with_shown_mode`` were about a section
+    showing a mode the model gave (the others, about a section showing the tester's own earlier
+    answer or answered before migration 0027, count in full); of those, ``agreed`` agreed with it
+    and ``corrected`` did not. ``mean_probability_shown`` is ``q``, ``agreement_rate`` is ``a``
+    smoothed by the pseudo-answers, and ``agreement_weight`` what each agreement counts for (1 in
+    full; corrections always count in full)."""
+
+    answers: int
+    with_shown_mode: int
+    agreed: int
+    corrected: int
+    mean_probability_shown: float | None
+    agreement_rate: float | None
+    agreement_weight: float
+
+
+def answer_weighing(confirmations: Sequence[Answer], pseudocount: float | None) -> AnswerWeighing:
+    """What ``confirmations`` count for (:class:`AnswerWeighing`, :func:`answer_weights`)."""
+    if pseudocount is None:
+        pseudocount = math.inf
+    return _agreements(confirmations, pseudocount)[1]
+
+
+def _agreements(
+    confirmations: Sequence[Answer], pseudocount: float
+) -> tuple[npt.NDArray[np.bool_], AnswerWeighing]:
+    """Which confirmations agreed with a mode shown, and what they count for (:func:`answer_weights`;
+    an infinite ``pseudocount`` counts them in full)."""
     # One pass: the probability shown (-1 when unknown), and whether the answer agreed with it.
     shown = np.asarray(
         [
@@ -477,15 +513,26 @@ def answer_weights(confirmations: Sequence[Answer], pseudocount: float | None) -
         dtype=np.float64,
     ).reshape(-1, 2)
     known = shown[:, 0] >= 0.0
-    if not known.any():
-        return out
     agree = known & (shown[:, 1] > 0.0)
-    q = float(np.clip(shown[known, 0].mean(), 0.0, 1.0))
-    if q >= 1.0 - 1e-9:
-        return out
-    a = (float(agree.sum()) + pseudocount * q) / (float(known.sum()) + pseudocount)
-    out[agree] = min(1.0, q * (1.0 - a) / ((1.0 - q) * a)) if a > 0.0 else 1.0
-    return out
+    n_known, n_agree = int(known.sum()), int(agree.sum())
+    q = float(np.clip(shown[known, 0].mean(), 0.0, 1.0)) if n_known else None
+    a = None
+    weight = 1.0
+    if q is not None and math.isfinite(pseudocount):
+        a = (n_agree + pseudocount * q) / (n_known + pseudocount)
+        if q < 1.0 - 1e-9 and a > 0.0:
+            weight = min(1.0, q * (1.0 - a) / ((1.0 - q) * a))
+    elif q is not None:
+        a = n_agree / n_known
+    return agree, AnswerWeighing(
+        answers=len(confirmations),
+        with_shown_mode=n_known,
+        agreed=n_agree,
+        corrected=n_known - n_agree,
+        mean_probability_shown=q,
+        agreement_rate=a,
+        agreement_weight=weight,
+    )
 
 
 def usual_modes(

@@ -9,7 +9,7 @@ from core.co2 import footprint_kg
 from core.co2.modes import Mode
 from core.coaching import occupants_for
 from core.errors import NotFound, Unprocessable
-from core.history import ASK_BELOW, AUDIT_SHARE, DEFAULT_HISTORY
+from core.history import ASK_BELOW, AUDIT_SHARE, DEFAULT_HISTORY, AnswerWeighing, answer_weighing
 from ingest import coaching
 from store import coaching as coaching_db
 from store import fixes as fixes_db
@@ -60,6 +60,15 @@ async def get_trip(
     if found is None:
         raise NotFound("no such trip")
     return found
+
+
+async def answers(conn: Conn, principal: Principal) -> AnswerWeighing:
+    """What the caller's answers count for in their history (:func:`core.history.answer_weighing`),
+    over the answers the pipeline reads (the latest per section, the most recent
+    ``max_confirmations``), as it weighs them."""
+    async with as_user(conn, principal.role):
+        mine = await trips_db.confirmations(conn, DEFAULT_HISTORY.max_confirmations, 0)
+    return answer_weighing(mine, DEFAULT_HISTORY.agreement_pseudocount)
 
 
 async def confirm_mode(

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, utcnow
 from api.openapi import own_problems
+from core.history import AnswerWeighing
 from ingest import trips
 from store.trips import TripOut
 
@@ -113,6 +114,24 @@ async def confirm_trip(
     )
 
 
+@get("/v1/me/answers", tags=["trips"])
+async def my_answers(conn: DbConn, principal: Caller) -> AnswerWeighing:
+    """What the caller's answers about their sections' modes count for when Sillage infers their
+    later ones. Each answer (``PATCH /v1/sections/{id}``, or every section of a trip confirmed with
+    ``POST /v1/trips/{id}/confirm``) becomes part of the tester's history: it informs their usual
+    modes and their later sections on the same routes and at the same speeds. A correction always
+    counts in full. An answer that agrees with the mode shown counts as much as the tester's answers
+    show attention: a mode shown at probability ``p`` is right about ``p`` of the time, so an
+    attentive tester agrees about as often as the mean probability shown
+    (``mean_probability_shown``), and one who agrees far more often (``agreement_rate``, smoothed by
+    ten answers at the expected rate) is likely tapping "looks right" without looking; each
+    agreement then counts for ``agreement_weight`` (1 in full). Answers about a section that showed
+    the tester's own earlier answer, or given before Sillage kept what was shown, count in full
+    (``answers`` minus ``with_shown_mode``). The app can tell the tester that correcting the modes
+    that are wrong is what makes their "looks right" count."""
+    return await trips.answers(conn, principal)
+
+
 # 422: an unknown mode.
 @patch("/v1/sections/{section_id:uuid}", tags=["trips"], opt=own_problems(422))
 async def confirm_section(
@@ -132,4 +151,4 @@ async def confirm_section(
     )
 
 
-ROUTES = [list_trips, get_trip, confirm_trip, confirm_section]
+ROUTES = [list_trips, get_trip, confirm_trip, confirm_section, my_answers]

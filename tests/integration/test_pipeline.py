@@ -22,7 +22,7 @@ import pytest
 import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core.geodesy import haversine_m
-from core.history import ASK_BELOW, AUDIT_SHARE, KINEMATIC_FEATURES, audited
+from core.history import ASK_BELOW, AUDIT_SHARE, DEFAULT_HISTORY, KINEMATIC_FEATURES, answer_weighing, audited
 from core.segmentation.rides import RIDE_CIRCUITY
 from core.settings import Settings
 from core.track import Track
@@ -955,6 +955,22 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
         (now["mode"], before["mode"])
         for before, now in zip(trip["sections"], confirmed["sections"], strict=True)
     )
+    # The tester sees what those answers count for in their history, as the pipeline weighs them.
+    r = await http.get("/v1/me/answers", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == msgspec.to_builtins(answer_weighing(evidence, DEFAULT_HISTORY.agreement_pseudocount))
+    corrected = sum(
+        b["mode"] != c["mode"] for b, c in zip(trip["sections"], confirmed["sections"], strict=True)
+    )
+    assert (r.json()["answers"], r.json()["with_shown_mode"], r.json()["corrected"]) == (3, 3, corrected)
+    assert corrected == 1
+    nothing = (await http.get("/v1/me/answers", headers=other.auth)).json()
+    assert (nothing["answers"], nothing["mean_probability_shown"], nothing["agreement_weight"]) == (
+        0,
+        None,
+        1.0,
+    )
+    assert (await http.get("/v1/me/answers")).status_code == 401
     assert (await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)).json() == confirmed
     await upload(http, t, fixes_json(commute(DAY - 86400)))  # reprocesses this day too
     await pipeline.run_due(db, as_of=after(track, 120))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import numpy as np
+import pytest
 
 from core.features import FEATURE_NAMES
 from core.geodesy import EARTH_RADIUS_M
@@ -13,6 +14,7 @@ from core.history import (
     KINEMATIC_FEATURES,
     Confirmation,
     HistoryParams,
+    answer_weighing,
     answer_weights,
     assist,
     kinematic_votes,
@@ -400,6 +402,23 @@ def test_answers_without_a_shown_mode_count_in_full_and_the_weighting_can_be_tur
     np.testing.assert_allclose(answer_weights(mine, None), 1.0)
     # A mode shown as certain (a rule, or the tester's own answer) makes agreeing no evidence.
     np.testing.assert_allclose(answer_weights([answered("bus", "bus", 1.0)] * 20, 5.0), 1.0)
+
+
+def test_the_weighing_a_tester_sees_is_the_one_their_agreements_get() -> None:
+    mine = [answered("bus", "bus", 0.6)] * 18 + [answered("walk", "bus", 0.7), confirmed("bike")]
+    seen = answer_weighing(mine, 5.0)
+    assert (seen.answers, seen.with_shown_mode, seen.agreed, seen.corrected) == (20, 19, 18, 1)
+    q = (18 * 0.6 + 0.7) / 19
+    assert seen.mean_probability_shown == pytest.approx(q)
+    assert seen.agreement_rate == pytest.approx((18 + 5.0 * q) / (19 + 5.0))
+    assert seen.agreement_weight == pytest.approx(answer_weights(mine, 5.0)[0])
+    assert seen.agreement_weight < 1.0
+    # Counted in full, the rate is the answers' own; nothing to weigh without a mode shown.
+    whole = answer_weighing(mine, None)
+    assert whole.agreement_rate == pytest.approx(18 / 19)
+    assert whole.agreement_weight == 1.0
+    none = answer_weighing([confirmed("bike")], 5.0)
+    assert (none.mean_probability_shown, none.agreement_rate, none.agreement_weight) == (None, None, 1.0)
 
 
 def test_however_often_a_tester_agrees_without_looking_it_weighs_as_a_few_answers() -> None:
