@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_pipeline_run)
     recal = psub.add_parser(
         "recalibrate",
-        help="show every section's probability as SILLAGE_CALIBRATION says (or uncalibrated without it)",
+        help="show every section's probability as SILLAGE_CALIBRATION says, or uncalibrated without it"
+        " (the API does this at start when the calibration changed)",
     )
     recal.set_defaults(func=cmd_pipeline_recalibrate)
 

@@ -11,6 +11,12 @@ calibrated if it was built by the model the calibration was fitted for, else lef
 Without a calibration it takes every section back to what the model gave. The modes, and so the
 footprints, never change; sections the tester confirmed are left alone. Running it again gives the
 same figures (to the 4 decimals stored), and rewrites only the sections whose figures change.
+
+A pass records the calibration it mapped with once every tester is done (migration 0029), and
+the API process's pipeline worker, started with a calibration other than the recorded one, runs
+one in the background (:func:`recalibrate_if_changed`): installing a calibration and restarting
+is enough. One pass at a time across processes (an advisory lock); a pass cut short records
+nothing, and the next start maps again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from core import calibration
 from core.calibration import ConfidenceCalibration
 from core.trips import shown_probabilities
 from store import coaching as coaching_db
+from store import pipeline as pipeline_db
 from store import trips as trips_db
 from store.partition import Conn, as_user
 
@@ -69,7 +76,28 @@ def _moved(new: float | None, old: float | None) -> bool:
 
 
 async def recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated:
-    """Show every tester's sections as ``fitted`` says (module docstring)."""
+    """Show every tester's sections as ``fitted`` says, and record it (module docstring); waits for
+    a pass another process is running."""
+    async with pipeline_db.recalibrate_lock(conn, wait=True):
+        return await _recalibrate(conn, fitted)
+
+
+def _shows(recorded: tuple[str, float, float] | None, fitted: ConfidenceCalibration | None) -> bool:
+    if fitted is None:
+        return recorded is None
+    return recorded == (fitted.model_version, fitted.slope, fitted.intercept)
+
+
+async def recalibrate_if_changed(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated | None:
+    """:func:`recalibrate`, unless the stored sections already show ``fitted`` or another process is
+    mapping them (None: nothing done)."""
+    async with pipeline_db.recalibrate_lock(conn, wait=False) as taken:
+        if not taken or _shows(await pipeline_db.shown_calibration(conn), fitted):
+            return None
+        return await _recalibrate(conn, fitted)
+
+
+async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated:
     testers = sections = calibrated = 0
     for t in await coaching_db.all_testers(conn):
         async with conn.transaction():
@@ -85,4 +113,5 @@ async def recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recal
         testers += 1
         sections += len(mapped)
         calibrated += sum(u is not None for _, _, u in mapped)
+    await pipeline_db.set_shown_calibration(conn, fitted)
     return Recalibrated(testers=testers, sections=sections, calibrated=calibrated)

@@ -38,6 +38,7 @@ from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
 from core.trips import Built, Label, StayRecord, TripRecord, build, stay_id, without_deleted
 from ingest import carpool, coaching
+from ingest.calibration import recalibrate_if_changed
 from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
 from models.sections import Network, classify
@@ -548,24 +549,52 @@ class Pipeline:
 class PipelineWorker:
     """Runs :meth:`Pipeline.run_due` in the API process: woken by uploads, else every few seconds."""
 
-    def __init__(self, pipeline: Pipeline, db: Database) -> None:
+    def __init__(
+        self, pipeline: Pipeline, db: Database, *, calibration: ConfidenceCalibration | None = None
+    ) -> None:
         self.pipeline = pipeline
         self.db = db
+        # The deployment's calibration (SILLAGE_CALIBRATION), which the sections stored before it
+        # was installed are mapped with in the background (ingest.calibration), even when the
+        # pipeline sets it aside for a model it was not fitted on: it still holds for theirs.
+        self.calibration = calibration
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._recalibrating: asyncio.Task[None] | None = None
 
     def poke(self) -> None:
         self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="sillage-pipeline")
+        self._recalibrating = asyncio.create_task(self._recalibrate(), name="sillage-recalibrate")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._recalibrating):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._recalibrating = None
+
+    async def _recalibrate(self) -> None:
+        """Map the stored sections with the deployment's calibration if they show another one
+        (:func:`ingest.calibration.recalibrate_if_changed`), beside the pipeline's rounds."""
+        try:
+            async with self.db.connection() as conn:
+                done = await recalibrate_if_changed(conn, self.calibration)
+        except Exception:
+            log.exception(
+                "mapping the stored sections with the calibration failed; the next start tries again"
+            )
+            return
+        if done is not None:
+            log.info(
+                "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated",
+                done.sections,
+                done.testers,
+                done.calibrated,
+            )
 
     async def _loop(self) -> None:
         while True:

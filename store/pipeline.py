@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+from core.calibration import ConfidenceCalibration
 from core.fixes import EARLIEST, LATEST
 from store.partition import Conn
 from store.queries import queries
@@ -48,3 +51,36 @@ async def retry_later(
     (None if their range is gone)."""
     row = await conn.fetchrow(_q("retry_later"), user_id, now, first_delay_s, max_delay_s)
     return None if row is None else (row["failures"], row["due_at"])
+
+
+async def shown_calibration(conn: Conn) -> tuple[str, float, float] | None:
+    """The calibration every stored section was last mapped with, as (model version, slope,
+    intercept); None: the model's own probabilities (migration 0029)."""
+    row = await conn.fetchrow(_q("shown_calibration"))
+    if row is None or row["model_version"] is None:
+        return None
+    return (row["model_version"], row["slope"], row["intercept"])
+
+
+async def set_shown_calibration(conn: Conn, fitted: ConfidenceCalibration | None) -> None:
+    """Record that every stored section is now mapped with ``fitted`` (None: none)."""
+    if fitted is None:
+        await conn.execute(_q("set_shown_calibration"), None, None, None)
+    else:
+        await conn.execute(_q("set_shown_calibration"), fitted.model_version, fitted.slope, fitted.intercept)
+
+
+@asynccontextmanager
+async def recalibrate_lock(conn: Conn, *, wait: bool) -> AsyncIterator[bool]:
+    """A session-level advisory lock held by one pass mapping every tester's sections at a time
+    (across processes); yields whether it was taken (always, after waiting, with ``wait``)."""
+    if wait:
+        await conn.execute(_q("recalibrate_lock"))
+        taken = True
+    else:
+        taken = bool(await conn.fetchval(_q("recalibrate_try_lock")))
+    try:
+        yield taken
+    finally:
+        if taken and not conn.is_closed():
+            await conn.execute(_q("recalibrate_unlock"))

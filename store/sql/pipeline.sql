@@ -29,3 +29,22 @@ SET due_at = $2::timestamptz + least($3::float8 * power(2, least(failures, 30)),
     failures = failures + 1, updated_at = now()
 WHERE user_id = $1
 RETURNING failures, due_at;
+
+-- name: shown_calibration
+-- The calibration every stored section was last mapped with (migration 0029; NULLs: none).
+SELECT model_version, slope, intercept FROM sillage.shown_calibration WHERE singleton;
+
+-- name: set_shown_calibration
+UPDATE sillage.shown_calibration SET model_version = $1, slope = $2, intercept = $3, applied_at = now()
+WHERE singleton;
+
+-- name: recalibrate_try_lock
+-- One pass mapping every tester's sections at a time across processes (API workers, `sillage
+-- pipeline recalibrate`). Never waits.
+SELECT pg_try_advisory_lock(hashtext('sillage.recalibrate'));
+
+-- name: recalibrate_lock
+SELECT pg_advisory_lock(hashtext('sillage.recalibrate'));
+
+-- name: recalibrate_unlock
+SELECT pg_advisory_unlock(hashtext('sillage.recalibrate'));

@@ -3,27 +3,36 @@ and the audit draw the database and Python must make alike."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import numpy as np
 import pytest
 
+from api.app import create_app
 from core import calibration
 from core.calibration import ConfidenceCalibration
 from core.history import ASK_BELOW, audited
+from core.settings import Settings
+from ingest.calibration import recalibrate_if_changed
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
+from store import pipeline as pipeline_db
 from store.partition import as_user
 from store.pool import Database
 from tests.integration.test_pipeline import DAY, after, commute, fixes_json, trips_of
 from tests.support.cli import sillage
 from tests.support.database import ScratchDatabase
-from tests.support.testers import enrol, upload
+from tests.support.server import serve
+from tests.support.testers import Enrolled, enrol, upload
 
 
 async def test_the_database_draws_the_same_sections_for_audit_as_python(app_conn: asyncpg.Connection) -> None:
@@ -108,6 +117,18 @@ def test_a_calibration_for_another_model_is_set_aside_with_a_warning(
     assert Pipeline(HeuristicClassifier(), PipelineParams(calibration=mine)).params.calibration == mine
 
 
+async def commuted(
+    http: httpx.AsyncClient, invite_code: str, db: Database, day: float
+) -> tuple[Enrolled, dict[str, Any]]:
+    """A new tester's commute on ``day`` (seconds), built by the pipeline without calibration."""
+    t = await enrol(http, invite_code)
+    track = commute(day)
+    await upload(http, t, fixes_json(track))
+    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t, day)
+    return t, trip
+
+
 async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_back(
     http: httpx.AsyncClient,
     invite_code: str,
@@ -120,11 +141,7 @@ async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_ba
     recalibrate` (those of the model it was fitted for; the tester's answers stay), and shown as the
     model gave them again without SILLAGE_CALIBRATION."""
     classifier = HeuristicClassifier()
-    t = await enrol(http, invite_code)
-    track = commute(DAY + 7 * 86400)
-    await upload(http, t, fixes_json(track))
-    await Pipeline(classifier, PipelineParams()).run_due(db, as_of=after(track, 60))
-    (trip,) = await trips_of(http, t, DAY + 7 * 86400)
+    t, trip = await commuted(http, invite_code, db, DAY + 7 * 86400)
     first, bus, last = trip["sections"]
     assert (await http.patch(f"/v1/sections/{first['id']}", json={"mode": "walk"}, headers=t.auth)).is_success
     role = f"sillage_u_{t.user_id.hex}"
@@ -146,6 +163,8 @@ async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_ba
     done = sillage(test_db, "pipeline", "recalibrate", env={"SILLAGE_CALIBRATION": str(fitted)})
     assert done.returncode == 0, done.stderr
     assert f"shown calibrated for model {classifier.version}" in done.stdout
+    # Recorded, so that an API process started with it has nothing left to do.
+    assert await pipeline_db.shown_calibration(app_conn) == (classifier.version, 0.3, -0.2)
     now = await shown()
     names = list(before[bus["id"]][0])
     raw = np.asarray([[before[bus["id"]][0][n] for n in names]])
@@ -166,6 +185,45 @@ async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_ba
     back = sillage(test_db, "pipeline", "recalibrate")
     assert back.returncode == 0, back.stderr
     assert "shown as the model gave them (no SILLAGE_CALIBRATION)" in back.stdout
+    assert await pipeline_db.shown_calibration(app_conn) is None
     undone = await shown()
     assert undone[bus["id"]][0] == pytest.approx(before[bus["id"]][0], abs=2e-4)
     assert undone[bus["id"]][1] is None
+
+
+async def test_an_api_process_started_with_another_calibration_maps_the_stored_sections_itself(
+    http: httpx.AsyncClient, settings: Settings, invite_code: str, db: Database, app_conn: asyncpg.Connection
+) -> None:
+    """Installing a calibration and restarting is enough: the API process's pipeline worker maps the
+    sections stored before (as `sillage pipeline recalibrate` would) and records it, and a process
+    started with the same calibration leaves them be; started without, it takes them back."""
+    classifier = HeuristicClassifier()
+    t, before = await commuted(http, invite_code, db, DAY + 21 * 86400)
+    fitted = ConfidenceCalibration(model_version=classifier.version, slope=0.3, intercept=-0.2)
+
+    async def started_with(fitted: ConfidenceCalibration | None) -> dict[str, Any]:
+        # The worker runs no pipeline round in the meantime (one an hour), only the mapping.
+        deployment = msgspec.structs.replace(
+            settings, calibration=fitted, pipeline_enabled=True, pipeline_poll_s=3600.0
+        )
+        wanted = None if fitted is None else (fitted.model_version, fitted.slope, fitted.intercept)
+        with serve(create_app(deployment, classifier=classifier)):
+            deadline = time.monotonic() + 120  # a guard against hanging, not a measure
+            while await pipeline_db.shown_calibration(app_conn) != wanted:
+                assert time.monotonic() < deadline, "the stored sections were never mapped"
+                await asyncio.sleep(0.05)
+        (trip,) = await trips_of(http, t, DAY + 21 * 86400)
+        return trip
+
+    assert await pipeline_db.shown_calibration(app_conn) is None
+    after_ = await started_with(fitted)
+    names = list(before["sections"][0]["probabilities"])
+    raw = np.asarray([[s["probabilities"][n] for n in names] for s in before["sections"]])
+    shown = np.asarray([[s["probabilities"][n] for n in names] for s in after_["sections"]])
+    assert shown == pytest.approx(calibration.calibrate(raw, 0.3, -0.2), abs=2e-4)
+    assert [s["mode"] for s in after_["sections"]] == [s["mode"] for s in before["sections"]]
+    # Already shown with it: nothing to do, whoever starts next.
+    assert await recalibrate_if_changed(app_conn, fitted) is None
+    back = await started_with(None)
+    undone = np.asarray([[s["probabilities"][n] for n in names] for s in back["sections"]])
+    assert undone == pytest.approx(raw, abs=2e-4)
