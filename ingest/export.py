@@ -19,10 +19,12 @@ import zipfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from core.history import AnswerWeighing
+from ingest import trips
 from ingest.readme import readme
 from store import export as ex
 from store.pool import Database
@@ -144,8 +146,8 @@ async def _zip(
     shared_files.append(
         ("account/audit_log.csv", _csv_body(ex.csv_header(ex.AUDIT_RELATION.columns), audit_rows))
     )
-    summary = _account_json(account, now)
     await ex.enter_partition(conn, principal.role)
+    summary = _account_json(account, now, await trips.answers_here(conn))
     partition = await ex.partition_relations(conn)
 
     spool = _Spool()
@@ -173,8 +175,8 @@ def _shared_name(rel: ex.Relation) -> str:
     return f"account/{prefix}{rel.name}{by}.csv"
 
 
-def _account_json(account: ex.Account, now: datetime) -> bytes:
-    doc = {
+def _account_json(account: ex.Account, now: datetime, answers: AnswerWeighing) -> bytes:
+    doc: dict[str, Any] = {
         "user_id": str(account.user_id),
         "campaign": account.campaign,
         "enrolled_at": _iso(account.enrolled_at),
@@ -182,6 +184,8 @@ def _account_json(account: ex.Account, now: datetime) -> bytes:
         "fixes_retention_days": account.fixes_retention_days,
         "trips_retention_days": account.trips_retention_days,
         "exported_at": _iso(now),
+        # An inference about the tester, computed from data/labels.csv: theirs to see.
+        "answers": msgspec.to_builtins(answers),
     }
     return msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n"
 

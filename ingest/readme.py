@@ -127,7 +127,11 @@ def readme(
         "## Files",
         "",
         "- `account.json`: your account: id, campaign, enrolment time, whether recording is paused,",
-        "  and the campaign's retention periods (days after which raw positions and trips are deleted).",
+        "  the campaign's retention periods (days after which raw positions and trips are deleted), and",
+        "  what your answers about your sections' modes count for when Sillage infers your later ones",
+        "  (`answers`, computed from `data/labels.csv`: how many it reads, agreed with the mode shown or",
+        "  corrected it, the mean probability shown, how often you agreed, and what each agreement",
+        "  counts for, 1 in full; the app's `GET /v1/me/answers` gives the same).",
         "",
     ]
     entries = [*shared, ("account/audit_log.csv", AUDIT_RELATION)]

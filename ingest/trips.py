@@ -67,7 +67,12 @@ async def answers(conn: Conn, principal: Principal) -> AnswerWeighing:
     over the answers the pipeline reads (the latest per section, the most recent
     ``max_confirmations``), as it weighs them."""
     async with as_user(conn, principal.role):
-        mine = await trips_db.confirmations(conn, DEFAULT_HISTORY.max_confirmations, 0)
+        return await answers_here(conn)
+
+
+async def answers_here(conn: Conn) -> AnswerWeighing:
+    """:func:`answers` for the tester whose partition ``conn`` is in."""
+    mine = await trips_db.confirmations(conn, DEFAULT_HISTORY.max_confirmations, 0)
     return answer_weighing(mine, DEFAULT_HISTORY.agreement_pseudocount)
 
 

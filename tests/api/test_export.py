@@ -153,6 +153,9 @@ async def test_the_zip_holds_the_shared_rows_about_the_tester_without_secrets(
     account = json.loads(z.read("account.json"))
     assert account["user_id"] == str(commuter.user_id)
     assert account["campaign"] == "La Rochelle 2026 (tests)"
+    # What the tester's answers count for is an inference about them: exported, as the app shows it.
+    assert account["answers"] == (await http.get("/v1/me/answers", headers=commuter.auth)).json()
+    assert account["answers"]["answers"] == len({row["section_id"] for row in read_csv(z, "data/labels.csv")})
 
 
 async def test_the_readme_describes_every_file_with_units(
