@@ -546,8 +546,15 @@ class Pipeline:
             return None
 
 
+# A failed pass mapping the stored sections with the calibration (the database unreachable at start)
+# is tried again after this long.
+RECALIBRATE_RETRY_S = 60.0
+
+
 class PipelineWorker:
-    """Runs :meth:`Pipeline.run_due` in the API process: woken by uploads, else every few seconds."""
+    """Runs :meth:`Pipeline.run_due` in the API process: woken by uploads, else every few seconds;
+    and, once at start, maps the stored sections with the deployment's calibration if they show
+    another one (:mod:`ingest.calibration`)."""
 
     def __init__(
         self, pipeline: Pipeline, db: Database, *, calibration: ConfidenceCalibration | None = None
@@ -580,14 +587,18 @@ class PipelineWorker:
     async def _recalibrate(self) -> None:
         """Map the stored sections with the deployment's calibration if they show another one
         (:func:`ingest.calibration.recalibrate_if_changed`), beside the pipeline's rounds."""
-        try:
-            async with self.db.connection() as conn:
-                done = await recalibrate_if_changed(conn, self.calibration)
-        except Exception:
-            log.exception(
-                "mapping the stored sections with the calibration failed; the next start tries again"
-            )
-            return
+        while True:
+            try:
+                async with self.db.connection() as conn:
+                    done = await recalibrate_if_changed(conn, self.calibration)
+                break
+            except Exception:
+                # The testers mapped so far stay mapped (one transaction each); the pass starts over.
+                log.exception(
+                    "mapping the stored sections with the calibration failed; retrying in %g s",
+                    RECALIBRATE_RETRY_S,
+                )
+                await asyncio.sleep(RECALIBRATE_RETRY_S)
         if done is not None:
             log.info(
                 "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated",
