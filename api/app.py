@@ -79,7 +79,7 @@ def create_app(
             calibration=settings.calibration,
         ),
     )
-    worker = PipelineWorker(pipeline, db, calibration=settings.calibration)
+    worker = PipelineWorker(pipeline, db, calibration=settings.calibration, ask_below=settings.ask_below)
     releases = ReleaseScheduler(db)
     jobs = [
         PeriodicJob("releases", settings.release_every_h * 3600, releases.run_once),

@@ -98,13 +98,13 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pipeline_recalibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.calibration import recalibrate
+    from ingest.calibration import questions_line, recalibrate
 
     fitted = settings.calibration
 
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
-            done = await recalibrate(conn, fitted)
+            done = await recalibrate(conn, fitted, ask_below=settings.ask_below)
         if fitted is None:
             print(
                 f"{done.sections} sections of {done.testers} testers shown as the model gave them"
@@ -115,6 +115,7 @@ def cmd_pipeline_recalibrate(args: argparse.Namespace, settings: Settings) -> in
                 f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown calibrated"
                 f" for model {fitted.model_version}, the others as their model gave them"
             )
+        print(questions_line(done))
         return 0
 
     return _run(go())

@@ -26,6 +26,7 @@ import numpy as np
 
 from core import calibration
 from core.calibration import ConfidenceCalibration
+from core.history import ASK_BELOW
 from core.trips import shown_probabilities
 from store import coaching as coaching_db
 from store import pipeline as pipeline_db
@@ -37,6 +38,15 @@ class Recalibrated(msgspec.Struct, frozen=True, kw_only=True):
     testers: int
     sections: int  # sections whose probabilities the pipeline gave
     calibrated: int  # of them, now shown calibrated (the calibration's model built them)
+    # What the calibration does to the questions the app asks (sections to confirm): of those
+    # sections, how many have their mode below ``ask_below`` as the model gave it and as now shown,
+    # and the ``ask_below`` that asks about the same sections of the calibration's model as the
+    # model's own figures did: the map's image of ``ask_below`` (it keeps their order, and keeping
+    # the mode shown ahead never lifts a section above 0.5).
+    ask_below: float
+    below_uncalibrated: int
+    below_shown: int
+    ask_below_for_same_sections: float
 
 
 def _mapped(
@@ -75,11 +85,14 @@ def _moved(new: float | None, old: float | None) -> bool:
     return abs(new - old) > 1e-6
 
 
-async def recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated:
+async def recalibrate(
+    conn: Conn, fitted: ConfidenceCalibration | None, *, ask_below: float = ASK_BELOW
+) -> Recalibrated:
     """Show every tester's sections as ``fitted`` says, and record it (module docstring); waits for
-    a pass another process is running."""
+    a pass another process is running. ``ask_below``: the deployment's, for the figures on
+    questions."""
     async with pipeline_db.recalibrate_lock(conn, wait=True):
-        return await _recalibrate(conn, fitted)
+        return await _recalibrate(conn, fitted, ask_below)
 
 
 def _shows(recorded: tuple[str, float, float] | None, fitted: ConfidenceCalibration | None) -> bool:
@@ -88,17 +101,19 @@ def _shows(recorded: tuple[str, float, float] | None, fitted: ConfidenceCalibrat
     return recorded == (fitted.model_version, fitted.slope, fitted.intercept)
 
 
-async def recalibrate_if_changed(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated | None:
+async def recalibrate_if_changed(
+    conn: Conn, fitted: ConfidenceCalibration | None, *, ask_below: float = ASK_BELOW
+) -> Recalibrated | None:
     """:func:`recalibrate`, unless the stored sections already show ``fitted`` or another process is
     mapping them (None: nothing done)."""
     async with pipeline_db.recalibrate_lock(conn, wait=False) as taken:
         if not taken or _shows(await pipeline_db.shown_calibration(conn), fitted):
             return None
-        return await _recalibrate(conn, fitted)
+        return await _recalibrate(conn, fitted, ask_below)
 
 
-async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Recalibrated:
-    testers = sections = calibrated = 0
+async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None, ask_below: float) -> Recalibrated:
+    testers = sections = calibrated = below_uncalibrated = below_shown = 0
     for t in await coaching_db.all_testers(conn):
         async with conn.transaction():
             await coaching_db.hold_tester_queue(conn, t.user_id)
@@ -113,5 +128,37 @@ async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None) -> Reca
         testers += 1
         sections += len(mapped)
         calibrated += sum(u is not None for _, _, u in mapped)
+        shown_top = [max(p.values(), default=0.0) for _, p, _ in mapped]
+        below_shown += sum(p < ask_below for p in shown_top)
+        below_uncalibrated += sum(
+            (p if u is None else u) < ask_below for (_, _, u), p in zip(mapped, shown_top, strict=True)
+        )
     await pipeline_db.set_shown_calibration(conn, fitted)
-    return Recalibrated(testers=testers, sections=sections, calibrated=calibrated)
+    return Recalibrated(
+        testers=testers,
+        sections=sections,
+        calibrated=calibrated,
+        ask_below=ask_below,
+        below_uncalibrated=below_uncalibrated,
+        below_shown=below_shown,
+        ask_below_for_same_sections=ask_below
+        if fitted is None
+        else float(calibration.confidence(np.asarray([ask_below]), fitted.slope, fitted.intercept)[0]),
+    )
+
+
+def questions_line(done: Recalibrated) -> str:
+    """What the pass did to the questions the app asks, for the operator."""
+    if done.sections == 0:
+        return "no section to ask about yet"
+    share = 100.0 / done.sections
+    line = (
+        f"below ask_below {done.ask_below:g}: {done.below_uncalibrated * share:.1f} % of those sections"
+        f" as their model gave them, {done.below_shown * share:.1f} % as now shown"
+    )
+    if done.calibrated == 0:
+        return line
+    return (
+        f"{line} (SILLAGE_ASK_BELOW={done.ask_below_for_same_sections:.3f} would ask about the same"
+        " sections of the calibration's model as its own figures did)"
+    )

@@ -31,14 +31,22 @@ from core.calibration import ConfidenceCalibration
 from core.co2 import Registry
 from core.co2.profile import VehicleProfile
 from core.fixes import Fix
-from core.history import DEFAULT_HISTORY, Confirmation, HistoryParams, assist, kinematics, section_ends
+from core.history import (
+    ASK_BELOW,
+    DEFAULT_HISTORY,
+    Confirmation,
+    HistoryParams,
+    assist,
+    kinematics,
+    section_ends,
+)
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
 from core.trips import Built, Label, StayRecord, TripRecord, build, stay_id, without_deleted
 from ingest import carpool, coaching
-from ingest.calibration import recalibrate_if_changed
+from ingest.calibration import questions_line, recalibrate_if_changed
 from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
 from models.sections import Network, classify
@@ -557,7 +565,12 @@ class PipelineWorker:
     another one (:mod:`ingest.calibration`)."""
 
     def __init__(
-        self, pipeline: Pipeline, db: Database, *, calibration: ConfidenceCalibration | None = None
+        self,
+        pipeline: Pipeline,
+        db: Database,
+        *,
+        calibration: ConfidenceCalibration | None = None,
+        ask_below: float = ASK_BELOW,
     ) -> None:
         self.pipeline = pipeline
         self.db = db
@@ -565,6 +578,7 @@ class PipelineWorker:
         # was installed are mapped with in the background (ingest.calibration), even when the
         # pipeline sets it aside for a model it was not fitted on: it still holds for theirs.
         self.calibration = calibration
+        self.ask_below = ask_below  # the deployment's, for what the mapping does to the questions
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._recalibrating: asyncio.Task[None] | None = None
@@ -590,7 +604,7 @@ class PipelineWorker:
         while True:
             try:
                 async with self.db.connection() as conn:
-                    done = await recalibrate_if_changed(conn, self.calibration)
+                    done = await recalibrate_if_changed(conn, self.calibration, ask_below=self.ask_below)
                 break
             except Exception:
                 # The testers mapped so far stay mapped (one transaction each); the pass starts over.
@@ -601,10 +615,11 @@ class PipelineWorker:
                 await asyncio.sleep(RECALIBRATE_RETRY_S)
         if done is not None:
             log.info(
-                "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated",
+                "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated; %s",
                 done.sections,
                 done.testers,
                 done.calibrated,
+                questions_line(done),
             )
 
     async def _loop(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 from pathlib import Path
@@ -163,6 +164,16 @@ async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_ba
     done = sillage(test_db, "pipeline", "recalibrate", env={"SILLAGE_CALIBRATION": str(fitted)})
     assert done.returncode == 0, done.stderr
     assert f"shown calibrated for model {classifier.version}" in done.stdout
+    # And what it does to the questions: a map less sure than the model asks about more sections.
+    shares = r"below ask_below 0.8: ([\d.]+) % .* as their model gave them, ([\d.]+) % as now shown"
+    below = re.search(shares, done.stdout)
+    assert below is not None, done.stdout
+    assert float(below[2]) > float(below[1])
+    same = re.search(r"SILLAGE_ASK_BELOW=([\d.]+) would ask", done.stdout)
+    assert same is not None
+    assert float(same[1]) == pytest.approx(
+        float(calibration.confidence(np.asarray([0.8]), 0.3, -0.2)[0]), abs=1e-3
+    )
     # Recorded, so that an API process started with it has nothing left to do.
     assert await pipeline_db.shown_calibration(app_conn) == (classifier.version, 0.3, -0.2)
     now = await shown()
