@@ -9,6 +9,8 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,15 @@ import msgspec
 import numpy as np
 import pytest
 
+import ingest.pipeline as pipeline_module
 from api.app import create_app
 from core import calibration
 from core.calibration import ConfidenceCalibration
+from core.errors import DatabaseUnavailable
 from core.history import ASK_BELOW, audited
 from core.settings import Settings
-from ingest.calibration import recalibrate_if_changed
-from ingest.pipeline import Pipeline, PipelineParams
+from ingest.calibration import recalibrate, recalibrate_if_changed
+from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
 from models.heuristic import HeuristicClassifier
 from store import pipeline as pipeline_db
 from store.partition import as_user
@@ -238,3 +242,52 @@ async def test_an_api_process_started_with_another_calibration_maps_the_stored_s
     back = await started_with(None)
     undone = np.asarray([[s["probabilities"][n] for n in names] for s in back["sections"]])
     assert undone == pytest.approx(raw, abs=2e-4)
+
+
+class _FailsFirst(Database):
+    """The API's database, unreachable the first time the worker asks for a connection."""
+
+    failed = False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        if not self.failed:
+            self.failed = True
+            raise DatabaseUnavailable("database connection failed: refused (on purpose)")
+        async with super().connection() as conn:
+            yield conn
+
+
+async def test_a_pass_that_could_not_reach_the_database_is_tried_again(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    invite_code: str,
+    db: Database,
+    app_conn: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    classifier = HeuristicClassifier()
+    await commuted(http, invite_code, db, DAY + 28 * 86400)
+    fitted = ConfidenceCalibration(model_version=classifier.version, slope=0.5, intercept=0.1)
+    monkeypatch.setattr(pipeline_module, "RECALIBRATE_RETRY_S", 0.01)
+    assert settings.database_url is not None
+    flaky = _FailsFirst(settings.database_url, min_size=1, max_size=2)
+    worker = PipelineWorker(
+        Pipeline(classifier, PipelineParams(poll_interval_s=3600.0)), flaky, calibration=fitted
+    )
+    with caplog.at_level(logging.INFO, logger="sillage.pipeline"):
+        worker.start()
+        try:
+            deadline = time.monotonic() + 120  # a guard against hanging, not a measure
+            while await pipeline_db.shown_calibration(app_conn) != (fitted.model_version, 0.5, 0.1):
+                assert time.monotonic() < deadline, "the pass was never tried again"
+                await asyncio.sleep(0.05)
+        finally:
+            await worker.stop()
+            await flaky.close()
+    assert flaky.failed
+    assert "retrying in 0.01 s" in caplog.text
+    assert "stored sections mapped with the calibration" in caplog.text
+    await recalibrate(app_conn, None)  # as the other tests found it
+    assert await pipeline_db.shown_calibration(app_conn) is None
