@@ -129,6 +129,28 @@ def _held_out(answers: Answers, folds: int, prior_answers: float) -> F64:
     return out
 
 
+def _by_shown_mode(answers: Answers, after: F64) -> dict[str, dict[str, Any]]:
+    """Per mode shown: its answers, their weight, the mean probability shown before and after the
+    map (weighted) and how often it was right. The map is one for every mode: where a mode is right
+    far less often than even the calibrated figure says, the model misreads it in this deployment
+    (retrain on its labels, ``sillage models train --labels``)."""
+    raw, right, weights = answers.arrays()
+    shown = np.asarray(answers.shown_modes, dtype=np.str_)
+    out: dict[str, dict[str, Any]] = {}
+    for mode in sorted(set(answers.shown_modes)):
+        mine = shown == mode
+        w = weights[mine]
+        total = float(w.sum())
+        out[mode] = {
+            "answers": int(mine.sum()),
+            "weight": round(total, 3),
+            "mean_shown_before": round(float(np.average(raw[mine], weights=w)), 4) if total > 0 else None,
+            "mean_shown_after": round(float(np.average(after[mine], weights=w)), 4) if total > 0 else None,
+            "right_share": round(float(np.average(right[mine], weights=w)), 4) if total > 0 else None,
+        }
+    return out
+
+
 def calibration_report(
     answers: Answers,
     model_version: str,
@@ -138,8 +160,9 @@ def calibration_report(
 ) -> tuple[ConfidenceCalibration, dict[str, Any]]:
     """The map fitted on all ``answers``, and a report: the answers and testers it rests on, the
     answers' reliability before and after it (``in_sample``), the same on testers left out of the
-    fit (``held_out``, with at least two testers), and ``enough``: whether there are at least
-    :data:`ENOUGH_ANSWERS` answers from two testers or more."""
+    fit (``held_out``, with at least two testers), the same per mode shown (``by_shown_mode``), and
+    ``enough``: whether there are at least :data:`ENOUGH_ANSWERS` answers from two testers or
+    more."""
     if not answers.modes:
         raise BadRequest(
             f"no answer about a section model {model_version} showed to fit on "
@@ -171,6 +194,7 @@ def calibration_report(
         "asked": {why: int((asked == why).sum()) for why in ("unsure", "audit")},
         "right_share": round(float(np.average(right, weights=weights)), 4) if weights.sum() > 0 else None,
         "in_sample": {"before": _reliability(answers, raw), "after": _reliability(answers, after)},
+        "by_shown_mode": _by_shown_mode(answers, after),
     }
     k = min(folds, testers)
     if k >= 2:

@@ -122,6 +122,16 @@ def test_a_fit_on_overconfident_answers_brings_the_figure_down_and_holds_on_test
     assert alone["enough"] is False
     with pytest.raises(BadRequest, match=r"no answer about a section model 2\.0\.0"):
         calibration_report(read_answers(tmp_path / "labels.csv", model_version="2.0.0"), "2.0.0")
+    # Per mode shown: a train the model shows sure of itself and gets wrong every time stands out.
+    trains = [_answer(f"r{k}", f"t{k % 6}", "metro", ("train", 0.9, 0.9)) for k in range(30)]
+    both = read_answers(_write(tmp_path / "trains.csv", rows + trains), model_version="1.4.0")
+    by_mode = calibration_report(both, "1.4.0")[1]["by_shown_mode"]
+    train, bus = by_mode["train"], by_mode["bus"]
+    assert (train["answers"], train["mean_shown_before"], train["right_share"]) == (30, 0.9, 0.0)
+    assert train["mean_shown_after"] < 0.9
+    assert bus["answers"] == 600
+    before, after = (abs(bus[k] - bus["right_share"]) for k in ("mean_shown_before", "mean_shown_after"))
+    assert after < before
 
 
 def test_the_command_writes_the_calibration_the_settings_read(
