@@ -12,6 +12,8 @@ from litestar.datastructures import State
 from litestar.openapi import ResponseSpec
 
 from core.errors import DatabaseBusy, DatabaseUnavailable
+from ingest.calibration import shows
+from store import pipeline as pipeline_db
 from store.health import server_info
 from store.migrate import discover
 from store.pool import UNAVAILABLE_ERRORS, error_text
@@ -25,7 +27,15 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     # The newest migration the database has, and the newest this code ships (such as "0023").
     schema: str | None = None
     schema_expected: str | None = None
+    # The calibration of the probability shown (SILLAGE_CALIBRATION): the model version it was fitted
+    # for (None: none installed), and whether every stored section shows it yet, or shows the
+    # model's own figures without one (false while the API maps them after a change, at start).
+    calibration: str | None = None
+    sections_show_calibration: bool | None = None
     detail: str | None = None
+
+
+SHOWN_CALIBRATION_MIGRATION = 29  # sillage.shown_calibration
 
 
 @cache
@@ -56,6 +66,11 @@ async def health(state: State) -> Response[Health]:
         async with asyncio.timeout(settings.health_timeout_s):
             async with state.db.connection() as conn:
                 info = await server_info(conn)
+                recorded = (
+                    await pipeline_db.shown_calibration(conn)
+                    if info.schema is not None and info.schema >= SHOWN_CALIBRATION_MIGRATION
+                    else None
+                )
     except (DatabaseUnavailable, *UNAVAILABLE_ERRORS) as exc:  # type: ignore[misc]
         detail = exc.detail if isinstance(exc, DatabaseUnavailable) else error_text(exc)
         # Busy: the database is up and this process has no free connection (say so: an operator
@@ -74,6 +89,10 @@ async def health(state: State) -> Response[Health]:
         timescaledb=info.timescaledb,
         schema=_version(info.schema),
         schema_expected=_version(expected),
+        calibration=None if settings.calibration is None else settings.calibration.model_version,
+        sections_show_calibration=shows(recorded, settings.calibration)
+        if info.schema is not None and info.schema >= SHOWN_CALIBRATION_MIGRATION
+        else None,
     )
     if info.timescaledb is None:
         detail = "the timescaledb extension is missing"

@@ -95,7 +95,9 @@ async def recalibrate(
         return await _recalibrate(conn, fitted, ask_below)
 
 
-def _shows(recorded: tuple[str, float, float] | None, fitted: ConfidenceCalibration | None) -> bool:
+def shows(recorded: tuple[str, float, float] | None, fitted: ConfidenceCalibration | None) -> bool:
+    """Whether the stored sections, last mapped with ``recorded`` (:func:`store.pipeline.shown_calibration`),
+    show ``fitted``."""
     if fitted is None:
         return recorded is None
     return recorded == (fitted.model_version, fitted.slope, fitted.intercept)
@@ -107,7 +109,7 @@ async def recalibrate_if_changed(
     """:func:`recalibrate`, unless the stored sections already show ``fitted`` or another process is
     mapping them (None: nothing done)."""
     async with pipeline_db.recalibrate_lock(conn, wait=False) as taken:
-        if not taken or _shows(await pipeline_db.shown_calibration(conn), fitted):
+        if not taken or shows(await pipeline_db.shown_calibration(conn), fitted):
             return None
         return await _recalibrate(conn, fitted, ask_below)
 

@@ -5,12 +5,15 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
 from api import health
 from api.app import create_app
 from api.logs import JsonFormatter
+from core.calibration import ConfidenceCalibration
 from core.settings import Settings
+from models.heuristic import HeuristicClassifier
 from store.migrate import discover
 from tests.support.proxy import CuttableProxy
 from tests.support.server import serve
@@ -24,6 +27,21 @@ async def test_health_reports_postgresql_and_timescaledb_versions(http: httpx.As
     assert body["status"] == "ok"
     assert body["timescaledb"].startswith("2.")
     assert body["postgresql"][:2].isdigit()
+    # No calibration installed, and the stored sections show the model's own figures.
+    assert (body["calibration"], body["sections_show_calibration"]) == (None, True)
+
+
+async def test_health_says_when_the_stored_sections_do_not_show_the_installed_calibration_yet(
+    settings: Settings,
+) -> None:
+    # Installed, but nothing mapped: the pipeline worker that would map them is off here.
+    fitted = ConfidenceCalibration(model_version="1.4.0", slope=0.5, intercept=0.0)
+    deployment = msgspec.structs.replace(settings, calibration=fitted)
+    with serve(create_app(deployment, classifier=HeuristicClassifier())) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            r = await client.get("/health")
+    assert r.status_code == 200  # still serving: the figures shown are the earlier ones meanwhile
+    assert (r.json()["calibration"], r.json()["sections_show_calibration"]) == ("1.4.0", False)
 
 
 async def test_unknown_paths_get_an_rfc9457_problem(http: httpx.AsyncClient) -> None:

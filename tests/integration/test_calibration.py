@@ -222,11 +222,16 @@ async def test_an_api_process_started_with_another_calibration_maps_the_stored_s
             settings, calibration=fitted, pipeline_enabled=True, pipeline_poll_s=3600.0
         )
         wanted = None if fitted is None else (fitted.model_version, fitted.slope, fitted.intercept)
-        with serve(create_app(deployment, classifier=classifier)):
+        with serve(create_app(deployment, classifier=classifier)) as base:
             deadline = time.monotonic() + 120  # a guard against hanging, not a measure
             while await pipeline_db.shown_calibration(app_conn) != wanted:
                 assert time.monotonic() < deadline, "the stored sections were never mapped"
                 await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=base) as client:
+                health = (await client.get("/health")).json()
+        # An operator sees which calibration is installed and that the stored sections show it.
+        assert health["calibration"] == (None if fitted is None else fitted.model_version)
+        assert health["sections_show_calibration"] is True
         (trip,) = await trips_of(http, t, DAY + 21 * 86400)
         return trip
 
