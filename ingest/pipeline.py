@@ -613,7 +613,15 @@ class PipelineWorker:
                     RECALIBRATE_RETRY_S,
                 )
                 await asyncio.sleep(RECALIBRATE_RETRY_S)
-        if done is not None:
+        if done is not None and self.calibration is None:
+            log.info(
+                "stored sections shown as their model gave them again (no calibration): %d sections of"
+                " %d testers; %s",
+                done.sections,
+                done.testers,
+                questions_line(done),
+            )
+        elif done is not None:
             log.info(
                 "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated; %s",
                 done.sections,
