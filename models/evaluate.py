@@ -917,7 +917,7 @@ def evaluate_asking(
     report["looks_right_one_time_in_two"] = _looks_right_sometimes(
         cut, np.random.default_rng([seed, 2]), params, share=0.5
     )
-    report["calibrated"] = _asking_calibrated(cut, params)
+    report["calibrated"] = _asking_calibrated(cut, params, seed=seed)
     report["audited"] = _asking_audited(cut, np.random.default_rng([seed, 20]), params)
     if pipelined:
         report["end_to_end"] = _asking_end_to_end(pipelined, rng, params)
@@ -925,14 +925,17 @@ def evaluate_asking(
 
 
 def _asking_calibrated(
-    cut: Sequence[_LabelledCut], params: HistoryParams, *, folds: int = 6
+    cut: Sequence[_LabelledCut], params: HistoryParams, *, folds: int = 6, seed: int = 0
 ) -> dict[str, Any]:
     """Asking as :func:`evaluate_asking` does, the probabilities shown calibrated as the pipeline
     calibrates them (:mod:`core.calibration`), each user's by a map fitted on the other users'
-    sections (user-wise, every section answered: the ceiling of ``calibration``), and asked below
-    the map's image of :data:`core.history.ASK_BELOW`: the same order of sections, so what differs
-    from asking uncalibrated is what the answers weigh (:func:`core.history.answer_weights` reads
-    the probability shown). For an attentive tester, and one who taps "looks right" every time."""
+    sections (user-wise), and asked below the map's image of :data:`core.history.ASK_BELOW`: the
+    same order of sections, so what differs from asking uncalibrated is what the answers weigh
+    (:func:`core.history.answer_weights` reads the probability shown). For an attentive tester, and
+    one who taps "looks right" every time. The maps are fitted on every section (the ceiling of
+    ``calibration``); ``as_deployed`` fits them as a deployment does, on the other users' sections
+    asked below ``ASK_BELOW`` and drawn for audit (:data:`core.history.AUDIT_SHARE`, drawn at random
+    with ``seed``, audit answers weighing ``1 / AUDIT_SHARE``), and asks the drawn sections too."""
     from sklearn.model_selection import GroupKFold
 
     cut = [c for c in cut if c.truths]
@@ -944,14 +947,41 @@ def _asking_calibrated(
     mine = _adapted_by_user(proba, groups)
     right = _arg_max(mine, cut[0].classes) == np.asarray([t for c in cut for t in c.truths], dtype=np.str_)
     shown = mine.max(axis=1)
-    maps: dict[str, tuple[float, float]] = {}
+    drawn = np.random.default_rng([seed, 21]).random(shown.size) < AUDIT_SHARE
+    answered = _answered_when_asked_or_audited(shown, drawn)
+    ceiling: dict[str, tuple[float, float]] = {}
+    deployed: dict[str, tuple[float, float]] = {}
     for train, test in GroupKFold(n_splits=min(folds, len(users))).split(proba, right, groups):
-        fitted = calibration.fit(shown[train], right[train])
-        maps.update(dict.fromkeys(set(groups[test].tolist()), fitted))
+        held_out = set(groups[test].tolist())
+        ceiling.update(dict.fromkeys(held_out, calibration.fit(shown[train], right[train])))
+        fit_on = train[answered[train] > 0]
+        deployed.update(
+            dict.fromkeys(held_out, calibration.fit(shown[fit_on], right[fit_on], answered[fit_on]))
+        )
+    out = _served_calibrated(cut, params, ceiling, audit=None)
+    ends = np.cumsum([len(c.truths) for c in cut])[:-1]
+    audit = [a.tolist() for a in np.split(drawn, ends)]
+    out["as_deployed"] = {
+        "audit_share": AUDIT_SHARE,
+        **_served_calibrated(cut, params, deployed, audit=audit),
+    }
+    return out
+
+
+def _served_calibrated(
+    cut: Sequence[_LabelledCut],
+    params: HistoryParams,
+    maps: dict[str, tuple[float, float]],
+    *,
+    audit: Sequence[list[bool]] | None,
+) -> dict[str, Any]:
+    """Each user's sections served through their map (``maps``: slope and intercept per user),
+    asked below its image of ``ASK_BELOW`` and, with ``audit`` (per user, per section), when drawn."""
     out: dict[str, Any] = {}
     for name, answer_of in (("attentive", _said_rightly), ("looks_right_always", _as_shown)):
         scores = _AskScores()
-        for c in cut:
+        only = 0
+        for k, c in enumerate(cut):
             slope, intercept = maps[c.user]
             below = float(calibration.confidence(np.asarray([ASK_BELOW]), slope, intercept)[0])
             served = c.serve(
@@ -959,10 +989,14 @@ def _asking_calibrated(
                 params,
                 answer_of=answer_of,
                 shown_map=functools.partial(calibration.calibrate, slope=slope, intercept=intercept),
+                audit=None if audit is None else audit[k],
             )
             scores.add(c.truths, served)
+            only += sum(served.drawn)
         r = scores.report()
         out[name] = {k: r[k] for k in ("asked", "asked_share", "after_answers")}
+        if audit is not None:
+            out[name]["audit_only"] = only
     return out
 
 

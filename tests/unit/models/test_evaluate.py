@@ -356,6 +356,11 @@ def test_asking_with_calibrated_probabilities_fits_on_the_other_users_and_asks_i
     assert attentive["asked_share"] > 0
     assert blind["asked_share"] > 0
     assert blind["after_answers"]["accuracy"] < attentive["after_answers"]["accuracy"]
+    # As a deployment fits it, on the sections asked and drawn for audit, and asks the drawn ones too.
+    deployed = calibrated["as_deployed"]
+    assert deployed["audit_share"] == 0.05
+    assert deployed["attentive"]["asked"] >= deployed["attentive"]["audit_only"] >= 0
+    assert deployed["attentive"]["asked_share"] > 0
 
 
 def test_sections_drawn_for_audit_are_asked_whatever_their_probabilities() -> None:
