@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ import msgspec
 from core.carpool import Leg, Offer, Proposal
 from core.co2.modes import Mode
 from core.coaching.records import SectionRecord, StayRecord
+from store.locks import advisory_lock
 from store.partition import Conn
 from store.queries import queries
 
@@ -95,16 +96,11 @@ async def declared_can_drive(conn: Conn, user_id: uuid.UUID) -> bool | None:
     return value
 
 
-@asynccontextmanager
-async def run_lock(conn: Conn) -> AsyncIterator[bool]:
-    """A session-level advisory lock held by one matching run at a time (across processes); yields
-    whether it was taken, without waiting for it."""
-    taken = bool(await conn.fetchval(_q("run_try_lock")))
-    try:
-        yield taken
-    finally:
-        if taken and not conn.is_closed():
-            await conn.execute(_q("run_unlock"))
+def run_lock(conn: Conn) -> AbstractAsyncContextManager[bool]:
+    """The advisory lock held by one matching run at a time across processes (API workers, `sillage
+    carpool match`): two runs replacing the same offers and proposals at once collide on their keys.
+    Yields whether it was taken, without waiting for it."""
+    return advisory_lock(conn, "sillage.carpool", wait=False)
 
 
 async def purge_offers_without_consent(conn: Conn) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from core.calibration import ConfidenceCalibration
 from core.fixes import EARLIEST, LATEST
+from store.locks import advisory_lock
 from store.partition import Conn
 from store.queries import queries
 
@@ -70,17 +70,8 @@ async def set_shown_calibration(conn: Conn, fitted: ConfidenceCalibration | None
         await conn.execute(_q("set_shown_calibration"), fitted.model_version, fitted.slope, fitted.intercept)
 
 
-@asynccontextmanager
-async def recalibrate_lock(conn: Conn, *, wait: bool) -> AsyncIterator[bool]:
-    """A session-level advisory lock held by one pass mapping every tester's sections at a time
-    (across processes); yields whether it was taken (always, after waiting, with ``wait``)."""
-    if wait:
-        await conn.execute(_q("recalibrate_lock"))
-        taken = True
-    else:
-        taken = bool(await conn.fetchval(_q("recalibrate_try_lock")))
-    try:
-        yield taken
-    finally:
-        if taken and not conn.is_closed():
-            await conn.execute(_q("recalibrate_unlock"))
+def recalibrate_lock(conn: Conn, *, wait: bool) -> AbstractAsyncContextManager[bool]:
+    """The advisory lock held by one pass mapping every tester's sections at a time across processes
+    (API workers, `sillage pipeline recalibrate`); yields whether it was taken (always, after
+    waiting, with ``wait``)."""
+    return advisory_lock(conn, "sillage.recalibrate", wait=wait)

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from core.privacy.contribution import SectionRecord, TripRecord
+from store.locks import advisory_lock
 from store.partition import Conn
 from store.queries import queries
 
@@ -143,13 +144,10 @@ async def consent_history(conn: Conn, user_id: uuid.UUID) -> list[ConsentEvent]:
 
 @asynccontextmanager
 async def release_lock(conn: Conn) -> AsyncIterator[None]:
-    """A session-level advisory lock serialising release jobs (across processes)."""
-    await conn.execute(_q("release_lock"))
-    try:
+    """The advisory lock serialising release jobs across processes (budgets and the once-per-period
+    rule are checked under it); waits for it."""
+    async with advisory_lock(conn, "sillage.release", wait=True):
         yield
-    finally:
-        if not conn.is_closed():
-            await conn.execute(_q("release_unlock"))
 
 
 async def sharing_testers(conn: Conn, period_end: datetime) -> list[Sharer]:

@@ -11,14 +11,6 @@ ORDER BY u.id;
 -- name: declared_can_drive
 SELECT can_drive FROM sillage.carpool_profiles WHERE user_id = $1;
 
--- name: run_try_lock
--- One matching run at a time across processes (API workers, `sillage carpool match`): two runs
--- replacing the same offers and proposals at once collide on their keys. Never waits.
-SELECT pg_try_advisory_lock(hashtext('sillage.carpool'));
-
--- name: run_unlock
-SELECT pg_advisory_unlock(hashtext('sillage.carpool'));
-
 -- name: purge_offers_without_consent
 DELETE FROM sillage.carpool_offers o
 WHERE NOT EXISTS (SELECT 1 FROM sillage.consents c

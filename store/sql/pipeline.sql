@@ -37,14 +37,3 @@ SELECT model_version, slope, intercept FROM sillage.shown_calibration WHERE sing
 -- name: set_shown_calibration
 UPDATE sillage.shown_calibration SET model_version = $1, slope = $2, intercept = $3, applied_at = now()
 WHERE singleton;
-
--- name: recalibrate_try_lock
--- One pass mapping every tester's sections at a time across processes (API workers, `sillage
--- pipeline recalibrate`). Never waits.
-SELECT pg_try_advisory_lock(hashtext('sillage.recalibrate'));
-
--- name: recalibrate_lock
-SELECT pg_advisory_lock(hashtext('sillage.recalibrate'));
-
--- name: recalibrate_unlock
-SELECT pg_advisory_unlock(hashtext('sillage.recalibrate'));

@@ -19,13 +19,6 @@ RETURNING id;
 -- name: consent_history
 SELECT purpose, action, terms_version, at FROM sillage.consent_events WHERE user_id = $1 ORDER BY at, id;
 
--- name: release_lock
--- Releases are serialised (budgets and the once-per-period rule are checked under this lock).
-SELECT pg_advisory_lock(hashtext('sillage.release'));
-
--- name: release_unlock
-SELECT pg_advisory_unlock(hashtext('sillage.release'));
-
 -- name: sharing_testers
 -- Who may be in a release of a period ending at $1: share_aggregates granted before the period's
 -- end and not revoked now.
