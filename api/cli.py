@@ -98,23 +98,14 @@ def cmd_pipeline_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pipeline_recalibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from ingest.calibration import questions_line, recalibrate
+    from ingest.calibration import described, questions_line, recalibrate
 
     fitted = settings.calibration
 
     async def go() -> int:
         async with connected(require_url(settings.database_url)) as conn:
             done = await recalibrate(conn, fitted, ask_below=settings.ask_below)
-        if fitted is None:
-            print(
-                f"{done.sections} sections of {done.testers} testers shown as the model gave them"
-                " (no SILLAGE_CALIBRATION)"
-            )
-        else:
-            print(
-                f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown calibrated"
-                f" for model {fitted.model_version}, the others as their model gave them"
-            )
+        print(described(done, fitted))
         print(questions_line(done))
         return 0
 

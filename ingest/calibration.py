@@ -149,6 +149,19 @@ async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None, ask_bel
     )
 
 
+def described(done: Recalibrated, fitted: ConfidenceCalibration | None) -> str:
+    """What the pass did, for the operator (the command prints it, the API logs it)."""
+    if fitted is None:
+        return (
+            f"{done.sections} sections of {done.testers} testers shown as the model gave them"
+            " (no SILLAGE_CALIBRATION)"
+        )
+    return (
+        f"{done.sections} sections of {done.testers} testers: {done.calibrated} shown calibrated"
+        f" for model {fitted.model_version}, the others as their model gave them"
+    )
+
+
 def questions_line(done: Recalibrated) -> str:
     """What the pass did to the questions the app asks, for the operator."""
     if done.sections == 0:

@@ -46,7 +46,7 @@ from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
 from core.trips import Built, Label, StayRecord, TripRecord, build, stay_id, without_deleted
 from ingest import carpool, coaching
-from ingest.calibration import questions_line, recalibrate_if_changed
+from ingest.calibration import described, questions_line, recalibrate_if_changed
 from ingest.transit import NetworkCache
 from models.classifier import ModeClassifier
 from models.sections import Network, classify
@@ -613,20 +613,10 @@ class PipelineWorker:
                     RECALIBRATE_RETRY_S,
                 )
                 await asyncio.sleep(RECALIBRATE_RETRY_S)
-        if done is not None and self.calibration is None:
+        if done is not None:
             log.info(
-                "stored sections shown as their model gave them again (no calibration): %d sections of"
-                " %d testers; %s",
-                done.sections,
-                done.testers,
-                questions_line(done),
-            )
-        elif done is not None:
-            log.info(
-                "stored sections mapped with the calibration: %d sections of %d testers, %d calibrated; %s",
-                done.sections,
-                done.testers,
-                done.calibrated,
+                "stored sections mapped again: %s; %s",
+                described(done, self.calibration),
                 questions_line(done),
             )
 

@@ -300,6 +300,7 @@ async def test_a_pass_that_could_not_reach_the_database_is_tried_again(
             await flaky.close()
     assert flaky.failed
     assert "retrying in 0.01 s" in caplog.text
-    assert "stored sections mapped with the calibration" in caplog.text
+    assert "stored sections mapped again: " in caplog.text
+    assert f"shown calibrated for model {fitted.model_version}" in caplog.text
     await recalibrate(app_conn, None)  # as the other tests found it
     assert await pipeline_db.shown_calibration(app_conn) is None
