@@ -127,6 +127,14 @@ def confidence(p: F64, slope: float, intercept: float) -> F64:
     return _sigmoid(slope * _logit(np.asarray(p, dtype=np.float64)) + intercept)
 
 
+def ask_below_for_same_sections(ask_below: float, slope: float, intercept: float) -> float:
+    """The ``ask_below`` that, on calibrated probabilities, asks about the sections ``ask_below``
+    asked about before: the map's image of it. The map keeps the sections' order, and keeping the
+    shown mode ahead (:func:`calibrate`) never lifts a section above 0.5, so when the image is above
+    0.5 they are exactly the same sections."""
+    return float(confidence(np.asarray([ask_below]), slope, intercept)[0])
+
+
 def calibrate(proba: F64, slope: float, intercept: float) -> F64:
     """``proba`` (one row per section) with each row's most likely mode's probability mapped
     (module docstring); the mode shown stays the most likely one."""

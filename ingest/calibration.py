@@ -41,8 +41,7 @@ class Recalibrated(msgspec.Struct, frozen=True, kw_only=True):
     # What the calibration does to the questions the app asks (sections to confirm): of those
     # sections, how many have their mode below ``ask_below`` as the model gave it and as now shown,
     # and the ``ask_below`` that asks about the same sections of the calibration's model as the
-    # model's own figures did: the map's image of ``ask_below`` (it keeps their order, and keeping
-    # the mode shown ahead never lifts a section above 0.5).
+    # model's own figures did (core.calibration.ask_below_for_same_sections).
     ask_below: float
     below_uncalibrated: int
     below_shown: int
@@ -145,7 +144,7 @@ async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None, ask_bel
         below_shown=below_shown,
         ask_below_for_same_sections=ask_below
         if fitted is None
-        else float(calibration.confidence(np.asarray([ask_below]), fitted.slope, fitted.intercept)[0]),
+        else calibration.ask_below_for_same_sections(ask_below, fitted.slope, fitted.intercept),
     )
 
 

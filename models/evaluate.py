@@ -983,7 +983,7 @@ def _served_calibrated(
         only = 0
         for k, c in enumerate(cut):
             slope, intercept = maps[c.user]
-            below = float(calibration.confidence(np.asarray([ASK_BELOW]), slope, intercept)[0])
+            below = calibration.ask_below_for_same_sections(ASK_BELOW, slope, intercept)
             served = c.serve(
                 _below(below),
                 params,

@@ -15,7 +15,7 @@ from ingest.calibration import Recalibrated, questions_line
 def test_the_image_of_ask_below_asks_about_the_same_sections(slope: float, intercept: float) -> None:
     rng = np.random.default_rng(0)
     proba = rng.dirichlet(np.full(6, 0.4), size=20_000)  # close calls and sure sections alike
-    t = float(calibration.confidence(np.asarray([0.8]), slope, intercept)[0])
+    t = calibration.ask_below_for_same_sections(0.8, slope, intercept)
     assert t > 0.5  # keeping the mode shown ahead lifts no section above 0.5 (module docstring)
     shown = calibration.calibrate(proba, slope, intercept).max(axis=1)
     np.testing.assert_array_equal(shown < t, proba.max(axis=1) < 0.8)
