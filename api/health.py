@@ -66,11 +66,9 @@ async def health(state: State) -> Response[Health]:
         async with asyncio.timeout(settings.health_timeout_s):
             async with state.db.connection() as conn:
                 info = await server_info(conn)
-                recorded = (
-                    await pipeline_db.shown_calibration(conn)
-                    if info.schema is not None and info.schema >= SHOWN_CALIBRATION_MIGRATION
-                    else None
-                )
+                sections_show: bool | None = None  # unknown before the migration that records it
+                if info.schema is not None and info.schema >= SHOWN_CALIBRATION_MIGRATION:
+                    sections_show = shows(await pipeline_db.shown_calibration(conn), settings.calibration)
     except (DatabaseUnavailable, *UNAVAILABLE_ERRORS) as exc:  # type: ignore[misc]
         detail = exc.detail if isinstance(exc, DatabaseUnavailable) else error_text(exc)
         # Busy: the database is up and this process has no free connection (say so: an operator
@@ -90,9 +88,7 @@ async def health(state: State) -> Response[Health]:
         schema=_version(info.schema),
         schema_expected=_version(expected),
         calibration=None if settings.calibration is None else settings.calibration.model_version,
-        sections_show_calibration=shows(recorded, settings.calibration)
-        if info.schema is not None and info.schema >= SHOWN_CALIBRATION_MIGRATION
-        else None,
+        sections_show_calibration=sections_show,
     )
     if info.timescaledb is None:
         detail = "the timescaledb extension is missing"
