@@ -958,37 +958,42 @@ def _asking_calibrated(
         deployed.update(
             dict.fromkeys(held_out, calibration.fit(shown[fit_on], right[fit_on], answered[fit_on]))
         )
-    out = _served_calibrated(cut, params, ceiling, audit=None)
+    out = _served_asking(cut, params, ceiling, audit=None)
     ends = np.cumsum([len(c.truths) for c in cut])[:-1]
     audit = [a.tolist() for a in np.split(drawn, ends)]
     out["as_deployed"] = {
         "audit_share": AUDIT_SHARE,
-        **_served_calibrated(cut, params, deployed, audit=audit),
+        **_served_asking(cut, params, deployed, audit=audit),
     }
     return out
 
 
-def _served_calibrated(
+def _served_asking(
     cut: Sequence[_LabelledCut],
     params: HistoryParams,
-    maps: dict[str, tuple[float, float]],
+    maps: dict[str, tuple[float, float]] | None,
     *,
     audit: Sequence[list[bool]] | None,
 ) -> dict[str, Any]:
-    """Each user's sections served through their map (``maps``: slope and intercept per user),
-    asked below its image of ``ASK_BELOW`` and, with ``audit`` (per user, per section), when drawn."""
+    """Each user's sections served to an attentive tester and to one who taps "looks right" every
+    time, asked below ``ASK_BELOW`` and, with ``audit`` (per user, per section), when drawn; with
+    ``maps`` (slope and intercept per user), shown through the user's map and asked below its image
+    of ``ASK_BELOW``."""
     out: dict[str, Any] = {}
     for name, answer_of in (("attentive", _said_rightly), ("looks_right_always", _as_shown)):
         scores = _AskScores()
         only = 0
         for k, c in enumerate(cut):
-            slope, intercept = maps[c.user]
-            below = calibration.ask_below_for_same_sections(ASK_BELOW, slope, intercept)
+            below, shown_map = ASK_BELOW, None
+            if maps is not None:
+                slope, intercept = maps[c.user]
+                below = calibration.ask_below_for_same_sections(ASK_BELOW, slope, intercept)
+                shown_map = functools.partial(calibration.calibrate, slope=slope, intercept=intercept)
             served = c.serve(
                 _below(below),
                 params,
                 answer_of=answer_of,
-                shown_map=functools.partial(calibration.calibrate, slope=slope, intercept=intercept),
+                shown_map=shown_map,
                 audit=None if audit is None else audit[k],
             )
             scores.add(c.truths, served)
@@ -1013,18 +1018,8 @@ def _asking_audited(
     (:mod:`core.calibration`). What the draw costs in questions (``audit_only``: sections asked only
     because they were drawn) and what the tester ends with, for an attentive tester and one who taps
     "looks right" every time."""
-    drawn = [rng.random(len(one.truths)) < share for one in cut]
-    out: dict[str, Any] = {"ask_below": ASK_BELOW, "audit_share": share}
-    for name, answer_of in (("attentive", _said_rightly), ("looks_right_always", _as_shown)):
-        scores = _AskScores()
-        only = 0
-        for one, audit in zip(cut, drawn, strict=True):
-            served = one.serve(_below(ASK_BELOW), params, answer_of=answer_of, audit=audit.tolist())
-            scores.add(one.truths, served)
-            only += sum(served.drawn)
-        r = scores.report()
-        out[name] = {"audit_only": only} | {k: r[k] for k in ("asked", "asked_share", "after_answers")}
-    return out
+    drawn = [(rng.random(len(one.truths)) < share).tolist() for one in cut]
+    return {"ask_below": ASK_BELOW, "audit_share": share, **_served_asking(cut, params, None, audit=drawn)}
 
 
 def _said(answers: Sequence[str], k: int, truth: str, shown: str) -> str:
