@@ -141,6 +141,16 @@ async def commuted(
     return t, trip
 
 
+async def mapped_with(
+    app_conn: asyncpg.Connection, wanted: tuple[str, float, float] | None, never: str
+) -> None:
+    """Wait until the stored sections are recorded as mapped with ``wanted`` (a background pass)."""
+    deadline = time.monotonic() + 120  # a guard against hanging, not a measure
+    while await pipeline_db.shown_calibration(app_conn) != wanted:
+        assert time.monotonic() < deadline, never
+        await asyncio.sleep(0.05)
+
+
 async def test_recalibrating_maps_the_sections_built_before_and_can_take_them_back(
     http: httpx.AsyncClient,
     invite_code: str,
@@ -230,10 +240,7 @@ async def test_an_api_process_started_with_another_calibration_maps_the_stored_s
         )
         wanted = None if fitted is None else (fitted.model_version, fitted.slope, fitted.intercept)
         with serve(create_app(deployment, classifier=classifier)) as base:
-            deadline = time.monotonic() + 120  # a guard against hanging, not a measure
-            while await pipeline_db.shown_calibration(app_conn) != wanted:
-                assert time.monotonic() < deadline, "the stored sections were never mapped"
-                await asyncio.sleep(0.05)
+            await mapped_with(app_conn, wanted, "the stored sections were never mapped")
             async with httpx.AsyncClient(base_url=base) as client:
                 health = (await client.get("/health")).json()
         # An operator sees which calibration is installed and that the stored sections show it.
@@ -291,10 +298,7 @@ async def test_a_pass_that_could_not_reach_the_database_is_tried_again(
     with caplog.at_level(logging.INFO, logger="sillage.pipeline"):
         worker.start()
         try:
-            deadline = time.monotonic() + 120  # a guard against hanging, not a measure
-            while await pipeline_db.shown_calibration(app_conn) != (fitted.model_version, 0.5, 0.1):
-                assert time.monotonic() < deadline, "the pass was never tried again"
-                await asyncio.sleep(0.05)
+            await mapped_with(app_conn, (fitted.model_version, 0.5, 0.1), "the pass was never tried again")
         finally:
             await worker.stop()
             await flaky.close()
