@@ -116,10 +116,9 @@ async def confirm_trip(
     async with conn.transaction():
         await coaching_db.hold_tester_queue(conn, principal.user_id)
         async with as_user(conn, principal.role):
-            found = await trips_db.trip(conn, trip_id, ask_below=ask_below, audit_share=audit_share)
-            if found is None:
-                raise NotFound("no such trip")
             shown = await trips_db.unconfirmed_sections(conn, trip_id)
+            if shown is None:
+                raise NotFound("no such trip")
             await _keep_confirmations(
                 conn, [(s, Mode(s.mode)) for s in shown], asking=(ask_below, audit_share)
             )

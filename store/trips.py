@@ -362,9 +362,13 @@ async def section(conn: Conn, section_id: uuid.UUID) -> SectionRow | None:
     return None if r is None else _section_row(r)
 
 
-async def unconfirmed_sections(conn: Conn, trip_id: uuid.UUID) -> list[SectionRow]:
-    """The sections of the trip the tester has not confirmed, in order (one query)."""
-    return [_section_row(r) for r in await conn.fetch(_q("unconfirmed_sections"), trip_id)]
+async def unconfirmed_sections(conn: Conn, trip_id: uuid.UUID) -> list[SectionRow] | None:
+    """The sections of the trip the tester has not confirmed, in order; None when the tester has
+    no such trip shown (one query)."""
+    rows = await conn.fetch(_q("unconfirmed_sections"), trip_id)
+    if not rows:
+        return None
+    return [_section_row(r) for r in rows if r["id"] is not None]
 
 
 def _section_row(r: Record) -> SectionRow:

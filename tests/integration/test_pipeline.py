@@ -897,6 +897,28 @@ async def test_a_deployment_sets_how_unsure_a_section_must_be_to_be_asked_about(
     assert [s["to_confirm"] for s in default["sections"]] == unsure_in(default)
 
 
+async def test_a_hidden_trip_is_not_confirmed_until_it_is_shown_again(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # "Looks right" on a trip the tester hid answers as GET /v1/trips/{id} does (404), keeps no
+    # label, and works once the trip is shown again.
+    t = await enrol(http, invite_code)
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)).status_code == 204
+    r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == 0
+    assert (await http.post(f"/v1/me/trips/{trip['id']}/unhide", headers=t.auth)).status_code == 204
+    r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert [s["mode_source"] for s in r.json()["sections"]] == ["user"] * len(trip["sections"])
+    assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == len(trip["sections"])
+
+
 async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_nothing_more(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:

@@ -153,9 +153,13 @@ LIMIT $4;
 SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
 
 -- name: unconfirmed_sections
--- The sections of trip $1 the tester has not confirmed, in order: what "looks right" confirms.
-SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections
-WHERE trip_id = $1 AND mode_source <> 'user' ORDER BY seq;
+-- The sections of trip $1 the tester has not confirmed, in order: what "looks right" confirms. One
+-- row of NULLs when the trip is shown (as trips_json shows it: not hidden) with every section
+-- confirmed; no row when there is no such trip.
+SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants
+FROM trips t LEFT JOIN sections s ON s.trip_id = t.id AND s.mode_source <> 'user'
+WHERE t.id = $1 AND NOT t.hidden
+ORDER BY s.seq;
 
 -- name: insert_label
 -- The confirmation keeps where its section started and ended and the path between (its stored
