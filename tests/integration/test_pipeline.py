@@ -897,16 +897,25 @@ async def test_a_deployment_sets_how_unsure_a_section_must_be_to_be_asked_about(
     assert [s["to_confirm"] for s in default["sections"]] == unsure_in(default)
 
 
+async def processed_commute(
+    http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline
+) -> tuple[Track, dict[str, Any]]:
+    """Today's commute uploaded for ``t`` and processed a minute after it ends: the track and its
+    one trip as the API gives it."""
+    track = commute()
+    await upload(http, t, fixes_json(track))
+    await pipeline.run_due(db, as_of=after(track, 60))
+    (trip,) = await trips_of(http, t)
+    return track, trip
+
+
 async def test_a_hidden_trip_is_not_confirmed_until_it_is_shown_again(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
 ) -> None:
     # "Looks right" on a trip the tester hid answers as GET /v1/trips/{id} does (404), keeps no
     # label, and works once the trip is shown again.
     t = await enrol(http, invite_code)
-    track = commute()
-    await upload(http, t, fixes_json(track))
-    await pipeline.run_due(db, as_of=after(track, 60))
-    (trip,) = await trips_of(http, t)
+    _, trip = await processed_commute(http, t, db, pipeline)
     assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)).status_code == 204
     r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
     assert r.status_code == 404
@@ -923,10 +932,7 @@ async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_noth
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
     t, other = await enrol(http, invite_code), await enrol(http, invite_code)
-    track = commute()
-    await upload(http, t, fixes_json(track))
-    await pipeline.run_due(db, as_of=after(track, 60))
-    (trip,) = await trips_of(http, t)
+    track, trip = await processed_commute(http, t, db, pipeline)
     assert any(s["to_confirm"] for s in trip["sections"])
     r = await http.patch(f"/v1/sections/{trip['sections'][1]['id']}", json={"mode": "tram"}, headers=t.auth)
     assert r.status_code == 200
