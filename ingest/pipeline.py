@@ -274,7 +274,9 @@ def _after_a_gap(
     signal gap unless fixes it set aside lie between (``core.segmentation.restart`` reads them).
 
     A row must have begun before ``new_from``, the first new fix: a fix stored since at that
-    instant (another tracker's, kept in its place) is not the one the row began at."""
+    instant (another tracker's, kept in its place) is not the one the row began at. The open tail
+    too: a fix that replaces another marks the change from a microsecond before its instant
+    (``insert_fixes``), so a watermark at that instant is after ``changed_from``."""
     starts = [a for a, _ in rows]
     points = [(a, k) for k, a in enumerate(starts) if a < new_from]
     if watermark is not None and watermark <= changed_from:

@@ -146,4 +146,5 @@ async def test_the_insert_marks_the_fixes_it_may_store_and_nothing_for_a_retried
     assert await queued() == (T0 + timedelta(seconds=10), T0 + timedelta(seconds=14))
     await app_conn.execute("DELETE FROM sillage.pipeline_dirty WHERE user_id = $1", user_id)
     assert len(await insert(_fixes(3, 2), source="a")) == 2  # sorting first: it replaces them
-    assert await queued() == (T0 + timedelta(seconds=3), T0 + timedelta(seconds=4))
+    # From a microsecond before the first fix replaced: what began at its instant began on another fix.
+    assert await queued() == (T0 + timedelta(seconds=3, microseconds=-1), T0 + timedelta(seconds=4))

@@ -532,3 +532,59 @@ async def test_a_stay_longer_than_a_step_leaves_every_trip_pointing_at_a_stored_
         # it (its end is the thinned read's). Otherwise one fix in ten or sixty may miss a trip.
         assert len(in_steps[1]) == len(one_pass[1])
         assert [a for a, _ in in_steps[0][:2]] == [a for a, _ in one_pass[0][:2]]
+
+
+async def watermark(conn: asyncpg.Connection, t: Enrolled) -> datetime | None:
+    async with as_user(conn, f"sillage_u_{t.user_id.hex}"):
+        value: datetime | None = await conn.fetchval("SELECT complete_until FROM pipeline_state")
+    return value
+
+
+async def two_phones(http: httpx.AsyncClient, t: Enrolled) -> tuple[Enrolled, Enrolled]:
+    """The tester's phone and a second one, the one whose fix the store keeps at an instant both
+    log (its source sorts first) last."""
+    kept_first, other = sorted([t, await second_device(http, t)], key=lambda d: d.device_id.hex)
+    return other, kept_first
+
+
+async def test_another_trackers_fix_at_the_watermarks_instant_is_seen_from_before_the_gap(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # A phone logs a stay, is off for half an hour, and logs a walk 1.5 km away that is still under
+    # way when it is processed: the watermark is the walk's first fix, after the gap, where a step
+    # may restart. A second phone of the same tester, whose fixes the store prefers (its source
+    # sorts first), then sends the same instants from the watermark on: it stayed where the first
+    # phone's stay was, then walked. Its fix at the watermark's instant replaces the first phone's,
+    # and the stay now goes on across the gap (one pass). A step restarting at the watermark, on the
+    # evidence that a walk began there, kept the stay cut at the gap and began another after it.
+    here, there = place(0.0, 0.0), place(1500.0, 0.0)
+    first = track_from(
+        stay(900, at=here, every_s=5),
+        gap(1800, to=there),
+        walk(to=place(2500.0, 0.0), every_s=5),
+        start_s=DAY,
+        seed=5,
+    )
+    after_gap = first.t_s > DAY + 900 + 900
+    shifted = here.east_m - there.east_m  # the same walk, begun where the stay was
+    second = [
+        {**f, "lon": f["lon"] + shifted / (111_320.0 * np.cos(np.radians(f["lat"])))}
+        for f in fixes_json(first, after_gap)
+    ]
+    stepped, whole = await enrol(http, invite_code), await enrol(http, invite_code)
+    stepped_a, stepped_b = await two_phones(http, stepped)
+    whole_a, whole_b = await two_phones(http, whole)
+    await upload(http, stepped_a, fixes_json(first))
+    await pipeline.run_due(db, as_of=at(float(first.t_s[-1]) + 60))
+    began = at(float(first.t_s[after_gap][0]))
+    assert await watermark(app_conn, stepped) == began
+    await upload(http, stepped_b, second)
+    await upload(http, whole_a, fixes_json(first))
+    await upload(http, whole_b, second)
+    as_of = at(float(first.t_s[-1]) + 3600)
+    await pipeline.run_due(db, as_of=as_of)
+    one_pass = await stays_and_trips(app_conn, whole)
+    assert len(one_pass[0]) == 1
+    assert one_pass[0][0][1] > began  # the stay goes on across the gap
+    assert await stays_and_trips(app_conn, stepped) == one_pass
+    assert await trip_links(app_conn, stepped) == await trip_links(app_conn, whole)

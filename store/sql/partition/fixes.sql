@@ -15,6 +15,10 @@
 -- of deadlocking. The insert's source reads `marked` through an uncorrelated sub-query, which
 -- PostgreSQL evaluates once before the insert's first row. The range comes from this statement's
 -- snapshot: a fix another batch stores meanwhile can only make it wider than needed, never narrower.
+-- A fix that replaces another marks the range from a microsecond before its instant: the change is
+-- there, and what a segmentation began at that instant, on the fix it replaces, is no evidence of
+-- where a step may restart (the pipeline restarts only where an item began before the change, even
+-- the open tail at the watermark: core.segmentation.restart).
 WITH batch AS (
     SELECT DISTINCT ON (ts) ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
     FROM unnest(
@@ -23,8 +27,10 @@ WITH batch AS (
     ) WITH ORDINALITY AS u (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source, k)
     ORDER BY ts, k
 ), marked AS (
-    SELECT sillage.mark_my_dirty(min(b.ts), max(b.ts)) FROM batch b
-    WHERE NOT EXISTS (SELECT 1 FROM fixes f WHERE f.ts = b.ts AND f.source <= b.source)
+    SELECT sillage.mark_my_dirty(
+        min(b.ts - CASE WHEN f.ts IS NULL THEN interval '0' ELSE interval '1 microsecond' END), max(b.ts))
+    FROM batch b LEFT JOIN fixes f ON f.ts = b.ts
+    WHERE f.ts IS NULL OR b.source < f.source
     HAVING count(*) > 0
 )
 INSERT INTO fixes AS f (ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source)
