@@ -49,9 +49,10 @@ async def list_trips(
     Each trip has its start and end (time, place), distance, duration and sections with the mode,
     class probabilities, CO2 and a simplified GeoJSON geometry. When ``limit`` cut the list, a
     ``Link: <...>; rel="next"`` header (RFC 8288) gives the next page: the same query with ``to``
-    set to the start of the oldest trip returned. Trips the caller hid are left out; with
-    ``hidden=true`` they are listed too (``"hidden": true``), so that one can be found again and
-    unhidden even after reprocessing gave it a new id.
+    set to the start of the oldest trip returned (none when that trip began at or before ``from``:
+    no older trip overlaps the range). A trip that ends exactly at ``from`` does not overlap it.
+    Trips the caller hid are left out; with ``hidden=true`` they are listed too (``"hidden":
+    true``), so that one can be found again and unhidden even after reprocessing gave it a new id.
 
     A section has ``"to_confirm": true`` when the tester has not confirmed its mode and the model is
     unsure of it (its most likely mode below 0.8, or the deployment's ``SILLAGE_ASK_BELOW``), or
@@ -75,7 +76,9 @@ async def list_trips(
         audit_share=audit_share(request),
     )
     headers = {}
-    if len(found) == limit:
+    # No next page once the oldest trip returned began at or before ``from``: the trips before it end
+    # by then, outside the range (and ``to`` would not be after ``from``).
+    if len(found) == limit and found[-1].started_at > start_at:
         page: dict[str, str | int] = {
             "from": start_at.isoformat(),
             "to": found[-1].started_at.isoformat(),

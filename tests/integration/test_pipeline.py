@@ -1412,6 +1412,25 @@ async def test_a_long_list_of_trips_comes_in_pages_each_linking_the_next(
     everything = await http.get("/v1/trips", params=span, headers=t.auth)
     assert "link" not in everything.headers
     assert [x["id"] for x in first.json() + second.json()] == [x["id"] for x in everything.json()]
+    # With `from` inside the oldest trip, that trip is listed and the pages end with it: the next
+    # page's `to` was its start, before `from`, and following the link gave a 422.
+    oldest = everything.json()[-1]
+    inside = datetime.fromisoformat(oldest["started_at"]) + timedelta(minutes=1)
+    pages: list[dict[str, Any]] = []
+    url = str(httpx.URL("/v1/trips", params={**span, "from": inside.isoformat(), "limit": 1}))
+    for _ in range(10):
+        r = await http.get(url, headers=t.auth)
+        assert r.status_code == 200, r.text
+        pages += r.json()
+        if "link" not in r.headers:
+            break
+        link = re.fullmatch(r'<(/v1/trips\?[^>]+)>; rel="next"', r.headers["link"])
+        assert link is not None
+        url = link.group(1)
+    assert [x["id"] for x in pages] == [x["id"] for x in everything.json()]
+    # A trip that ends exactly at `from` does not overlap the range.
+    r = await http.get("/v1/trips", params={**span, "from": oldest["ended_at"]}, headers=t.auth)
+    assert [x["id"] for x in r.json()] == [x["id"] for x in everything.json()[:-1]]
 
 
 async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(

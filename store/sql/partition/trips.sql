@@ -142,7 +142,7 @@ SELECT t.id, t.started_at, t.ended_at, t.origin_lat, t.origin_lon, t.destination
            ORDER BY s.seq)
          FROM sections s WHERE s.trip_id = t.id), '[]'::jsonb)::text AS sections
 FROM trips t
-WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at >= $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
+WHERE ($1::uuid IS NULL OR t.id = $1) AND t.ended_at > $2 AND t.started_at < $3 AND (NOT t.hidden OR $5)
   AND (NOT $7 OR EXISTS (
       SELECT 1 FROM sections s
       WHERE s.trip_id = t.id AND sillage.section_to_confirm(s.id, s.mode_source, s.probabilities, s.mode, $6, $8)))
