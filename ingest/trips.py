@@ -123,7 +123,7 @@ async def confirm_trip(
                 conn, [(s, Mode(s.mode)) for s in shown], asking=(ask_below, audit_share)
             )
             confirmed = await trips_db.trip(conn, trip_id, ask_below=ask_below, audit_share=audit_share)
-    assert confirmed is not None
+            assert confirmed is not None  # held since unconfirmed_sections read it: not hidden since
     return confirmed
 
 

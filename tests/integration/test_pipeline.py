@@ -909,23 +909,61 @@ async def processed_commute(
     return track, trip
 
 
+async def answer(http: httpx.AsyncClient, t: Enrolled, trip: dict[str, Any], how: str) -> httpx.Response:
+    """The tester's "looks right" on ``trip`` (``how`` 'confirm'), or their answer about its first
+    section (``how`` 'patch': the mode it shows)."""
+    if how == "confirm":
+        return await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    first = trip["sections"][0]
+    return await http.patch(f"/v1/sections/{first['id']}", json={"mode": first["mode"]}, headers=t.auth)
+
+
+@pytest.mark.parametrize("how", ["confirm", "patch"])
 async def test_a_hidden_trip_is_not_confirmed_until_it_is_shown_again(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, how: str
 ) -> None:
-    # "Looks right" on a trip the tester hid answers as GET /v1/trips/{id} does (404), keeps no
-    # label, and works once the trip is shown again.
+    # "Looks right" on a trip the tester hid, or an answer about one of its sections, answers as
+    # GET /v1/trips/{id} does (404), keeps no label, and works once the trip is shown again. (A
+    # section's answer was kept: 200.)
     t = await enrol(http, invite_code)
     _, trip = await processed_commute(http, t, db, pipeline)
     assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)).status_code == 204
-    r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    r = await answer(http, t, trip, how)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == 0
     assert (await http.post(f"/v1/me/trips/{trip['id']}/unhide", headers=t.auth)).status_code == 204
-    r = await http.post(f"/v1/trips/{trip['id']}/confirm", headers=t.auth)
+    r = await answer(http, t, trip, how)
     assert r.status_code == 200, r.text
-    assert [s["mode_source"] for s in r.json()["sections"]] == ["user"] * len(trip["sections"])
-    assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == len(trip["sections"])
+    answered = len(trip["sections"]) if how == "confirm" else 1
+    assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == answered
+
+
+@pytest.mark.parametrize("how", ["confirm", "patch"])
+async def test_an_answer_sent_while_the_trip_is_being_hidden_waits_and_keeps_nothing(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    how: str,
+) -> None:
+    # The tester hides a trip and answers about it at once. The answer read the trip before the
+    # hide committed and kept its labels; "looks right" then found the trip gone when it read it
+    # back (a 500 for answers that were kept, on a trip now hidden). The answer now waits for the
+    # hide under way, then finds no such trip.
+    t = await enrol(http, invite_code)
+    _, trip = await processed_commute(http, t, db, pipeline)
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        assert await app_conn.fetchval(
+            "UPDATE trips SET hidden = true WHERE id = $1 RETURNING true", uuid.UUID(trip["id"])
+        )
+        answering = asyncio.create_task(answer(http, t, trip, how))
+        await asyncio.sleep(0.5)  # the answer reaches the trip's row, held by the hide
+        assert not answering.done()
+    r = await answering
+    assert r.status_code == 404, r.text
+    assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == 0
 
 
 async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_nothing_more(

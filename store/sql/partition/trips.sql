@@ -150,16 +150,24 @@ ORDER BY t.started_at DESC
 LIMIT $4;
 
 -- name: get_section
-SELECT id, trip_id, started_at, ended_at, distance_m, mode, occupants FROM sections WHERE id = $1;
+-- A section of a trip the tester has not hidden (GET /v1/trips/{id} shows none of a hidden one),
+-- its trip held until the transaction ends, as unconfirmed_sections holds it.
+SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants
+FROM sections s JOIN trips t ON t.id = s.trip_id
+WHERE s.id = $1 AND NOT t.hidden
+FOR SHARE OF t;
 
 -- name: unconfirmed_sections
 -- The sections of trip $1 the tester has not confirmed, in order: what "looks right" confirms. One
 -- row of NULLs when the trip is shown (as trips_json shows it: not hidden) with every section
--- confirmed; no row when there is no such trip.
+-- confirmed; no row when there is no such trip. The trip is held until the transaction ends: a hide
+-- under way is waited for (then no row), and one asked for meanwhile waits until the answers are kept
+-- (else they were kept for a trip hidden between this read and the answer sent back).
 SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants
 FROM trips t LEFT JOIN sections s ON s.trip_id = t.id AND s.mode_source <> 'user'
 WHERE t.id = $1 AND NOT t.hidden
-ORDER BY s.seq;
+ORDER BY s.seq
+FOR SHARE OF t;
 
 -- name: insert_label
 -- The confirmation keeps where its section started and ended and the path between (its stored
