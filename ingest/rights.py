@@ -128,6 +128,9 @@ async def set_paused(conn: Conn, principal: Principal, *, paused: bool) -> bool:
 async def set_hidden(conn: Conn, principal: Principal, trip_id: uuid.UUID, *, hidden: bool) -> None:
     """Hide a trip from coaching and sharing (or show it again); it stays hidden when recomputed."""
     async with conn.transaction():
+        # A step running for this tester replaces the trip's row under the same id: wait for it
+        # (else the row it deleted answered 404 for a trip that is there), as deleting a trip does.
+        await hold_tester_queue(conn, principal.user_id)
         await enter(conn, principal.role)
         changed = await (db.hide_trip if hidden else db.unhide_trip)(conn, trip_id)
         if changed is None:

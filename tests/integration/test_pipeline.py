@@ -966,6 +966,42 @@ async def test_an_answer_sent_while_the_trip_is_being_hidden_waits_and_keeps_not
     assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == 0
 
 
+@pytest.mark.parametrize("hide", [True, False])
+async def test_a_trip_hidden_or_shown_while_a_step_rebuilds_it_waits_for_the_step(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    app_conn: asyncpg.Connection,
+    hide: bool,
+) -> None:
+    # A step rebuilding the tester's trips deletes each row and writes it again under the same id.
+    # A hide (or unhide) sent meanwhile waited for the deleted row, found it gone, and answered 404
+    # for a trip that is there; the change was lost. It now waits for the step, as a delete does.
+    t = await enrol(http, invite_code)
+    track, trip = await processed_commute(http, t, db, pipeline)
+    if not hide:
+        assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)).status_code == 204
+    k = int(np.searchsorted(track.t_s, datetime.fromisoformat(trip["started_at"]).timestamp())) + 100
+    late = {**fixes_json(track)[k], "ts": float(track.t_s[k]) + 0.5}  # a late fix inside the trip
+    await upload(http, t, [late])
+    async with app_conn.transaction():  # the step's transaction nests in this one, held open
+        stepped = await pipeline.process_user(
+            app_conn, t.user_id, f"sillage_u_{t.user_id.hex}", datetime.now(UTC), as_of=after(track, 60)
+        )
+        assert stepped is not None
+        assert stepped.trips == 1
+        changing = asyncio.create_task(
+            http.post(f"/v1/me/trips/{trip['id']}/{'hide' if hide else 'unhide'}", headers=t.auth)
+        )
+        await asyncio.sleep(0.5)  # the change reaches the tester's queue row, held by the step
+        assert not changing.done()
+    r = await changing
+    assert r.status_code == 204, r.text
+    r = await http.get(f"/v1/trips/{trip['id']}", headers=t.auth)
+    assert r.status_code == (404 if hide else 200)
+
+
 async def test_a_trip_confirmed_as_shown_keeps_its_modes_as_labels_and_asks_nothing_more(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:
