@@ -10,6 +10,7 @@ import io
 import re
 import time
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -939,6 +940,16 @@ async def test_a_hidden_trip_is_not_confirmed_until_it_is_shown_again(
     assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == answered
 
 
+async def waiting(request: Coroutine[Any, Any, httpx.Response]) -> asyncio.Task[httpx.Response]:
+    """``request`` sent, and given half a second to reach the lock it must wait for: still waiting
+    (the test then lets go of the lock). On a machine too slow to reach it by then, the request
+    finds the lock released and the test still checks its answer."""
+    sent = asyncio.create_task(request)
+    await asyncio.sleep(0.5)
+    assert not sent.done()
+    return sent
+
+
 @pytest.mark.parametrize("how", ["confirm", "patch"])
 async def test_an_answer_sent_while_the_trip_is_being_hidden_waits_and_keeps_nothing(
     http: httpx.AsyncClient,
@@ -958,9 +969,7 @@ async def test_an_answer_sent_while_the_trip_is_being_hidden_waits_and_keeps_not
         assert await app_conn.fetchval(
             "UPDATE trips SET hidden = true WHERE id = $1 RETURNING true", uuid.UUID(trip["id"])
         )
-        answering = asyncio.create_task(answer(http, t, trip, how))
-        await asyncio.sleep(0.5)  # the answer reaches the trip's row, held by the hide
-        assert not answering.done()
+        answering = await waiting(answer(http, t, trip, how))  # for the trip's row, held by the hide
     r = await answering
     assert r.status_code == 404, r.text
     assert (await http.get("/v1/me/answers", headers=t.auth)).json()["answers"] == 0
@@ -991,11 +1000,10 @@ async def test_a_trip_hidden_or_shown_while_a_step_rebuilds_it_waits_for_the_ste
         )
         assert stepped is not None
         assert stepped.trips == 1
-        changing = asyncio.create_task(
+        # Waiting for the tester's queue row, held by the step.
+        changing = await waiting(
             http.post(f"/v1/me/trips/{trip['id']}/{'hide' if hide else 'unhide'}", headers=t.auth)
         )
-        await asyncio.sleep(0.5)  # the change reaches the tester's queue row, held by the step
-        assert not changing.done()
     r = await changing
     assert r.status_code == 204, r.text
     r = await http.get(f"/v1/trips/{trip['id']}", headers=t.auth)
