@@ -94,7 +94,8 @@ async def confirm_mode(
     try:
         m = Mode(mode)
     except ValueError as exc:
-        raise Unprocessable(f"unknown mode {mode!r}; known: {', '.join(x.value for x in Mode)}") from exc
+        sent = mode if len(mode) <= 40 else f"{mode[:40]}..."  # not a megabyte echoed back
+        raise Unprocessable(f"unknown mode {sent!r}; known: {', '.join(x.value for x in Mode)}") from exc
     async with conn.transaction():
         # The tester's queue row first, as the pipeline takes it: a step running for this tester
         # (it holds the row, then rewrites the sections) is waited for, never deadlocked with.

@@ -44,7 +44,8 @@ async def list_trips(
     hidden: Annotated[bool, QueryParameter()] = False,
     to_confirm: Annotated[bool, QueryParameter()] = False,
 ) -> Response[list[TripOut]]:
-    """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days), newest first.
+    """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days, or the 7 days
+    before ``to``), newest first.
 
     Each trip has its start and end (time, place), distance, duration and sections with the mode,
     class probabilities, CO2 and a simplified GeoJSON geometry. When ``limit`` cut the list, a
@@ -62,8 +63,13 @@ async def list_trips(
     routes. With ``to_confirm=true``, only trips with such a section are listed.
     """
     now = utcnow()
-    start_at = range_bound(start or now - timedelta(days=7))
-    end_at = range_bound(end or now + timedelta(days=1))
+    # A bound left out is taken from the one sent, not only from the clock: `to` alone is the week
+    # before it, `from` alone runs until tomorrow or the day after it (an empty list, not a 422
+    # about a `to` the client never sent).
+    first = None if start is None else range_bound(start)
+    last = None if end is None else range_bound(end)
+    end_at = last or range_bound(max(now, first or now) + timedelta(days=1))
+    start_at = first or range_bound(min(now, end_at) - timedelta(days=7))
     found = await trips.list_trips(
         conn,
         principal,

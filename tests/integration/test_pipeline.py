@@ -595,6 +595,11 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert today[0]["sections"][1]["probabilities"]["tram"] == 1.0  # through reprocessing too
     bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "teleport"}, headers=t.auth)
     assert bad.status_code == 422
+    assert "'teleport'" in bad.json()["detail"]
+    # A long unknown mode is not echoed back whole.
+    bad = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "x" * 100_000}, headers=t.auth)
+    assert bad.status_code == 422
+    assert len(bad.text) < 1000
 
 
 async def test_a_ride_across_the_antimeridian_is_cut_there_and_can_be_confirmed(
@@ -1513,6 +1518,28 @@ async def test_a_long_list_of_trips_comes_in_pages_each_linking_the_next(
     # A trip that ends exactly at `from` does not overlap the range.
     r = await http.get("/v1/trips", params={**span, "from": oldest["ended_at"]}, headers=t.auth)
     assert [x["id"] for x in r.json()] == [x["id"] for x in everything.json()[:-1]]
+
+
+async def test_one_bound_alone_gives_the_other_from_it(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # `to` alone is the week before it; `from` alone runs until tomorrow, or the day after it. Both
+    # came from the clock alone: a `to` over a week back, or a `from` after tomorrow, was a 422 about
+    # a `to` the client never sent.
+    t = await enrol(http, invite_code)
+    _, trip = await processed_commute(http, t, db, pipeline)
+    ended = datetime.fromisoformat(trip["ended_at"])
+    assert ended < datetime.now(UTC) - timedelta(days=8)
+
+    async def listed(**bound: datetime) -> list[str]:
+        r = await http.get("/v1/trips", params={k: v.isoformat() for k, v in bound.items()}, headers=t.auth)
+        assert r.status_code == 200, r.text
+        return [x["id"] for x in r.json()]
+
+    assert await listed(to=ended + timedelta(days=1)) == [trip["id"]]
+    assert await listed(to=ended + timedelta(days=8)) == []
+    assert await listed(**{"from": ended - timedelta(days=1)}) == [trip["id"]]
+    assert await listed(**{"from": datetime.now(UTC) + timedelta(days=30)}) == []
 
 
 async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
