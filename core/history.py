@@ -174,6 +174,7 @@ ASK_BELOW = 0.8
 # sections asked on the GeoLife subset (``sillage models evaluate``, ``calibration``).
 AUDIT_SHARE = 0.05
 _SELF_PROPELLED = frozenset({"walk", "run", "bike", "ebike"})
+_PLANE = "plane"
 
 # What the kinematic match compares (core.features names), each with its scale: the spread (standard
 # deviation) of sign(x)·log(1 + |x|) over the 18,000 simulated sections artifact 1.4.0 was trained
@@ -603,6 +604,13 @@ def assist(
         return Assisted(proba=out, classes=names, matched=matched, from_history=matched.copy())
     mine = list(confirmations)[-params.max_confirmations :]
     weights = answer_weights(mine, params.agreement_pseudocount)
+    # A flight is named by rule (models.sections), never by the model or the history: a confirmed
+    # plane says nothing of a ground section, and one "plane" tapped by mistake on a bus ride was
+    # carried to every ride on its route. It still counts in the weighing of the tester's answers.
+    grounded = [k for k, c in enumerate(mine) if c.mode != _PLANE]
+    mine, weights = [mine[k] for k in grounded], weights[grounded]
+    if not mine:
+        return Assisted(proba=out, classes=names, matched=matched, from_history=matched.copy())
     if mix is not None:
         # Confirmations, when there are any, make the mix alone: the model's own probabilities carry
         # its confusions, and counted beside the tester's answers they dilute them.

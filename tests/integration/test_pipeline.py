@@ -602,6 +602,24 @@ async def test_a_confirmed_mode_is_kept_through_reprocessing(
     assert len(bad.text) < 1000
 
 
+async def test_a_plane_tapped_on_a_bus_ride_stays_on_that_ride(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # The tester's answer stands for the section they gave it (with a plane's footprint), but the
+    # history no longer carries it to the same ride on other days (it made each a "plane").
+    t = await enrol(http, invite_code)
+    track, trip = await processed_commute(http, t, db, pipeline)
+    ride = trip["sections"][1]
+    r = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "plane"}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    await upload(http, t, fixes_json(commute(DAY - 86400)))  # the same ride the day before
+    await pipeline.run_due(db, as_of=after(track, 120))
+    today, before = await trips_of(http, t)  # newest first
+    assert today["sections"][1]["mode"] == "plane"
+    assert before["sections"][1]["mode"] == ride["mode"] != "plane"
+    assert before["sections"][1]["probabilities"].get("plane", 0.0) == 0.0
+
+
 async def test_a_ride_across_the_antimeridian_is_cut_there_and_can_be_confirmed(
     http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
 ) -> None:

@@ -132,6 +132,22 @@ def test_a_mode_the_model_does_not_know_is_added_to_the_classes() -> None:
     assert out.proba[1][-1] == 0.0
 
 
+def test_a_confirmed_plane_is_carried_to_no_other_section() -> None:
+    # A flight is named by rule, never by the history. One "plane" tapped by mistake on a bus ride
+    # made every ride on that route a plane ("history"), and a flyer's planes were a prior for the
+    # rest; now the sections are as without it, beside the tester's other answers.
+    starts, ends = sections((0.0, 5000.0), (20000.0, 30000.0))
+    classes = (*CLASSES, "plane")
+    model = np.hstack((model_says_car(2), np.zeros((2, 1))))
+    alone = assist(model, classes, starts, ends, [confirmed("plane")] * 3)
+    assert np.array_equal(alone.proba, model)
+    assert not alone.from_history.any()
+    bus = [confirmed("bus")] * 2
+    mixed = assist(model, classes, starts, ends, [*bus, confirmed("plane")])
+    assert np.array_equal(mixed.proba, assist(model, classes, starts, ends, bus).proba)
+    assert mixed.classes[int(np.argmax(mixed.proba[0]))] == "bus"
+
+
 def test_without_confirmations_nothing_changes() -> None:
     starts, ends = sections((0.0, 5000.0))
     out = assist(model_says_car(1), CLASSES, starts, ends, [])
