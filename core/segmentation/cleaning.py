@@ -51,23 +51,23 @@ def clean(
 ) -> Cleaning:
     """Select the fixes segmentation can trust (see the module docstring for the rules).
 
-    ``sphere`` holds the track's fixes as unit vectors. The fixes before ``start_s`` only serve to
-    choose between trackers and are never kept. Raises ValueError if the track is not sorted by
-    time (``Track`` guarantees it).
+    ``sphere`` holds the track's fixes as unit vectors. The fixes before ``start_s`` are context,
+    never kept: for the choice between trackers, and for the excursion rule, which judges the first
+    fixes from ``start_s`` on by the segments on either side of a jump (without the fixes before it,
+    a GPS jump just after the start of a stay an incremental step restarts at was kept, and made a
+    trip of two fixes there that one pass does not have). Raises ValueError if the track is not
+    sorted by time (``Track`` guarantees it).
     """
     n = len(track)
     t = track.t_s
     if n > 1 and bool(np.any(t[1:] < t[:-1])):
         raise ValueError("track is not sorted by time")
     candidates = trusted(track, params)
-    if start_s is not None:
-        candidates = candidates[t[candidates] >= start_s]
-    kept = np.zeros(n, dtype=np.bool_)
     dropped, provisional_from = _excursions(track.t_s, sphere, candidates, params)
-    kept[candidates[~dropped]] = True
-    return Cleaning(
-        kept=kept, provisional_from=provisional_from - int(np.count_nonzero(dropped[:provisional_from]))
-    )
+    keep = ~dropped if start_s is None else ~dropped & (t[candidates] >= start_s)
+    kept = np.zeros(n, dtype=np.bool_)
+    kept[candidates[keep]] = True
+    return Cleaning(kept=kept, provisional_from=int(np.count_nonzero(keep[:provisional_from])))
 
 
 def trusted(track: Track, params: SegmentationParams) -> IntArray:
