@@ -139,7 +139,9 @@ class RangeDeleted(msgspec.Struct, frozen=True, kw_only=True):
 class TripBounds(msgspec.Struct, frozen=True, kw_only=True):
     started_at: datetime
     ended_at: datetime
-    shares_start: bool  # another trip ends where this one starts (around a flight): that fix is theirs too
+    # A stay or trip ends where this one starts (around a flight or a ride across a gap): that fix
+    # is theirs too. ``shares_end`` the same at its end, the open tail (the watermark) included.
+    shares_start: bool
     shares_end: bool
 
 

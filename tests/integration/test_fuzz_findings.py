@@ -623,3 +623,42 @@ async def test_a_gps_jump_just_after_a_stay_begins_is_dropped_when_a_step_restar
     assert await stays_and_trips(app_conn, stepped) == one_pass
     assert await trip_links(app_conn, stepped) == await trip_links(app_conn, whole)
     assert await broken_links(app_conn, stepped) == []
+
+
+async def test_deleting_a_ride_across_a_gap_keeps_the_arrival_fix_whether_or_not_what_follows_is_stored(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # A stay, 22 minutes without a fix while 3.5 km are covered (a metro ride: a trip from the fix
+    # before the gap to the fix after it), a ride on from the station, a stay. The tester deletes
+    # the metro ride. Processed in one pass, the ride on is stored and begins at the arrival fix,
+    # which is kept as theirs. Deleted while the ride on was still under way (the open tail, not
+    # stored), the arrival fix went with the metro ride, and the ride on began 30 s later.
+    # (Found by fuzzing.)
+    track = track_from(
+        stay(600, at=place(0.0, 0.0), every_s=30),
+        gap(1300, to=place(0.0, 3500.0)),
+        ride(to=place(0.0, 4500.0), speed_mps=4.0, every_s=30),
+        stay(600, every_s=30),
+        start_s=DAY,
+        seed=1,
+    )
+    end, cut = float(track.t_s[-1]), DAY + 600 + 1300 + 120  # two minutes into the ride on
+    later = datetime.now(UTC) + timedelta(days=1)  # steps put off on the wall clock are due
+
+    async def delete_the_metro_ride(t: Enrolled) -> None:
+        metro = (await trips_json(http, t))[0]
+        r = await http.delete(f"/v1/me/trips/{metro['id']}", headers=t.auth)
+        assert r.status_code == 200, r.text
+        await pipeline.run_due(db, now=later, as_of=at(end + 3600))
+
+    whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
+    await upload(http, whole, fixes_json(track))
+    await pipeline.run_due(db, as_of=at(end + 3600))
+    await delete_the_metro_ride(whole)
+    await upload(http, stepped, fixes_json(track, track.t_s < cut))
+    await pipeline.run_due(db, as_of=at(cut + 60))
+    await delete_the_metro_ride(stepped)
+    await upload(http, stepped, fixes_json(track, track.t_s >= cut))
+    await pipeline.run_due(db, now=later, as_of=at(end + 3600))
+    assert await trips_with_sections(http, stepped) == await trips_with_sections(http, whole)
+    assert len(await trips_json(http, whole)) == 1  # the ride on

@@ -13,11 +13,17 @@ WHERE n.nspname = current_schema()
 ORDER BY c.relname;
 
 -- name: trip_bounds
--- With whether another trip ends where it starts, or starts where it ends: a flight shares its
--- first and last fixes with the trips on either side (core.segmentation.flights).
+-- With whether something else ends where it starts, or begins where it ends: a flight or a ride
+-- across a signal gap shares its first and last fixes with the stays or trips on either side
+-- (core.segmentation.flights), or with the open tail the pipeline has not stored yet, which
+-- begins at the watermark (else deleting such a ride before the trip after it was stored deleted
+-- that trip's first fix, which one pass keeps).
 SELECT t.started_at, t.ended_at,
-       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.ended_at = t.started_at) AS shares_start,
-       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.started_at = t.ended_at) AS shares_end
+       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.ended_at = t.started_at)
+         OR EXISTS (SELECT 1 FROM stays s WHERE s.ended_at = t.started_at) AS shares_start,
+       EXISTS (SELECT 1 FROM trips o WHERE o.id <> t.id AND o.started_at = t.ended_at)
+         OR EXISTS (SELECT 1 FROM stays s WHERE s.started_at = t.ended_at)
+         OR EXISTS (SELECT 1 FROM pipeline_state p WHERE p.complete_until = t.ended_at) AS shares_end
 FROM trips t WHERE t.id = $1;
 
 -- name: delete_fixes
