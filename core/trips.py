@@ -7,6 +7,7 @@ tester and start times (UUIDv5), so reprocessing an unchanged trip keeps its id.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -110,14 +111,37 @@ def without_deleted(built: Built, deleted: list[tuple[datetime, datetime]]) -> B
     if not deleted:
         return built
     left: dict[uuid.UUID | None, datetime] = {s.id: s.ended_at for s in built.stays}
-    kept = []
-    for t in built.trips:
-        since = min(left.get(t.origin_stay_id, t.started_at), t.started_at)
-        if not any(
-            (since < e and t.ended_at > s) or (t.started_at, t.ended_at) == (s, e) for s, e in deleted
-        ):
-            kept.append(t)
+    kept = [
+        t
+        for t in built.trips
+        if not _deleted(
+            min(left.get(t.origin_stay_id, t.started_at), t.started_at), t.started_at, t.ended_at, deleted
+        )
+    ]
     return Built(stays=built.stays, trips=kept)
+
+
+def segmentation_without_deleted(seg: Segmentation, deleted: list[tuple[datetime, datetime]]) -> Segmentation:
+    """``seg`` without the trips :func:`without_deleted` leaves out, before they are classified:
+    their sections must not weigh the others' in the tester's mix of modes (:mod:`core.history`),
+    as the stored sections a later step reads them from never hold them."""
+    if not deleted:
+        return seg
+
+    def left(t: Trip) -> datetime:
+        start = _ts(t.t_start_s)
+        return start if t.origin_stay is None else min(_ts(seg.stays[t.origin_stay].t_end_s), start)
+
+    kept = tuple(t for t in seg.trips if not _deleted(left(t), _ts(t.t_start_s), _ts(t.t_end_s), deleted))
+    return seg if len(kept) == len(seg.trips) else dataclasses.replace(seg, trips=kept)
+
+
+def _deleted(
+    since: datetime, start: datetime, end: datetime, deleted: list[tuple[datetime, datetime]]
+) -> bool:
+    """Whether the trip ``[start, end]``, taken from ``since`` (the end of the stay it leaves),
+    overlaps an interval the tester deleted for some time, or has exactly its bounds."""
+    return any((since < e and end > s) or (start, end) == (s, e) for s, e in deleted)
 
 
 def _travelled(track: Track, a: int, b: int, trip: Trip, *, first: bool, last: bool) -> tuple[F64, F64]:

@@ -44,7 +44,16 @@ from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
 from core.transit import DEFAULT_TRANSIT, TransitParams
-from core.trips import Built, Label, StayRecord, TripRecord, build, stay_id, without_deleted
+from core.trips import (
+    Built,
+    Label,
+    StayRecord,
+    TripRecord,
+    build,
+    segmentation_without_deleted,
+    stay_id,
+    without_deleted,
+)
 from ingest import carpool, coaching
 from ingest.calibration import described, questions_line, recalibrate_if_changed
 from ingest.transit import NetworkCache
@@ -105,6 +114,7 @@ def _compute(
     sources: list[str],
     start: datetime,
     labels: list[Label],
+    deleted: list[tuple[datetime, datetime]],
     confirmations: list[Confirmation],
     recent: list[dict[str, float]],
     profile: VehicleProfile,
@@ -125,6 +135,7 @@ def _compute(
         now_s=now.timestamp(),
         start_s=start.timestamp(),
     )
+    seg = segmentation_without_deleted(seg, deleted)
     confirmed = [(lab.started_at.timestamp(), lab.ended_at.timestamp()) for lab in labels]
     classified = classify(classifier, seg, confirmed=confirmed, params=params.segmentation, network=network)
     seg = classified.seg
@@ -381,6 +392,7 @@ class Pipeline:
                     sources=sources,
                     start=start,
                     labels=labels,
+                    deleted=deleted,
                     confirmations=confirmations,
                     recent=recent,
                     profile=profile,
