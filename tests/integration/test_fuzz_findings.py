@@ -625,15 +625,22 @@ async def test_a_gps_jump_just_after_a_stay_begins_is_dropped_when_a_step_restar
     assert await broken_links(app_conn, stepped) == []
 
 
+@pytest.mark.parametrize(
+    ("into_s", "seen_s"),
+    [
+        pytest.param(120.0, 60.0, id="the-ride-on-under-way"),
+        pytest.param(1.0, 3600.0, id="the-arrival-fix-alone"),
+    ],
+)
 async def test_deleting_a_ride_across_a_gap_keeps_the_arrival_fix_whether_or_not_what_follows_is_stored(
-    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, into_s: float, seen_s: float
 ) -> None:
     # A stay, 22 minutes without a fix while 3.5 km are covered (a metro ride: a trip from the fix
     # before the gap to the fix after it), a ride on from the station, a stay. The tester deletes
     # the metro ride. Processed in one pass, the ride on is stored and begins at the arrival fix,
     # which is kept as theirs. Deleted while the ride on was still under way (the open tail, not
-    # stored), the arrival fix went with the metro ride, and the ride on began 30 s later.
-    # (Found by fuzzing.)
+    # stored), or before any fix after the arrival fix had come (the phone quiet for an hour), the
+    # arrival fix went with the metro ride, and the ride on began 30 s later. (Found by fuzzing.)
     track = track_from(
         stay(600, at=place(0.0, 0.0), every_s=30),
         gap(1300, to=place(0.0, 3500.0)),
@@ -642,7 +649,7 @@ async def test_deleting_a_ride_across_a_gap_keeps_the_arrival_fix_whether_or_not
         start_s=DAY,
         seed=1,
     )
-    end, cut = float(track.t_s[-1]), DAY + 600 + 1300 + 120  # two minutes into the ride on
+    end, cut = float(track.t_s[-1]), DAY + 600 + 1300 + into_s  # into the ride on
     later = datetime.now(UTC) + timedelta(days=1)  # steps put off on the wall clock are due
 
     async def delete_the_metro_ride(t: Enrolled) -> None:
@@ -656,7 +663,7 @@ async def test_deleting_a_ride_across_a_gap_keeps_the_arrival_fix_whether_or_not
     await pipeline.run_due(db, as_of=at(end + 3600))
     await delete_the_metro_ride(whole)
     await upload(http, stepped, fixes_json(track, track.t_s < cut))
-    await pipeline.run_due(db, as_of=at(cut + 60))
+    await pipeline.run_due(db, as_of=at(cut + seen_s))
     await delete_the_metro_ride(stepped)
     await upload(http, stepped, fixes_json(track, track.t_s >= cut))
     await pipeline.run_due(db, now=later, as_of=at(end + 3600))
