@@ -126,9 +126,9 @@ def _compute(
     """The CPU part (run in a thread): segment, classify (weighed by the transit network, rejoining
     pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
     probabilities of their sections before this step, oldest first), build records. ``fixes``
-    (with the tracker of each in ``sources``) may begin before ``start``, for cleaning's choice
-    between trackers only. Also returns the segmentation's ``complete_until_s`` and whether an open
-    tail remains."""
+    (with the tracker of each in ``sources``) may begin before ``start``, as context for cleaning
+    only (the choice between trackers, GPS jumps). Also returns the segmentation's
+    ``complete_until_s`` and whether an open tail remains."""
     seg = segment(
         Track.from_fixes(fixes, sources),
         params.segmentation,
@@ -374,8 +374,9 @@ class Pipeline:
             # step continues a history): else the next step would read the same window again.
             floor_s = max(start, changed_from).timestamp()
             # Cleaning's choice between two trackers looks at windows that reach back before the
-            # restart point: read those fixes too, for that choice only (else a step restarting
-            # mid-window chose otherwise than one pass over the history).
+            # restart point, and its excursion rule at the fixes either side of a jump: read those
+            # fixes too, as context only (else a step restarting mid-window chose otherwise than one
+            # pass over the history, and a jump just after the restart point was kept).
             context = timedelta(seconds=self._context_s)
             for every_s in (None, *self.params.thinned_reads_s):
                 fixes, sources = await trips_db.fixes_from(

@@ -36,9 +36,9 @@ def segment(
     before it, the item running at the end of the track is closed by that gap instead of being
     left open. :attr:`Segmentation.complete_until_s` says where the open tail starts.
 
-    ``start_s``: the fixes before it are there only for cleaning to choose between two trackers
-    as it would with the whole history (its windows reach back before where an incremental step
-    restarts); segmentation starts at it.
+    ``start_s``: the fixes before it are there only for cleaning to choose between two trackers,
+    and to judge GPS jumps, as it would with the whole history (its windows reach back before where
+    an incremental step restarts); segmentation starts at it.
     """
     raw_sphere = Sphere.of(track.lat, track.lon)
     cleaning = clean(track, raw_sphere, params, start_s=start_s)
