@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
@@ -31,8 +32,17 @@ class SectionConfirmed(msgspec.Struct, frozen=True, kw_only=True):
     distance_m: float
 
 
+# The next page, when `limit` cut the list (set by the handler; documented here for clients).
+_NEXT_PAGE = ResponseHeader(
+    name="Link",
+    description='The next, older page when `limit` cut the list (RFC 8288): `<url>; rel="next"`.',
+    required=False,
+    documentation_only=True,
+)
+
+
 # 422: `to` not after `from`.
-@get("/v1/trips", tags=["trips"], opt=own_problems(422))
+@get("/v1/trips", tags=["trips"], opt=own_problems(422), response_headers=[_NEXT_PAGE])
 async def list_trips(
     request: Request[Any, Any, Any],
     conn: DbConn,

@@ -413,3 +413,8 @@ async def test_options_lists_every_method_of_a_path_whose_handlers_are_declared_
             continue
         allowed = set((await http.options(path)).headers["allow"].split(", "))
         assert documented <= allowed, path
+
+
+async def test_the_trips_list_documents_its_next_page_link(http: httpx.AsyncClient) -> None:
+    ok = (await _document(http))["paths"]["/v1/trips"]["get"]["responses"]["200"]
+    assert 'rel="next"' in ok["headers"]["Link"]["description"]
