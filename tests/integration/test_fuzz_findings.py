@@ -625,6 +625,13 @@ async def test_a_gps_jump_just_after_a_stay_begins_is_dropped_when_a_step_restar
     assert await broken_links(app_conn, stepped) == []
 
 
+async def delete_first_trip(http: httpx.AsyncClient, t: Enrolled) -> None:
+    """The tester deletes their first trip (``trips_json``'s range)."""
+    first = (await trips_json(http, t))[0]
+    r = await http.delete(f"/v1/me/trips/{first['id']}", headers=t.auth)
+    assert r.status_code == 200, r.text
+
+
 @pytest.mark.parametrize(
     ("into_s", "seen_s"),
     [
@@ -653,9 +660,7 @@ async def test_deleting_a_ride_across_a_gap_keeps_the_arrival_fix_whether_or_not
     later = datetime.now(UTC) + timedelta(days=1)  # steps put off on the wall clock are due
 
     async def delete_the_metro_ride(t: Enrolled) -> None:
-        metro = (await trips_json(http, t))[0]
-        r = await http.delete(f"/v1/me/trips/{metro['id']}", headers=t.auth)
-        assert r.status_code == 200, r.text
+        await delete_first_trip(http, t)
         await pipeline.run_due(db, now=later, as_of=at(end + 3600))
 
     whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
@@ -703,19 +708,14 @@ async def test_a_deleted_trip_weighs_nothing_in_the_mix_of_modes_of_the_trips_af
             if not await pipeline.run_due(db, now=later, as_of=at(as_of)):
                 return
 
-    async def delete_the_bus_ride(t: Enrolled) -> None:
-        bus_ride = (await trips_json(http, t))[0]
-        r = await http.delete(f"/v1/me/trips/{bus_ride['id']}", headers=t.auth)
-        assert r.status_code == 200, r.text
-
     whole, stepped = await enrol(http, invite_code), await enrol(http, invite_code)
     await upload(http, whole, fixes_json(track))
     await settle(end + 3600)
-    await delete_the_bus_ride(whole)
+    await delete_first_trip(http, whole)
     await settle(end + 3600)
     await upload(http, stepped, fixes_json(track, track.t_s < cut))
     await settle(cut + 60)
-    await delete_the_bus_ride(stepped)
+    await delete_first_trip(http, stepped)
     await settle(cut + 60)
     await upload(http, stepped, fixes_json(track, track.t_s >= cut))
     await settle(end + 3600)
