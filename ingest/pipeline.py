@@ -1,7 +1,8 @@
 """The incremental pipeline: after each upload, only the affected tester and time range.
 
 Per tester, in ONE transaction: claim their pending range (``sillage.pipeline_dirty``, locked so
-a concurrent upload waits), enter their partition, re-segment from the start of the last stay
+a concurrent upload waits; left for the next round while an answer, a hide, an export or an
+erasure of theirs is under way), enter their partition, re-segment from the start of the last stay
 that ended before the change (or from a later signal gap where one pass cuts too), classify the
 sections, replace the derived rows from that point on, save the watermark
 (``pipeline_state.complete_until``) and release or defer the pending range. A crash at

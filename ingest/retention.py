@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import msgspec
 
 from store import rights as db
+from store.coaching import hold_tester_queue
 from store.partition import Conn, enter
 from store.rights import Actor, audit
 
@@ -39,6 +40,10 @@ async def apply_retention(conn: Conn, *, now: datetime, actor: Actor) -> Retenti
     targets = await db.retention_targets(conn)
     for t in targets:
         async with conn.transaction():
+            # A step under way for the tester is waited for, and none starts until this commits:
+            # else a step storing trips from fixes it read before retention ran left them past
+            # the limit until the next run.
+            await hold_tester_queue(conn, t.user_id)
             fixes_cutoff = None
             if t.fixes_retention_days is not None:
                 fixes_cutoff = now - timedelta(days=t.fixes_retention_days)

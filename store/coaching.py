@@ -221,5 +221,6 @@ async def all_testers(conn: Conn) -> list[Tester]:
 
 
 async def hold_tester_queue(conn: Conn, user_id: uuid.UUID) -> None:
-    """Lock the tester's pending pipeline range, if any, until the transaction ends (as the app)."""
+    """Wait for a step running for the tester and keep a new one from starting, until the
+    transaction ends (``sql/coaching.sql``)."""
     await conn.execute(_s("hold_tester_queue"), user_id)

@@ -31,7 +31,14 @@ def _aware(at: datetime) -> datetime:
 
 
 async def lock_dirty(conn: Conn, user_id: uuid.UUID, now: datetime) -> tuple[datetime, datetime] | None:
-    """Claim the tester's pending range (inside a transaction); None if nothing is due or it is taken."""
+    """Claim the tester's pending range (inside a transaction); None if nothing is due or it is taken.
+
+    A change to the tester's trips under way (an answer, a hide, an export, an erasure, retention)
+    holds the tester (``store.coaching.hold_tester_queue``): None then too, and the step is left
+    for the next round. The hold is taken first, as the change takes it before it queues a range:
+    neither then waits for the other."""
+    if not await conn.fetchval(_q("try_hold_tester"), user_id):
+        return None
     row = await conn.fetchrow(_q("lock_dirty"), user_id, now)
     return None if row is None else (_aware(row["from_ts"]), _aware(row["to_ts"]))
 

@@ -7,6 +7,12 @@ WHERE d.due_at <= $1
 ORDER BY d.due_at
 LIMIT $2;
 
+-- name: try_hold_tester
+-- The lock a change to the tester's trips holds (coaching.sql `hold_tester_queue`), taken before
+-- the claim, without waiting: false while a change is under way (the step leaves the tester for
+-- its next round; waiting here, holding nothing yet, would only stall the lane).
+SELECT pg_try_advisory_xact_lock(hashtext('sillage.tester'), hashtext($1::uuid::text));
+
 -- name: lock_dirty
 -- Claim one tester's pending range; a concurrent upload for them waits until this commits.
 SELECT from_ts, to_ts FROM sillage.pipeline_dirty WHERE user_id = $1 AND due_at <= $2

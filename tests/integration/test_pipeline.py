@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import io
 import re
+import threading
 import time
 import uuid
 from collections.abc import Coroutine
@@ -30,6 +31,7 @@ from core.track import Track
 from ingest.labels import export_labels
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
+from store import fixes as fixes_module
 from store import trips as trips_db
 from store.partition import as_user
 from store.pool import Database
@@ -734,6 +736,55 @@ async def test_a_change_made_while_the_testers_step_runs_waits_for_it_instead_of
         assert today[0]["sections"][1]["mode"] == "tram"
     else:
         assert today == []
+
+
+async def test_an_answer_begun_while_nothing_is_pending_is_never_deadlocked_with_a_step(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    db: Database,
+    pipeline: Pipeline,
+    owner_conn: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The tester answers while nothing of theirs is pending (no queue row to hold). Before the
+    # answer queues its revisit, an upload queues a range and a step claims it, then waits for the
+    # trip the answer holds; the answer then waits for the step's claim. PostgreSQL broke the
+    # cycle: the answer failed (503) or the step did (put off as failed). A step now leaves a
+    # tester whose change is under way for its next round, and the answer goes through.
+    t = await enrol(http, invite_code)
+    _, trip = await processed_commute(http, t, db, pipeline)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await pipeline.run_due(db, later, as_of=after(commute(), 3600))  # the trip's end is known
+    pending = "SELECT failures FROM sillage.pipeline_dirty WHERE user_id = $1"
+    assert await owner_conn.fetchval(pending, t.user_id) is None
+    real = fixes_module.mark_my_dirty
+    reached, release = threading.Event(), threading.Event()
+
+    async def paused(conn: Any, start: datetime, end: datetime) -> None:
+        if not reached.is_set():  # the answer, the trip held, about to queue its revisit
+            reached.set()
+            await asyncio.to_thread(release.wait, 10)
+        await real(conn, start, end)
+
+    monkeypatch.setattr(fixes_module, "mark_my_dirty", paused)
+    ride = trip["sections"][1]
+    answer = asyncio.create_task(
+        http.patch(f"/v1/sections/{ride['id']}", json={"mode": "tram"}, headers=t.auth)
+    )
+    assert await asyncio.to_thread(reached.wait, 10)
+    await upload(http, t, fixes_json(commute(DAY + 2.5)))  # between its fixes: the trip is rebuilt
+    step = asyncio.create_task(pipeline.run_due(db, as_of=after(commute(), 3600)))
+    await asyncio.wait({step}, timeout=3)  # it claims the range, then would wait for the trip
+    release.set()
+    r = await answer
+    skipped = await step
+    assert r.status_code == 200, r.text
+    assert t.user_id not in {o.user_id for o in skipped}
+    assert await owner_conn.fetchval(pending, t.user_id) == 0  # not put off as a failed step
+    done = await pipeline.run_due(db, as_of=after(commute(), 3600))
+    assert t.user_id in {o.user_id for o in done}
+    (today,) = [x for x in await trips_of(http, t) if x["started_at"] == trip["started_at"]]
+    assert (today["sections"][1]["mode"], today["sections"][1]["mode_source"]) == ("tram", "user")
 
 
 async def ride_confirmed_as(

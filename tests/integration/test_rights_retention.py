@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
+import ingest.pipeline as pipeline_module
 from api.commands.rights import cmd_retention
 from core.fixes import Fix
 from core.settings import Settings
@@ -234,3 +238,43 @@ async def test_trips_kept_past_the_fixes_limit_survive_reprocessing_that_reaches
         await fixes_db.mark_my_dirty(app_conn, AS_OF - timedelta(days=55), AS_OF - timedelta(days=5))
     await pipeline.run_due(db, as_of=AS_OF)
     assert await count(app_conn, role, trips_sql) == len(days)
+
+
+async def test_retention_run_during_a_step_leaves_no_trip_past_the_limit(
+    settings: Settings,
+    app_conn: asyncpg.Connection,
+    http: httpx.AsyncClient,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A step was building a history import's trips when retention ran. Retention deleted the old
+    # trips it could see (none yet), the step then stored them: a trip past the limit was left
+    # until the next run. Retention now waits for the tester's step under way.
+    campaign = await create_campaign(
+        app_conn,
+        f"retention {uuid.uuid4().hex[:8]}",
+        actor=Actor.operator("tests"),
+        trips_retention_days=60,
+    )
+    t = await enrol_over_http(http, campaign.invite_code)
+    for days_ago in (70, 10):
+        await upload(http, t, commute_fixes((AS_OF - timedelta(days=days_ago)).timestamp()))
+    pipeline = Pipeline(HeuristicClassifier(), PipelineParams())
+    real = pipeline_module._compute
+    computing = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> Any:  # the step holds the tester meanwhile
+        computing.set()
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "_compute", slow)
+    step = asyncio.create_task(pipeline.run_due(db, as_of=AS_OF))
+    assert await asyncio.to_thread(computing.wait, 10)
+    await run_retention(settings)
+    done = await step
+    assert t.user_id in {o.user_id for o in done}
+    role = f"sillage_u_{t.user_id.hex}"
+    cutoff = (AS_OF - timedelta(days=60)).isoformat()
+    assert await count(app_conn, role, f"SELECT count(*) FROM trips WHERE ended_at < '{cutoff}'") == 0
+    assert await count(app_conn, role, "SELECT count(*) FROM trips") == 1  # 10 days ago
