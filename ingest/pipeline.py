@@ -375,13 +375,16 @@ class Pipeline:
             # step continues a history): else the next step would read the same window again.
             floor_s = max(start, changed_from).timestamp()
             # Cleaning's choice between two trackers looks at windows that reach back before the
-            # restart point, and its excursion rule at the fixes either side of a jump: read those
-            # fixes too, as context only (else a step restarting mid-window chose otherwise than one
-            # pass over the history, and a jump just after the restart point was kept).
-            context = timedelta(seconds=self._context_s)
+            # restart point, and its excursion rule at the segment before a jump: read those fixes
+            # too, as context only (else a step restarting mid-window chose otherwise than one
+            # pass over the history, and a jump just after the restart point was kept), however
+            # seldom the tracker logs.
+            read_from = await trips_db.context_from(
+                conn, start, self._context_s, self.params.segmentation.max_outlier_run_fixes + 1
+            )
             for every_s in (None, *self.params.thinned_reads_s):
                 fixes, sources = await trips_db.fixes_from(
-                    conn, start - context, self.params.max_fixes_per_step, every_s=every_s, buckets_from=start
+                    conn, read_from, self.params.max_fixes_per_step, every_s=every_s, buckets_from=start
                 )
                 truncated = len(fixes) >= self.params.max_fixes_per_step
                 # More fixes follow a truncated window: what ends at the cut is not closed by a

@@ -163,6 +163,13 @@ async def fixes_from(
     return _with_sources(rows)
 
 
+async def context_from(conn: Conn, start: datetime, context_s: float, context_fixes: int) -> datetime:
+    """Where a step restarting at ``start`` reads from: ``context_s`` before it, or earlier to take
+    the ``context_fixes`` fixes before it."""
+    at: datetime = await conn.fetchval(_q("context_from"), start, context_s, context_fixes)
+    return at
+
+
 async def fixes_around(conn: Conn, at: datetime, side: int, context_s: float) -> tuple[list[Fix], list[str]]:
     """The ``side`` fixes before ``at`` and the ``side`` from it on, with every fix within
     ``context_s`` beyond them, and the tracker that sent each."""

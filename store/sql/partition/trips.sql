@@ -54,6 +54,14 @@ DELETE FROM stays WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started
 -- name: delete_trips_from
 DELETE FROM trips WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
 
+-- name: context_from
+-- Where a step restarting at $1 reads from: $2 seconds before it (cleaning's choice between
+-- trackers compares windows that reach back there), or earlier to take the $3 fixes before it
+-- (the excursion rule judges a jump by the segment before it: a tracker logging every 90 s left 2
+-- fixes in 180 s), whichever is earlier. least() passes over the NULL of a history that begins at $1.
+SELECT least($1::timestamptz - make_interval(secs => $2),
+             (SELECT min(ts) FROM (SELECT ts FROM fixes WHERE ts < $1 ORDER BY ts DESC LIMIT $3) b));
+
 -- name: fixes_from
 -- At most $2 fixes from $1 on (a pipeline step is bounded; the next step continues).
 SELECT ts, lat, lon, accuracy_m, altitude_m, speed_mps, bearing_deg, activity, battery, source
