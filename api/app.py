@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.allow import options_allow
 from api.deps import DEPENDENCIES, KnownDevices
+from api.head import HeadAsGet
 from api.health import health
 from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
@@ -40,7 +41,8 @@ from store.pool import Database
 
 def identity_bodies(request: Request[Any, Any, Any]) -> None:
     """Refuse a compressed request body (415, RFC 9110 section 15.5.16) rather than read its bytes
-    as text or JSON: no route decompresses, and trackers send plain bodies."""
+    as text or JSON: no route decompresses, and trackers send plain bodies. Refuse too a body sent
+    as another media type than JSON where the route reads JSON (:func:`json_bodies`)."""
     coding = request.headers.get("content-encoding", "").strip().lower()
     if coding not in {"", "identity"}:
         raise HTTPException(
@@ -48,6 +50,34 @@ def identity_bodies(request: Request[Any, Any, Any]) -> None:
             detail=f"Content-Encoding {coding[:40]!r} is not supported: send the body uncompressed",
             headers={"Accept-Encoding": "identity"},
         )
+    json_bodies(request)
+
+
+# Where a route says what it accepts for its method (RFC 5789 Accept-Patch; W3C LDP Accept-Post).
+_ACCEPT_HEADER = {"PATCH": "Accept-Patch", "POST": "Accept-Post", "PUT": "Accept-Put"}
+
+
+def json_bodies(request: Request[Any, Any, Any]) -> None:
+    """A route that reads a JSON body (``data``) refuses a body whose Content-Type names another
+    media type (415): ``curl -d`` sends a form's, and the body was read as JSON all the same. JSON
+    is ``application/json`` or ``application/*+json``, any parameters; a body without Content-Type
+    is read as JSON. Trackers' routes (tagged ``ingestion``) read their bodies themselves, whatever
+    the type their apps send."""
+    handler = request.route_handler
+    if "data" not in handler.parsed_fn_signature.parameters or "ingestion" in (handler.tags or ()):
+        return
+    sent = request.headers.get("content-type")
+    if sent is None:
+        return
+    media = sent.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    accept = _ACCEPT_HEADER.get(request.method)
+    raise HTTPException(
+        status_code=415,
+        detail=f"Content-Type {media[:60]!r} is not JSON: send the body as application/json",
+        headers={accept: "application/json"} if accept else None,
+    )
 
 
 def create_app(
@@ -111,7 +141,7 @@ def create_app(
             await worker.stop()
             await db.close()
 
-    app = Litestar(
+    app = HeadAsGet(
         route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
         middleware=[request_logger, options_allow],

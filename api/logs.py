@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from api.head import HEAD_KEY
+
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _encoder = msgspec.json.Encoder()
 
@@ -102,7 +104,7 @@ def request_logger(app: Any) -> Any:
             _access.info(
                 "request",
                 extra={
-                    "method": scope["method"],
+                    "method": "HEAD" if scope.get(HEAD_KEY) else scope["method"],
                     "path": loggable_path(scope["path"]),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - t0) * 1000, 2),

@@ -113,7 +113,8 @@ _DESCRIPTIONS = {
     409: "The request conflicts with the state of things, the detail says which (revoking the coaching "
     "consent: leave instead; a closed campaign; interest before a carpool profile).",
     413: "The body is larger than the server accepts (or, for a batch of fixes, holds more than one may).",
-    415: "The body is compressed (Content-Encoding): send it uncompressed.",
+    415: "The body is compressed (Content-Encoding): send it uncompressed; or, where the body is JSON, "
+    "its Content-Type names another media type (send application/json).",
     422: "Well-formed but not usable: a body of another shape than its format's, an unknown name (a "
     "consent purpose, a mode), or a time range whose end is not after its start.",
     429: "Too many requests from this device: Retry-After says when to try again.",

@@ -10,24 +10,31 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, KwargDefinition, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, utcnow
 from api.openapi import own_problems
+from core.co2.modes import Mode
 from core.history import AnswerWeighing
 from ingest import trips
 from store.trips import TripOut
 
+# A mode as the OpenAPI document lists it. The body's type stays a string: an unknown mode is
+# answered 422 with the known ones (ingest.trips.confirm_section), not msgspec's 400.
+ModeName = Annotated[
+    str, KwargDefinition(schema_extra={"enum": [m.value for m in Mode]}, description="A transport mode.")
+]
+
 
 class ConfirmIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    mode: str
+    mode: ModeName
 
 
 class SectionConfirmed(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     trip_id: uuid.UUID
-    mode: str
+    mode: ModeName
     mode_source: str
     distance_m: float
 

@@ -142,3 +142,31 @@ async def test_text_the_database_cannot_store_is_a_bad_request_wherever_it_comes
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"].endswith("/bad-request")
     assert "cannot store" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"]
+)
+async def test_a_json_body_sent_as_another_media_type_is_refused_and_enrols_no_one(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection, content_type: str
+) -> None:
+    # `curl -d` sends a form's media type: the body was read as JSON all the same. The API now
+    # says what it reads (415, Accept-Post), as it does for a compressed body.
+    before = await app_conn.fetchval("SELECT count(*) FROM sillage.users")
+    body = f'{{"invite_code": "{invite_code}", "consents": ["coaching"]}}'
+    r = await http.post("/v1/enrol", content=body, headers={"Content-Type": content_type})
+    assert r.status_code == 415, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert content_type in r.json()["detail"]
+    assert r.headers["accept-post"] == "application/json"
+    assert await app_conn.fetchval("SELECT count(*) FROM sillage.users") == before
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json; charset=utf-8", "Application/JSON"])
+async def test_a_json_body_is_read_with_any_json_media_type_or_none(
+    http: httpx.AsyncClient, invite_code: str, content_type: str | None
+) -> None:
+    body = f'{{"invite_code": "{invite_code}", "consents": ["coaching"]}}'
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    r = await http.post("/v1/enrol", content=body, headers=headers)
+    assert r.status_code == 201, r.text

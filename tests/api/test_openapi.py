@@ -12,6 +12,7 @@ import httpx
 import msgspec
 import pytest
 
+from core.co2.modes import Mode
 from core.settings import Settings
 from ingest.formats.native import NativeFix
 from tests.support.testers import enrol
@@ -403,7 +404,7 @@ async def test_options_lists_every_method_of_a_path_whose_handlers_are_declared_
     # GET and PUT /v1/coach/goal are two handlers: Litestar 2's own answer said "GET, OPTIONS".
     r = await http.options("/v1/coach/goal")
     assert r.status_code == 204
-    assert r.headers["allow"] == "GET, OPTIONS, PUT"
+    assert r.headers["allow"] == "GET, HEAD, OPTIONS, PUT"
     r = await http.options("/v1/fixes")
     assert r.headers["allow"] == "OPTIONS, POST"
     document = await _document(http)
@@ -418,3 +419,21 @@ async def test_options_lists_every_method_of_a_path_whose_handlers_are_declared_
 async def test_the_trips_list_documents_its_next_page_link(http: httpx.AsyncClient) -> None:
     ok = (await _document(http))["paths"]["/v1/trips"]["get"]["responses"]["200"]
     assert 'rel="next"' in ok["headers"]["Link"]["description"]
+
+
+async def test_the_answer_about_a_section_documents_the_modes_it_takes(http: httpx.AsyncClient) -> None:
+    # The mode was documented as any string: an app generated from the document could not offer
+    # the list. The enum is the one the API checks (an unknown mode is answered 422).
+    document = await _document(http)
+    operation = document["paths"]["/v1/sections/{section_id}"]["patch"]
+    schemas = document["components"]["schemas"]
+
+    def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+        ref: str | None = schema.get("$ref")
+        return schemas[ref.rsplit("/", 1)[1]] if ref else schema
+
+    body = resolved(operation["requestBody"]["content"]["application/json"]["schema"])
+    answered = resolved(operation["responses"]["200"]["content"]["application/json"]["schema"])
+    for schema in (body, answered):
+        assert schema["properties"]["mode"]["type"] == "string"
+        assert schema["properties"]["mode"]["enum"] == [m.value for m in Mode]

@@ -787,6 +787,31 @@ async def test_an_answer_begun_while_nothing_is_pending_is_never_deadlocked_with
     assert (today["sections"][1]["mode"], today["sections"][1]["mode_source"]) == ("tram", "user")
 
 
+async def test_an_answer_sent_as_text_is_refused_and_keeps_nothing(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline, app_conn: asyncpg.Connection
+) -> None:
+    # The answer's JSON was read whatever the Content-Type said; now a type that is not JSON is
+    # refused (415) with the one the route reads (Accept-Patch), and nothing is kept.
+    t = await enrol(http, invite_code)
+    _, trip = await processed_commute(http, t, db, pipeline)
+    ride = trip["sections"][1]
+    r = await http.patch(
+        f"/v1/sections/{ride['id']}",
+        content='{"mode": "tram"}',
+        headers={**t.auth, "Content-Type": "text/plain"},
+    )
+    assert r.status_code == 415, r.text
+    assert r.headers["accept-patch"] == "application/json"
+    async with as_user(app_conn, f"sillage_u_{t.user_id.hex}"):
+        assert await app_conn.fetchval("SELECT count(*) FROM labels") == 0
+    r = await http.patch(
+        f"/v1/sections/{ride['id']}",
+        content='{"mode": "tram"}',
+        headers={**t.auth, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+
+
 async def ride_confirmed_as(
     http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline, *modes: str
 ) -> dict[str, Any]:
