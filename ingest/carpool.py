@@ -110,6 +110,30 @@ async def refresh_offers(
     return len(offers)
 
 
+async def forget_removed(conn: Conn, tester: db.Tester, *, now: datetime) -> bool:
+    """Bring what matching derived from a tester's trips up to date at once, after they deleted
+    some (a trip, a time range) or hid or showed one: else their offers (home and work to 100 m,
+    the times, the weekdays), the copy in their export and their partners' matches kept what was
+    deleted until the next run (a day by default). Their offers are rebuilt from what remains
+    (none without the consent). When that changes them, the proposals that involve them are
+    withdrawn: the next run proposes again what the offers still support, under the same ids, with
+    the answers given (kept by match id). A run under way meanwhile may still propose from what it
+    read before; its next run does not. True when the offers changed. Inside the caller's
+    transaction, as the API's login."""
+    async with as_user(conn, tester.role):
+        before = await db.my_offers(conn, tester.user_id)
+    if await db.consents_to_matching(conn, tester.user_id):
+        await refresh_offers(conn, tester, now=now, registry=await adopted_registry(conn))
+    else:
+        async with as_user(conn, tester.role):
+            await db.replace_my_offers(conn, [], now)
+    async with as_user(conn, tester.role):
+        changed = await db.my_offers(conn, tester.user_id) != before
+    if changed:
+        await db.withdraw_matches(conn, tester.user_id)
+    return changed
+
+
 async def match(conn: Conn, *, now: datetime, params: MatchParams = DEFAULT_MATCH_PARAMS) -> list[Proposal]:
     """Match every consenting tester's offers and replace the proposals, in one transaction."""
     async with conn.transaction():

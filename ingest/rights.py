@@ -20,12 +20,14 @@ also looks for the pseudonym) finds nothing. Released aggregates are anonymous a
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from core.errors import NotFound, Unprocessable
+from ingest import carpool
 from store import rights as db
+from store.carpool import Tester
 from store.coaching import hold_tester_queue
 from store.fixes import mark_my_dirty
 from store.partition import Conn, enter, leave
@@ -65,6 +67,7 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
         await db.remember_deleted(conn, start, end)
         await mark_my_dirty(conn, start, end)
         await leave(conn)
+        await carpool.forget_removed(conn, _tester(principal), now=datetime.now(UTC))
         await audit(
             conn,
             Actor.tester(principal.user_id),
@@ -86,6 +89,7 @@ async def delete_fixes(conn: Conn, principal: Principal, start: datetime, end: d
         deleted = await db.delete_range(conn, start, end)
         await mark_my_dirty(conn, start, end)
         await leave(conn)
+        await carpool.forget_removed(conn, _tester(principal), now=datetime.now(UTC))
         await audit(
             conn,
             Actor.tester(principal.user_id),
@@ -94,6 +98,10 @@ async def delete_fixes(conn: Conn, principal: Principal, start: datetime, end: d
             detail={"from": _iso(start), "to": _iso(end), **_counts(deleted)},
         )
     return deleted
+
+
+def _tester(principal: Principal) -> Tester:
+    return Tester(user_id=principal.user_id, role=principal.role)
 
 
 def _counts(d: db.RangeDeleted) -> dict[str, int]:
@@ -138,6 +146,7 @@ async def set_hidden(conn: Conn, principal: Principal, trip_id: uuid.UUID, *, hi
         await leave(conn)
         if not changed:  # hiding twice is harmless, and audited once (like pausing)
             return
+        await carpool.forget_removed(conn, _tester(principal), now=datetime.now(UTC))
         await audit(
             conn,
             Actor.tester(principal.user_id),

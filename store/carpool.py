@@ -91,6 +91,15 @@ async def testers_with_confirmed_matches(conn: Conn) -> list[Tester]:
     return [Tester(user_id=r["id"], role=r["role_name"]) for r in rows]
 
 
+async def consents_to_matching(conn: Conn, user_id: uuid.UUID) -> bool:
+    granted: bool = await conn.fetchval(_q("consents_to_matching"), user_id)
+    return granted
+
+
+async def withdraw_matches(conn: Conn, user_id: uuid.UUID) -> None:
+    await conn.execute(_q("withdraw_matches"), user_id)
+
+
 async def declared_can_drive(conn: Conn, user_id: uuid.UUID) -> bool | None:
     value: bool | None = await conn.fetchval(_q("declared_can_drive"), user_id)
     return value

@@ -8,6 +8,15 @@ FROM sillage.users u
 JOIN sillage.consents c ON c.user_id = u.id AND c.purpose = 'carpool_matching' AND c.revoked_at IS NULL
 ORDER BY u.id;
 
+-- name: consents_to_matching
+SELECT EXISTS (SELECT 1 FROM sillage.consents
+               WHERE user_id = $1 AND purpose = 'carpool_matching' AND revoked_at IS NULL);
+
+-- name: withdraw_matches
+-- The proposals that involve tester $1, until the next run proposes again what the offers support
+-- (answers stay, kept by match id: a match proposed again comes back with them).
+DELETE FROM sillage.carpool_matches WHERE user_low = $1 OR user_high = $1;
+
 -- name: declared_can_drive
 SELECT can_drive FROM sillage.carpool_profiles WHERE user_id = $1;
 

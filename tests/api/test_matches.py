@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -222,3 +222,60 @@ async def test_the_carpool_profile_is_validated(http: httpx.AsyncClient, invite_
 
 async def test_matches_need_a_token(http: httpx.AsyncClient) -> None:
     assert (await http.get("/v1/matches")).status_code == 401
+
+
+async def offers_of(conn: asyncpg.Connection, who: Enrolled) -> int:
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM sillage.carpool_offers WHERE user_id = $1", who.user_id
+    )
+    return n
+
+
+async def test_deleting_every_position_withdraws_the_offers_and_matches_made_of_them_at_once(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    # The offers (home and work to 100 m, the times, the weekdays) and the partners' matches built
+    # from deleted trips stayed until the next run, a day later, and the export still held them.
+    s = await build_scene(http, app_conn, invite_code)
+    assert await offers_of(app_conn, s.a) > 0
+    assert len(await matches(http, s.b)) == 1
+    everything = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    r = await http.delete("/v1/me/fixes", params=everything, headers=s.a.auth)
+    assert r.status_code == 200, r.text
+    assert await offers_of(app_conn, s.a) == 0
+    assert await matches(http, s.a) == await matches(http, s.b) == []  # b's one match was with a
+    assert await offers_of(app_conn, s.b) > 0  # b's own offers are untouched
+    await carpool.run(app_conn, now=datetime.now(UTC))  # and the next run proposes nothing with a
+    assert await matches(http, s.b) == []
+
+
+async def test_deleting_one_commute_of_many_keeps_the_offers_and_matches_they_still_support(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    s = await build_scene(http, app_conn, invite_code)
+    before = await matches(http, s.b)
+    r = await http.get("/v1/trips", headers=s.a.auth)
+    assert r.status_code == 200, r.text
+    r = await http.delete(f"/v1/me/trips/{r.json()[0]['id']}", headers=s.a.auth)
+    assert r.status_code == 200, r.text
+    assert await offers_of(app_conn, s.a) > 0
+    assert await matches(http, s.b) == before
+
+
+async def test_hiding_every_commute_withdraws_the_offers_and_showing_them_brings_them_back(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    s = await build_scene(http, app_conn, invite_code)
+    since = (datetime.now(UTC) - timedelta(days=60)).isoformat()
+    r = await http.get("/v1/trips", params={"from": since, "limit": 500}, headers=s.a.auth)
+    trips = [t["id"] for t in r.json()]
+    assert len(trips) >= 8  # four weeks of commutes, out and back
+    for trip in trips:
+        assert (await http.post(f"/v1/me/trips/{trip}/hide", headers=s.a.auth)).status_code == 204
+    assert await offers_of(app_conn, s.a) == 0
+    assert await matches(http, s.b) == []
+    for trip in trips:
+        assert (await http.post(f"/v1/me/trips/{trip}/unhide", headers=s.a.auth)).status_code == 204
+    assert await offers_of(app_conn, s.a) > 0
+    await carpool.run(app_conn, now=datetime.now(UTC))
+    assert len(await matches(http, s.b)) == 1
