@@ -111,7 +111,8 @@ _DESCRIPTIONS = {
     "what the request names is not there (an unknown invite code, no carpool profile yet, an account "
     "erased meanwhile).",
     409: "The request conflicts with the state of things, the detail says which (revoking the coaching "
-    "consent: leave instead; a closed campaign; interest before a carpool profile).",
+    "consent, or the last active device: leave instead; a closed campaign; interest before a carpool "
+    "profile).",
     413: "The body is larger than the server accepts (or, for a batch of fixes, holds more than one may).",
     415: "The body is compressed (Content-Encoding): send it uncompressed; or, where the body is JSON, "
     "its Content-Type names another media type (send application/json).",

@@ -114,9 +114,23 @@ async def add_device(conn: Conn, principal: db.Principal, label: str) -> tuple[u
     return device_id, tokens.compose(device_id, secret)
 
 
+LAST_DEVICE = (
+    "this is your last active device: revoking it would leave no token to export or erase your data "
+    "with; to stop taking part, leave with DELETE /v1/me, which erases everything"
+)
+
+
 async def revoke_device(conn: Conn, principal: db.Principal, device_id: uuid.UUID) -> None:
-    if not await db.revoke_device(conn, device_id, principal.user_id):
-        raise NotFound("no such active device")
+    """Revoke one of the tester's active devices, never the last one (409): without a token they
+    could no longer export or erase their data. The tester's active device rows are locked first, so
+    two revocations of their last two devices take turns and the second one is refused."""
+    async with conn.transaction():
+        active = await db.active_devices_for_update(conn, principal.user_id)
+        if device_id not in active:
+            raise NotFound("no such active device")
+        if len(active) == 1:
+            raise Conflict(LAST_DEVICE)
+        await db.revoke_device(conn, device_id, principal.user_id)  # locked and active: it is revoked
 
 
 async def authenticate(conn: Conn, token: str | None, *, now: datetime) -> db.Principal:

@@ -130,6 +130,11 @@ async def list_devices(conn: Conn, user_id: uuid.UUID) -> list[Device]:
     ]
 
 
+async def active_devices_for_update(conn: Conn, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The tester's active (unrevoked) devices, their rows locked until the transaction ends."""
+    return [r["id"] for r in await conn.fetch(_q("active_devices_for_update"), user_id)]
+
+
 async def revoke_device(conn: Conn, device_id: uuid.UUID, user_id: uuid.UUID) -> bool:
     return await conn.fetchval(_q("revoke_device"), device_id, user_id) is not None
 

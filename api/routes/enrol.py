@@ -141,9 +141,12 @@ class MeController(Controller):
         device_id, token = await testers.add_device(conn, principal, testers.require_text(label, "label"))
         return NewDeviceOut(device_id=device_id, token=token)
 
-    @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT)
+    # 409: the tester's last active device (leave with DELETE /v1/me instead).
+    @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT, opt=own_problems(409))
     async def revoke_device(self, device_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
-        """Revoke one of the caller's own devices (its token stops working at once)."""
+        """Revoke one of the caller's own devices (its token stops working at once); the calling
+        device too, while another stays active. The last active device cannot be revoked (409): its
+        token is what exports or erases the tester's data, so to stop, leave with `DELETE /v1/me`."""
         await testers.revoke_device(conn, principal, device_id)
 
 

@@ -31,6 +31,10 @@ UPDATE sillage.devices SET last_seen_at = now() WHERE id = $1;
 SELECT id, label, created_at, last_seen_at, revoked_at
 FROM sillage.devices WHERE user_id = $1 ORDER BY created_at, id;
 
+-- name: active_devices_for_update
+-- Locked in id order, so revocations of one tester's devices take turns and always see how many remain.
+SELECT id FROM sillage.devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id FOR UPDATE;
+
 -- name: revoke_device
 UPDATE sillage.devices SET revoked_at = now()
 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL
