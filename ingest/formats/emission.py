@@ -77,19 +77,16 @@ def motion_activity(data: dict[str, Any]) -> Activity | None:
     return most_specific(flag for flag in _IOS_FLAGS if data.get(flag) is True)
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
 def _activity_time_s(data: dict[str, Any], metadata: dict[str, Any]) -> float | None:
-    """When the activity was sensed: ``data.ts``, else the entry's ``write_ts`` (seconds)."""
+    """When the activity was sensed: ``data.ts``, else the entry's ``write_ts`` (seconds).
+
+    The first of the two that is a number decides; out of range (an integer too large for a float
+    too), the reading is left out and the entry is only counted as skipped, never failing the put.
+    """
     for value in (data.get("ts"), metadata.get("write_ts")):
-        number = _number(value)
-        if number is not None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
             try:
-                return from_epoch(number).timestamp()
+                return from_epoch(value).timestamp()
             except ItemError:
                 return None
     return None

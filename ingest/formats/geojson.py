@@ -32,13 +32,21 @@ _BEARING_KEYS = ("bearing", "bearing_deg", "course", "heading")
 _LINES = frozenset({"LineString", "MultiLineString", "MultiPoint"})
 
 
+def _float(value: int | float, *, name: str) -> float:
+    """A JSON number as a float; an integer beyond float range (the parsers keep any size) is unusable."""
+    try:
+        return float(value)
+    except OverflowError as exc:
+        raise ItemError(f"{name} is a number out of range") from exc
+
+
 def _property_number(properties: dict[str, Any], keys: tuple[str, ...]) -> float | None:
     for key in keys:
         value = properties.get(key)
         if value is None:
             continue
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            return _float(value, name=f"property {key}")
         if isinstance(value, str):
             return number(value, name=key)
         raise ItemError(f"property {key} is not a number")
@@ -53,7 +61,7 @@ def _position(coordinates: object) -> tuple[float, float, float | None]:
     for value in coordinates[:3]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ItemError("a position holds a value that is not a number")
-        values.append(float(value))
+        values.append(_float(value, name="a position coordinate"))
     return values[0], values[1], values[2] if len(values) > 2 else None
 
 

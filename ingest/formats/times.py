@@ -31,7 +31,16 @@ def from_epoch_s(value: float, *, name: str = "ts") -> datetime:
 
 
 def from_epoch(value: float, *, name: str = "ts") -> datetime:
-    """Epoch seconds, or milliseconds when above :data:`EPOCH_MS_THRESHOLD`."""
+    """Epoch seconds, or milliseconds when above :data:`EPOCH_MS_THRESHOLD`.
+
+    ``value`` may be a parsed JSON integer of any size (both JSON parsers keep ``1`` followed by 400
+    zeros exactly); one beyond float range is an :class:`ItemError`, not an ``OverflowError`` that
+    would fail the whole batch.
+    """
+    try:
+        value = float(value)
+    except OverflowError as exc:
+        raise ItemError(f"{name} is out of range for epoch seconds") from exc
     if math.isfinite(value) and abs(value) > EPOCH_MS_THRESHOLD:
         return from_epoch_s(value / 1000.0, name=name)
     return from_epoch_s(value, name=name)
@@ -68,7 +77,7 @@ def from_value(value: object, *, name: str = "ts", assume_utc: bool = False) -> 
     if isinstance(value, bool):
         raise ItemError(f"{name} is a boolean, not a time")
     if isinstance(value, int | float):
-        return from_epoch(float(value), name=name)
+        return from_epoch(value, name=name)
     if isinstance(value, str):
         return from_text(value, name=name, assume_utc=assume_utc)
     raise ItemError(f"{name} is a {type(value).__name__}, not a time")
