@@ -63,6 +63,10 @@ async def delete_trip(conn: Conn, principal: Principal, trip_id: uuid.UUID) -> d
             start + _RESOLUTION if bounds.shares_start else start,
             end if bounds.shares_end else end + _RESOLUTION,
         )
+        # The trip's hidden interval goes with it, even where the range stops short of its ends.
+        deleted = msgspec.structs.replace(
+            deleted, hidden_trips=deleted.hidden_trips + await db.forget_hidden(conn, start, end)
+        )
         # A flight is rebuilt from the fixes on either side of its gap: remember it was deleted.
         await db.remember_deleted(conn, start, end)
         await mark_my_dirty(conn, start, end)

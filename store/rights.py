@@ -186,8 +186,15 @@ async def unhide_trip(conn: Conn, trip_id: uuid.UUID) -> bool | None:
     row = await conn.fetchrow(_p("unhide_trip"), trip_id)
     if row is None:
         return None
-    await conn.execute(_p("forget_hidden"), row["started_at"], row["ended_at"])
+    await forget_hidden(conn, row["started_at"], row["ended_at"])
     return bool(row["was_hidden"])
+
+
+async def forget_hidden(conn: Conn, start: datetime, end: datetime) -> int:
+    """Forget the hidden intervals of the trip of [start, end] (none of the trips it only touches);
+    how many there were."""
+    n: int = await conn.fetchval(_p("forget_hidden"), start, end)
+    return n
 
 
 class RetentionTarget(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,6 +30,7 @@ class Deleted(msgspec.Struct, frozen=True, kw_only=True):
     trips: int
     stays: int
     labels: int
+    hidden_trips: int  # intervals of hidden trips forgotten with them
 
 
 class ErasedOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,7 +43,7 @@ class RecordingOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _deleted(d: RangeDeleted) -> Deleted:
-    return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels)
+    return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels, hidden_trips=d.hidden_trips)
 
 
 @get("/v1/me/export", tags=["rights"], opt=downloads(*export.MEDIA_TYPES.values()))

@@ -16,6 +16,7 @@ from store.partition import as_user
 from store.pool import Database
 from tests.api.test_export import DAY, commute_fixes
 from tests.support.testers import Enrolled, enrol, upload
+from tests.support.tracks import gap, place, stay, track_from
 
 DAY_RANGE = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
 
@@ -306,3 +307,37 @@ async def test_ranges_reaching_past_the_calendar_mean_everything(
     assert r.status_code == 200, r.text
     assert r.json()["trips"] == 1
     assert await trips(http, commuter) == []
+
+
+def flight_fixes() -> list[dict[str, Any]]:
+    """A stay, an hour without signal and 700 km, a stay: a flight whose two ends are the fixes
+    of the stays on either side (it shares them)."""
+    track = track_from(
+        stay(1200, at=place(0.0, 0.0), every_s=10),
+        gap(3600, to=place(700_000.0, 0.0)),
+        stay(1200, every_s=10),
+        start_s=DAY,
+    )
+    return [
+        {"ts": float(track.t_s[i]), "lat": float(track.lat[i]), "lon": float(track.lon[i]), "accuracy_m": 5.0}
+        for i in range(len(track))
+    ]
+
+
+@pytest.mark.parametrize("fixes", [commute_fixes, flight_fixes], ids=["commute", "flight"])
+async def test_deleting_a_hidden_trip_forgets_that_it_was_hidden(
+    http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection, fixes: Any
+) -> None:
+    # A flight's range is cut short of the fixes it shares with the stays beside it, and the
+    # hidden interval, not inside the range, was kept: in the export, with nothing to unhide.
+    t = await enrol(http, invite_code)
+    sent = fixes()
+    await upload(http, t, sent)
+    await process(db, sent)
+    trip = (await trips(http, t))[0]
+    assert (await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)).status_code == 204
+    assert await scalar(app_conn, t, "SELECT count(*) FROM hidden_trips") == 1
+    r = await http.delete(f"/v1/me/trips/{trip['id']}", headers=t.auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["hidden_trips"] == 1
+    assert await scalar(app_conn, t, "SELECT count(*) FROM hidden_trips") == 0

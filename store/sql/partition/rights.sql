@@ -66,8 +66,12 @@ UPDATE trips t SET hidden = false FROM (SELECT id, hidden FROM trips WHERE id = 
 WHERE t.id = o.id RETURNING t.started_at, t.ended_at, o.hidden AS was_hidden;
 
 -- name: forget_hidden
--- The intervals this trip overlaps for some time (not those of trips it only touches, 0020).
-DELETE FROM hidden_trips WHERE (started_at < $2 AND ended_at > $1) OR (started_at = $1 AND ended_at = $2);
+-- The intervals this trip overlaps for some time (not those of trips it only touches, 0020); how many.
+WITH d AS (
+    DELETE FROM hidden_trips WHERE (started_at < $2 AND ended_at > $1) OR (started_at = $1 AND ended_at = $2)
+    RETURNING 1
+)
+SELECT count(*) FROM d;
 
 -- name: fixes_before
 WITH d AS (DELETE FROM fixes WHERE ts < $1 RETURNING 1) SELECT count(*) FROM d;
