@@ -34,8 +34,25 @@ def _loggable(value: Any) -> Any:
     return str(value)
 
 
+# A tester's role (and schema) name, and any id: an error's text can carry them (PostgreSQL names
+# the role or the key a statement met, a traceback quotes them), and the log must hold nothing that
+# relates to a tester once they are erased (``sillage rights verify-erased --log-file``).
+_TESTER_ROLE = re.compile(r"sillage_u_[0-9a-fA-F]{32}")
+_ANY_ID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
+
+
+def masked(text: str) -> str:
+    """``text`` with tester role names and ids replaced (``sillage_u_<tester>``, ``<id>``)."""
+    return _ANY_ID.sub("<id>", _TESTER_ROLE.sub("sillage_u_<tester>", text))
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; role names and ids masked in all of it (:func:`masked`)."""
+
     def format(self, record: logging.LogRecord) -> str:
+        return masked(self._document(record))
+
+    def _document(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",
@@ -51,6 +68,13 @@ class JsonFormatter(logging.Formatter):
         return _encoder.encode(doc).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines (``SILLAGE_LOG_JSON=0``), masked as :class:`JsonFormatter`'s."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return masked(super().format(record))
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     """Install one stderr handler on the root logger (idempotent)."""
     root = logging.getLogger()
@@ -60,7 +84,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._sillage = True  # type: ignore[attr-defined]
     handler.setFormatter(
-        JsonFormatter() if json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonFormatter() if json else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root.addHandler(handler)
     root.setLevel(level)

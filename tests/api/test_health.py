@@ -1,5 +1,7 @@
 import asyncio
 import logging
+import sys
+import uuid
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -10,7 +12,7 @@ import pytest
 
 from api import health
 from api.app import create_app
-from api.logs import JsonFormatter
+from api.logs import JsonFormatter, TextFormatter
 from core.calibration import ConfidenceCalibration
 from core.settings import Settings
 from models.heuristic import HeuristicClassifier
@@ -209,3 +211,23 @@ async def test_health_names_the_schema_and_turns_503_when_the_database_lacks_a_m
     assert (body["status"], body["database"]) == ("unavailable", "up")
     needs = f"the database is at migration {newest:04d} and this code needs {newest + 1:04d}"
     assert body["detail"] == needs + ": run sillage db migrate"
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter(), TextFormatter("%(levelname)s %(message)s")])
+def test_an_errors_text_names_no_tester_in_the_log(formatter: logging.Formatter) -> None:
+    # PostgreSQL's messages name the role or the key a statement met ('role "sillage_u_..." does
+    # not exist', 'Key (user_id)=(...) is not present'): logged as they were, an erased tester's id
+    # stayed in the log that `sillage rights verify-erased --log-file` reads.
+    user = uuid.uuid4()
+    role = f"sillage_u_{user.hex}"
+    try:
+        raise RuntimeError(f'role "{role}" does not exist; Key (user_id)=({user}) is not present')
+    except RuntimeError:
+        rec = logging.LogRecord("sillage.api", logging.ERROR, __file__, 1, "failed for %s", (user.hex,), None)
+        rec.exc_info = sys.exc_info()
+        rec.__dict__["detail"] = f"as {role}"
+    line = formatter.format(rec)
+    assert "does not exist" in line  # the message itself is kept
+    assert "failed for" in line
+    for trace in (user.hex, str(user), role):
+        assert trace not in line
