@@ -11,7 +11,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.logs import loggable_path
-from core.errors import BadRequest, DatabaseBusy, SillageError, TooManyRequests
+from core.errors import BadRequest, DatabaseBusy, SillageError, TooManyRequests, Unauthorized
+from store.partition import ACCOUNT_GONE
 
 log = logging.getLogger("sillage.api")
 
@@ -132,6 +133,20 @@ def concurrent_change_handler(
     )
 
 
+def vanished_account_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.ForeignKeyViolationError
+) -> Response[dict[str, Any]]:
+    """A row that names a tester who is no longer there: their account was erased between the
+    request's authentication and its write (a consent, a device, a carpool answer). The tester is
+    gone, so is the token: 401, as it answers from now on. Any other foreign key is our error."""
+    if 'is not present in table "users"' not in (exc.detail or ""):
+        return internal_error_handler(request, exc)
+    log.info("request met an account erased meanwhile", extra={"path": loggable_path(request.url.path)})
+    return problem(
+        Unauthorized.status, Unauthorized.slug, Unauthorized.title, ACCOUNT_GONE, instance=request.url.path
+    )
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem(
@@ -150,6 +165,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     asyncpg.UntranslatableCharacterError: unstorable_text_handler,
     asyncpg.DeadlockDetectedError: concurrent_change_handler,
     asyncpg.SerializationError: concurrent_change_handler,
+    asyncpg.ForeignKeyViolationError: vanished_account_handler,
     Exception: internal_error_handler,
 }
 

@@ -22,6 +22,7 @@ scheduled run skips), since two at once collide on the offers' and proposals' ke
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -48,7 +49,7 @@ from core.co2 import VehicleProfile, factor_key_for
 from core.co2.modes import Mode
 from core.co2.registry import Registry
 from core.coaching import guess_places, recompute_section, recurring_trips, trips_from_sections
-from core.errors import ConfigurationError, Conflict, NotFound
+from core.errors import ConfigurationError, Conflict, NotFound, Unauthorized
 from ingest.coaching import adopted_registry
 from store import carpool as db
 from store import trips as trips_db
@@ -203,11 +204,13 @@ async def run(
         testers = await db.consenting_testers(conn)
         offers = 0
         for tester in testers:
-            offers += await refresh_offers(conn, tester, now=now, registry=registry, params=offer_params)
+            with contextlib.suppress(Unauthorized):  # erased since the list was read: nothing to offer
+                offers += await refresh_offers(conn, tester, now=now, registry=registry, params=offer_params)
         proposals = await match(conn, now=now, params=match_params)
         marked = 0
         for tester in await db.testers_with_confirmed_matches(conn):
-            marked += await apply_confirmed_carpools(conn, tester, registry=registry)
+            with contextlib.suppress(Unauthorized):  # erased meanwhile: their matches went with them
+                marked += await apply_confirmed_carpools(conn, tester, registry=registry)
     return CarpoolRun(testers=len(testers), offers=offers, proposals=len(proposals), carpool_sections=marked)
 
 

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from core.errors import Unauthorized
 from core.history import AnswerWeighing
 from ingest import trips
 from ingest.readme import readme
 from store import export as ex
+from store.partition import ACCOUNT_GONE, keep_tester
 from store.pool import Database
 from store.rights import Actor, audit
 from store.testers import Principal
@@ -66,14 +68,17 @@ def filename(fmt: ExportFormat, now: datetime) -> str:
 
 
 async def record_export(conn: Conn, principal: Principal, fmt: ExportFormat) -> None:
-    """The audit entry of an export (written before the first byte is sent)."""
-    await audit(
-        conn,
-        Actor.tester(principal.user_id),
-        "export.download",
-        subject=principal.user_id,
-        detail={"format": fmt.value},
-    )
+    """The audit entry of an export (written before the export's snapshot, which then holds it),
+    never for a tester erased meanwhile (the entry would carry their pseudonym past the erasure)."""
+    async with conn.transaction():
+        await keep_tester(conn, principal.role)
+        await audit(
+            conn,
+            Actor.tester(principal.user_id),
+            "export.download",
+            subject=principal.user_id,
+            detail={"format": fmt.value},
+        )
 
 
 async def stream(
@@ -84,11 +89,14 @@ async def stream(
     now: datetime,
     params: ExportParams = DEFAULT_PARAMS,
 ) -> AsyncIterator[bytes]:
-    """The export's bytes, in pieces of about ``params.flush_bytes``."""
+    """The export's bytes, in pieces of about ``params.flush_bytes``. The tester's erasure waits
+    for the export to end; erased before it began, :class:`Unauthorized` before the first piece
+    (the route reads it before it answers: :func:`primed`)."""
     async with db.connection() as conn, ex.snapshot(conn):
+        await keep_tester(conn, principal.role)
         account = await ex.account(conn, principal.user_id)
         if account is None:  # erased between authentication and now
-            return
+            raise Unauthorized(ACCOUNT_GONE)
         writer = {
             ExportFormat.ZIP: _zip,
             ExportFormat.CSV: _csv,
@@ -97,6 +105,20 @@ async def stream(
         }[fmt]
         async for chunk in writer(conn, principal, account, now, params):
             yield chunk
+
+
+async def primed(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``pieces``, its first one read now: what fails before the first byte (the tester erased
+    meanwhile) is an error answer, not a 200 cut short."""
+    first = await anext(pieces, None)
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first is not None:
+            yield first
+        async for piece in pieces:
+            yield piece
+
+    return rest()
 
 
 class _Spool(io.RawIOBase):

@@ -21,7 +21,7 @@ import msgspec
 
 from store import rights as db
 from store.coaching import hold_tester_queue
-from store.partition import Conn, enter
+from store.partition import Conn, enter, exists
 from store.rights import Actor, audit
 
 
@@ -44,6 +44,8 @@ async def apply_retention(conn: Conn, *, now: datetime, actor: Actor) -> Retenti
             # else a step storing trips from fixes it read before retention ran left them past
             # the limit until the next run.
             await hold_tester_queue(conn, t.user_id)
+            if not await exists(conn, t.role):  # erased since the list was read: nothing left
+                continue
             fixes_cutoff = None
             if t.fixes_retention_days is not None:
                 fixes_cutoff = now - timedelta(days=t.fixes_retention_days)

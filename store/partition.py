@@ -18,6 +18,8 @@ import msgspec
 from asyncpg.connection import Connection
 from asyncpg.pool import PoolConnectionProxy
 
+from core.errors import Unauthorized
+
 Conn = Connection | PoolConnectionProxy
 
 ROLE_PATTERN = re.compile(r"^sillage_u_[0-9a-f]{32}$")
@@ -64,7 +66,32 @@ def _entry_sql(who: str | DeviceKey, dirty_us: tuple[int, int] | None = None) ->
     if dirty_us is not None:
         raise ValueError("a reprocessing range travels with a device key only; use then=")
     r = checked_role(who)
-    return f'SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public'
+    return f'SELECT {_kept_sql(r)}; SET LOCAL ROLE "{r}"; SET LOCAL search_path = "{r}", public'
+
+
+# What a transaction in a partition holds until it ends, so that the tester's erasure waits for it
+# (``store.rights.hold_against_entries`` takes the same key, exclusively): the erasure drops the
+# role and the schema, and a request that entered before it then failed half way (a relation that
+# no longer exists, a stream cut short). A transaction entering while the erasure runs waits for
+# it, then finds the role gone: :data:`ACCOUNT_GONE`. Shared: entries never wait for each other.
+# The key is the two-number form ('sillage.erase', the tester's id), as in migration 0030.
+ACCOUNT_GONE = "this account no longer exists (it was erased)"
+
+
+def _kept_sql(role: str) -> str:
+    user_id = uuid.UUID(hex=checked_role(role)[len("sillage_u_") :])
+    key = f"pg_catalog.hashtext('sillage.erase'), pg_catalog.hashtext('{user_id}')"
+    return f"pg_catalog.pg_advisory_xact_lock_shared({key})"
+
+
+def _gone(exc: asyncpg.PostgresError) -> bool:
+    """The error of entering the partition of a tester erased meanwhile (their role is gone)."""
+    text = str(exc)  # SET ROLE says 22023, other statements 42704
+    return (
+        isinstance(exc, asyncpg.InvalidParameterValueError | asyncpg.UndefinedObjectError)
+        and 'role "sillage_u_' in text
+        and text.endswith("does not exist")
+    )
 
 
 async def _raise_failed(conn: Conn, exc: asyncpg.PostgresError) -> NoReturn:
@@ -76,12 +103,36 @@ async def _raise_failed(conn: Conn, exc: asyncpg.PostgresError) -> NoReturn:
         await conn.execute("ROLLBACK")
     if exc.sqlstate == _REFUSED:
         raise DeviceRefused(str(exc)) from exc
+    if _gone(exc):
+        raise Unauthorized(ACCOUNT_GONE) from None  # no role name in the error's chain either
     raise exc
 
 
 async def enter(conn: Conn, role: str) -> None:
-    """Switch the current transaction to ``role`` and its schema."""
-    await conn.execute(_entry_sql(role))
+    """Switch the current transaction to ``role`` and its schema; the tester's erasure waits until
+    it ends (:data:`ACCOUNT_GONE` if they were erased meanwhile)."""
+    try:
+        await conn.execute(_entry_sql(role))
+    except asyncpg.PostgresError as exc:
+        if _gone(exc):
+            raise Unauthorized(ACCOUNT_GONE) from None
+        raise
+
+
+async def exists(conn: Conn, role: str) -> bool:
+    """Whether the tester's role is still there (not erased), from the catalogue."""
+    there: bool = await conn.fetchval("SELECT to_regrole($1) IS NOT NULL", checked_role(role))
+    return there
+
+
+async def keep_tester(conn: Conn, role: str) -> None:
+    """Inside a transaction that is not in the partition (or before its snapshot's first read, an
+    export's): the tester's erasure waits until it ends; :data:`ACCOUNT_GONE` if they were erased
+    before. The role is looked up after the lock, in the catalogue, which is not bound to the
+    transaction's snapshot."""
+    await conn.execute(f"SELECT {_kept_sql(role)}")
+    if not await exists(conn, role):
+        raise Unauthorized(ACCOUNT_GONE)
 
 
 async def leave(conn: Conn) -> None:

@@ -121,7 +121,11 @@ async def resume(conn: Conn, user_id: uuid.UUID) -> bool:
 
 
 async def erase_user(conn: Conn, user_id: uuid.UUID) -> str | None:
-    """Erase the tester (rows, partition, role; audit entries re-keyed): the erasure receipt."""
+    """Erase the tester (rows, partition, role; audit entries re-keyed): the erasure receipt.
+    Inside a transaction: it first waits for the transactions in the tester's partition (a
+    request, an export, a pipeline step) to end, and keeps new ones out until it commits; they
+    then find the tester gone (``store.partition.ACCOUNT_GONE``), never a table dropped under them."""
+    await conn.execute(_q("hold_against_entries"), user_id)
     receipt: str | None = await conn.fetchval(_q("erase_user"), user_id)
     return receipt
 

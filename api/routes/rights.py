@@ -63,8 +63,9 @@ async def export_data(
     """
     now = utcnow()
     await export.record_export(conn, principal, fmt)
+    pieces = await export.primed(export.stream(state.db, principal, fmt, now=now))
     return Stream(
-        export.stream(state.db, principal, fmt, now=now),
+        pieces,
         media_type=export.MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename(fmt, now)}"',

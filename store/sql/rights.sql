@@ -17,6 +17,11 @@ UPDATE sillage.users SET paused_at = now() WHERE id = $1 AND paused_at IS NULL R
 -- name: resume
 UPDATE sillage.users SET paused_at = NULL WHERE id = $1 AND paused_at IS NOT NULL RETURNING id;
 
+-- name: hold_against_entries
+-- Wait for every transaction in the tester's partition to end, and keep new ones out until this
+-- one ends (they take the same key, shared: store.partition, migration 0030's enter_device).
+SELECT pg_advisory_xact_lock(hashtext('sillage.erase'), hashtext($1::uuid::text));
+
 -- name: erase_user
 SELECT sillage.erase_user($1);
 

@@ -15,9 +15,11 @@ from typing import Any
 import asyncpg
 import httpx
 import msgspec
+import pytest
 
 from core.coaching import LatLon
 from ingest import carpool
+from store import carpool as carpool_db
 from tests.support.testers import Enrolled, enrol
 from tests.unit.carpool.builders import HOME, WORK, commutes, moved, seed_commutes, weekdays_back
 
@@ -279,3 +281,21 @@ async def test_hiding_every_commute_withdraws_the_offers_and_showing_them_brings
     assert await offers_of(app_conn, s.a) > 0
     await carpool.run(app_conn, now=datetime.now(UTC))
     assert len(await matches(http, s.b)) == 1
+
+
+async def test_a_tester_erased_during_a_run_is_passed_over(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run lists the consenting testers, then enters each one's partition: one erased in between
+    # stopped the whole run (every tester's matches waited for the next day).
+    s = await build_scene(http, app_conn, invite_code)
+    listed = await carpool_db.consenting_testers(app_conn)
+    assert (await http.delete("/v1/me", headers=s.a.auth)).status_code == 200
+
+    async def as_listed_before(conn: Any) -> list[carpool_db.Tester]:
+        return listed
+
+    monkeypatch.setattr(carpool_db, "consenting_testers", as_listed_before)
+    done = await carpool.run(app_conn, now=datetime.now(UTC))
+    assert done.offers > 0
+    assert await matches(http, s.b) == []  # b's one match was with a

@@ -16,9 +16,11 @@ import pytest
 
 from api.commands.rights import cmd_verify_erased
 from api.logs import JsonFormatter
+from core.errors import Unauthorized
 from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
+from store.partition import as_user
 from store.pool import Database
 from tests.api.test_export import DAY, commute_fixes
 from tests.support.database import ScratchDatabase
@@ -171,3 +173,69 @@ async def test_erasure_refreshes_catalogue_statistics_that_sampled_the_tester(
     r = await http.delete("/v1/me", headers=t.auth)
     assert r.status_code == 200, r.text
     assert await verify(settings, t.user_id) == 0
+
+
+async def test_erasure_waits_for_a_transaction_in_the_partition_then_keeps_new_ones_out(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    # A request in the tester's partition when the erasure dropped the role and the schema failed
+    # half way (a 500 naming the tester). The erasure now waits for it, and what enters after it
+    # finds the tester gone.
+    t = await enrol(http, invite_code)
+    role = f"sillage_u_{t.user_id.hex}"
+    async with as_user(app_conn, role):
+        erasing = asyncio.create_task(http.delete("/v1/me", headers=t.auth))
+        await asyncio.sleep(0.5)
+        assert not erasing.done()  # it waits for the transaction under way
+        assert await app_conn.fetchval("SELECT count(*) FROM fixes") == 0  # still there to read
+    r = await erasing
+    assert r.status_code == 200, r.text
+    with pytest.raises(Unauthorized, match="no longer exists"):
+        async with as_user(app_conn, role):
+            pass
+
+
+async def test_requests_racing_an_erasure_answer_without_a_server_error_or_a_trace_of_the_tester(
+    http: httpx.AsyncClient, invite_code: str, app_log: Path
+) -> None:
+    # Found by probing: uploads, exports, lists, deletions and consents sent with the erasure got
+    # 500s ("role does not exist", "relation does not exist", a foreign key violated), an export
+    # answered 200 with no byte, and the log lines named the tester.
+    everything = {"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}
+    erased: list[Enrolled] = []
+    statuses: list[tuple[str, int, int]] = []
+    for _ in range(3):
+        t = await enrol(http, invite_code)
+        erased.append(t)
+        fixes = commute_fixes()
+        await upload(http, t, fixes[:100])
+        batches = [fixes[100 + 50 * k : 150 + 50 * k] for k in range(8)]
+        requests = [http.post("/v1/fixes", json={"fixes": b}, headers=t.auth) for b in batches]
+        requests += [
+            http.get("/v1/me/export", params={"format": f}, headers=t.auth)
+            for f in ("zip", "csv", "geojson", "gpx")
+        ]
+        requests += [
+            http.get("/v1/trips", headers=t.auth),
+            http.delete("/v1/me/fixes", params=everything, headers=t.auth),
+            http.put(
+                "/v1/me/consents",
+                json={"consents": [{"purpose": "share_aggregates", "granted": True}]},
+                headers=t.auth,
+            ),
+            http.get("/v1/coach/weekly", headers=t.auth),
+            http.put("/v1/me/profile", json={"car_energy": "electric"}, headers=t.auth),
+        ]
+        requests.insert(5, http.delete("/v1/me", headers=t.auth))
+        requests.insert(9, http.delete("/v1/me", headers=t.auth))
+        statuses += [
+            (f"{r.request.method} {r.request.url.path}", r.status_code, len(r.content))
+            for r in await asyncio.gather(*requests)
+        ]
+    assert [s for s in statuses if s[1] >= 500] == []
+    assert [s for s in statuses if s[0].endswith("/export") and s[1] == 200 and s[2] == 0] == []
+    assert sum(1 for s in statuses if s[0] == "DELETE /v1/me" and s[1] == 200) == 3
+    log = app_log.read_text(encoding="utf-8")
+    for t in erased:
+        assert t.user_id.hex not in log
+        assert str(t.user_id) not in log

@@ -23,6 +23,7 @@ from ingest.pipeline import Pipeline, PipelineParams
 from ingest.testers import ConsentChoice, create_campaign, enrol
 from models.heuristic import HeuristicClassifier
 from store import fixes as fixes_db
+from store import rights as rights_db
 from store.partition import as_user
 from store.pool import Database
 from store.rights import Actor, audit
@@ -278,3 +279,31 @@ async def test_retention_run_during_a_step_leaves_no_trip_past_the_limit(
     cutoff = (AS_OF - timedelta(days=60)).isoformat()
     assert await count(app_conn, role, f"SELECT count(*) FROM trips WHERE ended_at < '{cutoff}'") == 0
     assert await count(app_conn, role, "SELECT count(*) FROM trips") == 1  # 10 days ago
+
+
+async def test_a_tester_erased_during_a_retention_run_is_passed_over(
+    settings: Settings,
+    app_conn: asyncpg.Connection,
+    http: httpx.AsyncClient,
+    kept_tester: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The run lists the testers of campaigns with limits, then works on each: one erased in
+    # between failed the run, and the testers after them kept what was past their limits.
+    campaign = await create_campaign(
+        app_conn, f"retention {uuid.uuid4().hex[:8]}", actor=Actor.operator("tests"), trips_retention_days=60
+    )
+    gone = await enrol_over_http(http, campaign.invite_code)
+    listed = await rights_db.retention_targets(app_conn)
+    assert (await http.delete("/v1/me", headers=gone.auth)).status_code == 200
+
+    async def as_listed_before(conn: Any) -> list[rights_db.RetentionTarget]:
+        return listed
+
+    monkeypatch.setattr(rights_db, "retention_targets", as_listed_before)
+    assert await run_retention(settings) == 0
+    trips_cutoff = (AS_OF - timedelta(days=TRIPS_DAYS)).isoformat()
+    assert (
+        await count(app_conn, kept_tester, f"SELECT count(*) FROM trips WHERE ended_at < '{trips_cutoff}'")
+        == 0
+    )

@@ -32,7 +32,7 @@ def test_the_fast_lane_touches_devices_as_often_as_authentication_does() -> None
 
     from ingest.testers import TOUCH_EVERY_S
 
-    sql = (MIGRATIONS_DIR / "0010_enter_device.sql").read_text()
+    sql = [m.sql for m in discover(MIGRATIONS_DIR) if "FUNCTION sillage.enter_device" in m.sql][-1]
     m = re.search(r"v_seen < pg_catalog\.now\(\) - interval '(\d+) seconds'", sql)
     assert m is not None
     assert float(m.group(1)) == TOUCH_EVERY_S
