@@ -20,7 +20,7 @@ from core.errors import Conflict, Unprocessable
 from ingest.testers import CURRENT_TERMS, PURPOSES, check_terms_version
 from store import sharing as db
 from store import testers as testers_db
-from store.partition import Conn
+from store.partition import Conn, keep_tester
 from store.rights import Actor, audit
 
 LEAVE_ENDPOINT = "DELETE /v1/me"
@@ -112,6 +112,9 @@ async def change_consents(
     """
     _check(changes)
     async with conn.transaction():
+        # The tester's erasure waits for this transaction: else it deleted the consent rows locked
+        # here while this one waited for the tester's row it locked (a deadlock, one side a 503).
+        await keep_tester(conn, f"sillage_u_{user_id.hex}")
         current = {r.purpose: r for r in await db.consents_for_update(conn, user_id)}
         for c in changes:
             row = current.get(c.purpose)
