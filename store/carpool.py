@@ -100,6 +100,10 @@ async def withdraw_matches(conn: Conn, user_id: uuid.UUID) -> None:
     await conn.execute(_q("withdraw_matches"), user_id)
 
 
+async def leave_matching(conn: Conn, user_id: uuid.UUID) -> None:
+    await conn.execute(_q("leave_matching"), user_id)
+
+
 async def declared_can_drive(conn: Conn, user_id: uuid.UUID) -> bool | None:
     value: bool | None = await conn.fetchval(_q("declared_can_drive"), user_id)
     return value

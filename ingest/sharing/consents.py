@@ -18,6 +18,7 @@ import msgspec
 
 from core.errors import Conflict, Unprocessable
 from ingest.testers import CURRENT_TERMS, PURPOSES, check_terms_version
+from store import carpool as carpool_db
 from store import sharing as db
 from store import testers as testers_db
 from store.partition import Conn, keep_tester
@@ -125,6 +126,8 @@ async def change_consents(
                     await _audited(conn, user_id, "consent.grant", c)
             elif in_force:
                 await db.revoke_consent(conn, user_id, c.purpose, now)
+                if c.purpose == "carpool_matching":
+                    await carpool_db.leave_matching(conn, user_id)
                 await _audited(conn, user_id, "consent.revoke", c)
         rows = await db.consents_for_update(conn, user_id)
         history = await db.consent_history(conn, user_id)

@@ -17,6 +17,15 @@ SELECT EXISTS (SELECT 1 FROM sillage.consents
 -- (answers stay, kept by match id: a match proposed again comes back with them).
 DELETE FROM sillage.carpool_matches WHERE user_low = $1 OR user_high = $1;
 
+-- name: leave_matching
+-- Tester $1 revoked their consent to matching: their offers, the proposals that involve them and
+-- the yes they gave go at once (a yes is given to a match while one takes part; granting the
+-- consent again starts afresh). Their declines and blocks stay: they protect them from partners.
+-- (The yes through migration 0031's function: the API's login cannot delete answers.)
+WITH offers AS (DELETE FROM sillage.carpool_offers WHERE user_id = $1),
+     proposals AS (DELETE FROM sillage.carpool_matches WHERE user_low = $1 OR user_high = $1)
+SELECT sillage.forget_interest($1);
+
 -- name: declared_can_drive
 SELECT can_drive FROM sillage.carpool_profiles WHERE user_id = $1;
 

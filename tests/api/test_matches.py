@@ -299,3 +299,34 @@ async def test_a_tester_erased_during_a_run_is_passed_over(
     done = await carpool.run(app_conn, now=datetime.now(UTC))
     assert done.offers > 0
     assert await matches(http, s.b) == []  # b's one match was with a
+
+
+async def consent_to_matching(http: httpx.AsyncClient, who: Enrolled, granted: bool) -> None:
+    r = await http.put(
+        "/v1/me/consents",
+        json={"consents": [{"purpose": "carpool_matching", "granted": granted}]},
+        headers=who.auth,
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_revoking_matching_withdraws_the_offers_and_a_yes_given_before(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    # The offers stayed until the next run, and a yes given before the revocation counted again on
+    # granting anew: the partner's contact came back at once, without a new yes.
+    s = await build_scene(http, app_conn, invite_code)
+    await profile(http, s.a, "Anne")
+    await profile(http, s.b, "Bruno")
+    [m] = await matches(http, s.a)
+    for who in (s.a, s.b):
+        assert (await http.post(f"/v1/matches/{m['id']}/interest", headers=who.auth)).status_code == 200
+    await consent_to_matching(http, s.a, granted=False)
+    assert await offers_of(app_conn, s.a) == 0
+    await consent_to_matching(http, s.a, granted=True)
+    await carpool.run(app_conn, now=datetime.now(UTC))
+    [for_a], [for_b] = await matches(http, s.a), await matches(http, s.b)
+    assert for_a["id"] == m["id"]  # proposed again, under the same id
+    assert (for_a["status"], for_a["partner"], for_b["partner"]) == ("proposed", None, None)
+    r = await http.post(f"/v1/matches/{m['id']}/interest", headers=s.a.auth)  # a new yes
+    assert r.json()["partner"] == {"display_name": "Bruno", "contact": "Bruno@example.org"}
