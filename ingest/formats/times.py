@@ -46,9 +46,20 @@ def from_epoch(value: float, *, name: str = "ts") -> datetime:
     return from_epoch_s(value, name=name)
 
 
+# What ISO 8601 times look like (calendar or week date, basic or extended, T or space, a fraction
+# with a point or a comma, Z or an offset): Python 3.11's fromisoformat reads a NUL or an "X" as
+# the date's separator, and a fix was stored at a time its text did not say.
+_ISO = re.compile(
+    r"\d{4}-?(?:\d{2}-?\d{2}|W\d{2}-?\d)"
+    r"(?:[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
 def from_iso(text: str, *, name: str = "ts", assume_utc: bool = False) -> datetime:
     """ISO 8601 text (``Z``, ``+02:00``, ``+0200``, space or ``T``); without offset only if ``assume_utc``."""
     try:
+        if _ISO.fullmatch(text.strip()) is None:  # fromisoformat alone takes any separator, and more
+            raise ValueError("not ISO 8601")
         parsed = datetime.fromisoformat(text.strip())
     except ValueError as exc:
         raise ItemError(f"{name} {text[:40]!r} is not an ISO 8601 time") from exc

@@ -30,6 +30,38 @@ def test_iso_without_offset_is_an_item_error_unless_the_format_says_utc() -> Non
     assert from_iso("2024-05-01T10:00:00", assume_utc=True) == utc("2024-05-01T10:00:00")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T10:00:00\x00Z",
+        "2024-05-01X10:00:00Z",
+        "2024-05-01T10:00:00Z junk",
+        "2024-05-01T10:00:00ZZ",
+    ],
+)
+def test_iso_with_a_stray_character_is_an_item_error(text: str) -> None:
+    # Python 3.11's fromisoformat reads any character as the date's separator, and more: the fix was
+    # stored at a time the text does not say.
+    with pytest.raises(ItemError, match="not an ISO 8601 time"):
+        from_iso(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-05-01T10:00:00Z",
+        "2024-05-01 12:00:00+02:00",
+        "20240501T100000Z",
+        "2024-05-01T10:00:00.123456789Z",
+        "2024-05-01T10:00:00,5Z",
+        "2024-05-01T10:00Z",
+        "2024-05-01T12+02",
+    ],
+)
+def test_iso_in_its_usual_forms_is_read(text: str) -> None:
+    assert abs(from_iso(text).timestamp() - utc("2024-05-01T10:00:00").timestamp()) < 1
+
+
 def test_a_number_in_text_is_an_epoch() -> None:
     assert from_text(" 1714557600.5 ").timestamp() == 1714557600.5
 
