@@ -31,7 +31,7 @@ from core.trips import shown_probabilities
 from store import coaching as coaching_db
 from store import pipeline as pipeline_db
 from store import trips as trips_db
-from store.partition import Conn, as_user
+from store.partition import Conn, as_user, exists
 
 
 class Recalibrated(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +118,8 @@ async def _recalibrate(conn: Conn, fitted: ConfidenceCalibration | None, ask_bel
     for t in await coaching_db.all_testers(conn):
         async with conn.transaction():
             await coaching_db.hold_tester_queue(conn, t.user_id)
+            if not await exists(conn, t.role):  # erased since the list was read: nothing to show
+                continue
             async with as_user(conn, t.role):
                 mapped = _mapped(await trips_db.shown_sections(conn), fitted)
                 changed = [

@@ -54,7 +54,7 @@ from core.errors import Unprocessable
 from core.history import ASK_BELOW, AUDIT_SHARE
 from store import coaching as coaching_db
 from store import trips as trips_db
-from store.partition import Conn, as_user, enter
+from store.partition import Conn, as_user, enter, exists
 from store.rights import Actor, audit
 from store.testers import Principal
 
@@ -171,6 +171,8 @@ async def adopt(
     for tester in testers:
         async with conn.transaction():
             await coaching_db.hold_tester_queue(conn, tester.user_id)
+            if not await exists(conn, tester.role):  # erased since the list was read: nothing to price
+                continue
             await enter(conn, tester.role)
             profile = await trips_db.vehicle_profile(conn)
             total += await _recompute(conn, profile, reg, params.deployment)

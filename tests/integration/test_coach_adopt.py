@@ -11,7 +11,9 @@ import pytest
 from api.cli import build_parser
 from core.co2 import DEFAULT_VERSION, Mode
 from core.errors import NotFound
+from ingest.calibration import recalibrate
 from ingest.coaching import adopt, adopted_version
+from store import coaching as coaching_db
 from store.partition import as_user
 from store.rights import Actor
 from tests.api.test_coach import MONDAY, Leg, role_of, store_legs
@@ -74,3 +76,30 @@ async def test_an_adoption_is_audited_with_its_operator_and_version(
     assert row is not None
     assert (row["actor_kind"], row["actor"]) == ("operator", "alice")
     assert DEFAULT_VERSION in row["detail"]
+
+
+@pytest.mark.parametrize("job", ["adopt", "recalibrate"])
+async def test_a_tester_erased_during_a_pass_over_everyone_is_passed_over(
+    http: httpx.AsyncClient,
+    invite_code: str,
+    app_conn: asyncpg.Connection,
+    monkeypatch: pytest.MonkeyPatch,
+    job: str,
+) -> None:
+    # Adopting a registry and mapping the shown probabilities list every tester, then enter each
+    # one's partition: one erased in between stopped the pass (the app's own recalibration at
+    # start-up included), and the testers after them kept the old figures.
+    gone = await enrol(http, invite_code)
+    listed = await coaching_db.all_testers(app_conn)
+    assert (await http.delete("/v1/me", headers=gone.auth)).status_code == 200
+
+    async def as_listed_before(conn: object) -> list[coaching_db.Tester]:
+        return listed
+
+    monkeypatch.setattr(coaching_db, "all_testers", as_listed_before)
+    if job == "adopt":
+        done = await adopt(app_conn, DEFAULT_VERSION, actor=Actor.operator("tests"))
+        assert done.testers == len(listed)  # listed; the erased one priced nothing
+    else:
+        mapped = await recalibrate(app_conn, None)
+        assert mapped.testers == len(listed) - 1
