@@ -20,10 +20,11 @@ from litestar.datastructures import State
 
 from api.deps import Caller, DbConn, KnownDevices, identify, token_from_headers, utcnow
 from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY, own_problems
-from core.errors import SillageError
+from core.errors import BadRequest, SillageError
 from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
 from ingest.fixes import BatchReport, Status, store_batch
+from ingest.formats import jsonbody
 from ingest.formats.native import decode_clean_native
 from ingest.testers import authenticate
 from store.partition import Conn, DeviceKey, DeviceRefused
@@ -315,11 +316,24 @@ def _is_form(request: Request[Any, Any, State]) -> bool:
     )
 
 
-async def _query_and_form(request: Request[Any, Any, State]) -> dict[str, str]:
+def _is_json(request: Request[Any, Any, State]) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return request.method == "POST" and (media == "application/json" or media.endswith("+json"))
+
+
+async def _query_and_form(request: Request[Any, Any, State], *, json_object: bool = False) -> dict[str, str]:
+    """The query's parameters, and a form body's; with ``json_object``, a JSON object body's too
+    (GPSLogger's "HTTP Body" may be set to ``{"lat": %LAT, ...}``: ignored, the fix was lost with
+    an OK)."""
     params = dict(request.query_params.items())
     if _is_form(request):
         form = await request.form()
         params.update({k: str(v) for k, v in form.items()})
+    elif json_object and _is_json(request):
+        document = jsonbody.loads(await request.body())
+        if not isinstance(document, dict):
+            raise BadRequest('a JSON body holds the parameters as one object: {"lat": ..., "lon": ...}')
+        params.update({str(k): str(v) for k, v in document.items() if isinstance(v, str | int | float)})
     return params
 
 
@@ -342,7 +356,7 @@ async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Res
 
 
 async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
-    params = await _query_and_form(request)
+    params = await _query_and_form(request, json_object=True)
     token = token_from_headers(request) or params.get("token")
     await _ingest(request, conn, token, _decoded(formats.decode_gpslogger(params)), "gpslogger")
     return Response("OK", media_type="text/plain")

@@ -175,6 +175,30 @@ async def test_gpslogger_get_with_token_in_the_query_and_an_encoded_offset(
     assert abs(rows[0]["speed_mps"] - 2.5) < 1e-6
 
 
+async def test_gpslogger_post_with_a_json_body_of_its_parameters_is_stored(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    # GPSLogger's "HTTP Body" may be set to JSON ({"lat": %LAT, ...}): the body was ignored, no
+    # fix stored, and the app was answered OK (the fix lost without a word).
+    t = await enrol(http, invite_code)
+    when = datetime.fromtimestamp(int(NOW) - 150, UTC).isoformat()
+    body = {"lat": 46.16, "lon": -1.15, "acc": 8, "time": when, "batt": 55}
+    r = await http.post(f"/ingest/gpslogger?token={t.token}", json=body)
+    assert r.status_code == 200, r.text
+    rows = await stored(app_conn, t)
+    assert [(row["lat"], row["lon"], row["ts"].isoformat()) for row in rows] == [(46.16, -1.15, when)]
+
+
+async def test_gpslogger_json_body_that_is_not_an_object_is_a_bad_request(
+    http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    t = await enrol(http, invite_code)
+    r = await http.post(f"/ingest/gpslogger?token={t.token}", json=[46.16, -1.15])
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await stored(app_conn, t) == []
+
+
 async def test_osmand_protocol_converts_knots(
     http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
 ) -> None:
