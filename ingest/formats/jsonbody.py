@@ -78,6 +78,13 @@ def decode_document(body: bytes, decoder: msgspec.json.Decoder[T], lenient: type
         return msgspec.convert(parsed, lenient)
     except msgspec.ValidationError as exc:
         raise Unprocessable(f"expected {shape}: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"expected {shape}: {_NOT_UNICODE}") from exc
+
+
+# The standard library's parser keeps a lone UTF-16 surrogate ("\ud800", which msgspec refuses) as
+# it is; msgspec then fails to write its own error message about such a value (a 500 before).
+_NOT_UNICODE = "a text holds a lone UTF-16 surrogate (not Unicode)"
 
 
 def convert_item(value: object, type_: type[T]) -> T:
@@ -86,3 +93,5 @@ def convert_item(value: object, type_: type[T]) -> T:
         return msgspec.convert(value, type_)
     except msgspec.ValidationError as exc:
         raise ItemError(str(exc)) from exc
+    except UnicodeEncodeError as exc:
+        raise ItemError(_NOT_UNICODE) from exc

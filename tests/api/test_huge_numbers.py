@@ -89,3 +89,40 @@ async def test_a_geojson_feature_with_a_huge_number_is_rejected_alone(
     assert (report["stored"], report["rejected"]) == (1, 1)
     assert report["results"] == [{"index": 1, "status": "rejected", "reason": reason}]
     assert len(await stored(app_conn, t)) == 1
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"ts":1700000000,"lat":46,"lon":-1,"accuracy_m":5,"activity":"\\ud800"}',
+        '{"ts":1700000000,"lat":"\\ud800","lon":-1}',
+        '{"ts":1700000000,"lat":46,"lon":-1,"\\ud800":1}',
+        '"\\ud800"',
+    ],
+    ids=["activity", "lat", "key", "element"],
+)
+async def test_a_lone_surrogate_rejects_its_own_fix_only(
+    http: httpx.AsyncClient, invite_code: str, bad: str
+) -> None:
+    # The standard library's parser (the fallback for what msgspec refuses) keeps "\ud800"; msgspec
+    # then failed while writing its message about it: a 500, and the batch's good fix was lost.
+    t = await enrol(http, invite_code)
+    good = json.dumps({"ts": NOW - 300, "lat": 46.16, "lon": -1.15, "accuracy_m": 5})
+    body = '{"fixes":[' + good + "," + bad + "]}"
+    r = await http.post(
+        "/v1/fixes", content=body.encode(), headers={**t.auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == ["stored", "rejected"]
+    assert "surrogate" in r.json()["results"][1]["reason"]
+
+
+async def test_a_lone_surrogate_in_an_owntracks_fix_is_not_a_server_error(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    t = await enrol(http, invite_code)
+    body = '{"_type":"location","lat":"\\ud800","lon":-1,"tst":' + str(NOW - 60) + "}"
+    r = await http.post(
+        "/ingest/owntracks", content=body.encode(), headers={**t.auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code < 500, r.text
