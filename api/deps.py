@@ -125,6 +125,18 @@ def range_bound(d: datetime) -> datetime:
     return min(max(utc, EARLIEST), LATEST)
 
 
+def sent_inverted(start: datetime | None, end: datetime | None) -> bool:
+    """Whether the client sent both bounds with ``to`` not after ``from``, as sent (bounds beyond
+    the times fixes can have are clamped to one instant by :func:`range_bound`: not inverted)."""
+    if start is None or end is None:
+        return False
+    return _aware(end) <= _aware(start)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)  # without offset: UTC
+
+
 DEPENDENCIES = {
     "conn": Provide(provide_conn),
     "principal": Provide(provide_principal),

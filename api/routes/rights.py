@@ -17,7 +17,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import Caller, DbConn, range_bound, utcnow
+from api.deps import Caller, DbConn, range_bound, sent_inverted, utcnow
 from api.openapi import downloads, own_problems
 from ingest import export, rights
 from store.rights import RangeDeleted
@@ -90,8 +90,12 @@ async def delete_fixes(
     end: Annotated[datetime, QueryParameter(name="to")],
 ) -> Deleted:
     """Delete the caller's positions in [from, to) (ISO 8601) and the trips, stays and
-    corrections derived from any of them; what remains around the range is recomputed."""
-    return _deleted(await rights.delete_fixes(conn, principal, range_bound(start), range_bound(end)))
+    corrections derived from any of them; what remains around the range is recomputed. A range
+    wholly before 2000 or after 2200 (where no fix can be) deletes nothing."""
+    first, last = range_bound(start), range_bound(end)
+    if first >= last and not sent_inverted(start, end):  # both clamped to one end: nothing there
+        return Deleted(fixes=0, trips=0, stays=0, labels=0, hidden_trips=0)
+    return _deleted(await rights.delete_fixes(conn, principal, first, last))
 
 
 # 404: the account was erased meanwhile (a concurrent erasure of the same account).

@@ -13,7 +13,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody, KwargDefinition, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, utcnow
+from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, sent_inverted, utcnow
 from api.openapi import own_problems
 from core.co2.modes import Mode
 from core.history import AnswerWeighing
@@ -87,6 +87,10 @@ async def list_trips(
     last = None if end is None else range_bound(end)
     end_at = last or range_bound(max(now, first or now) + timedelta(days=1))
     start_at = first or range_bound(min(now, end_at) - timedelta(days=7))
+    if start_at >= end_at and not sent_inverted(start, end):
+        # Both bounds clamped to one end of the times fixes can have: nothing is there (a range the
+        # client sent the wrong way round is still refused, below).
+        return Response([])
     found = await trips.list_trips(
         conn,
         principal,

@@ -309,6 +309,20 @@ async def test_ranges_reaching_past_the_calendar_mean_everything(
     assert await trips(http, commuter) == []
 
 
+async def test_a_range_wholly_past_the_times_of_fixes_deletes_nothing(
+    http: httpx.AsyncClient, commuter: Enrolled
+) -> None:
+    # Both bounds clamped to 2200: a 422 "'to' must be after 'from'" for a range sent the right
+    # way round. Nothing can be there: nothing is deleted. The wrong way round is still a 422.
+    future = {"from": "3000-01-01T00:00:00Z", "to": "4000-01-01T00:00:00Z"}
+    r = await http.delete("/v1/me/fixes", params=future, headers=commuter.auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"fixes": 0, "trips": 0, "stays": 0, "labels": 0, "hidden_trips": 0}
+    assert len(await trips(http, commuter)) == 1
+    inverted = {"from": future["to"], "to": future["from"]}
+    assert (await http.delete("/v1/me/fixes", params=inverted, headers=commuter.auth)).status_code == 422
+
+
 def flight_fixes() -> list[dict[str, Any]]:
     """A stay, an hour without signal and 700 km, a stay: a flight whose two ends are the fixes
     of the stays on either side (it shares them)."""

@@ -1634,6 +1634,14 @@ async def test_one_bound_alone_gives_the_other_from_it(
     assert await listed(to=ended + timedelta(days=8)) == []
     assert await listed(**{"from": ended - timedelta(days=1)}) == [trip["id"]]
     assert await listed(**{"from": datetime.now(UTC) + timedelta(days=30)}) == []
+    # Bounds past the times fixes can have are clamped to them (2000, 2200): both at one end was a
+    # 422 "'to' must be after 'from'", even for a `to` never sent. Nothing is there: an empty list.
+    far, long_ago = datetime(9999, 12, 31, tzinfo=UTC), datetime(1900, 1, 1, tzinfo=UTC)
+    assert await listed(**{"from": far}) == []
+    assert await listed(to=long_ago) == []
+    assert await listed(**{"from": datetime(3000, 1, 1, tzinfo=UTC), "to": far}) == []
+    inverted = {"from": far.isoformat(), "to": datetime(3000, 1, 1, tzinfo=UTC).isoformat()}
+    assert (await http.get("/v1/trips", params=inverted, headers=t.auth)).status_code == 422  # as sent
 
 
 async def test_with_the_worker_on_a_trip_appears_without_anyone_asking(
