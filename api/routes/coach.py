@@ -93,9 +93,10 @@ class ProfileOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class GoalIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``null`` goes back to the default budget."""
+    """``null`` goes back to the default budget. At least 1 kg a year: a budget of 1e-320 kg was
+    taken, and the share of it used overflowed to ``null``."""
 
-    yearly_budget_kg: Annotated[float, msgspec.Meta(gt=0, le=100_000)] | None
+    yearly_budget_kg: Annotated[float, msgspec.Meta(ge=1, le=100_000)] | None
 
 
 class GoalOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -211,9 +211,14 @@ async def test_the_goal_shows_the_part_used_and_the_pace(
     assert status["on_track"] is True
 
 
-async def test_a_negative_goal_is_refused(http: httpx.AsyncClient, tester: Enrolled) -> None:
-    r = await http.put("/v1/coach/goal", json={"yearly_budget_kg": -5}, headers=tester.auth)
-    assert r.status_code == 400
+@pytest.mark.parametrize("budget", [-5, 0, 1e-320, 0.5])
+async def test_a_goal_under_one_kilogram_is_refused(
+    http: httpx.AsyncClient, tester: Enrolled, budget: float
+) -> None:
+    # 1e-320 kg was taken, and the share of it used overflowed to null in every goal answer.
+    r = await http.put("/v1/coach/goal", json={"yearly_budget_kg": budget}, headers=tester.auth)
+    assert r.status_code == 400, r.text
+    assert (await http.get("/v1/coach/goal", headers=tester.auth)).json()["personal"] is False
 
 
 async def test_confirmed_places_name_the_commutes(

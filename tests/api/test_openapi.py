@@ -387,12 +387,12 @@ def _schemas(node: Any) -> Iterator[dict[str, Any]]:
 async def test_numeric_bounds_are_documented_on_the_number_a_body_field_takes(
     http: httpx.AsyncClient,
 ) -> None:
-    # The decoder refuses a goal of 0 kg (gt=0) or above 100 t: the document said neither, because
-    # Litestar drops a bound of 0 and sets the others beside an optional field's oneOf, where a
-    # validator applies them to null too.
+    # The decoder refuses a goal under 1 kg or above 100 t: the document said neither, because
+    # Litestar sets the bounds beside an optional field's oneOf, where a validator applies them to
+    # null too (and it dropped a bound of 0).
     document = await _document(http)
     budget = document["components"]["schemas"]["GoalIn"]["properties"]["yearly_budget_kg"]
-    assert {"type": "number", "exclusiveMinimum": 0, "maximum": 100000} in budget["oneOf"]
+    assert {"type": "number", "minimum": 1, "maximum": 100000} in budget["oneOf"]
     bounds = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
     beside = [s for s in _schemas(document) if "oneOf" in s and bounds & set(s)]
     assert beside == []
