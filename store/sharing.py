@@ -48,6 +48,8 @@ class ConsentEvent(msgspec.Struct, frozen=True, kw_only=True):
 class Sharer(msgspec.Struct, frozen=True, kw_only=True):
     user_id: uuid.UUID
     role: str
+    # Since a revocation, when the consent was granted again: no trip before it is read.
+    shares_since: datetime | None = None
 
 
 class CellRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -152,7 +154,7 @@ async def release_lock(conn: Conn) -> AsyncIterator[None]:
 
 async def sharing_testers(conn: Conn, period_end: datetime) -> list[Sharer]:
     rows = await conn.fetch(_q("sharing_testers"), period_end)
-    return [Sharer(user_id=r["id"], role=r["role_name"]) for r in rows]
+    return [Sharer(user_id=r["id"], role=r["role_name"], shares_since=r["shares_since"]) for r in rows]
 
 
 async def still_sharing(conn: Conn, user_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

@@ -112,8 +112,10 @@ async def _contributions(
 ) -> list[tuple[uuid.UUID, Contribution]]:
     out = []
     for s in sharers:
+        # Since a revocation, only the trips made from the next grant on: not one made meanwhile.
+        since = start if s.shares_since is None else max(start, s.shares_since)
         async with as_user(conn, s.role):
-            trips = await db.period_trips(conn, start, end)
+            trips = await db.period_trips(conn, since, end)
         mine = corridors.get(s.user_id, [])
         out.append((s.user_id, contribution(trips, params, zone_of=zones.zone_of, seed=seed, corridors=mine)))
     return out

@@ -21,9 +21,15 @@ SELECT purpose, action, terms_version, at FROM sillage.consent_events WHERE user
 
 -- name: sharing_testers
 -- Who may be in a release of a period ending at $1: share_aggregates granted before the period's
--- end and not revoked now.
-SELECT u.id, u.role_name
+-- end and not revoked now; and, for a tester who revoked it once, since when it has held without a
+-- break (the first grant after their last revocation): their trips before are never read.
+SELECT u.id, u.role_name,
+       (SELECT min(g.at) FROM sillage.consent_events g
+        WHERE g.user_id = u.id AND g.purpose = 'share_aggregates' AND g.action = 'grant'
+          AND g.at >= r.last_revoked) AS shares_since
 FROM sillage.consents c JOIN sillage.users u ON u.id = c.user_id
+CROSS JOIN LATERAL (SELECT max(e.at) AS last_revoked FROM sillage.consent_events e
+                    WHERE e.user_id = u.id AND e.purpose = 'share_aggregates' AND e.action = 'revoke') r
 WHERE c.purpose = 'share_aggregates' AND c.granted_at < $1 AND c.revoked_at IS NULL
 ORDER BY u.id;
 

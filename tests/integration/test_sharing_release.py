@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -222,3 +223,40 @@ async def test_release_with_city_zones(scenario: Scenario, app_conn: asyncpg.Con
     out = await release(app_conn, "month", day=date(2025, 3, 1), now=datetime.now(UTC), zones=zones)
     flows = {(c.dim_a, c.dim_b) for c in await release_cells(app_conn, out.release_id, "od_flows")}
     assert flows == {("17300", "17000"), ("17000", "17300")}
+
+
+async def test_trips_made_while_the_consent_was_revoked_are_never_read_into_a_release(
+    app_conn: asyncpg.Connection, invite_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tester revokes on Tuesday, travels on Wednesday, grants again on Friday: the week's release
+    # read all their trips of the week, the Wednesday's included ("you will be left out of every
+    # release from now on"). Since a revocation, only the trips from the next grant on are read.
+    week = datetime(2012, 10, 8, tzinfo=PARIS)
+    testers = [
+        await new_tester(app_conn, invite_code, share=True, at=week - timedelta(days=7)) for _ in range(11)
+    ]
+    for t in testers:
+        await commute_week(app_conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    x = testers[0]
+    granted_again = week + timedelta(days=4)
+    share = "share_aggregates"
+    await change_consents(
+        app_conn, x.user_id, [ConsentChange(purpose=share, granted=False)], now=week + timedelta(days=1)
+    )
+    await add_trip(app_conn, x.role, at=week + timedelta(days=2, hours=21), origin=HARBOUR, destination=DUNES)
+    await change_consents(
+        app_conn, x.user_id, [ConsentChange(purpose=share, granted=True)], now=granted_again
+    )
+    read: dict[str, list[datetime]] = {}
+    real = db.period_trips
+
+    async def recorded(conn: asyncpg.Connection, start: datetime, end: datetime) -> list[Any]:
+        trips = await real(conn, start, end)
+        read.setdefault(await conn.fetchval("SELECT current_user"), []).extend(t.started_at for t in trips)
+        return trips
+
+    monkeypatch.setattr(db, "period_trips", recorded)
+    await release(app_conn, "week", day=week.date(), now=datetime.now(UTC))
+    assert len(read[x.role]) == 2  # Friday's commute, out and back
+    assert min(read[x.role]) >= granted_again
+    assert len(read[testers[1].role]) == 10  # who never revoked: the whole week, as before
