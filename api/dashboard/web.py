@@ -106,8 +106,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: object) -> object:
     """A text cell that a spreadsheet will not run as a formula: zone ids and names come from the
     operator's zones file, and the team opens downloads in spreadsheets. Prefixed with a single
-    quote, as the OWASP CSV Injection page advises; numbers are written as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    quote, as the OWASP CSV Injection page advises; numbers are written as they are. Spaces and
+    line breaks before the sign count too (some spreadsheets skip them: `` =1+1``)."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS)
+    ):
         return "'" + value
     return value
 

@@ -272,7 +272,17 @@ async def test_csv_downloads_defuse_spreadsheet_formulas(
     http: httpx.AsyncClient, seeded: Seeded, owner_conn: asyncpg.Connection, future_releases: list[uuid.UUID]
 ) -> None:
     # Zone ids come from the operator's zones file, which may hold anything.
-    zones = ['=HYPERLINK("https://evil.example")', "+SUM(1)", "-2+3", "@cmd", "\tx", "\rx", "harbour"]
+    zones = [
+        '=HYPERLINK("https://evil.example")',
+        "+SUM(1)",
+        "-2+3",
+        "@cmd",
+        "\tx",
+        "\rx",
+        " =1+1",
+        "\n@x",
+        "harbour",
+    ]
     cells = [(zones[i], zones[i + 1], 12.0) for i in range(len(zones) - 1)]
     release_id = await _future_release(owner_conn, 0, cells)
     future_releases.append(release_id)
