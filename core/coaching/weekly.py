@@ -5,9 +5,10 @@ mode whose footprint moved most (largest absolute change in kg; ties go to the m
 in :class:`~core.co2.modes.Mode`). The thing to try is the alternative with the largest yearly
 saving among the recurring car trips made at least ``min_trips_per_week`` times a week (the saving
 assumes a switch one day a week, which a monthly trip cannot deliver); if none is that frequent, all
-are considered. Ties: commutes first, then the input order. Last, when trips of the week have a
-section whose mode is unsure and not confirmed (``to_confirm``), the message says how many and how
-much of the week's footprint they hold: the tester's answers may still change it.
+are considered; a change saving less than ``min_yearly_saving_kg`` (1 kg) a year is never
+suggested. Ties: commutes first, then the input order. Last, when trips of the week have a section
+whose mode is unsure and not confirmed (``to_confirm``), the message says how many and how much of
+the week's footprint they hold: the tester's answers may still change it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class WeeklyParams(msgspec.Struct, frozen=True, kw_only=True):
     time_zone: str = DEFAULT_TIME_ZONE
     same_threshold_kg: float = 0.05  # below this, the weeks are "the same"
     min_trips_per_week: float = 1.0
+    # A change saving less than this a year is not worth a suggestion (said rounded to the
+    # kilogram, it read "would save 0 kg"; a car "trip" of a few metres of GPS noise did that).
+    min_yearly_saving_kg: float = 1.0
 
 
 DEFAULT_WEEKLY_PARAMS = WeeklyParams()
@@ -78,13 +82,17 @@ def pick_suggestion(
     options: Sequence[TripAlternatives], params: WeeklyParams = DEFAULT_WEEKLY_PARAMS
 ) -> Suggestion | None:
     """The single best thing to try (rule in the module docstring)."""
-    frequent = [o for o in options if o.trip.per_week >= params.min_trips_per_week and o.alternatives]
+    # Alternatives come sorted by yearly saving: the first is each trip's best.
+    worth = [
+        o
+        for o in options
+        if o.alternatives and o.alternatives[0].yearly_saving_kg >= params.min_yearly_saving_kg
+    ]
+    frequent = [o for o in worth if o.trip.per_week >= params.min_trips_per_week]
     best: tuple[float, int, int] | None = None
     chosen: Suggestion | None = None
-    for index, trip_alts in enumerate(frequent or options):
-        if not trip_alts.alternatives:
-            continue
-        alt = trip_alts.alternatives[0]  # already sorted by yearly saving
+    for index, trip_alts in enumerate(frequent or worth):
+        alt = trip_alts.alternatives[0]
         key = (-alt.yearly_saving_kg, 0 if trip_alts.trip.commute else 1, index)
         if best is None or key < best:
             best, chosen = key, Suggestion(trip=trip_alts.trip, alternative=alt)

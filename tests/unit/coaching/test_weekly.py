@@ -99,3 +99,14 @@ def test_the_message_says_how_many_trips_of_the_week_await_confirmation() -> Non
     )
     assert "2 trips await your confirmation (2.2 kg)" in two.text
     assert "confirmation" not in weekly_message(SECTIONS, NOW, OPTIONS, Language.EN).text
+
+
+def test_a_trip_whose_change_would_save_under_a_kilogram_a_year_is_not_suggested() -> None:
+    # A car trip of a few metres (GPS noise) was suggested: "your regular 0.0 km trip on foot ...
+    # would save 0 kg CO2e a year".
+    tiny = msgspec.structs.replace(COMMUTE, typical_distance_m=1.0, typical_co2_kg=0.0002)
+    options = [alternatives_for(tiny, VehicleProfile(), REGISTRY)]
+    assert options[0].alternatives  # there are alternatives, each saving almost nothing
+    assert all(a.yearly_saving_kg < 1.0 for a in options[0].alternatives)
+    assert pick_suggestion(options) is None
+    assert weekly_message(SECTIONS, NOW, options, Language.EN).suggestion is None
