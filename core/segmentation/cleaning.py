@@ -19,6 +19,9 @@ before it to the one after it is plausible (implied speed at most ``max_speed_mp
 out and came back. Sustained fast travel (a plane, sampled every minute) is a series of jumps that
 never comes back, so it is kept. A jump on one side only (the way in or out crosses a signal gap
 slowly) is an excursion too when the few fixes beside it can be bridged over (``_one_sided``).
+Jumps with no longer segment to judge them by (a short track of nothing else, jumping back and
+forth) are kept here: no fix of them can be told from the first seen from a plane. Their trip is
+dropped after segmentation, where the speed of a section is read whole (:mod:`.impossible`).
 """
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ class SegmentationParams(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     Flights (``flights``)
         A signal gap covering ``flight_min_distance_m`` at an average speed between
         ``flight_min_speed_mps`` and ``flight_max_speed_mps`` is a flight, kept as a trip of its own
-        instead of vanishing between two trips (phones are in aeroplane mode in flight).
+        instead of vanishing between two trips (phones are in aeroplane mode in flight). A section
+        faster on average than ``max_speed_mps`` is kept only when it flew so (``impossible``): else
+        it is GPS jumps, and its trip is dropped.
 
     Rides across a gap (``rides``)
         A signal gap of at most ``gap_ride_max_s`` crossed at an average of at least

@@ -6,6 +6,7 @@ import numpy as np
 
 from core.segmentation.cleaning import clean
 from core.segmentation.flights import flight_hops, flight_trips, gap_hops
+from core.segmentation.impossible import impossible_trips
 from core.segmentation.params import DEFAULT_PARAMS, SegmentationParams
 from core.segmentation.result import SectionBounds, Segmentation, Stay, Trip
 from core.segmentation.rides import ride_trips
@@ -30,7 +31,8 @@ def segment(
     at signal gaps (trackintel ``generate_triplegs``) except that a gap only a plane can cross is a
     trip of its own (``flights``), and so is a gap ridden underground or with the tracker stopped
     (``rides``), sections by walk-based segmentation (Zheng et al. 2008) with
-    speed regimes and the phone's activity; see the modules of this package.
+    speed regimes and the phone's activity, and no trip with a section no vehicle could make
+    (``impossible``: GPS jumps cleaning had nothing to judge by); see the modules of this package.
 
     ``now_s`` (epoch seconds) is the time of the call: when no fix arrived for more than ``gap_s``
     before it, the item running at the end of the track is closed by that gap instead of being
@@ -76,6 +78,15 @@ def segment(
         params=params,
     )
     sec_start, sec_trip = section_starts(cleaned, sphere, rows.starts, rows.ends, params)
+    impossible = impossible_trips(
+        t, sphere, sec_start=sec_start, sec_trip=sec_trip, trip_ends=rows.ends, params=params
+    )
+    if bool(impossible.any()):
+        # Sections are computed within each trip: the others' are unchanged, renumbered.
+        rows = rows.where(~impossible)
+        kept_section = ~impossible[sec_trip]
+        renumber = np.cumsum(~impossible) - 1
+        sec_start, sec_trip = sec_start[kept_section], renumber[sec_trip[kept_section]].astype(np.intp)
     sec_end = np.append(sec_start[1:], 0)
     last_of_trip = np.append(sec_trip[1:] != sec_trip[:-1], True) if sec_trip.size else sec_trip.astype(bool)
     sec_end = np.where(last_of_trip, rows.ends[sec_trip], sec_end)

@@ -97,6 +97,16 @@ class TripRows:
     destination: IntArray
     complete: BoolArray
 
+    def where(self, keep: BoolArray) -> TripRows:
+        """The rows ``keep`` marks."""
+        return TripRows(
+            starts=self.starts[keep],
+            ends=self.ends[keep],
+            origin=self.origin[keep],
+            destination=self.destination[keep],
+            complete=self.complete[keep],
+        )
+
 
 def trip_rows(items: Items, params: SegmentationParams) -> TripRows:
     """Trips are the non-stay items with at least ``min_trip_fixes`` fixes; a trip is linked to the
@@ -144,10 +154,4 @@ def without_phantoms(
             continue
         reach = haversine_m(stay_lat[o], stay_lon[o], lat[a:b], lon[a:b])
         keep[k] = bool(np.max(reach) > PHANTOM_REACH_RADII * params.stay_radius_m)
-    return TripRows(
-        starts=rows.starts[keep],
-        ends=rows.ends[keep],
-        origin=rows.origin[keep],
-        destination=rows.destination[keep],
-        complete=rows.complete[keep],
-    )
+    return rows.where(keep)
