@@ -65,7 +65,12 @@ def _instant(at: datetime | None) -> datetime:
 
 
 Lang = Annotated[Language, QueryParameter()]
-Text = Annotated[str, QueryParameter(min_length=1, max_length=200)]
+# A name on a sworn statement: not blank, and no control character (a line break, an escape) inside.
+_PRINTABLE = r"[^\x00-\x1f\x7f]"
+Text = Annotated[
+    str,
+    QueryParameter(min_length=1, max_length=200, pattern=rf"^{_PRINTABLE}*[^\s\x00-\x1f\x7f]{_PRINTABLE}*$"),
+]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Lon = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 

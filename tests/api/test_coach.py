@@ -308,6 +308,22 @@ async def test_the_attestation_downloads_as_html(
     assert "<strong>mars</strong> : 9" in r.text
 
 
+@pytest.mark.parametrize("name", ["   ", "Camille\r\nMartin", "\tCamille", "Camille\x1b"])
+async def test_an_attestation_name_of_blanks_or_control_characters_is_refused(
+    http: httpx.AsyncClient, tester: Enrolled, name: str
+) -> None:
+    # A sworn statement was made out to "   ", or with a line break inside the name.
+    params: dict[str, str | int] = {
+        "year": 2026,
+        "employer": "Ville de La Rochelle",
+        "name": name,
+        "format": "txt",
+    }
+    r = await http.get("/v1/coach/fmd/attestation", params=params, headers=tester.auth)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_the_attestation_downloads_as_pdf(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
 ) -> None:
