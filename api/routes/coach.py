@@ -31,7 +31,7 @@ from core.coaching import (
 from core.errors import BadRequest
 from ingest import coaching
 
-Year = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
+Year = Annotated[int | None, QueryParameter(ge=2000, le=2099)]  # the coach's calendar (`at`: 2000-2099)
 At = Annotated[
     datetime | None,
     QueryParameter(

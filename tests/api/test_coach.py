@@ -447,6 +447,21 @@ async def test_an_instant_outside_the_coachs_calendar_is_a_400_naming_at(
     assert [e["key"] for e in r.json()["errors"]] == ["at"]
 
 
+@pytest.mark.parametrize("path", ["/v1/coach/fmd", "/v1/coach/fmd/attestation"])
+async def test_a_year_outside_the_coachs_calendar_is_a_400_naming_year(
+    http: httpx.AsyncClient, tester: Enrolled, path: str
+) -> None:
+    # `year=2100` was taken while `at` stops at 2099: one calendar for both.
+    params: dict[str, str | int] = {
+        "year": 2100,
+        "employer": "Ville de La Rochelle",
+        "name": "Camille Martin",
+    }
+    r = await http.get(path, params=params, headers=tester.auth)
+    assert r.status_code == 400, r.text
+    assert [e["key"] for e in r.json()["errors"]] == ["year"]
+
+
 async def test_the_first_day_of_the_coachs_calendar_is_in_it_without_an_offset(
     http: httpx.AsyncClient, tester: Enrolled
 ) -> None:
