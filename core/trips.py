@@ -166,6 +166,15 @@ def trip_id(owner: str, t_start_s: float) -> uuid.UUID:
     return uuid.uuid5(_NS, f"{owner}:trip:{t_start_s:.3f}")
 
 
+def section_id(trip: uuid.UUID, start: datetime, end: datetime) -> uuid.UUID:
+    """A section's id: its trip's and its own time span. Reprocessing that leaves the section as it
+    was keeps it; one that moves either end gives a new id, so an answer sent with the old one is a
+    404 (the id was the trip's and the section's position: after late fixes added a bike ride before
+    a car ride, the car's id named the bike ride, and "car" confirmed for it was kept as the
+    tester's word)."""
+    return uuid.uuid5(trip, f"{start.isoformat()}/{end.isoformat()}")
+
+
 def confirmed_mode(labels: Sequence[Label], start: datetime, end: datetime) -> str | None:
     """The confirmed mode covering most of [start, end], if labels cover at least half of it; of
     labels covering as much, the last given (``labels`` oldest first): a tester's second answer
@@ -268,7 +277,7 @@ def build(
             fp = footprint_kg(Mode(mode), distance, profile, registry, deployment=deployment)
             sections.append(
                 SectionRecord(
-                    id=uuid.uuid5(tid, str(seq)),
+                    id=section_id(tid, start, end),
                     trip_id=tid,
                     seq=seq,
                     started_at=start,

@@ -812,6 +812,46 @@ async def test_an_answer_sent_as_text_is_refused_and_keeps_nothing(
     assert r.status_code == 200, r.text
 
 
+async def test_a_section_id_never_names_another_section_after_late_fixes(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # Walk, bike, walk, car; the phone sent the middle later. The car's id was its trip's and its
+    # position: once the bike ride was there, the same id named the bike ride, and the app's
+    # answer "car" about what it showed was kept as the tester's word for the bike ride. An id
+    # now goes with the section's time span: the old one answers 404.
+    t = await enrol(http, invite_code)
+    track = track_from(
+        stay(900, at=place(0.0, 0.0), every_s=5),
+        walk(to=place(800.0, 0.0), every_s=5),
+        ride(to=place(2000.0, 0.0), speed_mps=5.0, every_s=5),
+        walk(to=place(2150.0, 0.0), every_s=5),
+        ride(to=place(10150.0, 0.0), speed_mps=14.0, every_s=5),
+        stay(900, every_s=5),
+        start_s=DAY,
+    )
+    sent = fixes_json(track)
+    offline = DAY + 900 + 800 / 1.4
+    first = [f for f in sent if not (offline + 20 < f["ts"] < offline + 330)]
+    await upload(http, t, first)
+    await pipeline.run_due(db, as_of=after(track, 3600))
+    (before,) = await trips_of(http, t)
+    await upload(http, t, [f for f in sent if f not in first])
+    await pipeline.run_due(db, as_of=after(track, 3600))
+    (now,) = await trips_of(http, t)
+    spans = {s["id"]: (s["started_at"], s["ended_at"]) for s in now["sections"]}
+    for shown in before["sections"]:
+        assert spans.get(shown["id"], (shown["started_at"], shown["ended_at"])) == (
+            shown["started_at"],
+            shown["ended_at"],
+        )
+    gone = [s for s in before["sections"] if s["id"] not in spans]
+    assert gone  # the late fixes moved sections: their old ids are no longer there
+    r = await http.patch(f"/v1/sections/{gone[-1]['id']}", json={"mode": gone[-1]["mode"]}, headers=t.auth)
+    assert r.status_code == 404, r.text
+    (after_answer,) = await trips_of(http, t)
+    assert all(s["mode_source"] != "user" for s in after_answer["sections"])
+
+
 async def ride_confirmed_as(
     http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline, *modes: str
 ) -> dict[str, Any]:
