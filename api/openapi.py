@@ -129,11 +129,22 @@ _RETRY_AFTER = OpenAPIHeader(
 )
 
 
+_WWW_AUTHENTICATE = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING),
+    description='The scheme the credentials take: `Bearer realm="sillage"` (RFC 9110 section 15.5.2).',
+)
+
+
 def _problem_response(status: int) -> OpenAPIResponse:
+    headers: dict[str, OpenAPIHeader | Reference] | None = (
+        {"Retry-After": _RETRY_AFTER} if status in {429, 503} else None
+    )
+    if status == 401:
+        headers = {"WWW-Authenticate": _WWW_AUTHENTICATE}
     return OpenAPIResponse(
         description=_DESCRIPTIONS[status],
         content={PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
-        headers={"Retry-After": _RETRY_AFTER} if status in {429, 503} else None,
+        headers=headers,
     )
 
 

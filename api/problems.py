@@ -20,6 +20,11 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://sillage.example/problems/"
 
 
+# RFC 9110 section 15.5.2: a 401 carries WWW-Authenticate with the scheme the resource takes (the
+# device token as a bearer; trackers that put it in the URL or the body are told the same).
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sillage"'}
+
+
 def problem(
     status: int,
     slug: str,
@@ -30,6 +35,8 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response[dict[str, Any]]:
+    if status == 401:
+        headers = {**_CHALLENGE, **(headers or {})}
     body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
     if instance is not None:
         body["instance"] = instance

@@ -55,7 +55,9 @@ async def test_a_refused_enrolment_leaves_no_tester_behind(
 
 
 async def test_tester_endpoints_need_a_valid_token(http: httpx.AsyncClient, invite_code: str) -> None:
-    assert (await http.get("/v1/me")).status_code == 401
+    missing = await http.get("/v1/me")
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == 'Bearer realm="sillage"'  # RFC 9110 section 15.5.2
     t = await enrol(http, invite_code)
     forged = t.token[:-4] + ("AAAA" if not t.token.endswith("AAAA") else "BBBB")
     r = await http.get("/v1/me", headers={"Authorization": f"Bearer {forged}"})

@@ -69,6 +69,7 @@ async def test_fixes_and_trips_document_their_errors_as_problems(
     for code in statuses:
         assert responses[code]["content"] == PROBLEM_CONTENT, code
     assert "Retry-After" in responses["429"]["headers"]
+    assert "WWW-Authenticate" in responses["401"]["headers"]
 
 
 async def test_no_operation_documents_litestars_own_error_body(http: httpx.AsyncClient) -> None:
