@@ -215,6 +215,24 @@ async def test_the_gpx_export_is_a_track_of_every_fix(
     assert (float(points[0].attrib["lat"]), float(points[0].attrib["lon"])) == (first["lat"], first["lon"])
 
 
+async def test_gpx_coordinates_near_zero_are_decimals_without_an_exponent(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # Near the equator, the Greenwich meridian (it crosses France) or sea level, a float printed
+    # as 1e-05, which GPX's xsd:decimal does not allow: a schema-validating tool refused the file.
+    t = await enrol(http, invite_code)
+    await upload(
+        http, t, [{"ts": DAY, "lat": 0.00001, "lon": -0.00002, "altitude_m": 0.00003, "accuracy_m": 5.0}]
+    )
+    (point,) = ElementTree.fromstring((await export(http, t, "gpx")).content).iter(f"{GPX_NS}trkpt")
+    assert (point.attrib["lat"], point.attrib["lon"]) == ("0.00001", "-0.00002")
+    elevation = point.find(f"{GPX_NS}ele")
+    assert elevation is not None
+    assert elevation.text is not None
+    assert "e" not in elevation.text.lower()
+    assert abs(float(elevation.text) - 0.00003) < 1e-9
+
+
 async def test_an_export_holds_nothing_of_another_tester(
     http: httpx.AsyncClient, invite_code: str, commuter: Enrolled
 ) -> None:

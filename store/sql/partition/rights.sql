@@ -141,9 +141,11 @@ SELECT json_build_object(
 FROM stays ORDER BY started_at;
 
 -- name: gpx_waypoints
--- Stays as GPX waypoints (GPX 1.1 puts every <wpt> before the track).
+-- Stays as GPX waypoints (GPX 1.1 puts every <wpt> before the track). Coordinates and elevations
+-- as numeric: GPX types them xsd:decimal, which has no exponent (a float prints 1e-05 near 0);
+-- through text, which keeps every digit of the float (a cast to numeric keeps 15).
 SELECT format('<wpt lat="%s" lon="%s"><time>%s</time><name>stay</name><desc>until %s</desc></wpt>',
-              lat, lon, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+              lat::text::numeric, lon::text::numeric, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
               to_char(ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
 FROM stays ORDER BY started_at;
 
@@ -152,7 +154,7 @@ FROM stays ORDER BY started_at;
 SELECT CASE WHEN lag(ts) OVER w IS NOT NULL
                  AND date_trunc('day', lag(ts) OVER w AT TIME ZONE 'UTC') <> date_trunc('day', ts AT TIME ZONE 'UTC')
             THEN '</trkseg><trkseg>' ELSE '' END
-       || format('<trkpt lat="%s" lon="%s">%s<time>%s</time></trkpt>', lat, lon,
-                 CASE WHEN altitude_m IS NULL THEN '' ELSE format('<ele>%s</ele>', altitude_m) END,
+       || format('<trkpt lat="%s" lon="%s">%s<time>%s</time></trkpt>', lat::text::numeric, lon::text::numeric,
+                 CASE WHEN altitude_m IS NULL THEN '' ELSE format('<ele>%s</ele>', altitude_m::text::numeric) END,
                  to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
 FROM fixes WINDOW w AS (ORDER BY ts) ORDER BY ts;
