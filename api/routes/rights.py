@@ -7,17 +7,19 @@ not a controller: ``DELETE /v1/me`` shares its path with the account controller 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn, range_bound, sent_inverted, utcnow
+from api.head import HEAD_KEY
 from api.openapi import downloads, own_problems
 from ingest import export, rights
 from store.rights import RangeDeleted
@@ -48,6 +50,7 @@ def _deleted(d: RangeDeleted) -> Deleted:
 
 @get("/v1/me/export", tags=["rights"], opt=downloads(*export.MEDIA_TYPES.values()))
 async def export_data(
+    request: Request[Any, Any, Any],
     conn: DbConn,
     principal: Caller,
     state: State,
@@ -62,8 +65,12 @@ async def export_data(
     sections and fixes; `gpx` stays as waypoints and fixes as a track.
     """
     now = utcnow()
-    await export.record_export(conn, principal, fmt)
-    pieces = await export.primed(export.stream(state.db, principal, fmt, now=now))
+    pieces: Iterable[bytes] | AsyncIterator[bytes]
+    if request.scope.get(HEAD_KEY):  # HEAD: the download's header fields, without making or recording it
+        pieces = ()
+    else:
+        await export.record_export(conn, principal, fmt)
+        pieces = await export.primed(export.stream(state.db, principal, fmt, now=now))
     return Stream(
         pieces,
         media_type=export.MEDIA_TYPES[fmt],

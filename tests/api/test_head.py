@@ -3,6 +3,11 @@ fields, no content; through the same authentication. ``Allow`` lists it beside G
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
+
 import httpx
 import pytest
 
@@ -37,3 +42,17 @@ async def test_allow_lists_head_where_get_is_answered(http: httpx.AsyncClient) -
     assert refused.status_code == 405
     assert refused.headers["allow"] == "OPTIONS, POST"
     assert refused.content == b""
+
+
+async def test_head_on_the_export_neither_makes_nor_records_a_download(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # The export ran, to be thrown away, and the tester's audit log showed a download nobody made.
+    t = await enrol(http, invite_code)
+    head = await http.head("/v1/me/export", params={"format": "csv"}, headers=t.auth)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-disposition"].startswith("attachment;")
+    z = zipfile.ZipFile(io.BytesIO((await http.get("/v1/me/export", headers=t.auth)).content))
+    entries = list(csv.DictReader(io.StringIO(z.read("account/audit_log.csv").decode())))
+    assert [json.loads(e["detail"])["format"] for e in entries if e["action"] == "export.download"] == ["zip"]
