@@ -170,6 +170,19 @@ async def test_the_readme_describes_every_file_with_units(
     assert "`co2_kg` (double precision): footprint, kilograms of CO2-equivalent" in readme
 
 
+async def test_the_readme_says_how_csv_cells_are_quoted_as_they_are(
+    http: httpx.AsyncClient, commuter: Enrolled
+) -> None:
+    # It said every value was quoted, numbers and booleans too: they never were.
+    z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
+    assert "numbers, booleans\n  (`true`, `false`) and times are not" in z.read("README.md").decode()
+    header, first = z.read("data/fixes.csv").decode().splitlines()[:2]
+    cells = dict(zip(header.split(","), first.split(","), strict=True))
+    assert not cells["lat"].startswith('"')
+    assert not cells["ts"].startswith('"')
+    assert cells["source"].startswith('"')
+
+
 async def test_each_export_is_in_the_audit_log(http: httpx.AsyncClient, commuter: Enrolled) -> None:
     await export(http, commuter, "gpx")
     z = zipfile.ZipFile(io.BytesIO((await export(http, commuter, "zip")).content))
