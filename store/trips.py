@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from asyncpg import Record
@@ -60,12 +60,16 @@ class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
     to_confirm: bool
 
 
+_LAT_LON = "[latitude, longitude], WGS 84 degrees (a section's GeoJSON geometry is [longitude, latitude])."
+
+
 class TripOut(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     started_at: datetime
     ended_at: datetime
-    origin: tuple[float, float]
-    destination: tuple[float, float]
+    # [lat, lon], WGS 84 degrees; a section's GeoJSON geometry is [lon, lat], as GeoJSON has it.
+    origin: Annotated[tuple[float, float], msgspec.Meta(description=_LAT_LON)]
+    destination: Annotated[tuple[float, float], msgspec.Meta(description=_LAT_LON)]
     distance_m: float
     duration_s: float
     purpose: str | None

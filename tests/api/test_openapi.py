@@ -438,3 +438,10 @@ async def test_the_answer_about_a_section_documents_the_modes_it_takes(http: htt
     for schema in (body, answered):
         assert schema["properties"]["mode"]["type"] == "string"
         assert schema["properties"]["mode"]["enum"] == [m.value for m in Mode]
+
+
+async def test_a_trips_ends_say_their_order_of_latitude_and_longitude(http: httpx.AsyncClient) -> None:
+    # A trip's origin is [lat, lon], its sections' GeoJSON [lon, lat]: the document said neither.
+    trip = (await _document(http))["components"]["schemas"]["TripOut"]["properties"]
+    for end in ("origin", "destination"):
+        assert trip[end]["description"].startswith("[latitude, longitude]")
