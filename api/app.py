@@ -24,6 +24,7 @@ from api.openapi import (
     document_bodies,
     document_bounds,
     document_downloads,
+    document_modes,
     document_problems,
     document_security,
 )
@@ -173,4 +174,5 @@ def create_app(
     document_bodies(app, max_fixes=settings.max_fixes_per_batch)
     document_downloads(app)
     document_bounds(app)
+    document_modes(app)
     return app

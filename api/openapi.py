@@ -53,6 +53,7 @@ from litestar.routes import HTTPRoute
 
 from api.dashboard.web import SESSION_COOKIE
 from api.problems import PROBLEM_MEDIA_TYPE, TYPE_BASE
+from core.co2.modes import Mode
 from core.fixes import Activity
 
 
@@ -600,3 +601,21 @@ def _file(media_type: str) -> Schema:
     if media_type == "application/json" or media_type.endswith("+json"):
         return Schema(type=OpenAPIType.OBJECT)
     return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+
+
+# Where a section's mode came from (sections.mode_source, migration 0012).
+MODE_SOURCES = ("model", "heuristic", "history", "user")
+
+
+def document_modes(app: Litestar) -> None:
+    """A listed section's ``mode`` and ``mode_source`` with the values they take: the section is
+    decoded from the database's JSON as text (``store.trips.SectionOut``), so its schema said
+    any string, and an app generated from the document could not offer the list."""
+    schemas = app.openapi_schema.components.schemas or {}
+    section = schemas.get("SectionOut")
+    if not isinstance(section, Schema) or section.properties is None:
+        return
+    for name, values in (("mode", [m.value for m in Mode]), ("mode_source", list(MODE_SOURCES))):
+        prop = section.properties.get(name)
+        if isinstance(prop, Schema):
+            prop.enum = values

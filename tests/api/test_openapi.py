@@ -435,9 +435,11 @@ async def test_the_answer_about_a_section_documents_the_modes_it_takes(http: htt
 
     body = resolved(operation["requestBody"]["content"]["application/json"]["schema"])
     answered = resolved(operation["responses"]["200"]["content"]["application/json"]["schema"])
-    for schema in (body, answered):
+    listed = document["components"]["schemas"]["SectionOut"]  # in GET /v1/trips
+    for schema in (body, answered, listed):
         assert schema["properties"]["mode"]["type"] == "string"
         assert schema["properties"]["mode"]["enum"] == [m.value for m in Mode]
+    assert set(listed["properties"]["mode_source"]["enum"]) == {"model", "heuristic", "history", "user"}
 
 
 async def test_a_trips_ends_say_their_order_of_latitude_and_longitude(http: httpx.AsyncClient) -> None:
