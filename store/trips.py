@@ -85,6 +85,7 @@ class SectionRow(msgspec.Struct, frozen=True, kw_only=True):
     distance_m: float
     mode: str
     occupants: int
+    co2_kg: float | None
 
 
 async def pipeline_state(conn: Conn) -> PipelineState | None:
@@ -391,6 +392,7 @@ def _section_row(r: Record) -> SectionRow:
         distance_m=r["distance_m"],
         mode=r["mode"],
         occupants=r["occupants"],
+        co2_kg=r["co2_kg"],
     )
 
 

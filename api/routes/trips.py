@@ -37,6 +37,7 @@ class SectionConfirmed(msgspec.Struct, frozen=True, kw_only=True):
     mode: ModeName
     mode_source: str
     distance_m: float
+    co2_kg: float | None  # the footprint recomputed with the confirmed mode
 
 
 # The next page, when `limit` cut the list (set by the handler; documented here for clients).
@@ -177,7 +178,7 @@ async def confirm_section(
         conn, principal, section_id, data.mode, ask_below=ask_below(request), audit_share=audit_share(request)
     )
     return SectionConfirmed(
-        id=s.id, trip_id=s.trip_id, mode=s.mode, mode_source="user", distance_m=s.distance_m
+        id=s.id, trip_id=s.trip_id, mode=s.mode, mode_source="user", distance_m=s.distance_m, co2_kg=s.co2_kg
     )
 
 

@@ -852,6 +852,22 @@ async def test_a_section_id_never_names_another_section_after_late_fixes(
     assert all(s["mode_source"] != "user" for s in after_answer["sections"])
 
 
+async def test_an_answer_says_the_footprint_it_recomputed(
+    http: httpx.AsyncClient, invite_code: str, db: Database, pipeline: Pipeline
+) -> None:
+    # The answer gave the mode, not the new footprint: the app listed the trip again to show it.
+    t = await enrol(http, invite_code)
+    _, trip = await processed_commute(http, t, db, pipeline)
+    ride = trip["sections"][1]
+    by_car = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "car"}, headers=t.auth)
+    assert by_car.status_code == 200, by_car.text
+    (listed,) = await trips_of(http, t)
+    assert by_car.json()["co2_kg"] == listed["sections"][1]["co2_kg"] > 0
+    by_bike = await http.patch(f"/v1/sections/{ride['id']}", json={"mode": "bike"}, headers=t.auth)
+    (relisted,) = await trips_of(http, t)
+    assert by_bike.json()["co2_kg"] == relisted["sections"][1]["co2_kg"] < by_car.json()["co2_kg"]
+
+
 async def ride_confirmed_as(
     http: httpx.AsyncClient, t: Enrolled, db: Database, pipeline: Pipeline, *modes: str
 ) -> dict[str, Any]:

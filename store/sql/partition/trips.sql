@@ -160,7 +160,7 @@ LIMIT $4;
 -- name: get_section
 -- A section of a trip the tester has not hidden (GET /v1/trips/{id} shows none of a hidden one),
 -- its trip held until the transaction ends, as unconfirmed_sections holds it.
-SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants
+SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants, s.co2_kg
 FROM sections s JOIN trips t ON t.id = s.trip_id
 WHERE s.id = $1 AND NOT t.hidden
 FOR SHARE OF t;
@@ -171,7 +171,7 @@ FOR SHARE OF t;
 -- confirmed; no row when there is no such trip. The trip is held until the transaction ends: a hide
 -- under way is waited for (then no row), and one asked for meanwhile waits until the answers are kept
 -- (else they were kept for a trip hidden between this read and the answer sent back).
-SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants
+SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants, s.co2_kg
 FROM trips t LEFT JOIN sections s ON s.trip_id = t.id AND s.mode_source <> 'user'
 WHERE t.id = $1 AND NOT t.hidden
 ORDER BY s.seq
