@@ -35,7 +35,7 @@ import msgspec
 
 from core.carpool import CorridorContribution
 from core.coaching.periods import Period, local_date, local_midnight, period_start, shift
-from core.errors import Conflict, Unprocessable
+from core.errors import Conflict, Unauthorized, Unprocessable
 from core.fixes import EARLIEST
 from core.privacy.contribution import Contribution, contribution
 from core.privacy.corridors import CARPOOL_TABLES
@@ -114,8 +114,11 @@ async def _contributions(
     for s in sharers:
         # Since a revocation, only the trips made from the next grant on: not one made meanwhile.
         since = start if s.shares_since is None else max(start, s.shares_since)
-        async with as_user(conn, s.role):
-            trips = await db.period_trips(conn, since, end)
+        try:
+            async with as_user(conn, s.role):
+                trips = await db.period_trips(conn, since, end)
+        except Unauthorized:  # erased since the list was read: nothing of theirs is released
+            continue
         mine = corridors.get(s.user_id, [])
         out.append((s.user_id, contribution(trips, params, zone_of=zones.zone_of, seed=seed, corridors=mine)))
     return out

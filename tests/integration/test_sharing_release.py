@@ -260,3 +260,28 @@ async def test_trips_made_while_the_consent_was_revoked_are_never_read_into_a_re
     assert len(read[x.role]) == 2  # Friday's commute, out and back
     assert min(read[x.role]) >= granted_again
     assert len(read[testers[1].role]) == 10  # who never revoked: the whole week, as before
+
+
+async def test_a_tester_erased_during_a_release_is_passed_over(
+    app_conn: asyncpg.Connection, invite_code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The release lists who shares, then reads each one's partition: one erased in between stopped
+    # the release for everyone.
+    week = datetime(2012, 11, 5, tzinfo=PARIS)
+    testers = [
+        await new_tester(app_conn, invite_code, share=True, at=week - timedelta(days=7)) for _ in range(12)
+    ]
+    for t in testers:
+        await commute_week(app_conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    listed = await db.sharing_testers(app_conn, week + timedelta(days=7))
+    gone = testers[0]
+    assert await app_conn.fetchval("SELECT sillage.erase_user($1)", gone.user_id) is not None
+
+    async def as_listed_before(conn: asyncpg.Connection, period_end: datetime) -> list[db.Sharer]:
+        return listed
+
+    monkeypatch.setattr(db, "sharing_testers", as_listed_before)
+    out = await release(app_conn, "week", day=week.date(), now=datetime.now(UTC))
+    ledger = set(await db.ledger_users(app_conn, out.release_id))
+    assert gone.user_id not in ledger
+    assert testers[1].user_id in ledger
