@@ -54,13 +54,21 @@ def gap_hops(track: Track, params: SegmentationParams) -> GapHops:
     return GapHops(gaps, np.asarray(d, dtype=np.float64), t[gaps + 1] - t[gaps])
 
 
+def flight_pace(distance_m: F64, duration_s: F64, params: SegmentationParams) -> npt.NDArray[np.bool_]:
+    """Whether covering ``distance_m`` in ``duration_s`` is a flight's: at least
+    ``flight_min_distance_m``, at an average from ``flight_min_speed_mps`` to ``flight_max_speed_mps``
+    (a hop across a signal gap here, a section seen from the air in :mod:`.impossible`). Products,
+    not a division: a duration may be 0."""
+    return (
+        (distance_m >= params.flight_min_distance_m)
+        & (distance_m >= params.flight_min_speed_mps * duration_s)
+        & (distance_m <= params.flight_max_speed_mps * duration_s)
+    )
+
+
 def flight_hops(hops: GapHops, params: SegmentationParams) -> IntArray:
     """Index ``i`` of each hop ``i → i + 1`` across a signal gap that is a flight."""
-    d = hops.distance_m
-    v = d / hops.duration_s
-    flying = (d >= params.flight_min_distance_m) & (v >= params.flight_min_speed_mps)
-    flying &= v <= params.flight_max_speed_mps
-    return hops.before[flying]
+    return hops.before[flight_pace(hops.distance_m, hops.duration_s, params)]
 
 
 def stay_lookup(stays: tuple[Stay, ...]) -> Callable[[int], int | None]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from core.segmentation.flights import flight_pace
 from core.segmentation.params import SegmentationParams
 from core.segmentation.sphere import Sphere
 
@@ -70,9 +71,9 @@ def impossible_trips(
     duration = t_s[hi] - t_s[lo]
     straight = sphere.distance_m(lo, hi)
     too_fast = travelled > params.max_speed_mps * duration
+    # A flight's pace from its first fix to its last, and no faster along its path, nearly straight.
     flew = (
-        (straight >= params.flight_min_distance_m)
-        & (straight >= params.flight_min_speed_mps * duration)
+        flight_pace(straight, duration, params)
         & (travelled <= params.flight_max_speed_mps * duration)
         & (travelled <= FLIGHT_MAX_CIRCUITY * straight)
     )
