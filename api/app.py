@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from api.allow import options_allow
-from api.deps import DEPENDENCIES, KnownDevices
+from api.deps import DEPENDENCIES, KnownDevices, is_json, sent_media_type
 from api.head import HeadAsGet
 from api.health import health
 from api.jobs import PeriodicJob
@@ -67,11 +67,8 @@ def json_bodies(request: Request[Any, Any, Any]) -> None:
     handler = request.route_handler
     if "data" not in handler.parsed_fn_signature.parameters or "ingestion" in (handler.tags or ()):
         return
-    sent = request.headers.get("content-type")
-    if sent is None:
-        return
-    media = sent.split(";", 1)[0].strip().lower()
-    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+    media = sent_media_type(request)
+    if media is None or is_json(media):
         return
     accept = _ACCEPT_HEADER.get(request.method)
     raise HTTPException(

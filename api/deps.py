@@ -116,13 +116,26 @@ def range_bound(d: datetime) -> datetime:
     fixes can have (:data:`core.fixes.EARLIEST`, :data:`core.fixes.LATEST`): a bound beyond is the
     same range ("delete everything up to 9999"), and ``0001-01-01T00:00:00+01:00`` is before the
     calendar's first day in UTC, which neither Python nor PostgreSQL can hold."""
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=UTC)
+    d = _aware(d)
     try:
         utc = d.astimezone(UTC)
     except OverflowError:
         return EARLIEST if d.year < EARLIEST.year else LATEST
     return min(max(utc, EARLIEST), LATEST)
+
+
+def sent_media_type(request: Request[Any, Any, Any]) -> str | None:
+    """The request body's media type (the Content-Type without its parameters, lowercased); None
+    when none was sent."""
+    sent = request.headers.get("content-type")
+    return None if sent is None else sent.split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str | None) -> bool:
+    """``application/json`` or ``application/*+json``."""
+    return media is not None and (
+        media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    )
 
 
 def sent_inverted(start: datetime | None, end: datetime | None) -> bool:

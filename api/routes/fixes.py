@@ -18,7 +18,16 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 
-from api.deps import Caller, DbConn, KnownDevices, identify, token_from_headers, utcnow
+from api.deps import (
+    Caller,
+    DbConn,
+    KnownDevices,
+    identify,
+    is_json,
+    sent_media_type,
+    token_from_headers,
+    utcnow,
+)
 from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY, own_problems
 from core.errors import BadRequest, SillageError
 from core.fixes import Fix, RawFix, Rejection
@@ -317,8 +326,7 @@ def _is_form(request: Request[Any, Any, State]) -> bool:
 
 
 def _is_json(request: Request[Any, Any, State]) -> bool:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return request.method == "POST" and (media == "application/json" or media.endswith("+json"))
+    return request.method == "POST" and is_json(sent_media_type(request))
 
 
 async def _query_and_form(request: Request[Any, Any, State], *, json_object: bool = False) -> dict[str, str]:
