@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 
 from store import erasure as db
-from store.partition import Conn
+from store.partition import Conn, tester_role
 from store.rights import pseudonym
 
 
@@ -45,7 +45,7 @@ def needles(user_id: uuid.UUID, user_pseudonym: str) -> list[str]:
 
 async def verify_erased(conn: Conn, user_id: uuid.UUID, *, log_files: Sequence[Path] = ()) -> Verification:
     """Everything that still refers to ``user_id`` (an empty ``findings`` proves the erasure)."""
-    role = f"sillage_u_{user_id.hex}"
+    role = tester_role(user_id)
     wanted = needles(user_id, await pseudonym(conn, user_id))
     findings: list[Finding] = []
     if await db.role_exists(conn, role):

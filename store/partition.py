@@ -32,6 +32,11 @@ def checked_role(role: str) -> str:
     return role
 
 
+def tester_role(user_id: uuid.UUID) -> str:
+    """The role (and schema) of the tester ``user_id`` (migration 0002's ``provision_user``)."""
+    return f"sillage_u_{user_id.hex}"
+
+
 class DeviceRefused(Exception):
     """``sillage.enter_device`` refused a device's credentials (unknown, revoked, or paused).
 

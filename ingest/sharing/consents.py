@@ -21,7 +21,7 @@ from ingest.testers import CURRENT_TERMS, PURPOSES, check_terms_version
 from store import carpool as carpool_db
 from store import sharing as db
 from store import testers as testers_db
-from store.partition import Conn, keep_tester
+from store.partition import Conn, keep_tester, tester_role
 from store.rights import Actor, audit
 
 LEAVE_ENDPOINT = "DELETE /v1/me"
@@ -115,7 +115,7 @@ async def change_consents(
     async with conn.transaction():
         # The tester's erasure waits for this transaction: else it deleted the consent rows locked
         # here while this one waited for the tester's row it locked (a deadlock, one side a 503).
-        await keep_tester(conn, f"sillage_u_{user_id.hex}")
+        await keep_tester(conn, tester_role(user_id))
         current = {r.purpose: r for r in await db.consents_for_update(conn, user_id)}
         for c in changes:
             row = current.get(c.purpose)
