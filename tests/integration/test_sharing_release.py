@@ -225,6 +225,16 @@ async def test_release_with_city_zones(scenario: Scenario, app_conn: asyncpg.Con
     assert flows == {("17300", "17000"), ("17000", "17300")}
 
 
+async def commuting_sharers(
+    conn: asyncpg.Connection, invite_code: str, week: datetime, n: int
+) -> list[Participant]:
+    """``n`` testers sharing aggregates since the week before ``week``, each commuting that week."""
+    testers = [await new_tester(conn, invite_code, share=True, at=week - timedelta(days=7)) for _ in range(n)]
+    for t in testers:
+        await commute_week(conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    return testers
+
+
 async def test_trips_made_while_the_consent_was_revoked_are_never_read_into_a_release(
     app_conn: asyncpg.Connection, invite_code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,11 +242,7 @@ async def test_trips_made_while_the_consent_was_revoked_are_never_read_into_a_re
     # read all their trips of the week, the Wednesday's included ("you will be left out of every
     # release from now on"). Since a revocation, only the trips from the next grant on are read.
     week = datetime(2012, 10, 8, tzinfo=PARIS)
-    testers = [
-        await new_tester(app_conn, invite_code, share=True, at=week - timedelta(days=7)) for _ in range(11)
-    ]
-    for t in testers:
-        await commute_week(app_conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    testers = await commuting_sharers(app_conn, invite_code, week, 11)
     x = testers[0]
     granted_again = week + timedelta(days=4)
     share = "share_aggregates"
@@ -268,11 +274,7 @@ async def test_a_tester_erased_during_a_release_is_passed_over(
     # The release lists who shares, then reads each one's partition: one erased in between stopped
     # the release for everyone.
     week = datetime(2012, 11, 5, tzinfo=PARIS)
-    testers = [
-        await new_tester(app_conn, invite_code, share=True, at=week - timedelta(days=7)) for _ in range(12)
-    ]
-    for t in testers:
-        await commute_week(app_conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    testers = await commuting_sharers(app_conn, invite_code, week, 12)
     listed = await db.sharing_testers(app_conn, week + timedelta(days=7))
     gone = testers[0]
     assert await app_conn.fetchval("SELECT sillage.erase_user($1)", gone.user_id) is not None
