@@ -180,15 +180,21 @@ async def test_a_declined_match_disappears_for_both_and_never_comes_back(
     assert await matches(http, s.b) == []
 
 
-async def test_blocking_after_contact_withdraws_it_and_the_match(
-    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
-) -> None:
-    s = await build_scene(http, app_conn, invite_code)
+async def mutual_match(http: httpx.AsyncClient, s: Scene) -> dict[str, Any]:
+    """a (Anne) and b (Bruno) set their profiles and both say yes to their one match: the match."""
     await profile(http, s.a, "Anne")
     await profile(http, s.b, "Bruno")
     [m] = await matches(http, s.a)
     for who in (s.a, s.b):
-        await http.post(f"/v1/matches/{m['id']}/interest", headers=who.auth)
+        assert (await http.post(f"/v1/matches/{m['id']}/interest", headers=who.auth)).status_code == 200
+    return m
+
+
+async def test_blocking_after_contact_withdraws_it_and_the_match(
+    http: httpx.AsyncClient, app_conn: asyncpg.Connection, invite_code: str
+) -> None:
+    s = await build_scene(http, app_conn, invite_code)
+    m = await mutual_match(http, s)
     r = await http.post(f"/v1/matches/{m['id']}/block", headers=s.a.auth)
     assert r.status_code == 204
     assert await matches(http, s.b) == []
@@ -316,11 +322,7 @@ async def test_revoking_matching_withdraws_the_offers_and_a_yes_given_before(
     # The offers stayed until the next run, and a yes given before the revocation counted again on
     # granting anew: the partner's contact came back at once, without a new yes.
     s = await build_scene(http, app_conn, invite_code)
-    await profile(http, s.a, "Anne")
-    await profile(http, s.b, "Bruno")
-    [m] = await matches(http, s.a)
-    for who in (s.a, s.b):
-        assert (await http.post(f"/v1/matches/{m['id']}/interest", headers=who.auth)).status_code == 200
+    m = await mutual_match(http, s)
     await consent_to_matching(http, s.a, granted=False)
     assert await offers_of(app_conn, s.a) == 0
     await consent_to_matching(http, s.a, granted=True)
