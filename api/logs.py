@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from api.head import HEAD_KEY
+from core.redaction import masked
 
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 _encoder = msgspec.json.Encoder()
@@ -32,18 +33,6 @@ def _loggable(value: Any) -> Any:
             return str(value)
         return value
     return str(value)
-
-
-# A tester's role (and schema) name, and any id: an error's text can carry them (PostgreSQL names
-# the role or the key a statement met, a traceback quotes them), and the log must hold nothing that
-# relates to a tester once they are erased (``sillage rights verify-erased --log-file``).
-_TESTER_ROLE = re.compile(r"sillage_u_[0-9a-fA-F]{32}")
-_ANY_ID = re.compile(r"\b[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\b")
-
-
-def masked(text: str) -> str:
-    """``text`` with tester role names and ids replaced (``sillage_u_<tester>``, ``<id>``)."""
-    return _ANY_ID.sub("<id>", _TESTER_ROLE.sub("sillage_u_<tester>", text))
 
 
 class JsonFormatter(logging.Formatter):

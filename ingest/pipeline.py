@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import logging
 import math
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +40,7 @@ from core.history import (
     kinematics,
     section_ends,
 )
+from core.redaction import masked
 from core.segmentation import DEFAULT_PARAMS, SegmentationParams, segment
 from core.segmentation.restart import fixes_either_side, gap_cut
 from core.track import Track
@@ -300,11 +300,6 @@ def _after_a_gap(
     return None
 
 
-_TESTER_NAMES = re.compile(
-    r"sillage_u_[0-9a-f]{32}|[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
-)
-
-
 def _gone(conn: Conn) -> bool:
     """Whether a lane's connection can no longer serve: closed, or taken back by the pool when the
     database went away (asyncpg then refuses even to say whether it is closed)."""
@@ -312,10 +307,6 @@ def _gone(conn: Conn) -> bool:
         return bool(conn.is_closed())
     except asyncpg.InterfaceError:
         return True
-
-
-def _masked(message: str) -> str:
-    return _TESTER_NAMES.sub("<tester>", message)
 
 
 class Pipeline:
@@ -531,7 +522,7 @@ class Pipeline:
             raise errors[0]
         for error in errors:  # the other lanes took this lane's testers
             log.warning(
-                "pipeline lane stopped", extra={"error": type(error).__name__, "detail": _masked(str(error))}
+                "pipeline lane stopped", extra={"error": type(error).__name__, "detail": masked(str(error))}
             )
         return [outcomes[i] for i in sorted(outcomes)]
 
@@ -549,7 +540,7 @@ class Pipeline:
                 "pipeline failed for a tester",
                 extra={
                     "error": type(exc).__name__,
-                    "detail": _masked(str(exc)),
+                    "detail": masked(str(exc)),
                     "failures": None if retry is None else retry[0],
                     "retry_at": None if retry is None else retry[1].isoformat(),
                 },
@@ -568,7 +559,7 @@ class Pipeline:
         except Exception as exc:
             log.error(
                 "pipeline could not put a failed tester off",
-                extra={"error": type(exc).__name__, "detail": _masked(str(exc))},
+                extra={"error": type(exc).__name__, "detail": masked(str(exc))},
             )
             return None
 
