@@ -10,6 +10,8 @@ fixes) and ``gpx`` (stays as waypoints, fixes as a track) are portable views for
 Everything streams: a pooled connection of its own (the request's is released before the body
 is sent), one read-only snapshot, server-side cursors, and a zip written on the fly (data
 descriptors, ZIP64), so memory does not grow with the number of fixes (``bench/export.py``).
+The route sends it through :func:`ingest.spool.spooled`, so the snapshot ends when the export is
+made, whatever the pace of the download.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ async def stream(
     params: ExportParams = DEFAULT_PARAMS,
 ) -> AsyncIterator[bytes]:
     """The export's bytes, in pieces of about ``params.flush_bytes``. The tester's erasure waits
-    for the export to end; erased before it began, :class:`Unauthorized` before the first piece
+    for the last piece to be made; erased before it began, :class:`Unauthorized` before the first piece
     (the route reads it before it answers: :func:`primed`)."""
     async with db.connection() as conn, ex.snapshot(conn):
         await keep_tester(conn, principal.role)

@@ -22,6 +22,7 @@ from api.deps import Caller, DbConn, range_bound, sent_inverted, utcnow
 from api.head import HEAD_KEY
 from api.openapi import downloads, own_problems
 from ingest import export, rights
+from ingest.spool import spooled
 from store.rights import RangeDeleted
 
 
@@ -70,7 +71,7 @@ async def export_data(
         pieces = ()
     else:
         await export.record_export(conn, principal, fmt)
-        pieces = await export.primed(export.stream(state.db, principal, fmt, now=now))
+        pieces = spooled(await export.primed(export.stream(state.db, principal, fmt, now=now)))
     return Stream(
         pieces,
         media_type=export.MEDIA_TYPES[fmt],

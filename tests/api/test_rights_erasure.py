@@ -7,7 +7,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +20,7 @@ from core.errors import Unauthorized
 from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
+from store.fixes import COPY_COLUMNS
 from store.partition import as_user
 from store.pool import Database
 from tests.api.test_export import DAY, commute_fixes
@@ -239,3 +240,34 @@ async def test_requests_racing_an_erasure_answer_without_a_server_error_or_a_tra
     for t in erased:
         assert t.user_id.hex not in log
         assert str(t.user_id) not in log
+
+
+async def test_an_export_its_client_stopped_reading_does_not_hold_back_the_erasure(
+    base_url: str, invite_code: str, app_conn: asyncpg.Connection
+) -> None:
+    # Found by a probe: an export streamed straight from its transaction held the tester's lock
+    # for as long as the download lasted, and `DELETE /v1/me` waited behind a phone that stopped
+    # reading. The export is now made into a temporary file at the database's pace.
+    fixes = 300_000  # a CSV of some 25 MB: more than the sockets' buffers hold
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        t = await enrol(http, invite_code)
+        role = f"sillage_u_{t.user_id.hex}"
+        t0 = datetime(2026, 3, 2, tzinfo=UTC)
+        records = [
+            (t0 + timedelta(seconds=2 * i), 46.15 + i * 1e-7, -1.15, 8.0, 10.0, 1.2, 90.0, None, None, "test")
+            for i in range(fixes)
+        ]
+        async with as_user(app_conn, role):
+            await app_conn.copy_records_to_table(
+                "fixes", records=records, columns=COPY_COLUMNS, schema_name=role
+            )
+        async with http.stream("GET", "/v1/me/export", params={"format": "csv"}, headers=t.auth) as r:
+            assert r.status_code == 200
+            chunks = r.aiter_raw()
+            received = [await anext(chunks)]  # then the phone stops reading
+            async with httpx.AsyncClient(base_url=base_url, timeout=60) as other:
+                erased = await asyncio.wait_for(other.delete("/v1/me", headers=t.auth), timeout=60)
+            assert erased.status_code == 200, erased.text
+            received += [chunk async for chunk in chunks]  # the download goes on, whole
+    lines = b"".join(received).decode().splitlines()
+    assert len(lines) == 1 + fixes
