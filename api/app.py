@@ -35,7 +35,7 @@ from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
 from ingest import carpool
 from ingest.pipeline import Pipeline, PipelineParams, PipelineWorker
-from ingest.sharing.scheduler import ReleaseScheduler
+from ingest.sharing.scheduler import ReleaseScheduler, SchedulerParams
 from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
 
@@ -108,7 +108,7 @@ def create_app(
         ),
     )
     worker = PipelineWorker(pipeline, db, calibration=settings.calibration, ask_below=settings.ask_below)
-    releases = ReleaseScheduler(db)
+    releases = ReleaseScheduler(db, SchedulerParams(by_campaign=settings.release_scope == "campaign"))
     jobs = [
         PeriodicJob("releases", settings.release_every_h * 3600, releases.run_once),
         PeriodicJob(

@@ -39,6 +39,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jobs_enabled: bool = True
     carpool_every_h: float = 24.0
     release_every_h: float = 6.0
+    # "pooled": one release per period of every campaign's testers; "campaign": one per campaign
+    # (a national programme, each city's team reading its own: migration 0032).
+    release_scope: str = "pooled"
     # A section is to confirm below this probability of its most likely mode, or when it is among
     # this share of the others, drawn at random (core.history.audited).
     ask_below: float = ASK_BELOW
@@ -166,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         jobs_enabled=_switch(e, "SILLAGE_JOBS", True),
         carpool_every_h=_period(e, "SILLAGE_CARPOOL_EVERY_H", 24.0, "hours"),
         release_every_h=_period(e, "SILLAGE_RELEASE_EVERY_H", 6.0, "hours"),
+        release_scope=_choice(e, "SILLAGE_RELEASE_SCOPE", "pooled", ("pooled", "campaign")),
         ask_below=_share(e, "SILLAGE_ASK_BELOW", ASK_BELOW),
         audit_share=_share(e, "SILLAGE_AUDIT_SHARE", AUDIT_SHARE),
         calibration=_calibration(e, "SILLAGE_CALIBRATION"),

@@ -67,6 +67,13 @@ class ZoneRow(msgspec.Struct, frozen=True, kw_only=True):
     centroid: tuple[float, float]  # (lat, lon)
 
 
+class CampaignRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A campaign a release or a team account is scoped to."""
+
+    id: uuid.UUID
+    name: str
+
+
 class NewRelease(msgspec.Struct, frozen=True, kw_only=True):
     period_kind: str
     period_start: datetime
@@ -79,6 +86,7 @@ class NewRelease(msgspec.Struct, frozen=True, kw_only=True):
     tables: list[dict[str, Any]]
     zones_source: str
     mechanism: str
+    campaign: CampaignRef | None = None  # None: the testers of every campaign, pooled
 
 
 class ReleaseRow(NewRelease, frozen=True, kw_only=True):
@@ -103,6 +111,7 @@ class TeamAccount(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     role: str
     password_hash: str
+    campaign_id: uuid.UUID | None = None  # None: every campaign's releases
 
 
 class TeamSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,6 +119,7 @@ class TeamSession(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     role: str
     csrf_token: str
+    campaign_id: uuid.UUID | None = None  # the account's scope (None: every campaign)
 
 
 # --- consents ---------------------------------------------------------------------------------
@@ -152,8 +162,12 @@ async def release_lock(conn: Conn) -> AsyncIterator[None]:
         yield
 
 
-async def sharing_testers(conn: Conn, period_end: datetime) -> list[Sharer]:
-    rows = await conn.fetch(_q("sharing_testers"), period_end)
+async def sharing_testers(
+    conn: Conn, period_end: datetime, campaign_id: uuid.UUID | None = None
+) -> list[Sharer]:
+    """Who may be in a release of the period ending at ``period_end``: of one campaign, or of
+    every campaign (None)."""
+    rows = await conn.fetch(_q("sharing_testers"), period_end, campaign_id)
     return [Sharer(user_id=r["id"], role=r["role_name"], shares_since=r["shares_since"]) for r in rows]
 
 
@@ -171,8 +185,12 @@ async def budget_spent(conn: Conn, user_ids: Sequence[uuid.UUID], since: datetim
     return {r["user_id"]: float(r["spent"]) for r in rows}
 
 
-async def release_exists(conn: Conn, period_kind: str, period_start: datetime) -> bool:
-    return await conn.fetchval(_q("release_exists"), period_kind, period_start) is not None
+async def release_exists(
+    conn: Conn, period_kind: str, period_start: datetime, campaign_id: uuid.UUID | None = None
+) -> bool:
+    """Whether the period was released for that scope (a campaign; None: every campaign pooled)."""
+    found = await conn.fetchval(_q("release_exists"), period_kind, period_start, campaign_id)
+    return found is not None
 
 
 async def period_trips(conn: Conn, start: datetime, end: datetime) -> list[TripRecord]:
@@ -217,6 +235,8 @@ async def insert_release(
         enc.encode(release.tables).decode(),
         release.zones_source,
         release.mechanism,
+        None if release.campaign is None else release.campaign.id,
+        None if release.campaign is None else release.campaign.name,
     )
     if cells:
         await conn.executemany(_q("insert_cell"), [(release_id, *c) for c in cells])
@@ -240,8 +260,10 @@ async def ledger_users(conn: Conn, release_id: uuid.UUID) -> list[uuid.UUID]:
     return [r["user_id"] for r in await conn.fetch(_q("ledger_users"), release_id)]
 
 
-async def last_release_start(conn: Conn, period_kind: str) -> datetime | None:
-    start: datetime | None = await conn.fetchval(_q("last_release_start"), period_kind)
+async def last_release_start(
+    conn: Conn, period_kind: str, campaign_id: uuid.UUID | None = None
+) -> datetime | None:
+    start: datetime | None = await conn.fetchval(_q("last_release_start"), period_kind, campaign_id)
     return start
 
 
@@ -249,9 +271,13 @@ async def last_release_start(conn: Conn, period_kind: str) -> datetime | None:
 
 
 @asynccontextmanager
-async def as_team(conn: Conn) -> AsyncIterator[Conn]:
-    """A read-only transaction as ``sillage_team`` (released tables only)."""
+async def as_team(conn: Conn, campaign_id: uuid.UUID | None) -> AsyncIterator[Conn]:
+    """A read-only transaction as ``sillage_team`` (released tables only), seeing the releases of
+    one campaign, or every release (None: an account of every campaign). Row-level security
+    enforces it (migration 0032): outside this, the team role sees no release at all."""
     async with conn.transaction(readonly=True):
+        scope = "*" if campaign_id is None else str(campaign_id)
+        await conn.execute(_q("set_team_scope"), scope)
         await conn.execute("SET LOCAL ROLE sillage_team; SET LOCAL search_path = released")
         yield conn
 
@@ -270,6 +296,9 @@ def _release_row(r: Any) -> ReleaseRow:
         tables=_dec.decode(r["tables"]),
         zones_source=r["zones_source"],
         mechanism=r["mechanism"],
+        campaign=None
+        if r["campaign_id"] is None
+        else CampaignRef(id=r["campaign_id"], name=r["campaign_name"]),
     )
 
 
@@ -304,17 +333,21 @@ async def release_zones(conn: Conn, release_id: uuid.UUID) -> list[ZoneRow]:
     ]
 
 
-async def co2_trend(conn: Conn, period_kind: str, limit: int) -> list[tuple[datetime, float | None]]:
-    """The newest ``limit`` releases' CO2 (kg, None when all withheld), oldest first."""
-    rows = await conn.fetch(_q("co2_trend"), period_kind, limit)
+async def co2_trend(
+    conn: Conn, period_kind: str, limit: int, campaign_id: uuid.UUID | None
+) -> list[tuple[datetime, float | None]]:
+    """The newest ``limit`` releases' CO2 (kg, None when all withheld) of one scope (a campaign;
+    None: every campaign pooled), oldest first."""
+    rows = await conn.fetch(_q("co2_trend"), period_kind, limit, campaign_id)
     return [(r["period_start"], None if r["co2_kg"] is None else float(r["co2_kg"])) for r in rows]
 
 
 # --- admin: campaigns (as sillage_app; aggregate per campaign only) ----------------------------
 
 
-async def campaign_stats(conn: Conn) -> list[CampaignStats]:
-    rows = await conn.fetch(_q("campaign_stats"))
+async def campaign_stats(conn: Conn, campaign_id: uuid.UUID | None) -> list[CampaignStats]:
+    """One campaign's figures, or every campaign's (None)."""
+    rows = await conn.fetch(_q("campaign_stats"), campaign_id)
     return [
         CampaignStats(
             id=r["id"],
@@ -333,9 +366,11 @@ async def campaign_stats(conn: Conn) -> list[CampaignStats]:
 # --- team accounts and sessions ---------------------------------------------------------------
 
 
-async def upsert_team_account(conn: Conn, email: str, role: str, password_hash: str) -> bool:
-    """Create the account (True) or reset its role and password (False)."""
-    row = await conn.fetchrow(_q("insert_team_account"), email, role, password_hash)
+async def upsert_team_account(
+    conn: Conn, email: str, role: str, password_hash: str, campaign_id: uuid.UUID | None = None
+) -> bool:
+    """Create the account (True) or reset its role, password and campaign (False)."""
+    row = await conn.fetchrow(_q("insert_team_account"), email, role, password_hash, campaign_id)
     assert row is not None
     return bool(row["created"])
 
@@ -344,7 +379,13 @@ async def team_account(conn: Conn, email: str) -> TeamAccount | None:
     r = await conn.fetchrow(_q("team_account_by_email"), email)
     if r is None:
         return None
-    return TeamAccount(id=r["id"], email=r["email"], role=r["role"], password_hash=r["password_hash"])
+    return TeamAccount(
+        id=r["id"],
+        email=r["email"],
+        role=r["role"],
+        password_hash=r["password_hash"],
+        campaign_id=r["campaign_id"],
+    )
 
 
 class TeamAccountListing(msgspec.Struct, frozen=True, kw_only=True):
@@ -353,6 +394,7 @@ class TeamAccountListing(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     disabled_at: datetime | None
     open_sessions: int
+    campaign: str | None = None  # None: every campaign
 
 
 async def disable_team_account(conn: Conn, email: str, now: datetime) -> bool:
@@ -368,6 +410,7 @@ async def list_team_accounts(conn: Conn, now: datetime) -> list[TeamAccountListi
             created_at=r["created_at"],
             disabled_at=r["disabled_at"],
             open_sessions=r["open_sessions"],
+            campaign=r["campaign"],
         )
         for r in await conn.fetch(_q("list_team_accounts"), now)
     ]
@@ -387,7 +430,13 @@ async def team_session(conn: Conn, token_sha256: bytes, now: datetime) -> TeamSe
     r = await conn.fetchrow(_q("team_session"), token_sha256, now)
     if r is None:
         return None
-    return TeamSession(account_id=r["id"], email=r["email"], role=r["role"], csrf_token=r["csrf_token"])
+    return TeamSession(
+        account_id=r["id"],
+        email=r["email"],
+        role=r["role"],
+        csrf_token=r["csrf_token"],
+        campaign_id=r["campaign_id"],
+    )
 
 
 async def delete_team_session(conn: Conn, token_sha256: bytes, now: datetime) -> None:
@@ -410,3 +459,15 @@ async def give_back_login_token(conn: Conn, key_sha256: bytes, capacity: float) 
 
 async def sweep_login_throttle(conn: Conn, before: datetime) -> None:
     await conn.execute(_q("sweep_login_throttle"), before)
+
+
+# --- campaigns by name (the operator's commands, the scheduler) ---------------------------------
+
+
+async def campaign_by_name(conn: Conn, name: str) -> CampaignRef | None:
+    r = await conn.fetchrow(_q("campaign_by_name"), name)
+    return None if r is None else CampaignRef(id=r["id"], name=r["name"])
+
+
+async def campaigns(conn: Conn) -> list[CampaignRef]:
+    return [CampaignRef(id=r["id"], name=r["name"]) for r in await conn.fetch(_q("campaigns"))]

@@ -30,6 +30,7 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
 
     from core.privacy.params import ReleaseParams
     from ingest.sharing.release import release
+    from ingest.sharing.team import campaign_named
 
     url = require_url(settings.database_url)
     params = ReleaseParams(epsilon=args.epsilon, k=args.k, grid_cell_m=args.grid_cell_m)
@@ -37,12 +38,20 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> int:
         async with connected(url) as conn:
+            scope = None if args.campaign is None else await campaign_named(conn, args.campaign)
             out = await release(
-                conn, args.period, day=args.at, now=datetime.now(UTC), params=params, zones=zones
+                conn,
+                args.period,
+                day=args.at,
+                now=datetime.now(UTC),
+                params=params,
+                zones=zones,
+                campaign=scope,
             )
+        of = "every campaign" if out.campaign is None else f"the campaign {out.campaign!r}"
         print(
             f"release {out.release_id}: {out.period_kind} "
-            f"{out.period_start.date()} to {out.period_end.date()}"
+            f"{out.period_start.date()} to {out.period_end.date()}, testers of {of}"
         )
         print(
             f"  epsilon {out.epsilon:g}, k {out.k}, "
@@ -73,4 +82,9 @@ def register(sub: Any) -> None:
     rel.add_argument("--k", type=int, default=10, help="minimum distinct testers per cell (default 10)")
     rel.add_argument("--zones", default=None, help="GeoJSON FeatureCollection of zones (default: a grid)")
     rel.add_argument("--grid-cell-m", type=float, default=1000.0, help="grid cell size in metres")
+    rel.add_argument(
+        "--campaign",
+        default=None,
+        help="release only this campaign's testers (by name), for its team; default: every campaign's",
+    )
     rel.set_defaults(func=cmd_release)

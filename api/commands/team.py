@@ -36,8 +36,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> int:
         async with connected(url) as conn:
-            created = await add_member(conn, args.email, args.role, password)
-        print(f"{'created' if created else 'updated'} {args.role} account {args.email.strip().lower()}")
+            created = await add_member(conn, args.email, args.role, password, args.campaign)
+        scope = "every campaign" if args.campaign is None else f"the campaign {args.campaign!r}"
+        print(
+            f"{'created' if created else 'updated'} {args.role} account {args.email.strip().lower()} "
+            f"reading {scope}"
+        )
         return 0
 
     return asyncio.run(go())
@@ -76,7 +80,8 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
                 if a.disabled_at
                 else f"{a.open_sessions} open session(s)"
             )
-            print(f"{a.email}\t{a.role}\tcreated {a.created_at:%Y-%m-%d}\t{state}")
+            scope = "every campaign" if a.campaign is None else a.campaign
+            print(f"{a.email}\t{a.role}\t{scope}\tcreated {a.created_at:%Y-%m-%d}\t{state}")
         return 0
 
     return asyncio.run(go())
@@ -89,6 +94,11 @@ def register(sub: Any) -> None:
     add.add_argument("email")
     add.add_argument("--role", choices=("admin", "analyst"), required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument(
+        "--campaign",
+        default=None,
+        help="the campaign (by name) whose releases the account reads; default: every campaign's",
+    )
     add.set_defaults(func=cmd_add)
     disable = tsub.add_parser("disable", help="disable an account and close its sessions now")
     disable.add_argument("email")

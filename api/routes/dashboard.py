@@ -81,6 +81,8 @@ class ReleaseOut(msgspec.Struct, frozen=True, kw_only=True):
     epsilon: float
     k: int
     participants: str
+    campaign: str | None  # the campaign whose testers it is made of; null: every campaign's, pooled
+    campaign_id: uuid.UUID | None  # its id, for `GET /dashboard/api/co2-trend?campaign=`
     caps: dict[str, Any]
     tables: list[dict[str, Any]]
     table_names: list[str]
@@ -97,6 +99,8 @@ class ReleaseSummary(msgspec.Struct, frozen=True, kw_only=True):
     epsilon: float
     k: int
     participants: str
+    campaign: str | None  # the campaign whose testers it is made of; null: every campaign's, pooled
+    campaign_id: uuid.UUID | None  # its id, for `GET /dashboard/api/co2-trend?campaign=`
 
 
 class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
@@ -238,7 +242,8 @@ async def time_profiles(request: Req, conn: DbConn) -> Response[Any]:
 
 @get("/campaigns", include_in_schema=False)
 async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
-    """Admins only: invite codes, enrolments, active devices and last upload, per campaign."""
+    """Admins only: invite codes, enrolments, active devices and last upload, per campaign (an
+    admin of one campaign sees that campaign only)."""
     s = await _session(request, conn)
     if s is None:
         return Redirect("/dashboard/login", status_code=HTTP_303_SEE_OTHER)
@@ -258,7 +263,7 @@ async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
             )
         )
         + "</tr>"
-        for c in await db.campaign_stats(conn)
+        for c in await db.campaign_stats(conn, s.campaign_id)
     )
     content = web.render_trusted("campaigns", rows=rows)
     return _html(
@@ -285,8 +290,8 @@ async def releases(
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 104,
 ) -> list[ReleaseSummary]:
     """Releases, newest first (optionally only weeks or months), with their epsilon and k."""
-    await _require(request, conn)
-    async with db.as_team(conn):
+    s = await _require(request, conn)
+    async with db.as_team(conn, s.campaign_id):
         rows = await db.list_releases(conn, period, limit)
     return [
         ReleaseSummary(
@@ -299,6 +304,8 @@ async def releases(
             epsilon=r.epsilon,
             k=r.k,
             participants=r.participants,
+            campaign=None if r.campaign is None else r.campaign.name,
+            campaign_id=None if r.campaign is None else r.campaign.id,
         )
         for r in rows
     ]
@@ -314,8 +321,8 @@ async def _release(conn: Conn, release_id: uuid.UUID) -> db.ReleaseRow:
 @get("/api/releases/{release_id:uuid}", tags=["dashboard"], security=[TEAM_SESSION])
 async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> ReleaseOut:
     """One release: its parameters (epsilon, k, caps, noise scale per table) and published cells."""
-    await _require(request, conn)
-    async with db.as_team(conn):
+    s = await _require(request, conn)
+    async with db.as_team(conn, s.campaign_id):
         r = await _release(conn, release_id)
         cells = await db.release_cells(conn, release_id)
     return ReleaseOut(
@@ -328,6 +335,8 @@ async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.U
         epsilon=r.epsilon,
         k=r.k,
         participants=r.participants,
+        campaign=None if r.campaign is None else r.campaign.name,
+        campaign_id=None if r.campaign is None else r.campaign.id,
         caps=r.caps,
         tables=r.tables,
         table_names=list(TABLES),
@@ -406,8 +415,8 @@ def _zones_geojson(zones: list[db.ZoneRow], cells: list[db.CellRow]) -> dict[str
 @get("/api/releases/{release_id:uuid}/flows.geojson", tags=["dashboard"], security=[TEAM_SESSION])
 async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's zones and origin–destination flows as GeoJSON (lines between zone centres)."""
-    await _require(request, conn)
-    async with db.as_team(conn):
+    s = await _require(request, conn)
+    async with db.as_team(conn, s.campaign_id):
         await _release(conn, release_id)
         cells = await db.release_cells(conn, release_id, "od_flows")
         zones = await db.release_zones(conn, release_id)
@@ -418,8 +427,8 @@ async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> 
 async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's carpool corridors as GeoJSON: a line between zone centres per corridor and
     departure-time band, with its potential matches and the CO2 a year shared journeys could save."""
-    await _require(request, conn)
-    async with db.as_team(conn):
+    s = await _require(request, conn)
+    async with db.as_team(conn, s.campaign_id):
         await _release(conn, release_id)
         matches = await db.release_cells(conn, release_id, "carpool_matches")
         co2 = await db.release_cells(conn, release_id, "carpool_co2")
@@ -432,12 +441,16 @@ async def co2_trend(
     request: Req,
     conn: DbConn,
     period: Annotated[Literal["week", "month"], QueryParameter()] = "week",
+    campaign: Annotated[uuid.UUID | None, QueryParameter()] = None,
 ) -> list[TrendPoint]:
     """Released CO2 (sum over the published modes) of the newest 104 periods, oldest first;
-    `co2_kg` is null for a period whose every mode's CO2 was withheld."""
-    await _require(request, conn)
-    async with db.as_team(conn):
-        points = await db.co2_trend(conn, period, TREND_PERIODS)
+    `co2_kg` is null for a period whose every mode's CO2 was withheld. An account of one campaign
+    sees its campaign's releases; an account of every campaign sees those of every campaign
+    pooled, or of the campaign whose id `campaign` gives (a release's `campaign_id`)."""
+    s = await _require(request, conn)
+    scope = s.campaign_id if s.campaign_id is not None else campaign
+    async with db.as_team(conn, s.campaign_id):
+        points = await db.co2_trend(conn, period, TREND_PERIODS, scope)
     return [
         TrendPoint(
             period_start=start.isoformat(),
@@ -454,11 +467,11 @@ async def download(
 ) -> Response[Any]:
     """``<table>.csv`` or ``<table>.geojson`` of a release (any table; flows and carpool corridors
     as lines)."""
-    await _require(request, conn)
+    account = await _require(request, conn)
     table, _, ext = filename.rpartition(".")
     if table not in TABLES or ext not in {"csv", "geojson"}:
         raise NotFound(f"tables: {', '.join(TABLES)}; formats: csv, geojson")
-    async with db.as_team(conn):
+    async with db.as_team(conn, account.campaign_id):
         r = await _release(conn, release_id)
         cells = await db.release_cells(conn, release_id, table)
         zones = await db.release_zones(conn, release_id) if table in LINE_TABLES else []

@@ -4,7 +4,8 @@ Steps (``release``):
 
 1. Serialise with other release jobs (advisory lock), refuse a period already released or not
    over yet.
-2. Testers who granted ``share_aggregates`` before the period's end and have not revoked it.
+2. Testers who granted ``share_aggregates`` before the period's end and have not revoked it: of
+   one campaign for a campaign's release (its team reads it: migration 0032), else of every one.
 3. Leave out every tester whose privacy budget (``sillage.privacy_ledger`` over the budget window)
    cannot pay this release's epsilon; they are counted in the outcome, never in the release.
 4. For each remaining tester, enter their partition (their own role, :func:`store.partition.as_user`)
@@ -65,6 +66,7 @@ class ReleaseOutcome(msgspec.Struct, frozen=True, kw_only=True):
     k: int
     cells: int
     tables: list[TableInfo]
+    campaign: str | None = None  # the campaign whose testers it is made of; None: every campaign
 
 
 def period_bounds(kind: PeriodKind, day: date, tz: ZoneInfo) -> tuple[datetime, datetime, int]:
@@ -125,9 +127,15 @@ async def _contributions(
 
 
 async def _eligible(
-    conn: Conn, end: datetime, now: datetime, epsilon: float, budget: BudgetParams
+    conn: Conn,
+    end: datetime,
+    now: datetime,
+    epsilon: float,
+    budget: BudgetParams,
+    *,
+    campaign: db.CampaignRef | None,
 ) -> tuple[list[db.Sharer], int]:
-    sharers = await db.sharing_testers(conn, end)
+    sharers = await db.sharing_testers(conn, end, None if campaign is None else campaign.id)
     since = now - timedelta(days=budget.window_days)
     spent = await db.budget_spent(conn, [s.user_id for s in sharers], since)
     ok = [s for s in sharers if spent.get(s.user_id, 0.0) + epsilon <= budget.epsilon_per_window + 1e-9]
@@ -155,9 +163,11 @@ async def release(
     params: ReleaseParams | None = None,
     budget: BudgetParams | None = None,
     zones: Zones | None = None,
+    campaign: db.CampaignRef | None = None,
 ) -> ReleaseOutcome:
     """Compute and store the release of the ``kind`` period containing ``day`` (default: the last
-    complete one). ``conn`` must not be inside a transaction."""
+    complete one), made of one ``campaign``'s testers or of every campaign's (None). A period is
+    released once per scope. ``conn`` must not be inside a transaction."""
     params = params or ReleaseParams()
     budget = budget or BudgetParams()
     if not MIN_EPSILON <= params.epsilon <= budget.epsilon_per_window:  # NaN fails too
@@ -185,13 +195,17 @@ async def release(
     if end > now:
         raise Conflict(f"the {kind} from {start.date()} is not over until {end.isoformat()}")
     async with db.release_lock(conn):
-        if await db.release_exists(conn, kind, start):
-            raise Conflict(f"the {kind} from {start.date()} was already released (a period is released once)")
+        scope = "" if campaign is None else f" for the campaign {campaign.name!r}"
+        if await db.release_exists(conn, kind, start, None if campaign is None else campaign.id):
+            raise Conflict(
+                f"the {kind} from {start.date()} was already released{scope} (a period is released once)"
+            )
         for _ in range(ATTEMPTS):
-            sharers, excluded = await _eligible(conn, end, now, params.epsilon, budget)
+            sharers, excluded = await _eligible(conn, end, now, params.epsilon, budget, campaign=campaign)
             if len(sharers) < params.k:
                 raise Conflict(
-                    f"fewer than k={params.k} testers share aggregates for this period: nothing released"
+                    f"fewer than k={params.k} testers share aggregates for this period{scope}: "
+                    "nothing released"
                 )
             seed = secrets.token_bytes(16)
             corridors = await release_corridors(conn, sharers, zones, params)
@@ -230,6 +244,7 @@ async def release(
                         tables=msgspec.to_builtins(composed.tables),
                         zones_source=zones.source,
                         mechanism=MECHANISM,
+                        campaign=campaign,
                     ),
                     [(c.table, c.dim_a, c.dim_b, c.dim_c, c.value) for c in composed.cells],
                     _zone_rows(composed, zones),
@@ -247,5 +262,6 @@ async def release(
                 k=params.k,
                 cells=len(composed.cells),
                 tables=composed.tables,
+                campaign=None if campaign is None else campaign.name,
             )
     raise Conflict("consents kept changing during the release; try again")

@@ -6,6 +6,10 @@ released yet (``released.releases`` is unique per period, and release jobs take 
 so several API processes may run it). A period with fewer than k consenting testers is skipped
 and logged. Past periods are never back-filled automatically: the operator runs
 ``sillage share release --at DATE`` for those.
+
+``by_campaign`` (``SILLAGE_RELEASE_SCOPE=campaign``) releases each campaign's testers apart, one
+release per campaign and period, instead of one of every campaign pooled: each tester still counts
+in one release per period, so their privacy budget is spent as before.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import msgspec
 from core.errors import Conflict
 from core.privacy.params import BudgetParams, ReleaseParams
 from ingest.sharing.release import PeriodKind, ReleaseOutcome, release
+from store import sharing as db
 from store.pool import Database
 
 log = logging.getLogger("sillage.sharing")
@@ -25,6 +30,7 @@ log = logging.getLogger("sillage.sharing")
 
 class SchedulerParams(msgspec.Struct, frozen=True, kw_only=True):
     kinds: tuple[PeriodKind, ...] = ("week", "month")
+    by_campaign: bool = False
     release: ReleaseParams = ReleaseParams()
     budget: BudgetParams = BudgetParams()
 
@@ -39,13 +45,22 @@ class ReleaseScheduler:
         at = now or datetime.now(UTC)
         done = []
         async with self.db.connection() as conn:
-            for kind in self.params.kinds:
-                try:
-                    done.append(
-                        await release(
-                            conn, kind, now=at, params=self.params.release, budget=self.params.budget
+            scopes: list[db.CampaignRef | None] = (
+                list(await db.campaigns(conn)) if self.params.by_campaign else [None]
+            )
+            for scope in scopes:
+                for kind in self.params.kinds:
+                    try:
+                        done.append(
+                            await release(
+                                conn,
+                                kind,
+                                now=at,
+                                params=self.params.release,
+                                budget=self.params.budget,
+                                campaign=scope,
+                            )
                         )
-                    )
-                except Conflict as exc:
-                    log.info("no release", extra={"period": kind, "reason": exc.detail})
+                    except Conflict as exc:
+                        log.info("no release", extra={"period": kind, "reason": exc.detail})
         return done

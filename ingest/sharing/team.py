@@ -28,7 +28,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.errors import Unauthorized, Unprocessable
+from core.errors import NotFound, Unauthorized, Unprocessable
 from store import sharing as db
 from store.partition import Conn
 from store.pool import Database
@@ -75,19 +75,32 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def add_member(conn: Conn, email: str, role: str, password: str) -> bool:
-    """Create a team account (True), or reset an existing one's role and password (False).
+async def add_member(conn: Conn, email: str, role: str, password: str, campaign: str | None = None) -> bool:
+    """Create a team account (True), or reset an existing one's role, password and campaign (False).
 
-    A reset ends the account's open sessions: whoever logged in with the old password (the
-    reason for a reset, often) is logged out, as ``disable_member`` does.
+    ``campaign`` (a campaign's name) scopes the account: it reads that campaign's releases only,
+    and an admin sees that campaign only; None reads every release (a national team). A reset
+    ends the account's open sessions: whoever logged in with the old password (the reason for a
+    reset, often) is logged out, as ``disable_member`` does.
     """
     if role not in ROLES:
         raise Unprocessable(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_CHARS:
         raise Unprocessable(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
     address = normalise_email(email)
+    scope = None if campaign is None else await campaign_named(conn, campaign)
     password_hash = await _off_loop(_hasher().hash, password)
-    return await db.upsert_team_account(conn, address, role, password_hash)
+    return await db.upsert_team_account(
+        conn, address, role, password_hash, None if scope is None else scope.id
+    )
+
+
+async def campaign_named(conn: Conn, name: str) -> db.CampaignRef:
+    """The campaign of that name (:class:`NotFound` if none)."""
+    found = await db.campaign_by_name(conn, name)
+    if found is None:
+        raise NotFound(f"no campaign is named {name!r}")
+    return found
 
 
 async def disable_member(conn: Conn, email: str, *, now: datetime) -> bool:
@@ -148,7 +161,11 @@ async def login(
             await db.rehash_team_password(conn, account.id, new_hash)
         await db.insert_team_session(conn, digest(token), account.id, csrf, now + SESSION_TTL)
     return Session(token=token, csrf_token=csrf), db.TeamSession(
-        account_id=account.id, email=account.email, role=account.role, csrf_token=csrf
+        account_id=account.id,
+        email=account.email,
+        role=account.role,
+        csrf_token=csrf,
+        campaign_id=account.campaign_id,
     )
 
 

@@ -22,7 +22,8 @@ SELECT purpose, action, terms_version, at FROM sillage.consent_events WHERE user
 -- name: sharing_testers
 -- Who may be in a release of a period ending at $1: share_aggregates granted before the period's
 -- end and not revoked now; and, for a tester who revoked it once, since when it has held without a
--- break (the first grant after their last revocation): their trips before are never read.
+-- break (the first grant after their last revocation): their trips before are never read. $2: only
+-- the testers of that campaign (NULL: of every campaign).
 SELECT u.id, u.role_name,
        (SELECT min(g.at) FROM sillage.consent_events g
         WHERE g.user_id = u.id AND g.purpose = 'share_aggregates' AND g.action = 'grant'
@@ -31,6 +32,7 @@ FROM sillage.consents c JOIN sillage.users u ON u.id = c.user_id
 CROSS JOIN LATERAL (SELECT max(e.at) AS last_revoked FROM sillage.consent_events e
                     WHERE e.user_id = u.id AND e.purpose = 'share_aggregates' AND e.action = 'revoke') r
 WHERE c.purpose = 'share_aggregates' AND c.granted_at < $1 AND c.revoked_at IS NULL
+  AND ($2::uuid IS NULL OR u.campaign_id = $2)
 ORDER BY u.id;
 
 -- name: still_sharing
@@ -53,12 +55,14 @@ WHERE user_id = ANY($1::uuid[]) AND spent_at >= $2
 GROUP BY user_id;
 
 -- name: release_exists
-SELECT id FROM released.releases WHERE period_kind = $1 AND period_start = $2;
+SELECT id FROM released.releases
+WHERE period_kind = $1 AND period_start = $2 AND campaign_id IS NOT DISTINCT FROM $3;
 
 -- name: insert_release
 INSERT INTO released.releases (period_kind, period_start, period_end, released_at, epsilon, k,
-                               participants, caps, tables, zones_source, mechanism)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11)
+                               participants, caps, tables, zones_source, mechanism, campaign_id,
+                               campaign_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13)
 RETURNING id;
 
 -- name: insert_cell
@@ -75,14 +79,16 @@ INSERT INTO sillage.privacy_ledger (user_id, release_id, epsilon, spent_at) VALU
 SELECT user_id FROM sillage.privacy_ledger WHERE release_id = $1 ORDER BY user_id;
 
 -- name: last_release_start
-SELECT max(period_start) FROM released.releases WHERE period_kind = $1;
+SELECT max(period_start) FROM released.releases
+WHERE period_kind = $1 AND campaign_id IS NOT DISTINCT FROM $2;
 
 -- name: list_releases
+-- As the team: row-level security keeps the releases out of the account's scope (0032).
 SELECT id, period_kind, period_start, period_end, released_at, epsilon, k, participants,
-       caps::text AS caps, tables::text AS tables, zones_source, mechanism
+       caps::text AS caps, tables::text AS tables, zones_source, mechanism, campaign_id, campaign_name
 FROM released.releases
 WHERE ($1::text IS NULL OR period_kind = $1)
-ORDER BY period_start DESC, period_kind
+ORDER BY period_start DESC, period_kind, campaign_name NULLS FIRST
 LIMIT $2;
 
 -- name: release_cells
@@ -95,14 +101,15 @@ SELECT zone_id, name, geometry::text AS geometry, centroid_lat, centroid_lon
 FROM released.zones WHERE release_id = $1 ORDER BY zone_id;
 
 -- name: co2_trend
--- The newest $2 releases of a kind, oldest first (for the chart), with their CO2 summed over the
--- published modes; NULL for a release whose every mode_co2 cell was withheld, so that the chart
--- shows the gap instead of joining its neighbours.
+-- The newest $2 releases of a kind and of one scope ($3: a campaign, NULL: every campaign pooled),
+-- oldest first (for the chart), with their CO2 summed over the published modes; NULL for a
+-- release whose every mode_co2 cell was withheld, so that the chart shows the gap instead of
+-- joining its neighbours.
 SELECT period_start, period_end, co2_kg FROM (
     SELECT r.period_start, r.period_end, sum(c.value) AS co2_kg
     FROM released.releases r
     LEFT JOIN released.cells c ON c.release_id = r.id AND c.table_name = 'mode_co2'
-    WHERE r.period_kind = $1
+    WHERE r.period_kind = $1 AND r.campaign_id IS NOT DISTINCT FROM $3
     GROUP BY r.id
     ORDER BY r.period_start DESC
     LIMIT $2
@@ -111,6 +118,7 @@ ORDER BY period_start;
 
 -- name: campaign_stats
 -- Per campaign only (never per person): enrolments, devices seen in the last 7 days, last upload.
+-- $1: only that campaign (an admin of one campaign), NULL: every campaign.
 SELECT c.id, c.name, c.invite_code, c.enrolment_open, c.created_at,
        count(DISTINCT u.id) AS enrolments,
        count(DISTINCT d.id) FILTER (
@@ -119,16 +127,18 @@ SELECT c.id, c.name, c.invite_code, c.enrolment_open, c.created_at,
 FROM sillage.campaigns c
 LEFT JOIN sillage.users u ON u.campaign_id = c.id
 LEFT JOIN sillage.devices d ON d.user_id = u.id
+WHERE $1::uuid IS NULL OR c.id = $1
 GROUP BY c.id
 ORDER BY c.created_at, c.name;
 
 -- name: insert_team_account
 -- Creates the account, or resets an existing one's role and password (enabling it again) and ends
 -- its open sessions: a session opened with the old password must not outlive the reset.
+-- $4: the campaign whose releases it reads (NULL: every campaign's).
 WITH account AS (
-    INSERT INTO sillage.team_accounts (email, role, password_hash) VALUES ($1, $2, $3)
+    INSERT INTO sillage.team_accounts (email, role, password_hash, campaign_id) VALUES ($1, $2, $3, $4)
     ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
-        disabled_at = NULL
+        campaign_id = EXCLUDED.campaign_id, disabled_at = NULL
     RETURNING id, (xmax = 0) AS created
 ), ended AS (
     DELETE FROM sillage.team_sessions s USING account a WHERE s.account_id = a.id AND NOT a.created
@@ -136,7 +146,7 @@ WITH account AS (
 SELECT id, created FROM account;
 
 -- name: team_account_by_email
-SELECT id, email, role, password_hash FROM sillage.team_accounts
+SELECT id, email, role, password_hash, campaign_id FROM sillage.team_accounts
 WHERE email = $1 AND disabled_at IS NULL;
 
 -- name: disable_team_account
@@ -151,10 +161,11 @@ WITH disabled AS (
 SELECT id FROM disabled;
 
 -- name: list_team_accounts
-SELECT a.email, a.role, a.created_at, a.disabled_at,
+SELECT a.email, a.role, a.created_at, a.disabled_at, c.name AS campaign,
        count(s.token_sha256) FILTER (WHERE s.expires_at > $1) AS open_sessions
 FROM sillage.team_accounts a LEFT JOIN sillage.team_sessions s ON s.account_id = a.id
-GROUP BY a.id ORDER BY a.email;
+LEFT JOIN sillage.campaigns c ON c.id = a.campaign_id
+GROUP BY a.id, c.name ORDER BY a.email;
 
 -- name: rehash_team_password
 UPDATE sillage.team_accounts SET password_hash = $2 WHERE id = $1;
@@ -163,7 +174,7 @@ UPDATE sillage.team_accounts SET password_hash = $2 WHERE id = $1;
 INSERT INTO sillage.team_sessions (token_sha256, account_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4);
 
 -- name: team_session
-SELECT a.id, a.email, a.role, s.csrf_token
+SELECT a.id, a.email, a.role, a.campaign_id, s.csrf_token
 FROM sillage.team_sessions s JOIN sillage.team_accounts a ON a.id = s.account_id
 WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL;
 
@@ -193,5 +204,17 @@ DELETE FROM sillage.login_throttle WHERE at < $1;
 
 -- name: release_by_id
 SELECT id, period_kind, period_start, period_end, released_at, epsilon, k, participants,
-       caps::text AS caps, tables::text AS tables, zones_source, mechanism
+       caps::text AS caps, tables::text AS tables, zones_source, mechanism, campaign_id, campaign_name
 FROM released.releases WHERE id = $1;
+
+-- name: campaign_by_name
+SELECT id, name FROM sillage.campaigns WHERE name = $1;
+
+-- name: campaigns
+-- Every campaign (the scheduler's releases by campaign), oldest first.
+SELECT id, name FROM sillage.campaigns ORDER BY created_at, name;
+
+-- name: set_team_scope
+-- The releases the team role may read in this transaction (row-level security, migration 0032):
+-- a campaign's id, or '*' for every release.
+SELECT set_config('sillage.team_campaign', $1, true);

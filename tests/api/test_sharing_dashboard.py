@@ -171,14 +171,16 @@ async def test_disabling_an_account_ends_its_session_and_its_logins(
     email, password = "leaving@agglo.example", "a long enough secret"
     add = await _analyst_logged_in(http, test_db, email, password)
     listed = sillage(test_db, "team", "list").stdout
-    assert re.search(rf"^{re.escape(email)}\tanalyst\tcreated \S+\t1 open session\(s\)$", listed, re.M)
+    assert re.search(
+        rf"^{re.escape(email)}\tanalyst\tevery campaign\tcreated \S+\t1 open session\(s\)$", listed, re.M
+    )
 
     r = sillage(test_db, "team", "disable", email)
     assert r.returncode == 0, r.stderr
     assert (await http.get("/dashboard/api/releases")).status_code == 401  # the open session is gone
     assert (await _login(http, email, password)).status_code != 303
     assert re.search(
-        rf"^{re.escape(email)}\tanalyst\tcreated \S+\tdisabled \S+$",
+        rf"^{re.escape(email)}\tanalyst\tevery campaign\tcreated \S+\tdisabled \S+$",
         sillage(test_db, "team", "list").stdout,
         re.M,
     )

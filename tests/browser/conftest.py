@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +21,13 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from tests.support.database import ScratchDatabase
-from tests.support.sharing import Seeded, seed_dashboard
+from tests.support.sharing import City, Seeded, seed_city, seed_dashboard
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 MONDAY = datetime(2024, 2, 5, tzinfo=ZoneInfo("Europe/Paris"))
+# Older than every other release of the session: the national accounts of other tests show their newest.
+CITY_MONDAY = datetime(2023, 11, 6, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +35,16 @@ async def seeded(test_db: ScratchDatabase, invite_code: str) -> AsyncIterator[Se
     conn = await asyncpg.connect(test_db.app_url)
     try:
         yield await seed_dashboard(conn, invite_code, MONDAY)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def city(test_db: ScratchDatabase) -> AsyncIterator[City]:
+    """A campaign with its own release and team accounts scoped to it."""
+    conn = await asyncpg.connect(test_db.app_url)
+    try:
+        yield await seed_city(conn, f"Cognac {uuid.uuid4().hex[:6]}", CITY_MONDAY)
     finally:
         await conn.close()
 

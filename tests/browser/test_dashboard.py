@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.sharing import Seeded
+from tests.support.sharing import PASSWORD, City, Seeded
 
 WAIT_S = 60  # an upper bound for pages to settle, not a performance assertion
 
@@ -70,6 +70,17 @@ def test_overview_renders_charts_from_the_release(
     assert chart_points(browser, "mode-trips") >= 1
     assert chart_points(browser, "co2-trend") >= 1
     assert "epsilon 1" in browser.find_element(By.ID, "privacy").text
+
+
+def test_a_citys_team_sees_its_own_campaigns_release_only(
+    browser: webdriver.Chrome, base_url: str, seeded: Seeded, city: City
+) -> None:
+    log_in(browser, base_url, city.analyst, PASSWORD)
+    ready(browser)
+    options = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#release option")]
+    assert options == [f"2023-11-06 – 2023-11-12 · {city.name}"]  # not the pooled release of seeded
+    assert city.name in browser.find_element(By.ID, "release-info").text
+    assert chart_points(browser, "co2-trend") == 1
 
 
 def test_flow_map_draws_vector_flows_without_tiles(

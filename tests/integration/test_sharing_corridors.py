@@ -133,7 +133,7 @@ async def test_a_matched_tester_without_share_consent_never_contributes(
 async def test_release_publishes_the_carpool_tables_epsilon_and_caps(
     scenario: Scenario, app_conn: asyncpg.Connection
 ) -> None:
-    async with db.as_team(app_conn):
+    async with db.as_team(app_conn, None):
         r = await db.release_by_id(app_conn, scenario.outcome.release_id)
     assert r is not None
     tables = {t["table"]: t for t in r.tables}

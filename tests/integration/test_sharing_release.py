@@ -139,7 +139,7 @@ async def test_mode_with_eight_testers_is_suppressed(
 
 
 async def test_release_publishes_epsilon_and_k(scenario: Scenario, app_conn: asyncpg.Connection) -> None:
-    async with db.as_team(app_conn):
+    async with db.as_team(app_conn, None):
         rows = {r.id: r for r in await db.list_releases(app_conn, "week", 100)}
     r = rows[scenario.first.release_id]
     assert (r.epsilon, r.k) == (1.0, 10)

@@ -52,6 +52,6 @@ async def test_team_cannot_write_released_tables(app_conn: asyncpg.Connection) -
 
 
 async def test_team_role_does_not_outlive_its_transaction(app_conn: asyncpg.Connection) -> None:
-    async with db.as_team(app_conn):
+    async with db.as_team(app_conn, None):
         assert await app_conn.fetchval("SELECT current_user") == "sillage_team"
     assert await app_conn.fetchval("SELECT current_user") == "sillage_app"

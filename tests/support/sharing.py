@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import msgspec
 
+from core.privacy.params import ReleaseParams
 from core.privacy.zones import GridZones
 from ingest import carpool
-from ingest.testers import ConsentChoice, enrol
+from ingest.testers import ConsentChoice, create_campaign, enrol
 from store import sharing as sharing_db
 from store.partition import as_user
+from store.rights import Actor
 from store.testers import device
 from tests.unit.carpool.builders import HOME, WORK, commutes, moved, seed_commutes, weekdays_back
 
@@ -161,11 +163,47 @@ async def release_cells(
     conn: asyncpg.Connection, release_id: uuid.UUID, table: str
 ) -> list[sharing_db.CellRow]:
     """One table's cells of a release, read as the mobility team reads them."""
-    async with sharing_db.as_team(conn):
+    async with sharing_db.as_team(conn, None):
         return await sharing_db.release_cells(conn, release_id, table)
 
 
 async def release_zone_ids(conn: asyncpg.Connection, release_id: uuid.UUID) -> set[str]:
     """The zones a release publishes for its map, read as the mobility team reads them."""
-    async with sharing_db.as_team(conn):
+    async with sharing_db.as_team(conn, None):
         return {z.zone_id for z in await sharing_db.release_zones(conn, release_id)}
+
+
+PASSWORD = "correct horse battery staple"
+
+
+class City(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    invite_code: str
+    release_id: uuid.UUID
+    analyst: str
+    admin: str
+
+
+async def seed_city(conn: asyncpg.Connection, name: str, *weeks: datetime) -> City:
+    """A campaign of three sharing testers commuting the ``weeks`` (consents granted the week
+    before the first), its own release of the first week (k=3), and an analyst and an admin
+    account scoped to it."""
+    from ingest.sharing.release import release
+    from ingest.sharing.team import add_member
+
+    campaign = await create_campaign(conn, name, actor=Actor.operator("tests"))
+    for _ in range(3):
+        t = await new_tester(conn, campaign.invite_code, share=True, at=weeks[0] - timedelta(days=7))
+        for week in weeks:
+            await commute_week(conn, t.role, week, home=HARBOUR, work=CAMPUS)
+    ref = await sharing_db.campaign_by_name(conn, name)
+    out = await release(
+        conn, "week", day=weeks[0].date(), now=datetime.now(UTC), params=ReleaseParams(k=3), campaign=ref
+    )
+    tag = uuid.uuid4().hex[:8]
+    analyst, admin = f"analyst-{tag}@city.example", f"admin-{tag}@city.example"
+    await add_member(conn, analyst, "analyst", PASSWORD, campaign=name)
+    await add_member(conn, admin, "admin", PASSWORD, campaign=name)
+    return City(
+        name=name, invite_code=campaign.invite_code, release_id=out.release_id, analyst=analyst, admin=admin
+    )

@@ -194,9 +194,12 @@ async function showCorridors(release) {
 
 async function show(page, id) {
   const release = await getJSON(`${API}/releases/${id}`);
+  const scope = release.campaign === null ? "every campaign" : release.campaign;
   document.getElementById("release-info").textContent =
-    `${release.period_kind} from ${release.first_day} to ${release.last_day} · epsilon ${release.epsilon} · k ${release.k}`;
-  if (page === "overview") drawOverview(release, await getJSON(`${API}/co2-trend?period=${release.period_kind}`));
+    `${release.period_kind} from ${release.first_day} to ${release.last_day} · ${scope} · epsilon ${release.epsilon} · k ${release.k}`;
+  // The trend of the release's own scope: one campaign's testers, or every campaign's pooled.
+  const trendScope = release.campaign_id === null ? "" : `&campaign=${release.campaign_id}`;
+  if (page === "overview") drawOverview(release, await getJSON(`${API}/co2-trend?period=${release.period_kind}${trendScope}`));
   else if (page === "time") drawTime(release);
   else if (page === "map") await drawMap(release);
   else if (page === "corridors") await showCorridors(release);
@@ -211,7 +214,7 @@ async function loadReleases(page) {
   for (const r of releases) {
     const o = document.createElement("option");
     o.value = r.id;
-    o.textContent = `${r.first_day} – ${r.last_day}`;
+    o.textContent = r.campaign === null ? `${r.first_day} – ${r.last_day}` : `${r.first_day} – ${r.last_day} · ${r.campaign}`;
     select.append(o);
   }
   if (releases.length) await show(page, releases[0].id);
