@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 import zipfile
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ import pytest
 from defusedxml import ElementTree
 
 from ingest.pipeline import Pipeline, PipelineParams
+from ingest.readme import readme
 from models.heuristic import HeuristicClassifier
+from store.export import Account, Column, Relation
 from store.partition import as_user
 from store.pool import Database
 from tests.support.testers import Enrolled, enrol, upload
@@ -168,6 +171,65 @@ async def test_the_readme_describes_every_file_with_units(
             assert f"`{name}`" in readme, name
     assert "`accuracy_m` (real): horizontal accuracy radius reported by the device, metres" in readme
     assert "`co2_kg` (double precision): footprint, kilograms of CO2-equivalent" in readme
+
+
+def described(readme: str) -> dict[str, dict[str, str]]:
+    """What the README says of each file's columns (or members, for JSON), by file and name."""
+    files: dict[str, dict[str, str]] = {}
+    columns: dict[str, str] = {}
+    for line in readme.splitlines():
+        if file := re.match(r"- `([^`]+)`: ", line):
+            columns = files.setdefault(file[1], {})
+        elif column := re.fullmatch(r"  - `([^`]+)`(?: \([^)]*\))?(?:: (.*))?", line):
+            columns[column[1]] = column[2] or ""
+    return files
+
+
+async def test_the_readme_describes_every_column_of_every_file(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # About 75 columns were listed with their type alone, or the unit their name carries: every
+    # column of every file a real export holds has its line (store.export_columns), so one a later
+    # feature adds without a description fails here.
+    t = await enrol(http, invite_code)
+    z = zipfile.ZipFile(io.BytesIO((await export(http, t, "zip")).content))
+    readme = z.read("README.md").decode()
+    files = described(readme)
+    checked = 0
+    for name in z.namelist():
+        if name.endswith(".csv"):
+            names = next(csv.reader(io.StringIO(z.read(name).decode())))
+        elif name.endswith(".json"):
+            names = list(json.loads(z.read(name)))
+        else:
+            continue
+        assert names, name
+        for column in names:
+            assert files[name].get(column), (name, column)
+            checked += 1
+    assert checked > 100
+    assert "(timestamp with time zone)" not in readme  # each time says its zone
+    # The csv format is data/fixes.csv alone.
+    fixes = next(csv.reader(io.StringIO((await export(http, t, "csv")).text)))
+    assert set(fixes) <= {k for k, v in files["data/fixes.csv"].items() if v}
+
+
+def test_a_column_nothing_describes_is_listed_without_a_description() -> None:
+    # So that the test above fails for it: no unit guessed from its name stands in.
+    now = datetime(2026, 10, 5, tzinfo=UTC)
+    account = Account(
+        user_id=uuid.uuid4(),
+        campaign="c",
+        enrolled_at=now,
+        paused_at=None,
+        fixes_retention_days=None,
+        trips_retention_days=None,
+    )
+    new = Column(name="detour_m", type="double precision", category="N")
+    commented = Column(name="stops", type="integer", category="N", comment="stops along the trip")
+    trips = Relation(schema="sillage_u_x", name="trips", columns=(new, commented))
+    columns = described(readme(account, [], [trips], now))["data/trips.csv"]
+    assert columns == {"detour_m": "", "stops": "stops along the trip"}
 
 
 async def test_the_readme_says_how_csv_cells_are_quoted_as_they_are(
