@@ -279,7 +279,9 @@ async def test_a_tester_erased_during_a_release_is_passed_over(
     gone = testers[0]
     assert await app_conn.fetchval("SELECT sillage.erase_user($1)", gone.user_id) is not None
 
-    async def as_listed_before(conn: asyncpg.Connection, period_end: datetime) -> list[db.Sharer]:
+    async def as_listed_before(
+        conn: asyncpg.Connection, period_end: datetime, campaign_id: uuid.UUID | None = None
+    ) -> list[db.Sharer]:
         return listed
 
     monkeypatch.setattr(db, "sharing_testers", as_listed_before)
