@@ -15,15 +15,18 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from api.allow import options_allow
+from api.bodies import StrictBodyRequest
 from api.deps import DEPENDENCIES, KnownDevices, is_json, sent_media_type
 from api.head import HeadAsGet
 from api.health import health
 from api.jobs import PeriodicJob
 from api.logs import configure_logging, request_logger
 from api.openapi import (
+    document_answers,
     document_bodies,
     document_bounds,
     document_downloads,
+    document_headers,
     document_modes,
     document_problems,
     document_security,
@@ -144,6 +147,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         middleware=[request_logger, options_allow],
         before_request=identity_bodies,
+        request_class=StrictBodyRequest,  # our JSON bodies: a number sent as text is a 400
         lifespan=[database_lifespan],
         state=State(
             {
@@ -172,4 +176,6 @@ def create_app(
     document_downloads(app)
     document_bounds(app)
     document_modes(app)
+    document_answers(app)
+    document_headers(app)
     return app

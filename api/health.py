@@ -51,6 +51,7 @@ def _version(v: int | None) -> str | None:
 @get(
     "/health",
     tags=["operations"],
+    operation_id="getHealth",
     responses={
         503: ResponseSpec(
             Health,

@@ -22,18 +22,25 @@ one place, once Litestar has built it:
   :mod:`ingest.formats.native` decodes it; the trackers' bodies by their media types and a pointer
   to their format, whose fields are the apps' own; and a request Struct that refuses unknown fields
   (``forbid_unknown_fields``) says so (``additionalProperties: false``), which Litestar leaves out.
-- :func:`document_downloads`: a handler that answers a file declares its media types
-  (``opt=downloads(...)``); Litestar documents a ``Stream`` or ``bytes`` answer as JSON.
+- :func:`document_downloads`: a handler that answers a file declares its media types and the name it
+  gives the file (``opt=downloads(...)``); Litestar documents a ``Stream`` or ``bytes`` answer as
+  JSON, and no ``Content-Disposition``.
+- :func:`document_answers`: a field an answer always holds is ``required`` (Litestar requires only
+  those without a default); :func:`document_headers`: every response header field has a schema.
+
+Each operation's ``operationId`` is given on its route (``operation_id=``): Litestar's own are made
+from the path and the handler's name, and change with either.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPIFormat,
@@ -76,8 +83,9 @@ PROBLEM = Schema(
         "type": Schema(
             type=OpenAPIType.STRING,
             format=OpenAPIFormat.URI,
-            description=f"The kind of problem, {TYPE_BASE}<kind> (validation, bad-request, unauthorized, "
-            "not-found, rate-limited, database-busy, ...): what a client branches on.",
+            description=f"The kind of problem, {TYPE_BASE}<kind>, one per kind of mistake (validation for "
+            "every 400, unprocessable for every 422, unauthorized, not-found, rate-limited, database-busy, "
+            "...): what a client branches on.",
         ),
         "title": _str("A short summary of the kind, the same for every problem of it."),
         "status": _int("The HTTP status code."),
@@ -106,7 +114,9 @@ PROBLEM = Schema(
 )
 
 _DESCRIPTIONS = {
-    400: "Invalid request: a parameter or the body is malformed or invalid.",
+    400: "Invalid request (validation): a parameter or the body fails its schema (a type, a bound, a length; "
+    "malformed JSON, XML or CSV; text that is not Unicode or holds U+0000); in the JSON bodies of the "
+    "API's own formats, a number or a boolean sent as a string.",
     401: "Missing, malformed, invalid or revoked credentials (a device token; the dashboard's session).",
     404: "Nothing the caller may see at this path (a malformed id included); where the path has no id, "
     "what the request names is not there (an unknown invite code, no carpool profile yet, an account "
@@ -117,8 +127,8 @@ _DESCRIPTIONS = {
     413: "The body is larger than the server accepts (or, for a batch of fixes, holds more than one may).",
     415: "The body is compressed (Content-Encoding): send it uncompressed; or, where the body is JSON, "
     "its Content-Type names another media type (send application/json).",
-    422: "Well-formed but not usable: a body of another shape than its format's, an unknown name (a "
-    "consent purpose, a mode), or a time range whose end is not after its start.",
+    422: "Well-formed but not usable (unprocessable): a body of another shape than its format's, an unknown "
+    "name (a consent purpose, a mode), or a time range whose end is not after its start.",
     429: "Too many requests from this device: Retry-After says when to try again.",
     500: "An unexpected error (logged on the server).",
     503: "The database is unreachable (database-unavailable), every connection of this process stayed "
@@ -573,20 +583,26 @@ def _describe(schema: Schema | Reference, descriptions: dict[str, str]) -> None:
 
 # --- Downloads -----------------------------------------------------------------------------------
 
-# A handler's ``opt`` key: the media types of the files it answers.
+# A handler's ``opt`` keys: the media types of the files it answers, and the name it gives them.
 DOWNLOADS = "downloads"
+FILENAME = "download_filename"
 
 
-def downloads(*media_types: str) -> dict[str, Any]:
-    """``opt=downloads("application/zip", ...)`` on a route that answers a file: the media types
-    its 200 may have, documented by :func:`document_downloads`."""
-    return {DOWNLOADS: media_types}
+def downloads(*media_types: str, filename: str, example: str) -> dict[str, Any]:
+    """``opt=downloads("application/zip", ..., filename=r"x-\\d{4}\\.zip", example="x-2026.zip")`` on
+    a route that answers a file: the media types its 200 may have, and the file's name in its
+    ``Content-Disposition`` (a regular expression, and one name it matches), documented by
+    :func:`document_downloads`."""
+    if not re.fullmatch(filename, example):
+        raise ValueError(f"{example!r} does not match {filename!r}")  # a typo, at import time
+    return {DOWNLOADS: media_types, FILENAME: (filename, example)}
 
 
 def document_downloads(app: Litestar) -> None:
     """Document the 200 of each route that declares :func:`downloads` as those media types: Litestar
     documents a ``Stream`` or ``bytes`` answer as ``application/json``, which a client generated from
-    the document would try to parse."""
+    the document would try to parse. Its ``Content-Disposition`` (an attachment, and the file's name,
+    RFC 6266) is documented with the name's pattern, which the handler sets itself."""
     for handler, _, operation in _operations(app):
         media_types = handler.opt.get(DOWNLOADS)
         ok = (operation.responses or {}).get("200")
@@ -594,6 +610,20 @@ def document_downloads(app: Litestar) -> None:
             ok.content = {
                 media_type: OpenAPIMediaType(schema=_file(media_type)) for media_type in media_types
             }
+            filename, example = handler.opt[FILENAME]
+            ok.headers = {**(ok.headers or {}), "Content-Disposition": _attachment(filename, example)}
+
+
+def _attachment(filename: str, example: str) -> OpenAPIHeader:
+    value = f'attachment; filename="{example}"'
+    return OpenAPIHeader(
+        schema=Schema(
+            type=OpenAPIType.STRING, pattern=f'^attachment; filename="{filename}"$', examples=[value]
+        ),
+        description=f"A download, to save under its name (RFC 6266), such as `{value}`: the name "
+        "matches the pattern.",
+        required=True,
+    )
 
 
 def _file(media_type: str) -> Schema:
@@ -619,3 +649,66 @@ def document_modes(app: Litestar) -> None:
         prop = section.properties.get(name)
         if isinstance(prop, Schema):
             prop.enum = values
+
+
+# --- Answers -------------------------------------------------------------------------------------
+
+
+def document_answers(app: Litestar) -> None:
+    """List as ``required`` every field of an answer's Struct that its JSON always holds.
+
+    Litestar requires the fields without a default, as a request body has them; but msgspec writes
+    every field of a Struct it encodes, a default value too, unless the Struct says
+    ``omit_defaults`` (then a field at its default is left out, and stays optional). A client
+    generated from the document read such a field (a trip's ``hidden``) as one that may be absent.
+    A Struct that is also a request body keeps Litestar's reading.
+    """
+    operations = list(_operations(app))
+    requests = {
+        info.cls
+        for info in _body_structs(
+            handler.parsed_fn_signature.parameters["data"].annotation
+            for handler, _, _ in operations
+            if "data" in handler.parsed_fn_signature.parameters
+        )
+    }
+    schemas = app.openapi_schema.components.schemas or {}
+    for info in _body_structs(t for handler, _, _ in operations for t in _answer_types(handler)):
+        schema = _struct_schema(schemas, info.cls)
+        if schema is None or info.cls in requests:
+            continue
+        omitted = info.cls.__struct_config__.omit_defaults
+        always = {f.encode_name for f in info.fields if f.required or not omitted}
+        schema.required = sorted(always & set(schema.properties or {})) or None
+
+
+def _answer_types(handler: HTTPRouteHandler) -> list[Any]:
+    """The types a handler's answers are encoded from: what it returns (the ``T`` of a
+    ``Response[T]``) and the responses it declares (``responses=``)."""
+    returned = handler.parsed_fn_signature.return_type
+    if returned.is_subclass_of(Response):
+        types = [t.annotation for t in returned.inner_types]
+    else:
+        types = [returned.annotation]
+    return types + [spec.data_container for spec in (handler.responses or {}).values()]
+
+
+def _struct_schema(schemas: Mapping[str, Schema | Reference], cls: type[msgspec.Struct]) -> Schema | None:
+    """The component Litestar made for the Struct ``cls``: keyed by its name, or by its module's
+    and its name when two Structs share the name."""
+    qualified = f"{cls.__module__.replace('.', '_')}_{cls.__name__}"
+    schema = schemas.get(cls.__name__, schemas.get(qualified))
+    return schema if isinstance(schema, Schema) and schema.title == cls.__name__ else None
+
+
+def document_headers(app: Litestar) -> None:
+    """Give a schema to every response header field that has none: Litestar writes none for one
+    declared for the document only (``ResponseHeader(documentation_only=True)``, the trips list's
+    ``Link``), where OpenAPI wants a ``schema`` (or a ``content``). A field's value is text (RFC 9110
+    section 5.5)."""
+    for _, _, operation in _operations(app):
+        for response in (operation.responses or {}).values():
+            headers = response.headers if isinstance(response, OpenAPIResponse) else None
+            for header in (headers or {}).values():
+                if isinstance(header, OpenAPIHeader) and header.schema is None and header.content is None:
+                    header.schema = Schema(type=OpenAPIType.STRING)

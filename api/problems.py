@@ -56,7 +56,7 @@ def sillage_error_handler(request: Request[Any, Any, Any], exc: SillageError) ->
 
 
 _TITLES = {
-    400: ("bad-request", "Bad request"),
+    400: (BadRequest.slug, BadRequest.title),  # one kind for every 400, ours and Litestar's validation
     401: ("unauthorized", "Authentication required"),
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
@@ -70,10 +70,8 @@ _TITLES = {
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     slug, title = _TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     extra: dict[str, Any] = {}
-    if isinstance(exc, ValidationException) or exc.status_code == 400:
-        slug, title = "validation", "Invalid request"
-        if exc.extra:
-            extra["errors"] = _public_keys(request, exc.extra)
+    if (isinstance(exc, ValidationException) or exc.status_code == 400) and exc.extra:
+        extra["errors"] = _public_keys(request, exc.extra)
     return problem(
         exc.status_code,
         slug,

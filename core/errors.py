@@ -53,9 +53,12 @@ class MissingExtension(SillageError):
 
 
 class BadRequest(SillageError):
+    """A request that fails its schema: a type, a bound, a length, malformed JSON, XML or CSV, text
+    that is not Unicode. One kind with Litestar's own validation errors (``api.problems``)."""
+
     status = 400
-    slug = "bad-request"
-    title = "Bad request"
+    slug = "validation"
+    title = "Invalid request"
 
 
 class Unauthorized(SillageError):
@@ -89,6 +92,9 @@ class PayloadTooLarge(SillageError):
 
 
 class Unprocessable(SillageError):
+    """A well-formed request that cannot be used: a body of another shape than its format's, an
+    unknown name (a consent purpose, a mode), a time range whose end is not after its start."""
+
     status = 422
     slug = "unprocessable"
     title = "Unprocessable content"

@@ -69,6 +69,11 @@ def filename(fmt: ExportFormat, now: datetime) -> str:
     return f"sillage-export-{now:%Y%m%dT%H%M%SZ}.{fmt.value}"
 
 
+# The names filename() gives, as the OpenAPI document states them: a pattern, and one of them.
+FILENAME_PATTERN = r"sillage-export-\d{8}T\d{6}Z\.(" + "|".join(f.value for f in ExportFormat) + ")"
+FILENAME_EXAMPLE = "sillage-export-20260914T070000Z.zip"
+
+
 async def record_export(conn: Conn, principal: Principal, fmt: ExportFormat) -> None:
     """The audit entry of an export (written before the export's snapshot, which then holds it),
     never for a tester erased meanwhile (the entry would carry their pseudonym past the erasure)."""

@@ -27,7 +27,7 @@ from store.partition import Conn, DeviceKey, in_partition
 from store.testers import Principal
 
 
-class Status(StrEnum):
+class FixStatus(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -36,7 +36,7 @@ class Status(StrEnum):
 
 class ItemResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     index: int
-    status: Status
+    status: FixStatus
     reason: str | None = None
 
 
@@ -82,7 +82,7 @@ def validate(
 @functools.lru_cache(maxsize=1024)
 def _all_stored(n: int) -> tuple[ItemResult, ...]:
     """The results of an n-fix batch stored whole (the structs are immutable, so they are shared)."""
-    return tuple(ItemResult(index=i, status=Status.STORED) for i in range(n))
+    return tuple(ItemResult(index=i, status=FixStatus.STORED) for i in range(n))
 
 
 async def _write(conn: Conn, who: str | DeviceKey, valid: list[Fix], source: str) -> set[datetime] | None:
@@ -114,11 +114,11 @@ async def store_batch(
     """
     valid, valid_index, rejected = validate(items, now)
     results: list[ItemResult] = [
-        ItemResult(index=i, status=Status.REJECTED, reason=reason) for i, reason in rejected.items()
+        ItemResult(index=i, status=FixStatus.REJECTED, reason=reason) for i, reason in rejected.items()
     ]
     if isinstance(caller, Principal) and caller.paused:
         results += [
-            ItemResult(index=i, status=Status.PAUSED, reason="recording is paused") for i in valid_index
+            ItemResult(index=i, status=FixStatus.PAUSED, reason="recording is paused") for i in valid_index
         ]
         results.sort(key=lambda r: r.index)
         return BatchReport(
@@ -139,16 +139,16 @@ async def store_batch(
         results = list(_all_stored(n_stored))
     elif stored_ts is None:
         n_stored = len(valid)
-        results += [ItemResult(index=i, status=Status.STORED) for i in valid_index]
+        results += [ItemResult(index=i, status=FixStatus.STORED) for i in valid_index]
     else:
         seen: set[datetime] = set()
         for i, fix in zip(valid_index, valid, strict=True):
             if fix.ts in stored_ts and fix.ts not in seen:
                 seen.add(fix.ts)
                 n_stored += 1
-                results.append(ItemResult(index=i, status=Status.STORED))
+                results.append(ItemResult(index=i, status=FixStatus.STORED))
             else:
-                results.append(ItemResult(index=i, status=Status.DUPLICATE))
+                results.append(ItemResult(index=i, status=FixStatus.DUPLICATE))
     if rejected:
         results.sort(key=lambda r: r.index)
     return BatchReport(

@@ -55,14 +55,17 @@ async def create_campaign(
 def check_terms_version(terms_version: str) -> None:
     """The one rule for the terms version a consent is given under, at enrolment and on every
     later change: it is stored with the consent and shown back, so 1 to 50 characters, not only
-    blanks, and no U+0000 (which PostgreSQL's text cannot hold)."""
+    blanks, and no U+0000 (which PostgreSQL's text cannot hold); a text out of these bounds is a 400,
+    as the labels' (:func:`require_text`)."""
     if not terms_version.strip() or len(terms_version) > TERMS_VERSION_MAX_CHARS:
-        raise Unprocessable(f"terms_version must be 1 to {TERMS_VERSION_MAX_CHARS} characters")
+        raise BadRequest(f"terms_version must be 1 to {TERMS_VERSION_MAX_CHARS} characters")
     if "\x00" in terms_version:
-        raise Unprocessable("terms_version must not contain U+0000")
+        raise BadRequest("terms_version must not contain U+0000")
 
 
 def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
+    for c in choices:  # a text out of bounds (400) before a name unknown or repeated (422)
+        check_terms_version(c.terms_version)
     seen: set[str] = set()
     for c in choices:
         if c.purpose not in PURPOSES:
@@ -70,7 +73,6 @@ def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
         if c.purpose in seen:
             raise Unprocessable(f"consent purpose {c.purpose!r} given twice")
         seen.add(c.purpose)
-        check_terms_version(c.terms_version)
     missing = [p for p in REQUIRED_PURPOSES if p not in seen]
     if missing:
         raise Unprocessable(f"consent to {', '.join(missing)} is required to take part")

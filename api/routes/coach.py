@@ -160,13 +160,13 @@ def _places_out(v: coaching.PlacesView) -> PlacesOut:
     return PlacesOut(home=v.places.home, work=v.places.work, named_trips=v.named_trips)
 
 
-@get("/v1/me/profile", tags=["coach"])
+@get("/v1/me/profile", tags=["coach"], operation_id="getProfile")
 async def get_profile(conn: DbConn, principal: Caller) -> ProfileOut:
     """The caller's vehicle profile (defaults: a thermal car driven alone, a muscular bike)."""
     return _profile_out(await coaching.get_profile(conn, principal))
 
 
-@put("/v1/me/profile", tags=["coach"])
+@put("/v1/me/profile", tags=["coach"], operation_id="setProfile")
 async def put_profile(data: JSONBody[ProfileIn], conn: DbConn, principal: Caller) -> ProfileOut:
     """Replace the vehicle profile; every stored footprint is recomputed with it at once."""
     profile = msgspec.convert(msgspec.structs.asdict(data), VehicleProfile)
@@ -174,7 +174,7 @@ async def put_profile(data: JSONBody[ProfileIn], conn: DbConn, principal: Caller
     return _profile_out(profile, n)
 
 
-@get("/v1/coach/footprint", tags=["coach"])
+@get("/v1/coach/footprint", tags=["coach"], operation_id="getFootprint")
 async def footprint(
     request: Request[Any, Any, Any],
     conn: DbConn,
@@ -190,25 +190,25 @@ async def footprint(
     return await coaching.footprint(conn, principal, period, _instant(at), params=_params(request))
 
 
-@get("/v1/coach/goal", tags=["coach"])
+@get("/v1/coach/goal", tags=["coach"], operation_id="getGoal")
 async def get_goal(conn: DbConn, principal: Caller, at: At = None) -> GoalOut:
     """The yearly mobility budget, the part used since 1 January and the pace (linear projection)."""
     return _goal_out(await coaching.goal(conn, principal, _instant(at)))
 
 
-@put("/v1/coach/goal", tags=["coach"])
+@put("/v1/coach/goal", tags=["coach"], operation_id="setGoal")
 async def put_goal(data: JSONBody[GoalIn], conn: DbConn, principal: Caller) -> GoalOut:
     """Set a personal yearly mobility budget in kgCO2e (`null`: back to the default)."""
     return _goal_out(await coaching.set_goal(conn, principal, data.yearly_budget_kg, utcnow()))
 
 
-@get("/v1/coach/places", tags=["coach"])
+@get("/v1/coach/places", tags=["coach"], operation_id="getPlaces")
 async def get_places(conn: DbConn, principal: Caller, at: At = None) -> PlacesOut:
     """Home and work, as confirmed or as guessed from stays (nights, weekday working hours)."""
     return _places_out(await coaching.places(conn, principal, _instant(at)))
 
 
-@put("/v1/coach/places", tags=["coach"])
+@put("/v1/coach/places", tags=["coach"], operation_id="setPlaces")
 async def put_places(data: JSONBody[PlacesIn], conn: DbConn, principal: Caller) -> PlacesOut:
     """Confirm or correct home and work; trips between them are named commutes."""
     view = await coaching.confirm_places(
@@ -221,27 +221,36 @@ async def put_places(data: JSONBody[PlacesIn], conn: DbConn, principal: Caller) 
     return _places_out(view)
 
 
-@get("/v1/coach/recurring", tags=["coach"])
+@get("/v1/coach/recurring", tags=["coach"], operation_id="listRecurringTrips")
 async def get_recurring(conn: DbConn, principal: Caller, at: At = None) -> list[RecurringTrip]:
     """Trips made at least three times between the same two places (250 m) over the past year."""
     return await coaching.recurring(conn, principal, _instant(at))
 
 
-@get("/v1/coach/alternatives", tags=["coach"])
+@get("/v1/coach/alternatives", tags=["coach"], operation_id="listAlternatives")
 async def get_alternatives(conn: DbConn, principal: Caller, at: At = None) -> list[TripAlternatives]:
     """For each recurring car trip: walk, bike, e-bike, bus and carpool with their footprint,
     door-to-door time and the yearly saving of switching one day a week."""
     return await coaching.alternatives(conn, principal, _instant(at))
 
 
-@get("/v1/coach/fmd", tags=["coach"])
+@get("/v1/coach/fmd", tags=["coach"], operation_id="getFmdDays")
 async def get_fmd(conn: DbConn, principal: Caller, year: Year = None) -> FmdDays:
     """Sustainable-mobility days of the year (Forfait Mobilités Durables): only bike, e-bike,
     carpool, public transport (and walking alongside them)."""
     return await coaching.fmd(conn, principal, year or utcnow().year)
 
 
-@get("/v1/coach/fmd/attestation", tags=["coach"], opt=downloads(*ATTESTATION_MEDIA_TYPES.values()))
+@get(
+    "/v1/coach/fmd/attestation",
+    tags=["coach"],
+    operation_id="getFmdAttestation",
+    opt=downloads(
+        *ATTESTATION_MEDIA_TYPES.values(),
+        filename=r"attestation-fmd-\d{4}\.(" + "|".join(f.value for f in AttestationFormat) + ")",
+        example="attestation-fmd-2026.pdf",
+    ),
+)
 async def get_attestation(
     conn: DbConn,
     principal: Caller,
@@ -273,7 +282,7 @@ async def get_attestation(
     )
 
 
-@get("/v1/coach/weekly", tags=["coach"])
+@get("/v1/coach/weekly", tags=["coach"], operation_id="getWeeklyMessage")
 async def get_weekly(
     request: Request[Any, Any, Any], conn: DbConn, principal: Caller, lang: Lang = Language.FR, at: At = None
 ) -> WeeklyMessage:

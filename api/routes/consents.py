@@ -42,7 +42,7 @@ def _out(states: list[consents.ConsentState], history: list[ConsentEvent]) -> Co
     )
 
 
-@get("/v1/me/consents", tags=["testers"])
+@get("/v1/me/consents", tags=["testers"], operation_id="getConsents")
 async def get_consents(conn: DbConn, principal: Caller) -> ConsentsOut:
     """Every purpose (granted or not, terms version, granted and revoked times), what revoking it
     means (`revoke_notice`, to show before the tester confirms), and the history of changes."""
@@ -50,8 +50,8 @@ async def get_consents(conn: DbConn, principal: Caller) -> ConsentsOut:
     return _out(states, history)
 
 
-# 409: revoking coaching alone; 422: an unknown or repeated purpose, a terms version out of bounds.
-@put("/v1/me/consents", tags=["testers"], opt=own_problems(409, 422))
+# 409: revoking coaching alone; 422: an unknown or repeated purpose (a terms version out of bounds is a 400).
+@put("/v1/me/consents", tags=["testers"], operation_id="setConsents", opt=own_problems(409, 422))
 async def put_consents(data: JSONBody[ConsentsIn], conn: DbConn, principal: Caller) -> ConsentsOut:
     """Grant or revoke the listed purposes (others stay as they are), all at once.
 

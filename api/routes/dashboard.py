@@ -282,7 +282,7 @@ async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
 # --- JSON and downloads (released tables only, read as sillage_team) ---------------------------
 
 
-@get("/api/releases", tags=["dashboard"], security=[TEAM_SESSION])
+@get("/api/releases", tags=["dashboard"], security=[TEAM_SESSION], operation_id="listReleases")
 async def releases(
     request: Req,
     conn: DbConn,
@@ -318,7 +318,9 @@ async def _release(conn: Conn, release_id: uuid.UUID) -> db.ReleaseRow:
     return r
 
 
-@get("/api/releases/{release_id:uuid}", tags=["dashboard"], security=[TEAM_SESSION])
+@get(
+    "/api/releases/{release_id:uuid}", tags=["dashboard"], security=[TEAM_SESSION], operation_id="getRelease"
+)
 async def release_detail(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> ReleaseOut:
     """One release: its parameters (epsilon, k, caps, noise scale per table) and published cells."""
     s = await _require(request, conn)
@@ -412,7 +414,12 @@ def _zones_geojson(zones: list[db.ZoneRow], cells: list[db.CellRow]) -> dict[str
     }
 
 
-@get("/api/releases/{release_id:uuid}/flows.geojson", tags=["dashboard"], security=[TEAM_SESSION])
+@get(
+    "/api/releases/{release_id:uuid}/flows.geojson",
+    tags=["dashboard"],
+    security=[TEAM_SESSION],
+    operation_id="getReleaseFlows",
+)
 async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's zones and origin–destination flows as GeoJSON (lines between zone centres)."""
     s = await _require(request, conn)
@@ -423,7 +430,12 @@ async def flows(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> 
     return {"zones": _zones_geojson(zones, cells), "flows": _lines_geojson("od_flows", cells, zones)}
 
 
-@get("/api/releases/{release_id:uuid}/corridors.geojson", tags=["dashboard"], security=[TEAM_SESSION])
+@get(
+    "/api/releases/{release_id:uuid}/corridors.geojson",
+    tags=["dashboard"],
+    security=[TEAM_SESSION],
+    operation_id="getReleaseCorridors",
+)
 async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID]) -> dict[str, Any]:
     """The release's carpool corridors as GeoJSON: a line between zone centres per corridor and
     departure-time band, with its potential matches and the CO2 a year shared journeys could save."""
@@ -436,7 +448,7 @@ async def corridors(request: Req, conn: DbConn, release_id: FromPath[uuid.UUID])
     return {"zones": _zones_geojson(zones, matches), "corridors": _corridors_geojson(matches, co2, zones)}
 
 
-@get("/api/co2-trend", tags=["dashboard"], security=[TEAM_SESSION])
+@get("/api/co2-trend", tags=["dashboard"], security=[TEAM_SESSION], operation_id="getCo2Trend")
 async def co2_trend(
     request: Req,
     conn: DbConn,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, KwargDefinition
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from api.deps import Caller, DbConn, utcnow
@@ -40,8 +41,19 @@ class ConsentOut(msgspec.Struct, frozen=True, kw_only=True):
     revoked_at: datetime | None
 
 
+# A device is ``device_id`` in every answer (enrolment, /v1/me, a new device, the path to revoke it);
+# the list of devices named it ``id`` first, which it still sends for the clients that read it.
+DeprecatedDeviceId = Annotated[
+    uuid.UUID,
+    KwargDefinition(
+        schema_extra={"deprecated": True}, description="Deprecated: the same value as `device_id`; read that."
+    ),
+]
+
+
 class DeviceOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: uuid.UUID
+    device_id: uuid.UUID
+    id: DeprecatedDeviceId
     label: str
     created_at: datetime
     last_seen_at: datetime | None
@@ -75,7 +87,13 @@ def _choices(items: list[str | ConsentIn]) -> list[testers.ConsentChoice]:
 
 
 # 404: no campaign has the invite code; 409: its enrolment is closed; 422: the consents.
-@post("/v1/enrol", status_code=HTTP_201_CREATED, tags=["testers"], opt=own_problems(404, 409, 422))
+@post(
+    "/v1/enrol",
+    status_code=HTTP_201_CREATED,
+    tags=["testers"],
+    operation_id="enrol",
+    opt=own_problems(404, 409, 422),
+)
 async def enrol(data: JSONBody[EnrolIn], conn: DbConn) -> EnrolOut:
     """Join a campaign with its invite code and consents (`coaching` is required).
 
@@ -96,7 +114,7 @@ class MeController(Controller):
     path = "/v1/me"
     tags = ["testers"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
-    @get("/")
+    @get("/", operation_id="getMe")
     async def me(self, conn: DbConn, principal: Caller) -> MeOut:
         """Who the token belongs to, and the consents in force."""
         consents = await testers_db.list_consents(conn, principal.user_id)
@@ -115,12 +133,13 @@ class MeController(Controller):
             ],
         )
 
-    @get("/devices")
+    @get("/devices", operation_id="listDevices")
     async def devices(self, conn: DbConn, principal: Caller) -> list[DeviceOut]:
         """The caller's devices (never their token secrets)."""
         rows = await testers_db.list_devices(conn, principal.user_id)
         return [
             DeviceOut(
+                device_id=d.id,
                 id=d.id,
                 label=d.label,
                 created_at=d.created_at,
@@ -131,7 +150,7 @@ class MeController(Controller):
             for d in rows
         ]
 
-    @post("/devices", status_code=HTTP_201_CREATED)
+    @post("/devices", status_code=HTTP_201_CREATED, operation_id="addDevice")
     async def add_device(
         self, conn: DbConn, principal: Caller, data: JSONBody[DeviceIn | None] = None
     ) -> NewDeviceOut:
@@ -142,7 +161,12 @@ class MeController(Controller):
         return NewDeviceOut(device_id=device_id, token=token)
 
     # 409: the tester's last active device (leave with DELETE /v1/me instead).
-    @delete("/devices/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT, opt=own_problems(409))
+    @delete(
+        "/devices/{device_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="revokeDevice",
+        opt=own_problems(409),
+    )
     async def revoke_device(self, device_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
         """Revoke one of the caller's own devices (its token stops working at once); the calling
         device too, while another stays active. The last active device cannot be revoked (409): its

@@ -29,10 +29,10 @@ from api.deps import (
     utcnow,
 )
 from api.openapi import DEVICE_ID_QUERY, DEVICE_TOKEN, DEVICE_TOKEN_BASIC, TOKEN_QUERY, own_problems
-from core.errors import BadRequest, SillageError
+from core.errors import SillageError, Unprocessable
 from core.fixes import Fix, RawFix, Rejection
 from ingest import formats
-from ingest.fixes import BatchReport, Status, store_batch
+from ingest.fixes import BatchReport, FixStatus, store_batch
 from ingest.formats import jsonbody
 from ingest.formats.native import decode_clean_native
 from ingest.testers import authenticate
@@ -137,7 +137,7 @@ def _log_rejections(report: BatchReport, source: str) -> None:
     """Trackers' apps (OwnTracks, GPSLogger, ...) show no per-fix report: an operator sees in the
     log that a batch had fixes refused, how many, and why (no identifier, and no value: the reasons
     name fields, with the values a tester sent masked)."""
-    reasons = Counter(_reason_kind(r.reason or "") for r in report.results if r.status == Status.REJECTED)
+    reasons = Counter(_reason_kind(r.reason or "") for r in report.results if r.status == FixStatus.REJECTED)
     log.warning(
         "fixes rejected",
         extra={
@@ -185,7 +185,14 @@ def _body(
 UNKNOWN_SHAPE = own_problems(422)
 
 
-@post("/v1/fixes", tags=["ingestion"], status_code=200, security=[DEVICE_TOKEN], opt=UNKNOWN_SHAPE)
+@post(
+    "/v1/fixes",
+    tags=["ingestion"],
+    status_code=200,
+    security=[DEVICE_TOKEN],
+    operation_id="postFixes",
+    opt=UNKNOWN_SHAPE,
+)
 async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
     """Our app's batch: `{"fixes": [{"ts", "lat", "lon", "accuracy_m", ...}]}`, at most 1000 fixes.
 
@@ -211,6 +218,7 @@ async def post_fixes(request: Request[Any, Any, State]) -> BatchReport:
 
 @post(
     "/v1/uploads",
+    operation_id="uploadFixes",
     tags=["ingestion"],
     status_code=200,
     request_max_body_size=UPLOAD_MAX_BYTES,
@@ -254,6 +262,7 @@ EMISSION_MAX_BYTES = UPLOAD_MAX_BYTES
 
 @post(
     "/usercache/put",
+    operation_id="putEmissionUsercache",
     tags=["ingestion"],
     status_code=200,
     request_max_body_size=EMISSION_MAX_BYTES,
@@ -276,6 +285,7 @@ async def emission_put(request: Request[Any, Any, State], conn: DbConn) -> Emiss
 
 @post(
     "/ingest/owntracks",
+    operation_id="ingestOwnTracks",
     tags=["ingestion"],
     status_code=200,
     security=[DEVICE_TOKEN_BASIC, DEVICE_TOKEN],
@@ -299,6 +309,7 @@ class OverlandAck(msgspec.Struct, frozen=True, kw_only=True):
 
 @post(
     "/ingest/overland",
+    operation_id="ingestOverland",
     tags=["ingestion"],
     status_code=200,
     security=[DEVICE_TOKEN, TOKEN_QUERY],
@@ -340,12 +351,18 @@ async def _query_and_form(request: Request[Any, Any, State], *, json_object: boo
     elif json_object and _is_json(request):
         document = jsonbody.loads(await request.body())
         if not isinstance(document, dict):
-            raise BadRequest('a JSON body holds the parameters as one object: {"lat": ..., "lon": ...}')
+            raise Unprocessable('a JSON body holds the parameters as one object: {"lat": ..., "lon": ...}')
         params.update({str(k): str(v) for k, v in document.items() if isinstance(v, str | int | float)})
     return params
 
 
-@get("/ingest/gpslogger", tags=["ingestion"], media_type="text/plain", security=[TOKEN_QUERY, DEVICE_TOKEN])
+@get(
+    "/ingest/gpslogger",
+    operation_id="ingestGpsLoggerQuery",
+    tags=["ingestion"],
+    media_type="text/plain",
+    security=[TOKEN_QUERY, DEVICE_TOKEN],
+)
 async def gpslogger_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """GPSLogger (Android) custom URL: one fix per request; the token as `token=` (or a bearer header)."""
     return await _gpslogger(request, conn)
@@ -353,10 +370,12 @@ async def gpslogger_get(request: Request[Any, Any, State], conn: DbConn) -> Resp
 
 @post(
     "/ingest/gpslogger",
+    operation_id="ingestGpsLogger",
     tags=["ingestion"],
     media_type="text/plain",
     status_code=200,
     security=[TOKEN_QUERY, DEVICE_TOKEN],
+    opt=UNKNOWN_SHAPE,  # a JSON body that is not one object
 )
 async def gpslogger_post(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """GPSLogger with HTTP POST: the same parameters in the query string or a form body."""
@@ -370,7 +389,13 @@ async def _gpslogger(request: Request[Any, Any, State], conn: DbConn) -> Respons
     return Response("OK", media_type="text/plain")
 
 
-@get("/ingest/osmand", tags=["ingestion"], media_type="text/plain", security=[DEVICE_ID_QUERY, DEVICE_TOKEN])
+@get(
+    "/ingest/osmand",
+    operation_id="ingestOsmAndQuery",
+    tags=["ingestion"],
+    media_type="text/plain",
+    security=[DEVICE_ID_QUERY, DEVICE_TOKEN],
+)
 async def osmand_get(request: Request[Any, Any, State], conn: DbConn) -> Response[str]:
     """Traccar Client / OsmAnd protocol: the token is the app's device identifier (`id`)."""
     return await _osmand(request, conn)
@@ -378,6 +403,7 @@ async def osmand_get(request: Request[Any, Any, State], conn: DbConn) -> Respons
 
 @post(
     "/ingest/osmand",
+    operation_id="ingestOsmAnd",
     tags=["ingestion"],
     media_type="text/plain",
     status_code=200,

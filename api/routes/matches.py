@@ -32,7 +32,7 @@ class Role(StrEnum):
     PASSENGER = "passenger"
 
 
-class Status(StrEnum):
+class MatchStatus(StrEnum):
     PROPOSED = "proposed"  # the caller has not answered
     INTERESTED = "interested"  # the caller said yes; the partner has not (or not yet)
     MUTUAL = "mutual"  # both said yes: contact details are shown
@@ -58,7 +58,7 @@ class ContactOut(msgspec.Struct, frozen=True, kw_only=True):
 
 class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
-    status: Status
+    status: MatchStatus
     legs: list[LegOut]
     your_co2_saved_kg_per_year: float
     your_money_saved_eur_per_year: float
@@ -104,11 +104,11 @@ def _match_out(m: MatchRow) -> MatchOut:
             )
         )
     status = (
-        Status.MUTUAL
+        MatchStatus.MUTUAL
         if m.mutual
-        else Status.INTERESTED
+        else MatchStatus.INTERESTED
         if m.my_response == carpool.INTERESTED
-        else Status.PROPOSED
+        else MatchStatus.PROPOSED
     )
     partner = (
         ContactOut(display_name=m.partner_name, contact=m.partner_contact)
@@ -134,7 +134,7 @@ def _profile_out(p: CarpoolProfile) -> CarpoolProfileOut:
     )
 
 
-@get("/v1/matches", tags=["carpool"])
+@get("/v1/matches", tags=["carpool"], operation_id="listMatches")
 async def list_matches(conn: DbConn, principal: Caller) -> list[MatchOut]:
     """The caller's carpool proposals (needs the `carpool_matching` consent; empty otherwise).
 
@@ -146,33 +146,47 @@ async def list_matches(conn: DbConn, principal: Caller) -> list[MatchOut]:
 
 
 @post(
-    "/v1/matches/{match_id:uuid}/interest", status_code=HTTP_200_OK, tags=["carpool"], opt=own_problems(409)
+    "/v1/matches/{match_id:uuid}/interest",
+    status_code=HTTP_200_OK,
+    tags=["carpool"],
+    operation_id="expressInterest",
+    opt=own_problems(409),
 )
 async def interest(match_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> MatchOut:
     """Say yes to a match (409 until the caller has set a display name and contact)."""
     return _match_out(await carpool.express_interest(conn, principal, match_id))
 
 
-@post("/v1/matches/{match_id:uuid}/decline", status_code=HTTP_204_NO_CONTENT, tags=["carpool"])
+@post(
+    "/v1/matches/{match_id:uuid}/decline",
+    status_code=HTTP_204_NO_CONTENT,
+    tags=["carpool"],
+    operation_id="declineMatch",
+)
 async def decline(match_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
     """Decline a match: it disappears for both testers and is never proposed again."""
     await carpool.refuse(conn, principal, match_id, block=False)
 
 
-@post("/v1/matches/{match_id:uuid}/block", status_code=HTTP_204_NO_CONTENT, tags=["carpool"])
+@post(
+    "/v1/matches/{match_id:uuid}/block",
+    status_code=HTTP_204_NO_CONTENT,
+    tags=["carpool"],
+    operation_id="blockMatch",
+)
 async def block(match_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
     """Block a match, also after contact was exchanged: the partner's details and the match
     disappear for both, and the pair is never proposed again."""
     await carpool.refuse(conn, principal, match_id, block=True)
 
 
-@get("/v1/me/carpool", tags=["carpool"], opt=own_problems(404))
+@get("/v1/me/carpool", tags=["carpool"], operation_id="getCarpoolProfile", opt=own_problems(404))
 async def get_carpool_profile(conn: DbConn, principal: Caller) -> CarpoolProfileOut:
     """What the caller shows a partner once both said yes (404 until set)."""
     return _profile_out(await carpool.get_profile(conn, principal))
 
 
-@put("/v1/me/carpool", tags=["carpool"])
+@put("/v1/me/carpool", tags=["carpool"], operation_id="setCarpoolProfile")
 async def put_carpool_profile(
     data: JSONBody[CarpoolProfileIn], conn: DbConn, principal: Caller
 ) -> CarpoolProfileOut:

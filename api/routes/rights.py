@@ -49,7 +49,14 @@ def _deleted(d: RangeDeleted) -> Deleted:
     return Deleted(fixes=d.fixes, trips=d.trips, stays=d.stays, labels=d.labels, hidden_trips=d.hidden_trips)
 
 
-@get("/v1/me/export", tags=["rights"], opt=downloads(*export.MEDIA_TYPES.values()))
+@get(
+    "/v1/me/export",
+    tags=["rights"],
+    operation_id="exportMe",
+    opt=downloads(
+        *export.MEDIA_TYPES.values(), filename=export.FILENAME_PATTERN, example=export.FILENAME_EXAMPLE
+    ),
+)
 async def export_data(
     request: Request[Any, Any, Any],
     conn: DbConn,
@@ -82,7 +89,7 @@ async def export_data(
     )
 
 
-@delete("/v1/me/trips/{trip_id:uuid}", status_code=HTTP_200_OK, tags=["rights"])
+@delete("/v1/me/trips/{trip_id:uuid}", status_code=HTTP_200_OK, tags=["rights"], operation_id="deleteTrip")
 async def delete_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> Deleted:
     """Delete one of the caller's trips together with the positions it was made of (otherwise
     reprocessing would rebuild it); the stays around it are recomputed."""
@@ -90,7 +97,13 @@ async def delete_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Cal
 
 
 # 422: `to` not after `from`.
-@delete("/v1/me/fixes", status_code=HTTP_200_OK, tags=["rights"], opt=own_problems(422))
+@delete(
+    "/v1/me/fixes",
+    status_code=HTTP_200_OK,
+    tags=["rights"],
+    operation_id="deleteFixes",
+    opt=own_problems(422),
+)
 async def delete_fixes(
     conn: DbConn,
     principal: Caller,
@@ -107,7 +120,7 @@ async def delete_fixes(
 
 
 # 404: the account was erased meanwhile (a concurrent erasure of the same account).
-@delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"], opt=own_problems(404))
+@delete("/v1/me", status_code=HTTP_200_OK, tags=["rights"], operation_id="eraseMe", opt=own_problems(404))
 async def erase(conn: DbConn, principal: Caller) -> ErasedOut:
     """Erase the caller's account and everything about them: partition, role, tokens,
     consents, corrections, coaching, queued work. Irreversible.
@@ -120,25 +133,35 @@ async def erase(conn: DbConn, principal: Caller) -> ErasedOut:
     return ErasedOut(erased=True, receipt=erased.receipt)
 
 
-@post("/v1/me/pause", status_code=HTTP_200_OK, tags=["rights"])
+@post("/v1/me/pause", status_code=HTTP_200_OK, tags=["rights"], operation_id="pauseRecording")
 async def pause(conn: DbConn, principal: Caller) -> RecordingOut:
     """Stop storing new positions (they are answered with status `paused`); nothing is deleted."""
     return RecordingOut(paused=await rights.set_paused(conn, principal, paused=True))
 
 
-@post("/v1/me/resume", status_code=HTTP_200_OK, tags=["rights"])
+@post("/v1/me/resume", status_code=HTTP_200_OK, tags=["rights"], operation_id="resumeRecording")
 async def resume(conn: DbConn, principal: Caller) -> RecordingOut:
     """Store new positions again."""
     return RecordingOut(paused=await rights.set_paused(conn, principal, paused=False))
 
 
-@post("/v1/me/trips/{trip_id:uuid}/hide", status_code=HTTP_204_NO_CONTENT, tags=["rights"])
+@post(
+    "/v1/me/trips/{trip_id:uuid}/hide",
+    status_code=HTTP_204_NO_CONTENT,
+    tags=["rights"],
+    operation_id="hideTrip",
+)
 async def hide(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
     """Hide a trip from coaching and sharing (it stays hidden when recomputed)."""
     await rights.set_hidden(conn, principal, trip_id, hidden=True)
 
 
-@post("/v1/me/trips/{trip_id:uuid}/unhide", status_code=HTTP_204_NO_CONTENT, tags=["rights"])
+@post(
+    "/v1/me/trips/{trip_id:uuid}/unhide",
+    status_code=HTTP_204_NO_CONTENT,
+    tags=["rights"],
+    operation_id="unhideTrip",
+)
 async def unhide(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller) -> None:
     """Show a hidden trip again."""
     await rights.set_hidden(conn, principal, trip_id, hidden=False)

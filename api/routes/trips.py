@@ -50,7 +50,13 @@ _NEXT_PAGE = ResponseHeader(
 
 
 # 422: `to` not after `from`.
-@get("/v1/trips", tags=["trips"], opt=own_problems(422), response_headers=[_NEXT_PAGE])
+@get(
+    "/v1/trips",
+    tags=["trips"],
+    operation_id="listTrips",
+    opt=own_problems(422),
+    response_headers=[_NEXT_PAGE],
+)
 async def list_trips(
     request: Request[Any, Any, Any],
     conn: DbConn,
@@ -121,7 +127,7 @@ async def list_trips(
     return Response(found, headers=headers)
 
 
-@get("/v1/trips/{trip_id:uuid}", tags=["trips"])
+@get("/v1/trips/{trip_id:uuid}", tags=["trips"], operation_id="getTrip")
 async def get_trip(
     request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
 ) -> TripOut:
@@ -131,7 +137,7 @@ async def get_trip(
     )
 
 
-@post("/v1/trips/{trip_id:uuid}/confirm", status_code=HTTP_200_OK, tags=["trips"])
+@post("/v1/trips/{trip_id:uuid}/confirm", status_code=HTTP_200_OK, tags=["trips"], operation_id="confirmTrip")
 async def confirm_trip(
     request: Request[Any, Any, Any], trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Caller
 ) -> TripOut:
@@ -145,7 +151,7 @@ async def confirm_trip(
     )
 
 
-@get("/v1/me/answers", tags=["trips"])
+@get("/v1/me/answers", tags=["trips"], operation_id="getAnswers")
 async def my_answers(conn: DbConn, principal: Caller) -> AnswerWeighing:
     """What the caller's answers about their sections' modes count for when Sillage infers their
     later ones. Each answer (``PATCH /v1/sections/{id}``, or every section of a trip confirmed with
@@ -164,7 +170,7 @@ async def my_answers(conn: DbConn, principal: Caller) -> AnswerWeighing:
 
 
 # 422: an unknown mode.
-@patch("/v1/sections/{section_id:uuid}", tags=["trips"], opt=own_problems(422))
+@patch("/v1/sections/{section_id:uuid}", tags=["trips"], operation_id="confirmSection", opt=own_problems(422))
 async def confirm_section(
     request: Request[Any, Any, Any],
     section_id: FromPath[uuid.UUID],

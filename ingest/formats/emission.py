@@ -148,6 +148,21 @@ def _sort_entries(entries: list[Any]) -> _Entries:
     return sorted_
 
 
+class _UserOnly(msgspec.Struct, frozen=True, kw_only=True):
+    user: Any = None
+
+
+def decode_user(body: bytes) -> str | None:
+    """The ``user`` token of the protocol's other requests (``usercache/get``,
+    ``pipeline/get_complete_ts``; an empty body has none), read as :func:`decode_emission` reads it:
+    malformed JSON is a 400, a body of another shape or a ``user`` that is not a string a 422."""
+    try:
+        only = msgspec.convert(loads(body or b"{}"), _UserOnly)
+    except msgspec.ValidationError as exc:
+        raise Unprocessable(f'expected an object {{"user": ...}}: {exc}') from exc
+    return _token(only.user)
+
+
 def decode_emission(body: bytes, *, params: EmissionParams | None = None) -> tuple[str | None, Decoded]:
     """Decode a usercache upload; returns the ``user`` token (or None) and the location fixes.
 

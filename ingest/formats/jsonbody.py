@@ -87,6 +87,22 @@ def decode_document(body: bytes, decoder: msgspec.json.Decoder[T], lenient: type
 _NOT_UNICODE = "a text holds a lone UTF-16 surrogate (not Unicode)"
 
 
+def unreadable(body: bytes, exc: msgspec.DecodeError) -> BadRequest:
+    """The 400 for a ``body`` that msgspec could not read (``exc``), saying why as the other JSON
+    bodies do: where the standard library stops reading it too (line, column, offset); else the lone
+    UTF-16 surrogate that msgspec reports as "Input data was truncated" (``"\\ud800"``), or msgspec's
+    own reason (``NaN``, which JSON has not)."""
+    try:
+        parsed = lenient_loads(body)
+    except BadRequest as malformed:
+        return malformed
+    try:
+        msgspec.json.encode(parsed)
+    except UnicodeEncodeError:
+        return BadRequest(f"malformed JSON: {_NOT_UNICODE}")
+    return BadRequest(f"malformed JSON: {exc}")
+
+
 def convert_item(value: object, type_: type[T]) -> T:
     """Convert one parsed element into a wire Struct, or raise :class:`ItemError` with msgspec's reason."""
     try:

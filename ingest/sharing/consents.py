@@ -83,6 +83,8 @@ async def consent_states(conn: Conn, user_id: uuid.UUID) -> tuple[list[ConsentSt
 
 
 def _check(changes: Sequence[ConsentChange]) -> None:
+    for c in changes:  # a text out of bounds (400) before a name unknown or repeated (422)
+        check_terms_version(c.terms_version)
     seen: set[str] = set()
     for c in changes:
         if c.purpose not in PURPOSES:
@@ -90,7 +92,6 @@ def _check(changes: Sequence[ConsentChange]) -> None:
         if c.purpose in seen:
             raise Unprocessable(f"consent purpose {c.purpose!r} given twice")
         seen.add(c.purpose)
-        check_terms_version(c.terms_version)
         if c.purpose == "coaching" and not c.granted:
             raise Conflict(REVOKE_NOTICES["coaching"], leave=LEAVE_ENDPOINT)
 

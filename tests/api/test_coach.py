@@ -221,6 +221,45 @@ async def test_a_goal_under_one_kilogram_is_refused(
     assert (await http.get("/v1/coach/goal", headers=tester.auth)).json()["personal"] is False
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "key"),
+    [
+        ("/v1/coach/goal", {"yearly_budget_kg": "300"}, "yearly_budget_kg"),
+        ("/v1/coach/places", {"home": {"lat": "46.1591", "lon": -1.152}}, "home.lat"),
+        ("/v1/coach/places", {"home": "null"}, "home"),
+        ("/v1/me/profile", {"car_occupants": "3"}, "car_occupants"),
+    ],
+)
+async def test_a_number_sent_as_a_string_in_a_coaching_body_is_refused(
+    http: httpx.AsyncClient, tester: Enrolled, path: str, body: dict[str, Any], key: str
+) -> None:
+    # Litestar's lenient conversion took "300" for 300 (and "null" for null): the body's schema says
+    # a number, and a client sending text never learnt of its mistake.
+    r = await http.put(path, json=body, headers=tester.auth)
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("/validation")
+    assert [(e["key"], e["source"]) for e in r.json()["errors"]] == [(key, "body")]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/me/profile", b'{"car_energy": "\\ud800"}'),
+        ("/v1/me/profile", b'{"car_energy": "electric", "\\udc00": 1}'),
+        ("/v1/coach/goal", b'{"yearly_budget_kg": "\\ud800x"}'),
+    ],
+)
+async def test_a_lone_surrogate_in_a_coaching_body_is_a_400_that_says_so(
+    http: httpx.AsyncClient, tester: Enrolled, path: str, body: bytes
+) -> None:
+    # msgspec refuses "\ud800" (no Unicode text holds it) and said "Input data was truncated".
+    r = await http.put(path, content=body, headers={**tester.auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("/validation")
+    assert "lone UTF-16 surrogate" in r.json()["detail"]
+    assert "truncated" not in r.json()["detail"]
+
+
 async def test_confirmed_places_name_the_commutes(
     http: httpx.AsyncClient, app_conn: asyncpg.Connection, tester: Enrolled
 ) -> None:

@@ -73,6 +73,23 @@ async def test_concurrent_revokes_of_the_last_two_devices_leave_one(
         assert (await http.get("/v1/me", headers=survivor.auth)).status_code == 200
 
 
+async def test_a_device_is_device_id_in_every_answer_and_id_stays_as_a_deprecated_alias(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # The list named it `id`, every other answer (and the path to revoke it) `device_id`.
+    t = await enrol(http, invite_code)
+    other = await _second_device(http, t)
+    listed = (await http.get("/v1/me/devices", headers=t.auth)).json()
+    assert sorted(d["device_id"] for d in listed) == sorted([str(t.device_id), str(other.device_id)])
+    assert all(d["id"] == d["device_id"] for d in listed)  # clients that read `id` still can
+    me = (await http.get("/v1/me", headers=t.auth)).json()
+    assert [d["device_id"] for d in listed if d["current"]] == [me["device_id"]]
+    schema = (await http.get("/schema/openapi.json")).json()["components"]["schemas"]["DeviceOut"]
+    assert schema["properties"]["id"]["deprecated"] is True
+    assert "device_id" in schema["properties"]["id"]["description"]
+    assert {"device_id", "id"} <= set(schema["required"])
+
+
 async def test_the_409_is_documented_for_revoking_a_device(http: httpx.AsyncClient) -> None:
     r = await http.get("/schema/openapi.json")
     assert r.status_code == 200

@@ -118,10 +118,31 @@ async def test_a_consents_terms_version_follows_the_rule_of_consent_changes(
     before = await app_conn.fetchval("SELECT count(*) FROM sillage.users")
     consent = {"purpose": "share_aggregates", "terms_version": terms_version}
     r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": ["coaching", consent]})
-    assert r.status_code == 422
+    assert r.status_code == 400  # a length, as the device label's: the body fails its schema
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/validation")
     assert r.json()["detail"].startswith("terms_version must")
     assert await app_conn.fetchval("SELECT count(*) FROM sillage.users") == before
+
+
+async def test_a_terms_version_out_of_bounds_is_a_400_even_beside_an_unknown_purpose(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # The body fails its schema (400) whatever else it holds, as when Litestar finds the fault.
+    consents = ["coaching", "bogus", {"purpose": "share_aggregates", "terms_version": ""}]
+    r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": consents})
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("terms_version must")
+
+
+async def test_a_malformed_body_says_where_as_a_trackers_does(http: httpx.AsyncClient) -> None:
+    # It said msgspec's "Input data was truncated", without the line and column the Problem documents.
+    json_body = {"Content-Type": "application/json"}
+    r = await http.post("/v1/enrol", content=b'{"invite_code": ', headers=json_body)
+    assert r.status_code == 400
+    body = r.json()
+    assert (body["line"], body["column"], body["offset"]) == (1, 17, 16)
+    assert body["detail"].startswith("malformed JSON at line 1, column 17")
 
 
 async def test_a_nul_character_in_the_device_label_is_refused(
@@ -142,7 +163,7 @@ async def test_text_the_database_cannot_store_is_a_bad_request_wherever_it_comes
     r = await http.post("/v1/enrol", json={"invite_code": "ABCDE\u0000-FGH23", "consents": ["coaching"]})
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["type"].endswith("/bad-request")
+    assert r.json()["type"].endswith("/validation")  # the kind of every 400
     assert "cannot store" in r.json()["detail"]
 
 

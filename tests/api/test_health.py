@@ -13,6 +13,7 @@ import pytest
 from api import health
 from api.app import create_app
 from api.logs import JsonFormatter, TextFormatter
+from api.problems import TYPE_BASE
 from core.calibration import ConfidenceCalibration
 from core.settings import Settings
 from models.heuristic import HeuristicClassifier
@@ -55,6 +56,50 @@ async def test_unknown_paths_get_an_rfc9457_problem(http: httpx.AsyncClient) -> 
     assert body["type"].endswith("/not-found")
     assert body["title"]
     assert body["detail"]
+
+
+async def test_each_kind_of_mistake_has_one_status_and_one_problem_type(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    """400 for a request that fails its schema, 422 for a well-formed one that cannot be used, the
+    same ``type`` and ``title`` wherever it is made: checked by hand, by msgspec, by Litestar, or by a
+    tracker's decoder (these differed: ``bad-request`` and ``validation``, 400 and 422)."""
+    t = await enrol(http, invite_code)
+    json_body = {"Content-Type": "application/json"}
+    consent = {"purpose": "research_labels", "granted": True}
+    schema_failures = {
+        "malformed JSON, a body of ours": await http.post("/v1/enrol", content=b'{"a": ', headers=json_body),
+        "malformed JSON, a batch": await http.post("/v1/fixes", content=b'{"fixes": ', headers=t.auth),
+        "a length, by hand": await http.post("/v1/me/devices", json={"label": "x" * 101}, headers=t.auth),
+        "a length, by msgspec": await http.put(
+            "/v1/me/carpool", json={"display_name": "x" * 61, "contact": "c"}, headers=t.auth
+        ),
+        "a length, a terms version": await http.put(
+            "/v1/me/consents", json={"consents": [{**consent, "terms_version": ""}]}, headers=t.auth
+        ),
+        "a bound, by hand": await http.get(
+            "/v1/coach/footprint", params={"at": "1999-06-01T00:00:00Z"}, headers=t.auth
+        ),
+        "a bound, by Litestar": await http.get("/v1/coach/fmd", params={"year": "1999"}, headers=t.auth),
+        "U+0000, by the database": await http.post(
+            "/v1/enrol", json={"invite_code": "AB\u0000", "consents": ["coaching"]}
+        ),
+    }
+    unusable = {
+        "an unknown purpose": await http.put(
+            "/v1/me/consents", json={"consents": [{**consent, "purpose": "ads"}]}, headers=t.auth
+        ),
+        "a range the wrong way round": await http.get(
+            "/v1/trips", params={"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, headers=t.auth
+        ),
+        "another shape, GPSLogger": await http.post(f"/ingest/gpslogger?token={t.token}", json=[46.1, -1.1]),
+        "another shape, OpenPATH": await http.post("/usercache/get", json={"user": 5}),
+        "another shape, an upload": await http.post("/v1/uploads", content=b"hello", headers=t.auth),
+    }
+    seen = {name: (r.status_code, r.json()["type"], r.json()["title"]) for name, r in schema_failures.items()}
+    assert seen == dict.fromkeys(schema_failures, (400, TYPE_BASE + "validation", "Invalid request"))
+    seen = {name: (r.status_code, r.json()["type"], r.json()["title"]) for name, r in unusable.items()}
+    assert seen == dict.fromkeys(unusable, (422, TYPE_BASE + "unprocessable", "Unprocessable content"))
 
 
 @pytest.mark.parametrize(

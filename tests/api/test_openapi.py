@@ -5,6 +5,7 @@ takes it; and a batch of fixes built from the documented body is accepted, answe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -447,3 +448,81 @@ async def test_a_trips_ends_say_their_order_of_latitude_and_longitude(http: http
     trip = (await _document(http))["components"]["schemas"]["TripOut"]["properties"]
     for end in ("origin", "destination"):
         assert trip[end]["description"].startswith("[latitude, longitude]")
+
+
+async def test_every_response_header_field_says_its_type(http: httpx.AsyncClient) -> None:
+    # The trips list's Link (declared for the document only) had a description and no schema.
+    document = await _document(http)
+    link = document["paths"]["/v1/trips"]["get"]["responses"]["200"]["headers"]["Link"]
+    assert link.get("schema") == {"type": "string"}
+    assert 'rel="next"' in link["description"]
+    for method, path, operation in _operations(document):
+        for code, response in operation["responses"].items():
+            for name, header in response.get("headers", {}).items():
+                assert "schema" in header or "content" in header, (method, path, code, name)
+
+
+async def test_schemas_are_named_after_their_types_not_their_modules(http: httpx.AsyncClient) -> None:
+    # Two enums called Status were keyed by their modules (api_routes_matches_Status), and clients
+    # generated from the document named their types so. The values sent are as before.
+    schemas = (await _document(http))["components"]["schemas"]
+    assert [name for name in schemas if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name)] == []
+    assert schemas["MatchStatus"]["enum"] == ["proposed", "interested", "mutual"]
+    assert schemas["FixStatus"]["enum"] == ["stored", "duplicate", "rejected", "paused"]
+
+
+# The verbs an operationId begins with (camelCase, such as listTrips).
+VERBS = {
+    "add", "block", "confirm", "decline", "delete", "enrol", "erase", "export", "express", "get",
+    "hide", "ingest", "list", "pause", "post", "put", "resume", "revoke", "set", "unhide", "upload",
+}  # fmt: skip
+
+
+async def test_every_operation_has_a_readable_unique_operation_id(http: httpx.AsyncClient) -> None:
+    # Litestar made them from the path and the handler's name (V1MeMe, V1TripsTripIdGetTrip): a
+    # client generated from the document called its methods so, and a renamed handler renamed them.
+    ids = {
+        (method, path): operation.get("operationId")
+        for method, path, operation in _operations(await _document(http))
+    }
+    for where, operation_id in ids.items():
+        camel = re.fullmatch(r"([a-z]+)(?:[A-Z][a-z0-9]*)*", operation_id or "")
+        assert camel is not None, where
+        assert camel[1] in VERBS, where
+    assert len(set(ids.values())) == len(ids)
+    # Clients call them by these names: they stay.
+    assert ids[("get", "/v1/trips")] == "listTrips"
+    assert ids[("get", "/v1/trips/{trip_id}")] == "getTrip"
+    assert ids[("patch", "/v1/sections/{section_id}")] == "confirmSection"
+    assert ids[("delete", "/v1/me")] == "eraseMe"
+    assert ids[("get", "/v1/me/export")] == "exportMe"
+
+
+async def test_a_download_documents_the_name_it_is_saved_under(
+    http: httpx.AsyncClient, invite_code: str
+) -> None:
+    # The export's Content-Disposition (and the attestation's) was sent but not documented.
+    paths = (await _document(http))["paths"]
+    t = await enrol(http, invite_code)
+    sent: list[tuple[str, httpx.Response]] = [
+        ("/v1/me/export", await http.get("/v1/me/export", params={"format": fmt}, headers=t.auth))
+        for fmt in ("zip", "geojson", "gpx", "csv")
+    ]
+    sent += [
+        (
+            "/v1/coach/fmd/attestation",
+            await http.get(
+                "/v1/coach/fmd/attestation",
+                params={"employer": "Agglo", "name": "Camille", "format": fmt},
+                headers=t.auth,
+            ),
+        )
+        for fmt in ("html", "pdf", "txt")
+    ]
+    for path, r in sent:
+        assert r.status_code == 200, r.text
+        header = paths[path]["get"]["responses"]["200"]["headers"]["Content-Disposition"]
+        assert header["required"] is True
+        assert header["schema"]["type"] == "string"
+        assert re.search(header["schema"]["pattern"], r.headers["content-disposition"]), path
+        assert all(re.search(header["schema"]["pattern"], e) for e in header["schema"]["examples"])

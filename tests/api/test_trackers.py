@@ -189,14 +189,18 @@ async def test_gpslogger_post_with_a_json_body_of_its_parameters_is_stored(
     assert [(row["lat"], row["lon"], row["ts"].isoformat()) for row in rows] == [(46.16, -1.15, when)]
 
 
-async def test_gpslogger_json_body_that_is_not_an_object_is_a_bad_request(
+async def test_gpslogger_json_body_that_is_not_an_object_is_unprocessable(
     http: httpx.AsyncClient, invite_code: str, app_conn: asyncpg.Connection
 ) -> None:
+    # Well-formed JSON of another shape than the format's: 422, as at every other tracker's endpoint.
     t = await enrol(http, invite_code)
     r = await http.post(f"/ingest/gpslogger?token={t.token}", json=[46.16, -1.15])
-    assert r.status_code == 400, r.text
+    assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/unprocessable")
     assert await stored(app_conn, t) == []
+    responses = (await http.get("/schema/openapi.json")).json()["paths"]["/ingest/gpslogger"]["post"]
+    assert "422" in responses["responses"]
 
 
 async def test_osmand_protocol_converts_knots(
@@ -293,3 +297,24 @@ async def test_an_emission_app_gets_its_start_up_answers(http: httpx.AsyncClient
     assert r.status_code == 200
     assert r.json() == {"complete_ts": None}  # nothing processed yet
     assert (await http.post("/pipeline/get_complete_ts", json={"user": "nope"})).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        (b'{"user": 5}', 422, '"user" must be a string token'),  # as usercache/put answers it
+        (b"[]", 422, 'expected an object {"user": ...}'),  # well-formed, of another shape
+        (b'{"user": "\\ud800"}', 400, '"user" is not valid Unicode text'),
+        (b'{"user": ', 400, "malformed JSON at line 1, column 10"),
+    ],
+)
+async def test_an_emission_app_is_told_of_a_bad_body_as_usercache_put_tells_it(
+    http: httpx.AsyncClient, body: bytes, status: int, detail: str
+) -> None:
+    # These were all 400 "malformed request body: ..." (a lone surrogate: "Input data was truncated").
+    kind = {400: "/validation", 422: "/unprocessable"}[status]
+    for path in ("/usercache/get", "/pipeline/get_complete_ts"):
+        r = await http.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert (r.status_code, r.json()["type"].endswith(kind)) == (status, True), r.text
+        assert r.json()["detail"].startswith(detail)
+        assert "422" in (await http.get("/schema/openapi.json")).json()["paths"][path]["post"]["responses"]
