@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 import msgspec
@@ -273,10 +273,18 @@ async def get_profile(conn: Conn, principal: Principal) -> db.CarpoolProfile:
 # ---- the agglomeration ------------------------------------------------------------------------
 
 
-async def corridors(conn: Conn, zone_of: ZoneOf, *, band_min: int = 60) -> list[CorridorContribution]:
+async def corridors(
+    conn: Conn, zone_of: ZoneOf, *, band_min: int = 60, among: Collection[uuid.UUID] | None = None
+) -> list[CorridorContribution]:
     """Per tester, corridor (zone to zone, in the release's zones) and time band: potential matches
     and the CO2 they would save, for testers who consent to both carpool matching and shared
-    aggregates. Input for the sharing release (k-threshold, bounding and noise are its job)."""
+    aggregates; with ``among``, only from the pairs whose two testers are both in it (a campaign's
+    release: matching pairs testers across campaigns, and a partner from another campaign did not
+    agree to share with this one's team). Input for the sharing release (k-threshold, bounding and
+    noise are its job)."""
     proposals: Sequence[Proposal] = await db.live_proposals(conn)
     ends = {(o.user_id, o.seq): (o.origin, o.destination) for o in await db.consented_offers(conn)}
-    return corridor_contributions(proposals, ends, zone_of, await db.sharing_testers(conn), band_min=band_min)
+    sharing = await db.sharing_testers(conn)
+    if among is not None:
+        sharing &= set(among)
+    return corridor_contributions(proposals, ends, zone_of, sharing, band_min=band_min)

@@ -85,15 +85,23 @@ def last_complete_day(kind: PeriodKind, now: datetime, tz: ZoneInfo) -> date:
 
 
 async def release_corridors(
-    conn: Conn, sharers: list[db.Sharer], zones: Zones, params: ReleaseParams
+    conn: Conn,
+    sharers: list[db.Sharer],
+    zones: Zones,
+    params: ReleaseParams,
+    *,
+    campaign: db.CampaignRef | None = None,
 ) -> dict[uuid.UUID, list[CorridorContribution]]:
     """The carpool corridor rows of the release's testers, by tester, in the release's zones.
 
     :func:`ingest.carpool.corridors` already keeps only testers consenting to both carpool
     matching and shared aggregates now; this also drops anyone outside this release (consent
-    given after the period, or budget exhausted)."""
+    given after the period, or budget exhausted). A campaign's release counts only the pairs of
+    its own testers: a match with a tester of another campaign is left out."""
     eligible = {s.user_id for s in sharers}
-    rows = await carpool_corridors(conn, zones.zone_of, band_min=params.carpool.band_min)
+    rows = await carpool_corridors(
+        conn, zones.zone_of, band_min=params.carpool.band_min, among=None if campaign is None else eligible
+    )
     by_user: dict[uuid.UUID, list[CorridorContribution]] = defaultdict(list)
     for r in rows:
         if r.user_id in eligible:
@@ -208,7 +216,7 @@ async def release(
                     "nothing released"
                 )
             seed = secrets.token_bytes(16)
-            corridors = await release_corridors(conn, sharers, zones, params)
+            corridors = await release_corridors(conn, sharers, zones, params, campaign=campaign)
             contribs = await _contributions(
                 conn,
                 sharers=sharers,

@@ -14,14 +14,16 @@ import pytest
 
 from core.errors import Conflict
 from core.privacy.params import ReleaseParams
-from ingest.sharing.release import ReleaseOutcome, release
+from core.privacy.zones import GridZones
+from ingest.sharing.release import ReleaseOutcome, release, release_corridors
 from ingest.sharing.scheduler import ReleaseScheduler, SchedulerParams
 from ingest.testers import create_campaign
+from store import carpool as carpool_db
 from store import sharing as db
 from store.pool import Database
 from store.rights import Actor
 from tests.support.database import ScratchDatabase
-from tests.support.sharing import CAMPUS, HARBOUR, Participant, commute_week, new_tester
+from tests.support.sharing import CAMPUS, HARBOUR, Participant, commute_week, new_tester, seed_carpool
 
 PARIS = ZoneInfo("Europe/Paris")
 # Weeks of 2025 no other test releases; consents granted before them.
@@ -145,3 +147,31 @@ async def test_the_scheduler_by_campaign_releases_each_campaign_apart(
     assert all(o.period_start == SCHEDULED_WEEK for o in ours.values())
     assert set(await db.ledger_users(app_conn, ours[cities.a.name].release_id)) == _ids(cities.testers_a)
     assert None not in {o.campaign for o in done}  # no pooled release beside them
+
+
+async def test_a_campaigns_carpool_potential_counts_only_pairs_of_its_own_testers(
+    app_conn: asyncpg.Connection,
+) -> None:
+    # Found by a probe: matching pairs testers across campaigns, and a city's release counted its
+    # testers' matches with another city's, who had not agreed to share with this city's team.
+    # Here A's testers cannot drive, so every match of theirs is with one of B's.
+    tag = uuid.uuid4().hex[:6]
+    granted = datetime.now(UTC) - timedelta(days=40)
+    a = await create_campaign(app_conn, f"Ars {tag}", actor=Actor.operator("tests"))
+    b = await create_campaign(app_conn, f"Bords {tag}", actor=Actor.operator("tests"))
+    testers_a = [
+        await new_tester(app_conn, a.invite_code, share=True, carpool=True, at=granted) for _ in range(3)
+    ]
+    testers_b = [
+        await new_tester(app_conn, b.invite_code, share=True, carpool=True, at=granted) for _ in range(3)
+    ]
+    for t in testers_a:
+        await carpool_db.upsert_profile(app_conn, t.user_id, "A", "a@city.example", False)
+    for t in testers_b:
+        await carpool_db.upsert_profile(app_conn, t.user_id, "B", "b@city.example", True)
+    await seed_carpool(app_conn, testers_a + testers_b, tag=41)
+    sharers = [db.Sharer(user_id=t.user_id, role=t.role) for t in testers_a]
+    ref = await db.campaign_by_name(app_conn, f"Ars {tag}")
+    pooled = await release_corridors(app_conn, sharers, GridZones(1000.0), SMALL_K)
+    assert set(pooled) == _ids(testers_a)  # their matches with B's testers, in a pooled release
+    assert await release_corridors(app_conn, sharers, GridZones(1000.0), SMALL_K, campaign=ref) == {}
