@@ -366,13 +366,30 @@ async def campaign_stats(conn: Conn, campaign_id: uuid.UUID | None) -> list[Camp
 # --- team accounts and sessions ---------------------------------------------------------------
 
 
+class UpsertedAccount(msgspec.Struct, frozen=True, kw_only=True):
+    created: bool
+    campaign: str | None  # the account's scope now (None: every campaign)
+
+
 async def upsert_team_account(
-    conn: Conn, email: str, role: str, password_hash: str, campaign_id: uuid.UUID | None = None
-) -> bool:
-    """Create the account (True) or reset its role, password and campaign (False)."""
-    row = await conn.fetchrow(_q("insert_team_account"), email, role, password_hash, campaign_id)
+    conn: Conn,
+    email: str,
+    role: str,
+    password_hash: str,
+    campaign_id: uuid.UUID | None = None,
+    *,
+    set_scope: bool = True,
+) -> UpsertedAccount:
+    """Create the account, or reset its role and password, and its campaign with ``set_scope``
+    (else an existing account keeps its own)."""
+    row = await conn.fetchrow(_q("insert_team_account"), email, role, password_hash, campaign_id, set_scope)
     assert row is not None
-    return bool(row["created"])
+    return UpsertedAccount(created=bool(row["created"]), campaign=row["campaign"])
+
+
+async def scope_team_account(conn: Conn, email: str, campaign_id: uuid.UUID | None) -> bool:
+    """Set the account's campaign (None: every campaign); False if there is no such account."""
+    return await conn.fetchval(_q("scope_team_account"), email, campaign_id) is not None
 
 
 async def team_account(conn: Conn, email: str) -> TeamAccount | None:

@@ -36,10 +36,12 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> int:
         async with connected(url) as conn:
-            created = await add_member(conn, args.email, args.role, password, args.campaign)
-        scope = "every campaign" if args.campaign is None else f"the campaign {args.campaign!r}"
+            done = await add_member(
+                conn, args.email, args.role, password, args.campaign, every_campaign=args.every_campaign
+            )
+        scope = "every campaign" if done.campaign is None else f"the campaign {done.campaign!r}"
         print(
-            f"{'created' if created else 'updated'} {args.role} account {args.email.strip().lower()} "
+            f"{'created' if done.created else 'updated'} {args.role} account {args.email.strip().lower()} "
             f"reading {scope}"
         )
         return 0
@@ -87,6 +89,32 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(go())
 
 
+def cmd_scope(args: argparse.Namespace, settings: Settings) -> int:
+
+    from ingest.sharing.team import scope_member
+
+    url = require_url(settings.database_url)
+
+    async def go() -> int:
+        async with connected(url) as conn:
+            await scope_member(conn, args.email, args.campaign)
+        scope = "every campaign" if args.campaign is None else f"the campaign {args.campaign!r}"
+        print(f"{args.email.strip().lower()} now reads {scope}")
+        return 0
+
+    return asyncio.run(go())
+
+
+def _scope_arguments(parser: argparse.ArgumentParser, default: str, *, required: bool = False) -> None:
+    scope = parser.add_mutually_exclusive_group(required=required)
+    scope.add_argument(
+        "--campaign", default=None, help=f"the campaign (by name) whose releases the account reads; {default}"
+    )
+    scope.add_argument(
+        "--every-campaign", action="store_true", help="the account reads every campaign's releases"
+    )
+
+
 def register(sub: Any) -> None:
     team = sub.add_parser("team", help="the mobility team's dashboard accounts")
     tsub = team.add_subparsers(dest="team_command", required=True)
@@ -94,14 +122,14 @@ def register(sub: Any) -> None:
     add.add_argument("email")
     add.add_argument("--role", choices=("admin", "analyst"), required=True)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.add_argument(
-        "--campaign",
-        default=None,
-        help="the campaign (by name) whose releases the account reads; default: every campaign's",
-    )
+    _scope_arguments(add, "default: every campaign's for a new account; an existing account keeps its own")
     add.set_defaults(func=cmd_add)
     disable = tsub.add_parser("disable", help="disable an account and close its sessions now")
     disable.add_argument("email")
     disable.set_defaults(func=cmd_disable)
+    scope = tsub.add_parser("scope", help="change the campaign an account reads (password and sessions kept)")
+    scope.add_argument("email")
+    _scope_arguments(scope, "or --every-campaign", required=True)
+    scope.set_defaults(func=cmd_scope)
     listing = tsub.add_parser("list", help="the accounts, their roles and whether they are active")
     listing.set_defaults(func=cmd_list)

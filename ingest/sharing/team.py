@@ -75,14 +75,27 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def add_member(conn: Conn, email: str, role: str, password: str, campaign: str | None = None) -> bool:
-    """Create a team account (True), or reset an existing one's role, password and campaign (False).
+async def add_member(
+    conn: Conn,
+    email: str,
+    role: str,
+    password: str,
+    campaign: str | None = None,
+    *,
+    every_campaign: bool = False,
+) -> db.UpsertedAccount:
+    """Create a team account, or reset an existing one's role and password; says whether it was
+    created, and the account's campaign.
 
     ``campaign`` (a campaign's name) scopes the account: it reads that campaign's releases only,
-    and an admin sees that campaign only; None reads every release (a national team). A reset
-    ends the account's open sessions: whoever logged in with the old password (the reason for a
-    reset, often) is logged out, as ``disable_member`` does.
+    and an admin sees that campaign only; ``every_campaign`` reads every release (a national
+    team). With neither, a new account reads every release and an existing one keeps its scope (a
+    password reset does not widen a city's account). A reset ends the account's open sessions:
+    whoever logged in with the old password (the reason for a reset, often) is logged out, as
+    ``disable_member`` does.
     """
+    if campaign is not None and every_campaign:
+        raise Unprocessable("an account reads one campaign or every campaign, not both")
     if role not in ROLES:
         raise Unprocessable(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD_CHARS:
@@ -91,8 +104,21 @@ async def add_member(conn: Conn, email: str, role: str, password: str, campaign:
     scope = None if campaign is None else await campaign_named(conn, campaign)
     password_hash = await _off_loop(_hasher().hash, password)
     return await db.upsert_team_account(
-        conn, address, role, password_hash, None if scope is None else scope.id
+        conn,
+        address,
+        role,
+        password_hash,
+        None if scope is None else scope.id,
+        set_scope=campaign is not None or every_campaign,
     )
+
+
+async def scope_member(conn: Conn, email: str, campaign: str | None) -> None:
+    """Scope an account to the campaign named ``campaign`` (None: every campaign), its password and
+    sessions kept; :class:`NotFound` if there is no such account."""
+    scope = None if campaign is None else await campaign_named(conn, campaign)
+    if not await db.scope_team_account(conn, normalise_email(email), None if scope is None else scope.id):
+        raise NotFound(f"no account {email.strip().lower()}")
 
 
 async def campaign_named(conn: Conn, name: str) -> db.CampaignRef:

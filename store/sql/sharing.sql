@@ -134,16 +134,22 @@ ORDER BY c.created_at, c.name;
 -- name: insert_team_account
 -- Creates the account, or resets an existing one's role and password (enabling it again) and ends
 -- its open sessions: a session opened with the old password must not outlive the reset.
--- $4: the campaign whose releases it reads (NULL: every campaign's).
+-- $4: the campaign whose releases it reads (NULL: every campaign's); an existing account's is
+-- changed only when $5 is true (a password reset keeps the account's scope). Returns the scope.
 WITH account AS (
-    INSERT INTO sillage.team_accounts (email, role, password_hash, campaign_id) VALUES ($1, $2, $3, $4)
+    INSERT INTO sillage.team_accounts AS t (email, role, password_hash, campaign_id) VALUES ($1, $2, $3, $4)
     ON CONFLICT (email) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
-        campaign_id = EXCLUDED.campaign_id, disabled_at = NULL
-    RETURNING id, (xmax = 0) AS created
+        campaign_id = CASE WHEN $5 THEN EXCLUDED.campaign_id ELSE t.campaign_id END, disabled_at = NULL
+    RETURNING id, (xmax = 0) AS created, campaign_id
 ), ended AS (
     DELETE FROM sillage.team_sessions s USING account a WHERE s.account_id = a.id AND NOT a.created
 )
-SELECT id, created FROM account;
+SELECT a.id, a.created, c.name AS campaign FROM account a LEFT JOIN sillage.campaigns c ON c.id = a.campaign_id;
+
+-- name: scope_team_account
+-- Changes an account's scope ($2: a campaign, NULL: every campaign), its password and sessions kept:
+-- the dashboard reads the scope from the account at every request.
+UPDATE sillage.team_accounts SET campaign_id = $2 WHERE email = $1 RETURNING id;
 
 -- name: team_account_by_email
 SELECT id, email, role, password_hash, campaign_id FROM sillage.team_accounts

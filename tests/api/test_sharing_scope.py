@@ -117,3 +117,23 @@ def test_the_operator_releases_one_campaign_and_scopes_an_account(
     r = sillage(test_db, "team", "list")
     assert f"{scoped.a.analyst}\tanalyst\t{scoped.a.name}\t" in r.stdout
     assert f"{scoped.national}\tanalyst\tevery campaign\t" in r.stdout
+
+
+def test_a_password_reset_keeps_a_citys_account_to_its_city(test_db: ScratchDatabase, scoped: Scoped) -> None:
+    # Found by a probe: `team add` run again to reset a password, without --campaign, made a city's
+    # account a national one.
+    email = scoped.b.analyst
+    reset = ("team", "add", email, "--role", "analyst", "--password-stdin")
+    r = sillage(test_db, *reset, stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert f"reading the campaign {scoped.b.name!r}" in r.stdout
+    assert f"{email}\tanalyst\t{scoped.b.name}\t" in sillage(test_db, "team", "list").stdout
+    r = sillage(test_db, "team", "scope", email, "--every-campaign")
+    assert (r.returncode, r.stdout.strip()) == (0, f"{email} now reads every campaign"), r.stderr
+    assert f"{email}\tanalyst\tevery campaign\t" in sillage(test_db, "team", "list").stdout
+    r = sillage(test_db, "team", "scope", email, "--campaign", scoped.b.name)
+    assert r.returncode == 0, r.stderr
+    assert f"{email}\tanalyst\t{scoped.b.name}\t" in sillage(test_db, "team", "list").stdout
+    r = sillage(test_db, "team", "scope", "nobody@city.example", "--every-campaign")
+    assert r.returncode == 2
+    assert "no account nobody@city.example" in r.stderr
