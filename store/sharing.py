@@ -193,6 +193,13 @@ async def release_exists(
     return found is not None
 
 
+async def released_in_other_scope(
+    conn: Conn, period_kind: str, period_start: datetime, *, pooled: bool
+) -> bool:
+    """Whether the period has a release per campaign (``pooled``), or a pooled one (not ``pooled``)."""
+    return await conn.fetchval(_q("released_in_other_scope"), period_kind, period_start, pooled) is not None
+
+
 async def period_trips(conn: Conn, start: datetime, end: datetime) -> list[TripRecord]:
     """Inside a tester's partition: their not-hidden trips starting in [start, end)."""
     rows = await conn.fetch(_p("period_trips"), start, end)

@@ -172,10 +172,14 @@ async def release(
     budget: BudgetParams | None = None,
     zones: Zones | None = None,
     campaign: db.CampaignRef | None = None,
+    one_scope_per_period: bool = False,
 ) -> ReleaseOutcome:
     """Compute and store the release of the ``kind`` period containing ``day`` (default: the last
     complete one), made of one ``campaign``'s testers or of every campaign's (None). A period is
-    released once per scope. ``conn`` must not be inside a transaction."""
+    released once per scope; with ``one_scope_per_period`` (the scheduler), a period already
+    released in the other kind of scope (pooled, or per campaign) is not released again, so that
+    changing ``SILLAGE_RELEASE_SCOPE`` never charges a tester twice for one period.
+    ``conn`` must not be inside a transaction."""
     params = params or ReleaseParams()
     budget = budget or BudgetParams()
     if not MIN_EPSILON <= params.epsilon <= budget.epsilon_per_window:  # NaN fails too
@@ -207,6 +211,13 @@ async def release(
         if await db.release_exists(conn, kind, start, None if campaign is None else campaign.id):
             raise Conflict(
                 f"the {kind} from {start.date()} was already released{scope} (a period is released once)"
+            )
+        if one_scope_per_period and await db.released_in_other_scope(
+            conn, kind, start, pooled=campaign is None
+        ):
+            other = "per campaign" if campaign is None else "of every campaign pooled"
+            raise Conflict(
+                f"the {kind} from {start.date()} was already released {other} (one scope a period)"
             )
         for _ in range(ATTEMPTS):
             sharers, excluded = await _eligible(conn, end, now, params.epsilon, budget, campaign=campaign)

@@ -9,7 +9,8 @@ and logged. Past periods are never back-filled automatically: the operator runs
 
 ``by_campaign`` (``SILLAGE_RELEASE_SCOPE=campaign``) releases each campaign's testers apart, one
 release per campaign and period, instead of one of every campaign pooled: each tester still counts
-in one release per period, so their privacy budget is spent as before.
+in one release per period, so their privacy budget is spent as before. A period already released
+in the other kind of scope (the setting changed, or the operator released it by hand) is skipped.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ReleaseScheduler:
                                 params=self.params.release,
                                 budget=self.params.budget,
                                 campaign=scope,
+                                one_scope_per_period=True,
                             )
                         )
                     except Conflict as exc:

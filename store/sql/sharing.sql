@@ -58,6 +58,13 @@ GROUP BY user_id;
 SELECT id FROM released.releases
 WHERE period_kind = $1 AND period_start = $2 AND campaign_id IS NOT DISTINCT FROM $3;
 
+-- name: released_in_other_scope
+-- Whether the period was released in the other kind of scope: per campaign when $3 (pooled) is
+-- true, pooled when it is false.
+SELECT 1 FROM released.releases
+WHERE period_kind = $1 AND period_start = $2 AND (campaign_id IS NULL) <> $3
+LIMIT 1;
+
 -- name: insert_release
 INSERT INTO released.releases (period_kind, period_start, period_end, released_at, epsilon, k,
                                participants, caps, tables, zones_source, mechanism, campaign_id,

@@ -175,3 +175,22 @@ async def test_a_campaigns_carpool_potential_counts_only_pairs_of_its_own_tester
     pooled = await release_corridors(app_conn, sharers, GridZones(1000.0), SMALL_K)
     assert set(pooled) == _ids(testers_a)  # their matches with B's testers, in a pooled release
     assert await release_corridors(app_conn, sharers, GridZones(1000.0), SMALL_K, campaign=ref) == {}
+
+
+async def test_the_scheduler_releases_a_period_in_one_scope_only(
+    cities: Cities, test_db: ScratchDatabase
+) -> None:
+    # Found by a probe: switching SILLAGE_RELEASE_SCOPE from pooled to campaign released the same
+    # week again per campaign, and charged its testers twice.
+    week = datetime(2025, 6, 23, tzinfo=PARIS)
+    database = Database(test_db.app_url, min_size=1, max_size=1)
+    try:
+        runs = []
+        for by_campaign in (False, True):
+            params = SchedulerParams(kinds=("week",), release=SMALL_K, by_campaign=by_campaign)
+            runs.append(await ReleaseScheduler(database, params).run_once(now=week + timedelta(days=8)))
+    finally:
+        await database.close()
+    pooled, per_campaign = runs
+    assert [(o.campaign, o.period_start) for o in pooled] == [(None, week)]
+    assert per_campaign == []
