@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import unicodedata
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -134,11 +135,14 @@ RETENTION_DAYS_MAX = 36_500
 
 def campaign_name(text: str) -> str:
     """A campaign's name, checked here rather than by the table's constraint (whose raw text is no
-    message for an operator): 1 to 200 characters, not only blanks."""
+    message for an operator): 1 to 200 characters, not only blanks, no control character (a tab
+    or a line break shifted the columns of `sillage team list`, and the dashboard shows the name)."""
     if not text.strip() or len(text) > CAMPAIGN_NAME_MAX_CHARS:
         raise argparse.ArgumentTypeError(
             f"a campaign name must be 1 to {CAMPAIGN_NAME_MAX_CHARS} characters, not only blanks"
         )
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise argparse.ArgumentTypeError("a campaign name must hold no control character (tab, line break)")
     return text
 
 

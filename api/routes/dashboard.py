@@ -9,7 +9,9 @@ every POST carries the session's CSRF token (the login form a double-submit cook
 from __future__ import annotations
 
 import html
+import re
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -110,6 +112,12 @@ class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _RELEASE_TZ = ZoneInfo(ReleaseParams().timezone)
+
+
+def _slug(name: str) -> str:
+    """A campaign's name in a file name: ASCII letters and digits, words joined by hyphens."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower())) or "campaign"
 
 
 def _first_day(start: datetime) -> str:
@@ -488,16 +496,19 @@ async def download(
         cells = await db.release_cells(conn, release_id, table)
         zones = await db.release_zones(conn, release_id) if table in LINE_TABLES else []
     dims, v = DIMENSIONS[table]
-    name = f"sillage-{table}-{r.period_kind}-{_first_day(r.period_start)}.{ext}"
+    campaign = "" if r.campaign is None else r.campaign.name  # empty: every campaign's testers, pooled
+    scope = "" if r.campaign is None else f"-{_slug(r.campaign.name)}"
+    name = f"sillage-{table}-{r.period_kind}-{_first_day(r.period_start)}{scope}.{ext}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if ext == "csv":
-        header = ["period_start", "period_end", "epsilon", "k", *dims, v]
+        header = ["period_start", "period_end", "epsilon", "k", "campaign", *dims, v]
         rows: list[list[object]] = [
             [
                 r.period_start.isoformat(),
                 r.period_end.isoformat(),
                 r.epsilon,
                 r.k,
+                campaign,
                 *(c.dim_a, c.dim_b, c.dim_c)[: len(dims)],
                 c.value,
             ]
@@ -514,7 +525,12 @@ async def download(
                 for c in cells
             ],
         }
-    body["properties"] = {"epsilon": r.epsilon, "k": r.k, "period_start": r.period_start.isoformat()}
+    body["properties"] = {
+        "epsilon": r.epsilon,
+        "k": r.k,
+        "period_start": r.period_start.isoformat(),
+        "campaign": campaign or None,
+    }
     return Response(body, media_type="application/geo+json", headers=headers)
 
 

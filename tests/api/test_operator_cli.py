@@ -17,6 +17,8 @@ from tests.support.database import ScratchDatabase
         (("",), "argument name: a campaign name must be 1 to 200 characters, not only blanks"),
         (("   ",), "argument name: a campaign name must be 1 to 200 characters, not only blanks"),
         (("x" * 201,), "argument name: a campaign name must be 1 to 200 characters, not only blanks"),
+        (("Tab\tCity",), "argument name: a campaign name must hold no control character (tab, line break)"),
+        (("Two\nlines",), "argument name: a campaign name must hold no control character (tab, line break)"),
         (
             ("Bad retention", "--fixes-retention-days", "0"),
             "argument --fixes-retention-days: must be a whole number of days from 1 to 36,500, got '0'",

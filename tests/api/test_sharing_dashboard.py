@@ -111,7 +111,7 @@ async def test_csv_download_of_a_released_table(http: httpx.AsyncClient, seeded:
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     lines = r.text.splitlines()
-    assert lines[0] == "period_start,period_end,epsilon,k,mode,trips"
+    assert lines[0] == "period_start,period_end,epsilon,k,campaign,mode,trips"
     assert any(",car," in line for line in lines[1:])
 
 
@@ -152,7 +152,8 @@ async def test_csv_download_of_carpool_corridors(http: httpx.AsyncClient, seeded
     r = await http.get(f"/dashboard/download/{seeded.release_id}/carpool_co2.csv")
     lines = r.text.splitlines()
     assert (
-        lines[0] == "period_start,period_end,epsilon,k,origin_zone,destination_zone,time_band,co2_kg_per_year"
+        lines[0]
+        == "period_start,period_end,epsilon,k,campaign,origin_zone,destination_zone,time_band,co2_kg_per_year"
     )
     assert len(lines) >= 3
 
@@ -293,8 +294,8 @@ async def test_csv_downloads_defuse_spreadsheet_formulas(
     r = await http.get(f"/dashboard/download/{release_id}/od_flows.csv")
 
     rows = list(csv.reader(io.StringIO(r.text, newline="")))
-    assert rows[0][4:] == ["origin_zone", "destination_zone", "trips"]
-    pairs = {(row[4], row[5]) for row in rows[1:]}
+    assert rows[0][4:] == ["campaign", "origin_zone", "destination_zone", "trips"]
+    pairs = {(row[5], row[6]) for row in rows[1:]}
     safe = ["'" + z for z in zones[:-1]] + ["harbour"]
     assert pairs == {(safe[i], safe[i + 1]) for i in range(len(safe) - 1)}
-    assert all(row[6] == "12.0" for row in rows[1:])
+    assert all(row[7] == "12.0" for row in rows[1:])

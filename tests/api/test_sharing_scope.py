@@ -59,6 +59,17 @@ async def test_a_citys_team_lists_and_opens_its_own_releases_only(
     assert (await http.get(f"/dashboard/api/releases/{theirs}")).status_code == 404
     assert (await http.get(f"/dashboard/download/{theirs}/mode_trips.csv")).status_code == 404
     assert (await http.get(f"/dashboard/api/releases/{theirs}/flows.geojson")).status_code == 404
+    # A download says whose it is: in its name and in its rows (found by a probe: one week's files of
+    # two campaigns and the pooled release had the same name and content layout).
+    r = await http.get(f"/dashboard/download/{scoped.a.release_id}/mode_trips.csv")
+    slug = scoped.a.name.replace("Angoulême", "angouleme").replace(" ", "-")
+    assert f'filename="sillage-mode_trips-week-2023-10-02-{slug}.csv"' in r.headers["content-disposition"]
+    header, *rows = r.text.splitlines()
+    assert header.split(",")[4] == "campaign"
+    assert rows
+    assert all(row.split(",")[4] == scoped.a.name for row in rows)
+    flows = await http.get(f"/dashboard/download/{scoped.a.release_id}/od_flows.geojson")
+    assert flows.json()["properties"]["campaign"] == scoped.a.name
     trend = (await http.get("/dashboard/api/co2-trend")).json()
     assert [p["first_day"] for p in trend] == ["2023-10-02"]
 

@@ -128,7 +128,7 @@ def test_csv_download(browser: webdriver.Chrome, base_url: str, seeded: Seeded, 
     browser.find_element(By.CSS_SELECTOR, "a.download-csv[href$='/mode_trips.csv']").click()
     WebDriverWait(browser, WAIT_S).until(lambda _: list(downloads.glob("sillage-mode_trips-week-*.csv")))
     (saved,) = downloads.glob("sillage-mode_trips-week-*.csv")
-    assert saved.read_text().startswith("period_start,period_end,epsilon,k,mode,trips")
+    assert saved.read_text().startswith("period_start,period_end,epsilon,k,campaign,mode,trips")
 
 
 def test_wrong_password_is_refused(browser: webdriver.Chrome, base_url: str, seeded: Seeded) -> None:

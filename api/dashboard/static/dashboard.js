@@ -35,7 +35,8 @@ function drawOverview(release, trend) {
     const cells = table(release, name);
     chart(id, name.startsWith("mode_") && name !== "mode_co2" ? "doughnut" : "bar", cells.map((c) => c.dim_a), cells.map((c) => c.value), name);
   }
-  chart("co2-trend", "line", trend.map((p) => p.first_day), trend.map((p) => p.co2_kg), "kg CO2e");
+  const scope = release.campaign === null ? "every campaign" : release.campaign;
+  chart("co2-trend", "line", trend.map((p) => p.first_day), trend.map((p) => p.co2_kg), `kg CO2e · ${scope}`);
   const list = document.getElementById("downloads");
   list.replaceChildren();
   for (const t of release.table_names) {
@@ -208,13 +209,16 @@ async function show(page, id) {
 
 async function loadReleases(page) {
   const kind = document.getElementById("period-kind").value;
-  const releases = await getJSON(`${API}/releases?period=${kind}`);
+  const releases = await getJSON(`${API}/releases?period=${kind}&limit=500`);
+  // A national account may list releases of several scopes: each option then names its own.
+  const mixed = new Set(releases.map((r) => r.campaign)).size > 1;
   const select = document.getElementById("release");
   select.replaceChildren();
   for (const r of releases) {
     const o = document.createElement("option");
     o.value = r.id;
-    o.textContent = r.campaign === null ? `${r.first_day} – ${r.last_day}` : `${r.first_day} – ${r.last_day} · ${r.campaign}`;
+    const scope = r.campaign === null ? (mixed ? " · every campaign" : "") : ` · ${r.campaign}`;
+    o.textContent = `${r.first_day} – ${r.last_day}${scope}`;
     select.append(o);
   }
   if (releases.length) await show(page, releases[0].id);
