@@ -186,7 +186,7 @@ def _problem_statuses(handler: HTTPRouteHandler, method: str, operation: Operati
     tags = operation.tags or []
     places = {p.param_in for p in operation.parameters or [] if isinstance(p, Parameter)}
     body = operation.request_body is not None or ("ingestion" in tags and method != "GET")
-    device = "principal" in takes or "ingestion" in tags
+    device = "principal" in takes or "ingestion" in tags or bool(handler.opt.get(AUTHENTICATES_ITSELF))
     statuses = {415, 500}  # app.identity_bodies refuses a compressed body before any handler runs
     statuses.update(handler.opt.get(OWN_PROBLEMS, ()))
     if body or places - {"path"}:
@@ -582,6 +582,10 @@ def _describe(schema: Schema | Reference, descriptions: dict[str, str]) -> None:
 
 
 # --- Downloads -----------------------------------------------------------------------------------
+
+# A handler's ``opt`` key: it authenticates the device token itself, taking no ``principal`` (the
+# export, which does it on the connection it reads with), and answers as one that takes it.
+AUTHENTICATES_ITSELF = "authenticates_itself"
 
 # A handler's ``opt`` keys: the media types of the files it answers, and the name it gives them.
 DOWNLOADS = "downloads"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -90,16 +90,30 @@ async def record_export(conn: Conn, principal: Principal, fmt: ExportFormat) -> 
 
 async def stream(
     db: Database,
-    principal: Principal,
+    caller: Callable[[Conn], Awaitable[Principal]],
     fmt: ExportFormat,
     *,
     now: datetime,
     params: ExportParams = DEFAULT_PARAMS,
 ) -> AsyncIterator[bytes]:
-    """The export's bytes, in pieces of about ``params.flush_bytes``. The tester's erasure waits
-    for the last piece to be made; erased before it began, :class:`Unauthorized` before the first piece
-    (the route reads it before it answers: :func:`primed`)."""
-    async with db.connection() as conn, ex.snapshot(conn):
+    """The export's bytes, in pieces of about ``params.flush_bytes``, for the tester ``caller``
+    authenticates. One pooled connection does it all, one step after the other: authentication,
+    the audit entry (:func:`record_export`), then the snapshot. A request that held a connection of
+    its own while the export took another could empty the pool: with as many exports at once as
+    connections, each waited for a second one, and all got 503. The tester's erasure waits for the
+    last piece to be made; unauthenticated, or erased before it began, :class:`Unauthorized` before
+    the first piece (the route reads it before it answers: :func:`primed`)."""
+    async with db.connection() as conn:
+        principal = await caller(conn)
+        await record_export(conn, principal, fmt)
+        async for chunk in _snapshot(conn, principal, fmt, now, params):
+            yield chunk
+
+
+async def _snapshot(
+    conn: Conn, principal: Principal, fmt: ExportFormat, now: datetime, params: ExportParams
+) -> AsyncIterator[bytes]:
+    async with ex.snapshot(conn):
         await keep_tester(conn, principal.role)
         account = await ex.account(conn, principal.user_id)
         if account is None:  # erased between authentication and now
@@ -120,10 +134,15 @@ async def primed(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     first = await anext(pieces, None)
 
     async def rest() -> AsyncIterator[bytes]:
-        if first is not None:
-            yield first
-        async for piece in pieces:
-            yield piece
+        try:
+            if first is not None:
+                yield first
+            async for piece in pieces:
+                yield piece
+        finally:  # closed early (the download dropped): the export's transaction ends now
+            aclose = getattr(pieces, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     return rest()
 

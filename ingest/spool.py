@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator
 
 READ_BYTES = 256 * 1024  # the most one piece of the reader's side holds
+STOP_WAIT_S = 5.0  # how long a reader that stopped lets the maker finish the piece under way
 
 
 class _Spool:
@@ -30,6 +31,7 @@ class _Spool:
         self.file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 (closed by spooled's finally)
         self.written = 0
         self.finished = False
+        self.stopping = False  # the reader went away: make no further piece
         self.failure: BaseException | None = None
         self.grew = asyncio.Event()
 
@@ -47,6 +49,8 @@ class _Spool:
     async def fill(self, pieces: AsyncIterator[bytes]) -> None:
         try:
             async for piece in pieces:
+                if self.stopping:
+                    break
                 self.append(piece)
         except Exception as e:  # the reader raises it once it has read what came before
             self.failure = e
@@ -58,11 +62,16 @@ class _Spool:
                 await aclose()
 
 
-async def spooled(pieces: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+async def spooled(
+    pieces: AsyncIterator[bytes], *, stop_wait_s: float = STOP_WAIT_S
+) -> AsyncGenerator[bytes, None]:
     """``pieces`` as they were made, drained into a temporary file by a task of their own so their
     maker never waits for the reader. A failure while making them is raised to the reader after
     the bytes made before it (a download cut short, as when streamed straight). A reader that
-    stops (the client went away) stops the making too, and the file is gone."""
+    stops (the client went away) stops the making too, and the file is gone: the maker finishes
+    the piece under way and is closed (its transaction ends as it should, where a cancellation in
+    the middle of a query left the connection to be reset, an error in the log); one still busy
+    after ``stop_wait_s`` is cancelled."""
     spool = _Spool()
     filling = asyncio.create_task(spool.fill(pieces))
     try:
@@ -81,7 +90,11 @@ async def spooled(pieces: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
                 await spool.grew.wait()
     finally:
         if not filling.done():
-            filling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await filling
+            spool.stopping = True
+            try:
+                await asyncio.wait_for(asyncio.shield(filling), stop_wait_s)
+            except TimeoutError:
+                filling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await filling
         spool.file.close()

@@ -18,12 +18,14 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import Caller, DbConn, range_bound, sent_inverted, utcnow
+from api.deps import Caller, DbConn, identify, range_bound, sent_inverted, token_from_headers, utcnow
 from api.head import HEAD_KEY
-from api.openapi import downloads, own_problems
+from api.openapi import AUTHENTICATES_ITSELF, DEVICE_TOKEN, downloads, own_problems
 from ingest import export, rights
 from ingest.spool import spooled
+from store.partition import Conn
 from store.rights import RangeDeleted
+from store.testers import Principal
 
 
 class Deleted(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,14 +55,16 @@ def _deleted(d: RangeDeleted) -> Deleted:
     "/v1/me/export",
     tags=["rights"],
     operation_id="exportMe",
-    opt=downloads(
-        *export.MEDIA_TYPES.values(), filename=export.FILENAME_PATTERN, example=export.FILENAME_EXAMPLE
-    ),
+    security=[DEVICE_TOKEN],
+    opt={
+        **downloads(
+            *export.MEDIA_TYPES.values(), filename=export.FILENAME_PATTERN, example=export.FILENAME_EXAMPLE
+        ),
+        AUTHENTICATES_ITSELF: True,
+    },
 )
 async def export_data(
     request: Request[Any, Any, Any],
-    conn: DbConn,
-    principal: Caller,
     state: State,
     fmt: Annotated[export.ExportFormat, QueryParameter(name="format")] = export.ExportFormat.ZIP,
 ) -> Stream:
@@ -73,12 +77,20 @@ async def export_data(
     sections and fixes; `gpx` stays as waypoints and fixes as a track.
     """
     now = utcnow()
+    token = token_from_headers(request)
+
+    async def caller(conn: Conn) -> Principal:
+        return await identify(request, conn, token)
+
     pieces: Iterable[bytes] | AsyncIterator[bytes]
     if request.scope.get(HEAD_KEY):  # HEAD: the download's header fields, without making or recording it
+        async with state.db.connection() as conn:
+            await caller(conn)
         pieces = ()
     else:
-        await export.record_export(conn, principal, fmt)
-        pieces = spooled(await export.primed(export.stream(state.db, principal, fmt, now=now)))
+        # No connection of the request's own (no DbConn, no Caller): the export authenticates on
+        # the one it reads with (ingest.export.stream), so exports at once never empty the pool.
+        pieces = spooled(await export.primed(export.stream(state.db, caller, fmt, now=now)))
     return Stream(
         pieces,
         media_type=export.MEDIA_TYPES[fmt],

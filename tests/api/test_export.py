@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,16 +14,20 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import numpy as np
 import pytest
 from defusedxml import ElementTree
 
+from api.app import create_app
+from core.settings import Settings
 from ingest.pipeline import Pipeline, PipelineParams
 from ingest.readme import readme
 from models.heuristic import HeuristicClassifier
 from store.export import Account, Column, Relation
 from store.partition import as_user
 from store.pool import Database
+from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import bus, place, stay, track_from, walk
 
@@ -338,3 +343,22 @@ async def test_a_new_tester_exports_empty_tables(http: httpx.AsyncClient, invite
     assert read_csv(z, "data/fixes.csv") == []
     assert z.read("data/fixes.csv").decode().startswith("ts,lat,lon,")
     assert uuid.UUID(json.loads(z.read("account.json"))["user_id"]) == t.user_id
+
+
+async def test_as_many_exports_at_once_as_connections_all_answer(
+    settings: Settings, invite_code: str
+) -> None:
+    # Found by a probe: each export held its request's connection while it took another for its
+    # snapshot; with as many exports at once as pooled connections, each waited for a second one
+    # and every one got 503. The export now authenticates on the connection it reads with.
+    small = msgspec.structs.replace(settings, pool_max_size=2, db_connect_timeout_s=10.0)
+    with serve(create_app(small)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            t = await enrol(http, invite_code, "coaching")
+            answers = await asyncio.gather(
+                *(http.get("/v1/me/export", params={"format": "csv"}, headers=t.auth) for _ in range(4))
+            )
+            assert [r.status_code for r in answers] == [200] * 4
+            assert (await http.get("/v1/me/export")).status_code == 401  # no token
+            head = await http.head("/v1/me/export", headers={"Authorization": "Bearer nope"})
+            assert head.status_code == 401

@@ -242,6 +242,18 @@ async def test_requests_racing_an_erasure_answer_without_a_server_error_or_a_tra
         assert str(t.user_id) not in log
 
 
+async def _load_fixes(app_conn: asyncpg.Connection, t: Enrolled, n: int) -> None:
+    """``n`` fixes every 2 s straight into the tester's partition (COPY, as a history import)."""
+    role = f"sillage_u_{t.user_id.hex}"
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    records = [
+        (t0 + timedelta(seconds=2 * i), 46.15 + i * 1e-7, -1.15, 8.0, 10.0, 1.2, 90.0, None, None, "test")
+        for i in range(n)
+    ]
+    async with as_user(app_conn, role):
+        await app_conn.copy_records_to_table("fixes", records=records, columns=COPY_COLUMNS, schema_name=role)
+
+
 async def test_an_export_its_client_stopped_reading_does_not_hold_back_the_erasure(
     base_url: str, invite_code: str, app_conn: asyncpg.Connection
 ) -> None:
@@ -251,16 +263,7 @@ async def test_an_export_its_client_stopped_reading_does_not_hold_back_the_erasu
     fixes = 300_000  # a CSV of some 25 MB: more than the sockets' buffers hold
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         t = await enrol(http, invite_code)
-        role = f"sillage_u_{t.user_id.hex}"
-        t0 = datetime(2026, 3, 2, tzinfo=UTC)
-        records = [
-            (t0 + timedelta(seconds=2 * i), 46.15 + i * 1e-7, -1.15, 8.0, 10.0, 1.2, 90.0, None, None, "test")
-            for i in range(fixes)
-        ]
-        async with as_user(app_conn, role):
-            await app_conn.copy_records_to_table(
-                "fixes", records=records, columns=COPY_COLUMNS, schema_name=role
-            )
+        await _load_fixes(app_conn, t, fixes)
         async with http.stream("GET", "/v1/me/export", params={"format": "csv"}, headers=t.auth) as r:
             assert r.status_code == 200
             chunks = r.aiter_raw()
@@ -271,3 +274,27 @@ async def test_an_export_its_client_stopped_reading_does_not_hold_back_the_erasu
             received += [chunk async for chunk in chunks]  # the download goes on, whole
     lines = b"".join(received).decode().splitlines()
     assert len(lines) == 1 + fixes
+
+
+async def test_a_download_dropped_while_the_export_is_made_ends_its_transaction_cleanly(
+    base_url: str, invite_code: str, app_conn: asyncpg.Connection, app_log: Path
+) -> None:
+    # Found by a probe: each download dropped early logged an error ("Resetting connection with an
+    # active transaction"): the export was cancelled in the middle of a query. It now finishes the
+    # piece under way and closes.
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        t = await enrol(http, invite_code)
+        await _load_fixes(app_conn, t, 300_000)
+        async with http.stream("GET", "/v1/me/export", headers=t.auth) as r:  # a zip: slow to make
+            assert r.status_code == 200
+            await anext(r.aiter_raw())
+        # The client went away. The server logs the request once the export is closed.
+        for _ in range(600):
+            if '"path":"/v1/me/export"' in app_log.read_text(encoding="utf-8"):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        assert (await http.get("/v1/me", headers=t.auth)).status_code == 200
+    log = app_log.read_text(encoding="utf-8")
+    assert '"path":"/v1/me/export"' in log
+    assert [line for line in log.splitlines() if '"level":"error"' in line] == []

@@ -52,7 +52,35 @@ async def test_a_reader_that_stops_stops_the_maker_and_closes_it() -> None:
         finally:
             closed.set()
 
-    out = spooled(maker())
+    out = spooled(maker(), stop_wait_s=0.1)
     assert await anext(out) == b"x"
-    await out.aclose()  # the client went away
+    await out.aclose()  # the client went away; the maker, stuck, is cancelled after 0.1 s
     assert closed.is_set()
+
+
+async def test_a_reader_that_stops_lets_the_maker_finish_its_piece_rather_than_cancel_it() -> None:
+    # Cancelled in the middle of a query, an export's connection went back to the pool inside its
+    # transaction, and asyncpg logged an error for each dropped download.
+    ended: list[str] = []
+    query = asyncio.Event()
+
+    async def maker() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            query.set()
+            await asyncio.sleep(0.05)  # a query under way when the reader goes
+            yield b"second"
+            yield b"never made"
+            ended.append("made everything")
+        except asyncio.CancelledError:
+            ended.append("cancelled")
+            raise
+        except GeneratorExit:
+            ended.append("closed")
+            raise
+
+    out = spooled(maker())
+    assert await anext(out) == b"first"
+    await query.wait()
+    await out.aclose()
+    assert ended == ["closed"]
