@@ -165,6 +165,7 @@ def create_app(
             version="0.1.0",
             description="Self-data mobility coaching: GPS ingestion, trips and modes, CO2 coaching.",
             path="/schema",
+            use_handler_docstrings=True,  # each operation's description: its handler's docstring
         ),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,

@@ -526,3 +526,14 @@ async def test_a_download_documents_the_name_it_is_saved_under(
         assert header["schema"]["type"] == "string"
         assert re.search(header["schema"]["pattern"], r.headers["content-disposition"]), path
         assert all(re.search(header["schema"]["pattern"], e) for e in header["schema"]["examples"])
+
+
+async def test_every_operation_says_what_it_does(http: httpx.AsyncClient) -> None:
+    # Found by a probe: no operation had a description (the handlers' docstrings were not used), so
+    # nothing said, for instance, what the CO2 trend's `campaign` parameter does for a city's team.
+    missing = [
+        (method, path)
+        for method, path, operation in _operations(await _document(http))
+        if not operation.get("description", "").strip()
+    ]
+    assert missing == []
