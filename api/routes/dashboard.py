@@ -461,7 +461,14 @@ async def co2_trend(
     request: Req,
     conn: DbConn,
     period: Annotated[Literal["week", "month"], QueryParameter()] = "week",
-    campaign: Annotated[uuid.UUID | None, QueryParameter()] = None,
+    campaign: Annotated[
+        uuid.UUID | None,
+        QueryParameter(
+            description="For an account of every campaign: the trend of this campaign's releases (a "
+            "release's `campaign_id`); without it, of the pooled ones. An account of one campaign always "
+            "gets its campaign's."
+        ),
+    ] = None,
 ) -> list[TrendPoint]:
     """Released CO2 (sum over the published modes) of the newest 104 periods, oldest first;
     `co2_kg` is null for a period whose every mode's CO2 was withheld. An account of one campaign
