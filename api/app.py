@@ -15,8 +15,8 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from api.allow import options_allow
-from api.bodies import StrictBodyRequest
-from api.deps import DEPENDENCIES, KnownDevices, is_json, sent_media_type
+from api.bodies import StrictBodyRequest, required_body
+from api.deps import DEPENDENCIES, KnownDevices, is_json, sent_media_type, token_presented
 from api.head import HeadAsGet
 from api.health import health
 from api.jobs import PeriodicJob
@@ -43,10 +43,11 @@ from models.classifier import ModeClassifier, load_classifier
 from store.pool import Database
 
 
-def identity_bodies(request: Request[Any, Any, Any]) -> None:
+async def identity_bodies(request: Request[Any, Any, Any]) -> None:
     """Refuse a compressed request body (415, RFC 9110 section 15.5.16) rather than read its bytes
     as text or JSON: no route decompresses, and trackers send plain bodies. Refuse too a body sent
-    as another media type than JSON where the route reads JSON (:func:`json_bodies`)."""
+    as another media type than JSON where the route reads JSON (:func:`json_bodies`), and an empty
+    body where it requires one (400, :func:`api.bodies.required_body`)."""
     coding = request.headers.get("content-encoding", "").strip().lower()
     if coding not in {"", "identity"}:
         raise HTTPException(
@@ -55,6 +56,7 @@ def identity_bodies(request: Request[Any, Any, Any]) -> None:
             headers={"Accept-Encoding": "identity"},
         )
     json_bodies(request)
+    await required_body(request)
 
 
 # Where a route says what it accepts for its method (RFC 5789 Accept-Patch; W3C LDP Accept-Post).
@@ -145,6 +147,7 @@ def create_app(
     app = HeadAsGet(
         route_handlers=[health, *all_routes()],
         dependencies=DEPENDENCIES,
+        guards=[token_presented],  # a logged-out app is told so (401) before its body is read
         middleware=[request_logger, options_allow],
         before_request=identity_bodies,
         request_class=StrictBodyRequest,  # our JSON bodies: a number sent as text is a 400

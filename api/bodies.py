@@ -7,13 +7,15 @@ never learnt of its mistake. :class:`StrictBodyRequest` decodes the body straigh
 type with msgspec's JSON rules, where a string is never a number (a 400, named as Litestar names its
 validation errors); the signature model then takes the Struct as it is. A body msgspec cannot read
 gets the reason the other JSON bodies get (:func:`ingest.formats.jsonbody.unreadable`: where it is
-malformed, or a lone UTF-16 surrogate, which msgspec reported as "Input data was truncated").
+malformed, or a lone UTF-16 surrogate, which msgspec reported as "Input data was truncated"); an
+empty body where the handler requires one gets "a JSON body is required" (:func:`required_body`).
 Query parameters are converted as before; trackers' endpoints take no ``data`` (they read their
 bodies themselves, whatever their apps send).
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -23,6 +25,11 @@ from litestar.datastructures import URL
 from litestar.exceptions import ValidationException
 
 from ingest.formats import jsonbody
+
+# msgspec's message for a value at a path (``... - at `$.consents[0]```; none at the body itself), and
+# its messages that name a field of the object there: the field is then the error's key.
+_AT_PATH = re.compile(r"(.*) - at `\$((?:\.\w+|\[\d+\]|\[\.\.\.\])*)`", re.DOTALL)
+_NAMED_FIELD = re.compile(r"Object (?:missing required|contains unknown) field `(.*)`", re.DOTALL)
 
 
 @cache
@@ -49,11 +56,31 @@ class StrictBodyRequest(Request[Any, Any, Any]):
 
     def _invalid(self, exc: msgspec.ValidationError) -> ValidationException:
         """The 400 Litestar answers for a body of the wrong type, with the field's path as its key
-        (``yearly_budget_kg``, ``consents[0].granted``; ``data`` for the body as a whole)."""
-        message, _, where = str(exc).partition(" - at `$")
-        key = where.removesuffix("`").removeprefix(".") or "data"
-        url = URL.from_components(path=self.url.path, query=self.url.query)
-        return ValidationException(
-            detail=f"Validation failed for {self.method} {url}",
-            extra=[{"message": message, "key": key, "source": "body"}],
-        )
+        (``yearly_budget_kg``, ``consents[0].granted``; ``data`` for the body as a whole). msgspec
+        places a missing or an unknown field at the object that lacks or holds it (``Object missing
+        required field `yearly_budget_kg```, at the body): the key names the field itself."""
+        message, path = str(exc), ""
+        if at := _AT_PATH.fullmatch(message):  # the last path: an unknown field's name may hold one
+            message, path = at[1], at[2].removeprefix(".")
+        if named := _NAMED_FIELD.fullmatch(message):
+            path = f"{path}.{named[1]}" if path else named[1]
+        return invalid_body(self, message, path or "data")
+
+
+def invalid_body(request: Request[Any, Any, Any], message: str, key: str) -> ValidationException:
+    """The 400 for a body's field ``key`` (its path, ``data`` for the body as a whole), named as
+    Litestar names its validation errors."""
+    url = URL.from_components(path=request.url.path, query=request.url.query)
+    return ValidationException(
+        detail=f"Validation failed for {request.method} {url}",
+        extra=[{"message": message, "key": key, "source": "body"}],
+    )
+
+
+async def required_body(request: Request[Any, Any, Any]) -> None:
+    """Refuse an empty body where the handler's ``data`` has no default: Litestar leaves such a
+    ``data`` out of the handler's arguments, and its message was the Python ``KeyError``'s
+    (``'data'``). A handler whose ``data`` has a default (``None``) takes an empty body."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is not None and not data.has_default and not await request.body():
+        raise invalid_body(request, "a JSON body is required", "data")

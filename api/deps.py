@@ -12,13 +12,15 @@ from typing import Any
 
 from asyncpg.pool import PoolConnectionProxy
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import BaseRouteHandler
 
 from api.ratelimit import RateLimiter
 from core import tokens
 from core.fixes import EARLIEST, LATEST
-from ingest.testers import authenticate
+from ingest.testers import authenticate, presented
 from store.partition import Conn, DeviceKey
 from store.testers import Principal
 
@@ -33,7 +35,7 @@ async def provide_conn(state: State) -> AsyncIterator[Conn]:
         yield conn
 
 
-def token_from_headers(request: Request[Any, Any, Any]) -> str | None:
+def token_from_headers(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     """``Authorization: Bearer <token>``, or Basic auth whose password is the token (OwnTracks)."""
     header = request.headers.get("authorization")
     if not header:
@@ -72,6 +74,17 @@ def audit_share(request: Request[Any, Any, Any]) -> float:
 
 async def provide_principal(request: Request[Any, Any, Any], conn: DbConn) -> Principal:
     return await identify(request, conn, token_from_headers(request))
+
+
+def token_presented(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The app's guard: a route that takes the caller (``principal``) answers a request without a
+    token it could accept (none, or one that cannot be ours) with its 401 before anything else.
+    Litestar reads a ``data`` body (:mod:`api.bodies`) before it resolves the dependencies, so a
+    logged-out app was told about its body (a 400) instead of to log in. Only the token's form is
+    checked here, without the database: the one lookup stays in :func:`provide_principal`, so a token
+    of our form that is unknown or revoked gets its 401 there, after the body was read."""
+    if "principal" in handler.parsed_fn_signature.parameters:
+        presented(token_from_headers(connection))
 
 
 class KnownDevices:

@@ -20,8 +20,9 @@ one place, once Litestar has built it:
 - :func:`document_bodies`: the ingestion endpoints read their bodies themselves (no ``data``), so
   Litestar documents none: our app's batch of fixes is documented field by field, as
   :mod:`ingest.formats.native` decodes it; the trackers' bodies by their media types and a pointer
-  to their format, whose fields are the apps' own; and a request Struct that refuses unknown fields
-  (``forbid_unknown_fields``) says so (``additionalProperties: false``), which Litestar leaves out.
+  to their format, whose fields are the apps' own; a request Struct that refuses unknown fields
+  (``forbid_unknown_fields``) says so (``additionalProperties: false``), which Litestar leaves out;
+  and a body the handler can go without (its ``data`` has a default) is not ``required``.
 - :func:`document_downloads`: a handler that answers a file declares its media types and the name it
   gives the file (``opt=downloads(...)``); Litestar documents a ``Stream`` or ``bytes`` answer as
   JSON, and no ``Content-Disposition``.
@@ -114,9 +115,12 @@ PROBLEM = Schema(
 )
 
 _DESCRIPTIONS = {
-    400: "Invalid request (validation): a parameter or the body fails its schema (a type, a bound, a length; "
-    "malformed JSON, XML or CSV; text that is not Unicode or holds U+0000); in the JSON bodies of the "
-    "API's own formats, a number or a boolean sent as a string.",
+    400: "Invalid request (validation): a parameter or the body fails its schema (a type, a bound, a length, "
+    "a value not in its enumeration; malformed JSON, XML or CSV; text that is not Unicode or holds U+0000); "
+    "in the JSON bodies of the API's own formats, read strictly, a number or a boolean sent as a string, "
+    "and a whole number written with a fraction (2.0) where the field is an integer. `errors[].key` names "
+    "each field by its path. An unknown consent purpose or section mode is not a 400 but a 422 (checked "
+    "against the deployment's lists).",
     401: "Missing, malformed, invalid or revoked credentials (a device token; the dashboard's session).",
     404: "Nothing the caller may see at this path (a malformed id included); where the path has no id, "
     "what the request names is not there (an unknown invite code, no carpool profile yet, an account "
@@ -467,6 +471,11 @@ def document_bodies(app: Litestar, *, max_fixes: int) -> None:
         operation.request_body = body
     _describe(schemas["BatchReport"], REPORT_FIELDS)
     _describe(schemas["ItemResult"], RESULT_FIELDS)
+    for handler, _, operation in _operations(app):
+        data = handler.parsed_fn_signature.parameters.get("data")
+        # Litestar requires every body; one whose ``data`` has a default may be left out (a new device)
+        if data is not None and data.has_default and isinstance(operation.request_body, RequestBody):
+            operation.request_body.required = False
     bodies = [
         handler.parsed_fn_signature.parameters["data"].annotation
         for handler, _, _ in _operations(app)

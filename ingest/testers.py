@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
@@ -17,7 +18,15 @@ PURPOSES = ("coaching", "share_aggregates", "research_labels", "carpool_matching
 REQUIRED_PURPOSES = ("coaching",)
 CURRENT_TERMS = "2026-11"
 TERMS_VERSION_MAX_CHARS = 50
+LABEL_MAX_CHARS = 100  # a device's label
 TOUCH_EVERY_S = 60.0  # a device's last_seen_at is written at most once a minute
+
+
+# The lengths of the texts above, for the request bodies that carry them: in the schema, and a text
+# out of them is the body's 400 naming its field. What msgspec cannot say (only blanks, U+0000) is
+# checked by :func:`check_terms_version` and :func:`require_text`.
+TermsVersion = Annotated[str, msgspec.Meta(min_length=1, max_length=TERMS_VERSION_MAX_CHARS)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=LABEL_MAX_CHARS)]
 
 
 class ConsentChoice(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,20 +61,20 @@ async def create_campaign(
     return campaign
 
 
-def check_terms_version(terms_version: str) -> None:
+def check_terms_version(terms_version: str, *, key: str = "terms_version") -> None:
     """The one rule for the terms version a consent is given under, at enrolment and on every
     later change: it is stored with the consent and shown back, so 1 to 50 characters, not only
     blanks, and no U+0000 (which PostgreSQL's text cannot hold); a text out of these bounds is a 400,
-    as the labels' (:func:`require_text`)."""
+    as the labels' (:func:`require_text`), naming the field ``key`` in its ``errors``."""
     if not terms_version.strip() or len(terms_version) > TERMS_VERSION_MAX_CHARS:
-        raise BadRequest(f"terms_version must be 1 to {TERMS_VERSION_MAX_CHARS} characters")
+        raise invalid_text(key, f"must be 1 to {TERMS_VERSION_MAX_CHARS} characters, not only blanks")
     if "\x00" in terms_version:
-        raise BadRequest("terms_version must not contain U+0000")
+        raise invalid_text(key, "must not contain U+0000")
 
 
 def _check_consents(choices: list[ConsentChoice]) -> list[ConsentChoice]:
-    for c in choices:  # a text out of bounds (400) before a name unknown or repeated (422)
-        check_terms_version(c.terms_version)
+    for i, c in enumerate(choices):  # a text out of bounds (400) before a name unknown or repeated (422)
+        check_terms_version(c.terms_version, key=f"consents[{i}].terms_version")
     seen: set[str] = set()
     for c in choices:
         if c.purpose not in PURPOSES:
@@ -137,11 +146,7 @@ async def revoke_device(conn: Conn, principal: db.Principal, device_id: uuid.UUI
 
 async def authenticate(conn: Conn, token: str | None, *, now: datetime) -> db.Principal:
     """The principal a token stands for; the only way any endpoint learns whose data it touches."""
-    if not token:
-        raise Unauthorized("a device token is required (Authorization: Bearer <token>)")
-    parsed = tokens.parse(token)
-    if parsed is None:
-        raise Unauthorized("malformed token")
+    parsed = presented(token)
     row = await db.device(conn, parsed.device_id)
     # Compare even when the device is unknown, so timing does not reveal which ids exist.
     stored = row.secret_sha256 if row is not None else bytes(32)
@@ -153,10 +158,32 @@ async def authenticate(conn: Conn, token: str | None, *, now: datetime) -> db.Pr
     return db.Principal(device_id=row.device_id, user_id=row.user_id, role=row.role, paused=row.paused)
 
 
-def require_text(value: str, name: str, *, max_len: int = 100) -> str:
+def presented(token: str | None) -> tokens.ParsedToken:
+    """The token as presented, or the 401 for none or for one that cannot be ours: the part of
+    :func:`authenticate` that needs no database, which a route may check before reading its body."""
+    if not token:
+        raise Unauthorized("a device token is required (Authorization: Bearer <token>)")
+    parsed = tokens.parse(token)
+    if parsed is None:
+        raise Unauthorized("malformed token")
+    return parsed
+
+
+def require_text(value: str, name: str, *, max_len: int = LABEL_MAX_CHARS) -> str:
+    """A text a tester chose (a label, a name shown to a partner), without the blanks around it:
+    1 to ``max_len`` characters, not only blanks, no U+0000 (PostgreSQL's text cannot hold it); else
+    a 400 naming the body's field ``name`` in its ``errors``."""
     value = value.strip()
     if not value or len(value) > max_len:
-        raise BadRequest(f"{name} must be 1 to {max_len} characters")
-    if "\x00" in value:  # PostgreSQL's text cannot hold it
-        raise BadRequest(f"{name} must not contain U+0000")
+        raise invalid_text(name, f"must be 1 to {max_len} characters, not only blanks")
+    if "\x00" in value:
+        raise invalid_text(name, "must not contain U+0000")
     return value
+
+
+def invalid_text(key: str, rule: str) -> BadRequest:
+    """The 400 for the body's text field ``key`` that breaks ``rule``, with the ``errors`` entry that
+    names the field, as a field that fails its schema has."""
+    return BadRequest(
+        f"{key.rsplit('.', 1)[-1]} {rule}", errors=[{"message": rule, "key": key, "source": "body"}]
+    )

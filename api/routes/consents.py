@@ -9,14 +9,14 @@ from litestar.params import JSONBody
 from api.deps import Caller, DbConn, utcnow
 from api.openapi import own_problems
 from ingest.sharing import consents
-from ingest.testers import CURRENT_TERMS
+from ingest.testers import CURRENT_TERMS, TermsVersion, check_terms_version
 from store.sharing import ConsentEvent
 
 
 class ConsentChangeIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purpose: str
     granted: bool
-    terms_version: str = CURRENT_TERMS
+    terms_version: TermsVersion = CURRENT_TERMS
 
 
 class ConsentsIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -58,6 +58,8 @@ async def put_consents(data: JSONBody[ConsentsIn], conn: DbConn, principal: Call
     Revoking `share_aggregates` leaves the tester out of every later release; what was released
     stays (anonymous). `coaching` cannot be revoked on its own: 409, leave with `DELETE /v1/me`.
     """
+    for i, c in enumerate(data.consents):  # the use case checks it too; here the 400 names the field
+        check_terms_version(c.terms_version, key=f"consents[{i}].terms_version")
     changes = [
         consents.ConsentChange(purpose=c.purpose, granted=c.granted, terms_version=c.terms_version)
         for c in data.consents

@@ -19,13 +19,13 @@ from store import testers as testers_db
 
 class ConsentIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purpose: str
-    terms_version: str = testers.CURRENT_TERMS
+    terms_version: testers.TermsVersion = testers.CURRENT_TERMS
 
 
 class EnrolIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     invite_code: str
     consents: list[str | ConsentIn]
-    device_label: str = "phone"
+    device_label: testers.Label = "phone"
 
 
 class EnrolOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,7 +69,7 @@ class MeOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeviceIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    label: str = "phone"
+    label: testers.Label = "phone"
 
 
 class NewDeviceOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -68,9 +68,13 @@ class MatchOut(msgspec.Struct, frozen=True, kw_only=True):
     partner: ContactOut | None
 
 
+DISPLAY_NAME_MAX_CHARS = 60
+CONTACT_MAX_CHARS = 200
+
+
 class CarpoolProfileIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    display_name: Annotated[str, msgspec.Meta(max_length=60)]
-    contact: Annotated[str, msgspec.Meta(max_length=200)]
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=DISPLAY_NAME_MAX_CHARS)]
+    contact: Annotated[str, msgspec.Meta(min_length=1, max_length=CONTACT_MAX_CHARS)]
     can_drive: bool | None = None
 
 
@@ -195,8 +199,8 @@ async def put_carpool_profile(
     profile = await carpool.set_profile(
         conn,
         principal,
-        display_name=require_text(data.display_name, "display_name", max_len=60),
-        contact=require_text(data.contact, "contact", max_len=200),
+        display_name=require_text(data.display_name, "display_name", max_len=DISPLAY_NAME_MAX_CHARS),
+        contact=require_text(data.contact, "contact", max_len=CONTACT_MAX_CHARS),
         can_drive=data.can_drive,
     )
     return _profile_out(profile)

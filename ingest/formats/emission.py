@@ -22,7 +22,7 @@ from core.errors import BadRequest, Unprocessable
 from core.fixes import Activity, RawFix, Rejection
 from ingest.formats.activity import ANDROID_CODES, most_specific
 from ingest.formats.decoded import Decoded, DecodedBuilder, ItemError
-from ingest.formats.jsonbody import convert_item, loads
+from ingest.formats.jsonbody import convert, convert_item, loads
 from ingest.formats.times import from_epoch
 
 LOCATION_KEYS = frozenset({"background/location", "background/filtered_location"})
@@ -156,10 +156,7 @@ def decode_user(body: bytes) -> str | None:
     """The ``user`` token of the protocol's other requests (``usercache/get``,
     ``pipeline/get_complete_ts``; an empty body has none), read as :func:`decode_emission` reads it:
     malformed JSON is a 400, a body of another shape or a ``user`` that is not a string a 422."""
-    try:
-        only = msgspec.convert(loads(body or b"{}"), _UserOnly)
-    except msgspec.ValidationError as exc:
-        raise Unprocessable(f'expected an object {{"user": ...}}: {exc}') from exc
+    only = convert(loads(body or b"{}"), _UserOnly, shape='an object {"user": ...}')
     return _token(only.user)
 
 
@@ -169,10 +166,7 @@ def decode_emission(body: bytes, *, params: EmissionParams | None = None) -> tup
     Exact duplicates (same time and coordinates, typically a ``background/location`` and its
     ``background/filtered_location`` copy) are kept once; the dropped copies count as skipped.
     """
-    try:
-        put = msgspec.convert(loads(body), _Put)
-    except msgspec.ValidationError as exc:
-        raise Unprocessable(f'expected an object {{"user": ..., "phone_to_server": [...]}}: {exc}') from exc
+    put = convert(loads(body), _Put, shape='an object {"user": ..., "phone_to_server": [...]}')
     token = _token(put.user)
     entries = _sort_entries(put.phone_to_server)
     labeller = _Labeller(entries.readings, (params or EmissionParams()).activity_window_s)

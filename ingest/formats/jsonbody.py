@@ -74,17 +74,34 @@ def decode_document(body: bytes, decoder: msgspec.json.Decoder[T], lenient: type
         parsed = lenient_loads(body)
     except RecursionError as exc:
         raise _too_deep() from exc
-    try:
-        return msgspec.convert(parsed, lenient)
-    except msgspec.ValidationError as exc:
-        raise Unprocessable(f"expected {shape}: {exc}") from exc
-    except UnicodeEncodeError as exc:
-        raise BadRequest(f"expected {shape}: {_NOT_UNICODE}") from exc
+    return convert(parsed, lenient, shape=shape)
 
 
 # The standard library's parser keeps a lone UTF-16 surrogate ("\ud800", which msgspec refuses) as
-# it is; msgspec then fails to write its own error message about such a value (a 500 before).
+# it is; msgspec then fails with UnicodeEncodeError on such a text: when it writes its own error
+# message about the value, and when it reads an object's key (``{"\ud800": 1}``): a 500 before.
 _NOT_UNICODE = "a text holds a lone UTF-16 surrogate (not Unicode)"
+
+
+def not_unicode() -> BadRequest:
+    """The 400 for a JSON body holding a lone UTF-16 surrogate, the same at every JSON body."""
+    return BadRequest(f"malformed JSON: {_NOT_UNICODE}")
+
+
+def convert(value: object, type_: type[T], *, shape: str) -> T:
+    """Convert a parsed JSON document (:func:`loads`) into the wire type of its format with msgspec.
+
+    A well-formed document of another shape is :class:`Unprocessable`, naming the expected ``shape``;
+    one holding a lone UTF-16 surrogate, in a key or a value, the 400 of :func:`not_unicode`. Every
+    decoder converts its document's top level here (an element that may fail alone:
+    :func:`convert_item`).
+    """
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        raise Unprocessable(f"expected {shape}: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise not_unicode() from exc
 
 
 def unreadable(body: bytes, exc: msgspec.DecodeError) -> BadRequest:
@@ -99,7 +116,7 @@ def unreadable(body: bytes, exc: msgspec.DecodeError) -> BadRequest:
     try:
         msgspec.json.encode(parsed)
     except UnicodeEncodeError:
-        return BadRequest(f"malformed JSON: {_NOT_UNICODE}")
+        return not_unicode()
     return BadRequest(f"malformed JSON: {exc}")
 
 

@@ -24,7 +24,7 @@ from core.errors import Unprocessable
 from core.fixes import RawFix, Rejection
 from ingest.formats.activity import from_name
 from ingest.formats.decoded import Decoded, DecodedBuilder, ItemError
-from ingest.formats.jsonbody import convert_item, loads
+from ingest.formats.jsonbody import convert, convert_item, loads
 from ingest.formats.params import first, number_param
 from ingest.formats.times import from_text, from_value
 from ingest.formats.units import knots_to_mps, percent_to_fraction
@@ -107,10 +107,7 @@ def decode_osmand(params: Mapping[str, str], body: bytes = b"") -> tuple[str | N
     if not body.strip():
         out.skip()
         return device, out.build()
-    try:
-        document = msgspec.convert(loads(body), _Body)
-    except msgspec.ValidationError as exc:
-        raise Unprocessable(f'expected {{"device_id": ..., "location": {{...}}}}: {exc}') from exc
+    document = convert(loads(body), _Body, shape='{"device_id": ..., "location": {...}}')
     if device is None and document.device_id is not None:
         device = str(document.device_id)
     if document.location is None:

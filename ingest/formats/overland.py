@@ -14,11 +14,10 @@ from typing import Any
 
 import msgspec
 
-from core.errors import Unprocessable
 from core.fixes import RawFix, Rejection
 from ingest.formats.activity import most_specific
 from ingest.formats.decoded import Decoded, DecodedBuilder, ItemError
-from ingest.formats.jsonbody import convert_item, loads
+from ingest.formats.jsonbody import convert, convert_item, loads
 from ingest.formats.times import from_iso
 
 
@@ -85,8 +84,5 @@ def decode_features(features: list[Any]) -> Decoded:
 
 def decode_overland(body: bytes) -> Decoded:
     """Decode an Overland batch; other top-level keys (``current``, ``trip``) are ignored."""
-    try:
-        batch = msgspec.convert(loads(body), _Batch)
-    except msgspec.ValidationError as exc:
-        raise Unprocessable(f'expected an object {{"locations": [GeoJSON Feature, ...]}}: {exc}') from exc
+    batch = convert(loads(body), _Batch, shape='an object {"locations": [GeoJSON Feature, ...]}')
     return decode_features(batch.locations)

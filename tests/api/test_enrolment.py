@@ -121,7 +121,7 @@ async def test_a_consents_terms_version_follows_the_rule_of_consent_changes(
     assert r.status_code == 400  # a length, as the device label's: the body fails its schema
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"].endswith("/validation")
-    assert r.json()["detail"].startswith("terms_version must")
+    assert [e["key"] for e in r.json()["errors"]] == ["consents[1].terms_version"]
     assert await app_conn.fetchval("SELECT count(*) FROM sillage.users") == before
 
 
@@ -132,7 +132,7 @@ async def test_a_terms_version_out_of_bounds_is_a_400_even_beside_an_unknown_pur
     consents = ["coaching", "bogus", {"purpose": "share_aggregates", "terms_version": ""}]
     r = await http.post("/v1/enrol", json={"invite_code": invite_code, "consents": consents})
     assert r.status_code == 400, r.text
-    assert r.json()["detail"].startswith("terms_version must")
+    assert [e["key"] for e in r.json()["errors"]] == ["consents[2].terms_version"]
 
 
 async def test_a_malformed_body_says_where_as_a_trackers_does(http: httpx.AsyncClient) -> None:
