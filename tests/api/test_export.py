@@ -21,55 +21,21 @@ from defusedxml import ElementTree
 
 from api.app import create_app
 from core.settings import Settings
-from ingest.pipeline import Pipeline, PipelineParams
 from ingest.readme import readme
-from models.heuristic import HeuristicClassifier
 from store.export import Account, Column, Relation
 from store.partition import as_user
 from store.pool import Database
+from tests.support.commute import DAY, commute_fixes, commuted
 from tests.support.server import serve
 from tests.support.testers import Enrolled, enrol, upload
-from tests.support.tracks import bus, place, stay, track_from, walk
 
-DAY = datetime(2026, 10, 5, 7, 0, tzinfo=UTC).timestamp()
 GPX_NS = "{http://www.topografix.com/GPX/1/1}"
-
-
-def commute_fixes(start_s: float = DAY) -> list[dict[str, Any]]:
-    track = track_from(
-        stay(900, at=place(0.0, 0.0), every_s=5),
-        walk(to=place(300.0, 0.0), every_s=5),
-        stay(120, every_s=5),
-        bus(to=place(4300.0, 0.0), every_s=5),
-        walk(to=place(4600.0, 0.0), every_s=5),
-        stay(900, every_s=5),
-        start_s=start_s,
-    )
-    return [
-        {
-            "ts": float(track.t_s[i]),
-            "lat": float(track.lat[i]),
-            "lon": float(track.lon[i]),
-            "accuracy_m": 6.5,
-            "battery": 0.75,
-            **({"altitude_m": 12.25, "activity": "walk"} if i % 2 else {}),
-        }
-        for i in range(len(track))
-    ]
 
 
 @pytest.fixture
 async def commuter(http: httpx.AsyncClient, invite_code: str, db: Database) -> Enrolled:
     """A tester with fixes, stays, trips, sections, a corrected mode and a hidden trip."""
-    t = await enrol(http, invite_code, "coaching", "research_labels")
-    fixes = commute_fixes()
-    await upload(http, t, fixes)
-    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(
-        db, as_of=datetime.fromtimestamp(fixes[-1]["ts"] + 3600, UTC)
-    )
-    day = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
-    trips = (await http.get("/v1/trips", params=day, headers=t.auth)).json()
-    assert trips, "the commute should make a trip"
+    t, trips = await commuted(http, invite_code, db, "coaching", "research_labels")
     r = await http.patch(
         f"/v1/sections/{trips[0]['sections'][0]['id']}", json={"mode": "bike"}, headers=t.auth
     )

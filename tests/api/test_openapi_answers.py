@@ -5,16 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from ingest.pipeline import Pipeline, PipelineParams
-from models.heuristic import HeuristicClassifier
 from store.pool import Database
-from tests.api.test_export import DAY, commute_fixes
-from tests.support.testers import enrol, upload
+from tests.support.commute import DAY_RANGE, commuted
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict,
@@ -71,15 +67,7 @@ async def test_every_field_an_answer_always_holds_is_required(
     # A trip's `hidden` (and the coaching answers' fields with a default) is in every answer, and
     # was documented as optional: Litestar requires only a Struct's fields without a default.
     document = await _document(http)
-    t = await enrol(http, invite_code)
-    fixes = commute_fixes()
-    await upload(http, t, fixes)
-    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(
-        db, as_of=datetime.fromtimestamp(fixes[-1]["ts"] + 3600, UTC)
-    )
-    day = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
-    trips = (await http.get("/v1/trips", params=day, headers=t.auth)).json()
-    assert trips
+    t, trips = await commuted(http, invite_code, db)
     first, section = trips[0], trips[0]["sections"][0]
     at = {"at": first["started_at"]}
     calls: list[tuple[str, str, dict[str, Any] | None, dict[str, Any]]] = [
@@ -89,8 +77,8 @@ async def test_every_field_an_answer_always_holds_is_required(
         ("get", f"/v1/trips/{first['id']}", None, {}),
         ("post", f"/v1/trips/{first['id']}/confirm", None, {}),
         ("post", f"/v1/me/trips/{first['id']}/hide", None, {}),
-        ("get", "/v1/trips", None, {**day, "hidden": "true"}),
-        ("get", "/v1/trips", None, day),
+        ("get", "/v1/trips", None, {**DAY_RANGE, "hidden": "true"}),
+        ("get", "/v1/trips", None, DAY_RANGE),
         ("get", "/v1/me", None, {}),
         ("get", "/v1/me/devices", None, {}),
         ("get", "/v1/me/consents", None, {}),

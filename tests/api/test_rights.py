@@ -14,11 +14,9 @@ from ingest.pipeline import Pipeline, PipelineParams
 from models.heuristic import HeuristicClassifier
 from store.partition import as_user
 from store.pool import Database
-from tests.api.test_export import DAY, commute_fixes
+from tests.support.commute import DAY, DAY_RANGE, commute_fixes
 from tests.support.testers import Enrolled, enrol, upload
 from tests.support.tracks import gap, place, stay, track_from
-
-DAY_RANGE = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
 
 
 async def process(db: Database, fixes: list[dict[str, Any]]) -> set[uuid.UUID]:

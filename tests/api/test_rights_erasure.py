@@ -18,12 +18,10 @@ from api.commands.rights import cmd_verify_erased
 from api.logs import JsonFormatter
 from core.errors import Unauthorized
 from core.settings import Settings
-from ingest.pipeline import Pipeline, PipelineParams
-from models.heuristic import HeuristicClassifier
 from store.fixes import COPY_COLUMNS
 from store.partition import as_user
 from store.pool import Database
-from tests.api.test_export import DAY, commute_fixes
+from tests.support.commute import DAY_RANGE, commute_fixes, commuted
 from tests.support.database import ScratchDatabase
 from tests.support.testers import Enrolled, enrol, upload
 
@@ -51,14 +49,8 @@ async def verify(settings: Settings, user_id: uuid.UUID, *logs: Path) -> int:
 async def active_tester(http: httpx.AsyncClient, invite_code: str, db: Database) -> Enrolled:
     """A tester who used everything: fixes, trips, a correction, a hidden trip, a second device,
     an export, a pause, a deleted range, and optional consents."""
-    t = await enrol(http, invite_code, "coaching", "share_aggregates", "research_labels")
-    fixes = commute_fixes()
-    await upload(http, t, fixes)
-    await Pipeline(HeuristicClassifier(), PipelineParams()).run_due(
-        db, as_of=datetime.fromtimestamp(fixes[-1]["ts"] + 3600, UTC)
-    )
-    window = {"from": datetime.fromtimestamp(DAY - 3600, UTC).isoformat(), "to": "2026-10-06T00:00:00Z"}
-    trip = (await http.get("/v1/trips", params=window, headers=t.auth)).json()[0]
+    t, (trip, *_) = await commuted(http, invite_code, db, "coaching", "share_aggregates", "research_labels")
+    window = DAY_RANGE
     await http.patch(f"/v1/sections/{trip['sections'][0]['id']}", json={"mode": "bike"}, headers=t.auth)
     await http.post(f"/v1/me/trips/{trip['id']}/hide", headers=t.auth)
     await http.post("/v1/me/devices", json={"label": "watch"}, headers=t.auth)

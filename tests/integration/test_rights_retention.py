@@ -27,7 +27,7 @@ from store import rights as rights_db
 from store.partition import as_user
 from store.pool import Database
 from store.rights import Actor, audit
-from tests.api.test_export import commute_fixes
+from tests.support.commute import commute_fixes
 from tests.support.testers import enrol as enrol_over_http
 from tests.support.testers import upload
 
