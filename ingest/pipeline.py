@@ -213,7 +213,10 @@ def _thinned(
     and id (with the watermark just after the trip, the next step, thinned from another start,
     began that stay elsewhere, under another id: the trip pointed at a stay never stored). Just
     after the trip when it arrives at no stay. Otherwise it records no progress: the stay's thinned
-    start, seconds late, is none.
+    start, seconds late, is none; nor does the watermark go back to it, seconds early, when it is
+    the open arrival the rows kept before it say begins at ``floor`` (``under_way``): thinned from
+    another start, the next step began it at the earlier watermark, under another id, and the trip
+    arriving at it pointed at a stay never stored.
     """
     stays, trips = _under_way(
         [s for s in built.stays if s.ended_at >= floor],
@@ -233,8 +236,19 @@ def _thinned(
                 trips=[t for t in trips if t.started_at < cut],
             )
             return kept, since, cut, True
-    progress = None if complete_until is None else min(complete_until, floor)
+    held = under_way is not None and under_way[0] == floor
+    progress = None if complete_until is None else (floor if held else min(complete_until, floor))
     return Built(stays=stays, trips=trips), since, progress, False
+
+
+async def _rebuilt_from(conn: Conn, start: datetime, floor_s: float) -> float:
+    """Where a step that read thinned fixes rebuilds what it keeps from (``_thinned``'s floor):
+    where the change began (``floor_s``), or the start of the stored trip under way there (late
+    fixes inside a trip after the long stay). Kept, that trip still arrived at the stay it was
+    built with, which the thinned read began elsewhere: a trip pointing at a stay no longer
+    stored, and overlapping the one stored in its place."""
+    trip_at = await trips_db.trip_under_way(conn, datetime.fromtimestamp(floor_s, UTC))
+    return floor_s if trip_at is None else max(start, trip_at).timestamp()
 
 
 def _under_way(
@@ -401,13 +415,19 @@ class Pipeline:
                 # Without the trips the tester deleted: a thinned read gets past a long stay only
                 # with a trip that is kept (else it kept nothing, and the next step did the same).
                 built = without_deleted(built, deleted)
-                advanced = _advanced(built, until_s, floor_s, thinned=every_s is not None)
+                # A thinned read advances with a trip from where it rebuilds (_rebuilt_from).
+                advanced = _advanced(
+                    built,
+                    until_s,
+                    floor_s if every_s is None else await _rebuilt_from(conn, start, floor_s),
+                    thinned=every_s is not None,
+                )
                 if not truncated or advanced:
                     break
             complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
             cut_short, replaced_from = False, start
             if every_s is not None:
-                floor = datetime.fromtimestamp(floor_s, UTC)
+                floor = datetime.fromtimestamp(await _rebuilt_from(conn, start, floor_s), UTC)
                 # The stay a windowed step ended in, when it was still open, began at the watermark
                 # (where this step continues) with this id.
                 under_way = await trips_db.stay_under_way(conn, floor, open_id=stay_id(role, floor_s))

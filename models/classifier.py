@@ -103,6 +103,12 @@ def _predict(pipeline: Any, flat: FlatTrees | None, n_classes: int, x: F64, *, o
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if x.shape[0] == 0:
         return np.empty((0, n_classes))
+    if x.shape[0] == 1:
+        # A lone row is both C- and F-contiguous, and scikit-learn's softmax then sums it in another
+        # order than a row of a batch: its last bits differed from the same row's among others, so
+        # the stored probabilities depended on how a step batched the sections (found by fuzzing
+        # incremental steps). Predicted as a batch of two, it gets a batch's bits.
+        return _predict(pipeline, flat, n_classes, np.vstack([x, x]), one_thread_rows=one_thread_rows)[:1]
     if flat is not None:
         return flat.predict_proba(x)
     if x.shape[0] <= one_thread_rows:

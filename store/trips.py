@@ -141,6 +141,12 @@ async def stay_under_way(
     return (at, open_id) if arrival == open_id else None
 
 
+async def trip_under_way(conn: Conn, at: datetime) -> datetime | None:
+    """Where the stored trip under way at ``at`` began (begun before it, ended after it; None: none)."""
+    started: datetime | None = await conn.fetchval(_q("trip_under_way"), at)
+    return started
+
+
 async def fixes_from(
     conn: Conn,
     start: datetime,

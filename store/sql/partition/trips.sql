@@ -47,6 +47,12 @@ ORDER BY started_at DESC LIMIT 1;
 -- The stay the last trip begun before $1 arrives at (its id; NULL when it arrives at none).
 SELECT destination_stay_id FROM trips WHERE started_at < $1 ORDER BY started_at DESC LIMIT 1;
 
+-- name: trip_under_way
+-- Where the stored trip under way at $1 began (begun before it, ended after it; NULL: none): late
+-- fixes inside a trip, which a step reading thinned fixes rebuilds from there. Not a flight or a
+-- ride across a gap ending at $1, where the stay it arrives at begins.
+SELECT max(started_at) FROM trips WHERE started_at < $1 AND ended_at > $1;
+
 -- name: delete_stays_from
 -- From $1 on, or only up to $2 when given (a step that read a window of the history).
 DELETE FROM stays WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
