@@ -29,9 +29,16 @@ def _password(args: argparse.Namespace) -> str:
 
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
 
-    from ingest.sharing.team import add_member
+    from ingest.sharing.team import add_member, campaign_named
 
     url = require_url(settings.database_url)
+
+    async def known_campaign() -> None:
+        async with connected(url) as conn:
+            await campaign_named(conn, args.campaign)
+
+    if args.campaign is not None:  # an unknown campaign is said before the password is asked twice
+        asyncio.run(known_campaign())
     password = _password(args)
 
     async def go() -> int:

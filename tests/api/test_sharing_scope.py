@@ -125,6 +125,9 @@ def test_the_operator_releases_one_campaign_and_scopes_an_account(
     )
     assert r.returncode == 2
     assert "no campaign is named 'Nowhere'" in r.stderr
+    # Said before the password is asked (twice, at a terminal): here, with nothing to read.
+    r = sillage(test_db, "team", "add", "z@city.example", "--role", "analyst", "--campaign", "Nowhere")
+    assert (r.returncode, r.stderr.splitlines()[-1].endswith("no campaign is named 'Nowhere'")) == (2, True)
     r = sillage(test_db, "team", "list")
     assert f"{scoped.a.analyst}\tanalyst\t{scoped.a.name}\t" in r.stdout
     assert f"{scoped.national}\tanalyst\tevery campaign\t" in r.stdout
