@@ -19,7 +19,6 @@ import asyncio
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from typing import TypeVar
 from core.co2.modes import Mode
 from core.errors import BadRequest, NotFound
 from core.fixes import EARLIEST as EARLIEST_FIX
+from core.slug import slug
 from core.transit import TransitParams, TransitStops
 from models.sections import Network
 from store import transit as transit_db
@@ -186,8 +186,7 @@ def _number(text: str, kind: type[_N], name: str, line: int, column: str) -> _N:
 def feed_name(path: Path, given: str | None) -> str:
     """The feed's name: ``given``, else the file's stem in lower case, checked against
     :data:`FEED_NAME` (letters, digits, ``_ . -``; what the stops' route keys are prefixed with)."""
-    plain = unicodedata.normalize("NFKD", path.stem.lower()).encode("ascii", "ignore").decode()
-    name = given if given is not None else re.sub(r"[^a-z0-9_.-]+", "-", plain).strip("-._")
+    name = given if given is not None else slug(path.stem, keep="_.-")
     if not FEED_NAME.match(name):
         raise BadRequest(f"feed name {name!r}: use 1-63 lower-case letters, digits, '_', '.' or '-'")
     return name

@@ -9,9 +9,7 @@ every POST carries the session's CSRF token (the login form a double-submit cook
 from __future__ import annotations
 
 import html
-import re
 import secrets
-import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -30,6 +28,7 @@ from api.deps import DbConn, utcnow
 from api.openapi import TEAM_SESSION
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.privacy.params import ReleaseParams
+from core.slug import slug
 from ingest.sharing import team
 from ingest.sharing.throttle import LoginThrottle
 from store import sharing as db
@@ -112,12 +111,6 @@ class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _RELEASE_TZ = ZoneInfo(ReleaseParams().timezone)
-
-
-def _slug(name: str) -> str:
-    """A campaign's name in a file name: ASCII letters and digits, words joined by hyphens."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower())) or "campaign"
 
 
 def _first_day(start: datetime) -> str:
@@ -504,7 +497,7 @@ async def download(
         zones = await db.release_zones(conn, release_id) if table in LINE_TABLES else []
     dims, v = DIMENSIONS[table]
     campaign = "" if r.campaign is None else r.campaign.name  # empty: every campaign's testers, pooled
-    scope = "" if r.campaign is None else f"-{_slug(r.campaign.name)}"
+    scope = "" if r.campaign is None else f"-{slug(r.campaign.name) or 'campaign'}"
     name = f"sillage-{table}-{r.period_kind}-{_first_day(r.period_start)}{scope}.{ext}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if ext == "csv":
