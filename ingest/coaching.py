@@ -26,8 +26,10 @@ from core.coaching import (
     FootprintReport,
     Language,
     Period,
+    Place,
     PlaceOverrides,
     Places,
+    PlaceSource,
     PlacesParams,
     RecurringParams,
     RecurringTrip,
@@ -48,7 +50,7 @@ from core.coaching import (
 )
 from core.coaching.alternatives import DEFAULT_ALTERNATIVE_PARAMS, AlternativeParams
 from core.coaching.periods import local_date, local_midnight, period_start, shift
-from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, Purpose, PurposeParams, resolved_purpose
+from core.coaching.purpose import DEFAULT_PURPOSE_PARAMS, DERIVED, Purpose, PurposeParams, resolved_purpose
 from core.coaching.recompute import occupants_for
 from core.errors import Unprocessable
 from core.history import ASK_BELOW, AUDIT_SHARE
@@ -57,6 +59,7 @@ from store import trips as trips_db
 from store.partition import Conn, as_user, enter, exists
 from store.rights import Actor, audit
 from store.testers import Principal
+from store.trips import PurposesNaming
 
 REGISTRY_SETTING = "co2_registry_version"
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -369,27 +372,40 @@ async def name_new_trip_purposes(
     at: datetime,
     *,
     since: datetime,
-    named_with: str | None,
+    last: PurposesNaming,
     params: CoachingParams = DEFAULT_COACHING_PARAMS,
-) -> str:
+) -> PurposesNaming:
     """The pipeline's naming: the purposes of the trips started from ``since`` up to ``at`` (the
     step's last fix), from the home and work guessed as of ``at``. When those differ from the ones
-    the last naming used (``named_with``, a :func:`places_key`), the earlier trips of the places'
-    look-back are filled in, never overwritten: one without a purpose is named, and one named
-    while home or work was not yet known becomes a ``commute`` when it is one. So a new tester's
-    first trips are named once home and work are known, and a tester who moves keeps the commutes
-    made from the old home (renamed with the new one, they became "work" trips and left the FMD
-    days). Later trips (a step reprocessing part of a long history) keep the names of their own
-    time. Returns the key of the places used, for the next step (see migration 0021).
+    the last naming used (``last``), the earlier trips of the places' look-back are filled in, never
+    overwritten: one without a purpose is named, and one named while home or work was not yet
+    known becomes a ``commute`` when it is one. So a new tester's first trips are named once home
+    and work are known, and a tester who moves keeps the commutes made from the old home (renamed
+    with the new one, they became "work" trips and left the FMD days). Later trips (a step
+    reprocessing part of a long history) keep the names of their own time.
+
+    A guess can also be refuted rather than moved on from: late fixes may show that the places of
+    the last naming's own time were not what it guessed (a desk that looked like a day's work until
+    the missing fixes showed the phone elsewhere). So the places as of ``last.at`` are guessed again
+    with what is now known; when they differ from ``last``'s, each earlier trip whose derived
+    purpose is the one ``last``'s places give it, and not the one the revised places give, was named
+    from the refuted guess and is named from the revised places (as one pass over the same fixes
+    would). Trips named from older places (a mover's old commutes) match neither and are left.
+    Returns what this naming used, for the next step (migrations 0021 and 0033).
     """
     at = _aware(at)
     where = await _places(conn, at, params)
     key = places_key(where)
     await _rename(conn, where, since, at, params)
     look_back = at - timedelta(days=params.places_lookback_days)
-    if key != named_with and look_back < since:
+    if key != last.key and look_back < since:
+        used = None if last.places is None else _decoded_places(last.places)
+        if used is not None and last.at is not None:
+            revised = await _places(conn, last.at, params)
+            if places_key(revised) != last.key:
+                await _revise(conn, used, revised, since=look_back, until=since, params=params)
         await _rename(conn, where, look_back, since, params, fill_only=True)
-    return key
+    return PurposesNaming(key=key, at=at, places=_exact_places(where))
 
 
 def places_key(places: Places) -> str:
@@ -397,6 +413,49 @@ def places_key(places: Places) -> str:
     return "|".join(
         "-" if p is None else f"{p.location[0]:.3f},{p.location[1]:.3f}" for p in (places.home, places.work)
     )
+
+
+def _exact_places(places: Places) -> str:
+    """Home and work as the key writes them, unrounded (to a centimetre): the places themselves."""
+    return "|".join(
+        "-" if p is None else f"{p.location[0]:.7f},{p.location[1]:.7f}" for p in (places.home, places.work)
+    )
+
+
+def _decoded_places(text: str) -> Places | None:
+    """The places :func:`_exact_places` wrote (``None`` for a value it did not write)."""
+    parts = text.split("|")
+    if len(parts) != 2:
+        return None
+    found: list[Place | None] = []
+    for part in parts:
+        if part == "-":
+            found.append(None)
+            continue
+        lat, _, lon = part.partition(",")
+        try:
+            found.append(Place(location=(float(lat), float(lon)), source=PlaceSource.GUESSED))
+        except ValueError:
+            return None
+    return Places(home=found[0], work=found[1])
+
+
+async def _revise(
+    conn: Conn, used: Places, revised: Places, *, since: datetime, until: datetime, params: CoachingParams
+) -> int:
+    """Rename the trips started from ``since`` up to ``until`` that were named from ``used`` (their
+    derived purpose is the one it gives them) with the one ``revised`` gives, where it differs."""
+    changes = []
+    for t in await coaching_db.trip_ends(conn, since, until):
+        if t.purpose is not None and t.purpose not in DERIVED:
+            continue  # set by the tester: kept
+        if t.purpose != resolved_purpose(None, t.origin, t.destination, used, params.purpose):
+            continue  # named from other places than the refuted ones
+        named = resolved_purpose(None, t.origin, t.destination, revised, params.purpose)
+        if named != t.purpose:
+            changes.append((t.id, named))
+    await coaching_db.set_purposes(conn, changes)
+    return len(changes)
 
 
 async def _rename(

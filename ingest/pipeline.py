@@ -450,14 +450,14 @@ class Pipeline:
             )
             # Home and work as of the window's last fix, not the clock: an imported history is named
             # with the places of its own time (as of today, its trips would get none).
-            purposes_places = await coaching.name_new_trip_purposes(
+            purposes = await coaching.name_new_trip_purposes(
                 conn,
                 fixes[-1].ts if fixes else seen_at,
                 since=start,
-                named_with=None if state is None else state.purposes_places,
+                last=trips_db.PurposesNaming() if state is None else state.purposes,
             )
             await trips_db.save_pipeline_state(
-                conn, complete_until, self.classifier.version, purposes_places=purposes_places
+                conn, complete_until, self.classifier.version, purposes=purposes
             )
             await leave(conn)
             # Sections were rebuilt with one occupant: re-apply a confirmed carpool, if any.

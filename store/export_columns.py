@@ -227,6 +227,14 @@ TABLES: dict[str, Documented] = {
                 "the home and work your trips' purposes were last named with, as"
                 " `lat,lon|lat,lon` rounded to 0.001 degree (`-` for one not known); empty: not named yet"
             ),
+            "purposes_named_at": (
+                "the time those home and work were guessed as of (the last position then processed);"
+                " empty: not named since this column exists"
+            ),
+            "purposes_named_places": (
+                "the same home and work unrounded, to tell a guess refuted by late positions from a"
+                " move; empty: not named since this column exists"
+            ),
         },
     ),
     "profile": Documented(

@@ -30,13 +30,23 @@ def _q(name: str) -> str:
     return queries("partition/trips")[name]
 
 
+class PurposesNaming(msgspec.Struct, frozen=True, kw_only=True):
+    """What the last naming of the trips' purposes used: the key of its home and work, rounded
+    (``ingest.coaching.places_key``, 0021), the time they were guessed as of, and the same places
+    unrounded (0033). ``None``: not named yet, or named before the field existed."""
+
+    key: str | None = None
+    at: datetime | None = None
+    places: str | None = None
+
+
 class PipelineState(msgspec.Struct, frozen=True, kw_only=True):
     complete_until: datetime | None
     model_version: str | None
     # Derived rows that began before this are final: retention deleted their fixes (0018).
     frozen_before: datetime | None = None
-    # The home and work the trips' purposes were last named with (0021).
-    purposes_places: str | None = None
+    # The last naming of the trips' purposes (0021, 0033).
+    purposes: PurposesNaming = PurposesNaming()
 
 
 class SectionOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,15 +107,19 @@ async def pipeline_state(conn: Conn) -> PipelineState | None:
             complete_until=row["complete_until"],
             model_version=row["model_version"],
             frozen_before=row["frozen_before"],
-            purposes_places=row["purposes_places"],
+            purposes=PurposesNaming(
+                key=row["purposes_places"], at=row["purposes_named_at"], places=row["purposes_named_places"]
+            ),
         )
     )
 
 
 async def save_pipeline_state(
-    conn: Conn, complete_until: datetime | None, model_version: str, *, purposes_places: str | None
+    conn: Conn, complete_until: datetime | None, model_version: str, *, purposes: PurposesNaming
 ) -> None:
-    await conn.execute(_q("save_pipeline_state"), complete_until, model_version, purposes_places)
+    await conn.execute(
+        _q("save_pipeline_state"), complete_until, model_version, purposes.key, purposes.at, purposes.places
+    )
 
 
 class RestartPoints(msgspec.Struct, frozen=True, kw_only=True):

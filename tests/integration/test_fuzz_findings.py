@@ -925,12 +925,6 @@ async def purposes(conn: asyncpg.Connection, t: Enrolled) -> list[tuple[datetime
     return [(r[0], r[1]) for r in rows]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a trip named from a guess of home or work that late fixes then refute keeps its purpose when"
-    " the step for them restarts after it: the naming of earlier trips only fills in (ingest.coaching"
-    ".name_new_trip_purposes), so the purposes depend on when fixes arrived",
-)
 async def test_late_fixes_that_refute_the_guessed_work_place_rename_the_trips_named_from_it(
     http: httpx.AsyncClient, invite_code: str, db: Database, app_conn: asyncpg.Connection
 ) -> None:
@@ -941,10 +935,10 @@ async def test_late_fixes_that_refute_the_guessed_work_place_rename_the_trips_na
     # working hours: the guessed work place, and the walk home a "work" trip. Thursday's first
     # fixes come late: the phone was 1.4 km away, the stay is two, and no work place is guessed any
     # more. One pass names the walk nothing. The step for the late fixes restarts at the desk (the
-    # first fix after the hour without fixes); the walk before it is only filled in (renamed when
-    # it has no purpose, or when it becomes a commute), and keeps "work". (Found by fuzzing: 1
-    # scenario of 300, shrunk from four days of a commuter; by design, trips keep the names of
-    # their own time, but here the places of that same time were revised by late fixes.)
+    # first fix after the hour without fixes); the walk before it was only filled in (renamed when
+    # it had no purpose, or when it became a commute), and kept "work". Now the places of the last
+    # naming's own time are guessed again, refuted, and the walk named from them is renamed.
+    # (Found by fuzzing: 1 scenario of 300, shrunk from four days of a commuter.)
     home, desk = place(0.0, 0.0), place(120.0, 0.0)
     wednesday = DAY + 2 * 86400 + 23 * 60 + 1  # 10:23 in Paris
     away = DAY + 3 * 86400 + 7 * 3600 + 6 * 60  # Thursday, 16:06 in Paris

@@ -2,14 +2,19 @@
 -- Runs inside the tester's partition (their role and search_path).
 
 -- name: pipeline_state
-SELECT complete_until, model_version, frozen_before, purposes_places FROM pipeline_state WHERE singleton;
+SELECT complete_until, model_version, frozen_before, purposes_places, purposes_named_at, purposes_named_places
+FROM pipeline_state WHERE singleton;
 
 -- name: save_pipeline_state
-INSERT INTO pipeline_state (singleton, complete_until, processed_at, model_version, purposes_places)
-VALUES (true, $1, now(), $2, $3)
+INSERT INTO pipeline_state (
+    singleton, complete_until, processed_at, model_version, purposes_places, purposes_named_at,
+    purposes_named_places
+)
+VALUES (true, $1, now(), $2, $3, $4, $5)
 ON CONFLICT (singleton) DO UPDATE
 SET complete_until = EXCLUDED.complete_until, processed_at = now(), model_version = EXCLUDED.model_version,
-    purposes_places = EXCLUDED.purposes_places;
+    purposes_places = EXCLUDED.purposes_places, purposes_named_at = EXCLUDED.purposes_named_at,
+    purposes_named_places = EXCLUDED.purposes_named_places;
 
 -- name: restart_point
 -- Where reprocessing must start so that a change at $1 is seen in context: the start of the last
