@@ -19,7 +19,6 @@ from litestar.handlers import BaseRouteHandler
 
 from api.ratelimit import RateLimiter
 from core import tokens
-from core.fixes import EARLIEST, LATEST
 from ingest.testers import authenticate, presented
 from store.partition import Conn, DeviceKey
 from store.testers import Principal
@@ -124,19 +123,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def range_bound(d: datetime) -> datetime:
-    """A ``from``/``to`` query bound in UTC (UTC when sent without offset), clamped to the times
-    fixes can have (:data:`core.fixes.EARLIEST`, :data:`core.fixes.LATEST`): a bound beyond is the
-    same range ("delete everything up to 9999"), and ``0001-01-01T00:00:00+01:00`` is before the
-    calendar's first day in UTC, which neither Python nor PostgreSQL can hold."""
-    d = _aware(d)
-    try:
-        utc = d.astimezone(UTC)
-    except OverflowError:
-        return EARLIEST if d.year < EARLIEST.year else LATEST
-    return min(max(utc, EARLIEST), LATEST)
-
-
 def sent_media_type(request: Request[Any, Any, Any]) -> str | None:
     """The request body's media type (the Content-Type without its parameters, lowercased); None
     when none was sent."""
@@ -149,18 +135,6 @@ def is_json(media: str | None) -> bool:
     return media is not None and (
         media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
     )
-
-
-def sent_inverted(start: datetime | None, end: datetime | None) -> bool:
-    """Whether the client sent both bounds with ``to`` not after ``from``, as sent (bounds beyond
-    the times fixes can have are clamped to one instant by :func:`range_bound`: not inverted)."""
-    if start is None or end is None:
-        return False
-    return _aware(end) <= _aware(start)
-
-
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo is not None else d.replace(tzinfo=UTC)  # without offset: UTC
 
 
 DEPENDENCIES = {

@@ -12,6 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.deps import Caller, DbConn, ask_below, audit_share, utcnow
 from api.openapi import downloads
+from api.times import WITHOUT_OFFSET, aware, local_zone
 from core.co2 import BikeKind, BusKind, CarEnergy, MotorbikeKind, TrainKind, VehicleProfile
 from core.co2.profile import Occupants
 from core.coaching import (
@@ -34,23 +35,19 @@ from ingest import coaching
 Year = Annotated[int | None, QueryParameter(ge=2000, le=2099)]  # the coach's calendar (`at`: 2000-2099)
 At = Annotated[
     datetime | None,
-    QueryParameter(
-        description="ISO 8601 instant, 2000 to 2099 (default: now); without an offset, the coach's "
-        "local time (Europe/Paris)"
-    ),
+    QueryParameter(description=f"ISO 8601 instant, 2000 to 2099 (default: now); {WITHOUT_OFFSET}."),
 ]
 _FIRST_YEAR, _LAST_YEAR = 2000, 2099
 
 
 def _instant(at: datetime | None) -> datetime:
     """``at`` (now if absent) in UTC; a time without offset is on the coach's calendar, as periods
-    and days are; a day of the coach's calendar outside 2000-2099 (where periods and years are not
-    defined) is a 400."""
+    and days are (:func:`api.times.aware`, the reading of every route); a day of the coach's calendar
+    outside 2000-2099 (where periods and years are not defined) is a 400."""
     if at is None:
         return utcnow()
-    tz = coaching.DEFAULT_COACHING_PARAMS.tz
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=tz)
+    tz = local_zone()
+    at = aware(at)
     try:
         utc = at.astimezone(UTC)
         year = utc.astimezone(tz).year

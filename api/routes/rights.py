@@ -18,9 +18,10 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from api.deps import Caller, DbConn, identify, range_bound, sent_inverted, token_from_headers, utcnow
+from api.deps import Caller, DbConn, identify, token_from_headers, utcnow
 from api.head import HEAD_KEY
 from api.openapi import AUTHENTICATES_ITSELF, DEVICE_TOKEN, downloads, own_problems
+from api.times import WITHOUT_OFFSET, range_bound, sent_inverted
 from ingest import export, rights
 from ingest.spool import spooled
 from store.partition import Conn
@@ -119,12 +120,18 @@ async def delete_trip(trip_id: FromPath[uuid.UUID], conn: DbConn, principal: Cal
 async def delete_fixes(
     conn: DbConn,
     principal: Caller,
-    start: Annotated[datetime, QueryParameter(name="from")],
-    end: Annotated[datetime, QueryParameter(name="to")],
+    start: Annotated[
+        datetime, QueryParameter(name="from", description=f"Start of the range (ISO 8601); {WITHOUT_OFFSET}.")
+    ],
+    end: Annotated[
+        datetime,
+        QueryParameter(name="to", description=f"End of the range, excluded (ISO 8601); {WITHOUT_OFFSET}."),
+    ],
 ) -> Deleted:
     """Delete the caller's positions in [from, to) (ISO 8601) and the trips, stays and
-    corrections derived from any of them; what remains around the range is recomputed. A range
-    wholly before 2000 or after 2200 (where no fix can be) deletes nothing."""
+    corrections derived from any of them; what remains around the range is recomputed. A time
+    without a UTC offset is on the deployment's local clock, as in ``GET /v1/trips``.
+    A range wholly before 2000 or after 2200 (where no fix can be) deletes nothing."""
     first, last = range_bound(start), range_bound(end)
     if first >= last and not sent_inverted(start, end):  # both clamped to one end: nothing there
         return Deleted(fixes=0, trips=0, stays=0, labels=0, hidden_trips=0)

@@ -13,8 +13,9 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import FromPath, JSONBody, KwargDefinition, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from api.deps import Caller, DbConn, ask_below, audit_share, range_bound, sent_inverted, utcnow
+from api.deps import Caller, DbConn, ask_below, audit_share, utcnow
 from api.openapi import own_problems
+from api.times import WITHOUT_OFFSET, range_bound, sent_inverted
 from core.co2.modes import Mode
 from core.history import AnswerWeighing
 from ingest import trips
@@ -62,8 +63,14 @@ async def list_trips(
     conn: DbConn,
     principal: Caller,
     *,
-    start: Annotated[datetime | None, QueryParameter(name="from")] = None,
-    end: Annotated[datetime | None, QueryParameter(name="to")] = None,
+    start: Annotated[
+        datetime | None,
+        QueryParameter(name="from", description=f"Start of the range (ISO 8601); {WITHOUT_OFFSET}."),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        QueryParameter(name="to", description=f"End of the range, excluded (ISO 8601); {WITHOUT_OFFSET}."),
+    ] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=trips.MAX_TRIPS)] = 100,
     hidden: Annotated[bool, QueryParameter()] = False,
     to_confirm: Annotated[bool, QueryParameter()] = False,
