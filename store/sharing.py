@@ -112,6 +112,7 @@ class TeamAccount(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     password_hash: str
     campaign_id: uuid.UUID | None = None  # None: every campaign's releases
+    campaign_name: str | None = None  # that campaign's name, shown in the dashboard's header
 
 
 class TeamSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,6 +121,7 @@ class TeamSession(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     csrf_token: str
     campaign_id: uuid.UUID | None = None  # the account's scope (None: every campaign)
+    campaign_name: str | None = None  # its name (the campaign's current one)
 
 
 # --- consents ---------------------------------------------------------------------------------
@@ -409,6 +411,7 @@ async def team_account(conn: Conn, email: str) -> TeamAccount | None:
         role=r["role"],
         password_hash=r["password_hash"],
         campaign_id=r["campaign_id"],
+        campaign_name=r["campaign_name"],
     )
 
 
@@ -460,6 +463,7 @@ async def team_session(conn: Conn, token_sha256: bytes, now: datetime) -> TeamSe
         role=r["role"],
         csrf_token=r["csrf_token"],
         campaign_id=r["campaign_id"],
+        campaign_name=r["campaign_name"],
     )
 
 

@@ -18,6 +18,8 @@ from typing import Any
 from litestar import Response
 from litestar.datastructures import ResponseHeader
 
+from store.sharing import TeamSession
+
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 VENDOR_FILES = ("chart.umd.min.js", "leaflet.js", "leaflet.css")
@@ -73,26 +75,33 @@ def render_trusted(name: str, **html_values: str) -> str:
     return _template(name).substitute(html_values)
 
 
+def scope_label(campaign_name: str | None) -> str:
+    """What an account reads, for the header: a city's team reads its campaign's releases only, a
+    national account every release (``sillage team scope``)."""
+    return "every campaign" if campaign_name is None else f"campaign {campaign_name}"
+
+
 def page(
     name: str,
     *,
     title: str,
-    email: str,
-    role: str,
-    csrf: str,
+    session: TeamSession,
     filter_bar: bool = True,
     content: str | None = None,
 ) -> str:
-    """A page inside the layout; ``content`` is the page's HTML (default: its template as is)."""
+    """A page inside the layout; ``content`` is the page's HTML (default: its template as is). The
+    header names the account, its role and the releases it reads (:func:`scope_label`): a team
+    that reads one campaign's figures knows they are not the programme's, and the reverse."""
     if content is None:
         content = _template(name).template
-    admin = '<a href="/dashboard/campaigns">Campaigns</a>' if role == "admin" else ""
+    admin = '<a href="/dashboard/campaigns">Campaigns</a>' if session.role == "admin" else ""
     return _template("base").substitute(
         title=html.escape(title),
         page=html.escape(name),
-        email=html.escape(email),
-        role=html.escape(role),
-        csrf=html.escape(csrf),
+        email=html.escape(session.email),
+        role=html.escape(session.role),
+        scope=html.escape(scope_label(session.campaign_name)),
+        csrf=html.escape(session.csrf_token),
         admin_link=admin,
         filter=FILTER if filter_bar else "",
         content=content,

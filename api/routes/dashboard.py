@@ -218,7 +218,7 @@ async def _page(request: Req, conn: Conn, name: str, title: str) -> Response[Any
     s = await _session(request, conn)
     if s is None:
         return Redirect("/dashboard/login", status_code=HTTP_303_SEE_OTHER)
-    return _html(web.page(name, title=title, email=s.email, role=s.role, csrf=s.csrf_token))
+    return _html(web.page(name, title=title, session=s))
 
 
 @get("/", include_in_schema=False)
@@ -271,9 +271,7 @@ async def campaigns(request: Req, conn: DbConn) -> Response[Any]:
         web.page(
             "campaigns",
             title="Campaigns",
-            email=s.email,
-            role=s.role,
-            csrf=s.csrf_token,
+            session=s,
             filter_bar=False,
             content=content,
         )

@@ -192,6 +192,7 @@ async def login(
         role=account.role,
         csrf_token=csrf,
         campaign_id=account.campaign_id,
+        campaign_name=account.campaign_name,
     )
 
 

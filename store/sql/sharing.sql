@@ -159,8 +159,9 @@ SELECT a.id, a.created, c.name AS campaign FROM account a LEFT JOIN sillage.camp
 UPDATE sillage.team_accounts SET campaign_id = $2 WHERE email = $1 RETURNING id;
 
 -- name: team_account_by_email
-SELECT id, email, role, password_hash, campaign_id FROM sillage.team_accounts
-WHERE email = $1 AND disabled_at IS NULL;
+SELECT a.id, a.email, a.role, a.password_hash, a.campaign_id, c.name AS campaign_name
+FROM sillage.team_accounts a LEFT JOIN sillage.campaigns c ON c.id = a.campaign_id
+WHERE a.email = $1 AND a.disabled_at IS NULL;
 
 -- name: disable_team_account
 -- Disables the account and ends its sessions at once; returns nothing if it was not active.
@@ -187,8 +188,9 @@ UPDATE sillage.team_accounts SET password_hash = $2 WHERE id = $1;
 INSERT INTO sillage.team_sessions (token_sha256, account_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4);
 
 -- name: team_session
-SELECT a.id, a.email, a.role, a.campaign_id, s.csrf_token
+SELECT a.id, a.email, a.role, a.campaign_id, c.name AS campaign_name, s.csrf_token
 FROM sillage.team_sessions s JOIN sillage.team_accounts a ON a.id = s.account_id
+LEFT JOIN sillage.campaigns c ON c.id = a.campaign_id
 WHERE s.token_sha256 = $1 AND s.expires_at > $2 AND a.disabled_at IS NULL;
 
 -- name: delete_team_session

@@ -70,6 +70,8 @@ def test_overview_renders_charts_from_the_release(
     assert chart_points(browser, "mode-trips") >= 1
     assert chart_points(browser, "co2-trend") >= 1
     assert "epsilon 1" in browser.find_element(By.ID, "privacy").text
+    # The header says what the account reads: a national account, every campaign.
+    assert browser.find_element(By.CSS_SELECTOR, "header .scope").text == "every campaign"
 
 
 def test_a_citys_team_sees_its_own_campaigns_release_only(
@@ -81,6 +83,8 @@ def test_a_citys_team_sees_its_own_campaigns_release_only(
     assert options == [f"2023-11-06 – 2023-11-12 · {city.name}"]  # not the pooled release of seeded
     assert city.name in browser.find_element(By.ID, "release-info").text
     assert chart_points(browser, "co2-trend") == 1
+    # On every page, the header says the account reads this campaign only.
+    assert browser.find_element(By.CSS_SELECTOR, "header .scope").text == f"campaign {city.name}"
 
 
 def test_flow_map_draws_vector_flows_without_tiles(
