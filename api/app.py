@@ -32,7 +32,7 @@ from api.openapi import (
     document_security,
 )
 from api.problems import EXCEPTION_HANDLERS
-from api.ratelimit import RateLimiter
+from api.ratelimit import AtOnce, RateLimiter
 from api.routes import all_routes
 from core.errors import ConfigurationError
 from core.settings import Settings, load_settings
@@ -157,6 +157,7 @@ def create_app(
                 "settings": settings,
                 "db": db,
                 "limiter": RateLimiter(settings.rate_limit_per_minute),
+                "exports": AtOnce(settings.exports_per_tester, what="exports of yours"),
                 "known_devices": KnownDevices(),
                 "pipeline": pipeline,
                 "worker": worker,

@@ -33,6 +33,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     max_fixes_per_batch: int = 1000
     rate_limit_per_minute: int = 600
+    # Exports of one tester under way at once, per API process: each spools to a temporary file as
+    # large as itself (ingest.spool), so a loop of requests could otherwise fill the disk.
+    exports_per_tester: int = 2
     workers: int = 1
     pipeline_enabled: bool = True
     pipeline_poll_s: float = 5.0
@@ -163,6 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(e, "SILLAGE_MAX_BODY_BYTES", 1024 * 1024, low=1),
         max_fixes_per_batch=_int(e, "SILLAGE_MAX_FIXES_PER_BATCH", 1000, low=1),
         rate_limit_per_minute=_int(e, "SILLAGE_RATE_LIMIT_PER_MINUTE", 600, low=0),
+        exports_per_tester=_int(e, "SILLAGE_EXPORTS_PER_TESTER", 2, low=1),
         workers=_int(e, "SILLAGE_WORKERS", 1, low=1),
         pipeline_enabled=_switch(e, "SILLAGE_PIPELINE", True),
         pipeline_poll_s=_period(e, "SILLAGE_PIPELINE_POLL_S", 5.0, "seconds"),

@@ -7,7 +7,8 @@ not a controller: ``DELETE /v1/me`` shares its path with the account controller 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from api.deps import Caller, DbConn, identify, token_from_headers, utcnow
 from api.head import HEAD_KEY
 from api.openapi import AUTHENTICATES_ITSELF, DEVICE_TOKEN, downloads, own_problems
+from api.ratelimit import AtOnce
 from api.times import WITHOUT_OFFSET, range_bound, sent_inverted
 from ingest import export, rights
 from ingest.spool import spooled
@@ -89,9 +91,23 @@ async def export_data(
             await caller(conn)
         pieces = ()
     else:
+        exports: AtOnce = state.exports
+        taken: list[Callable[[], None]] = []
+
+        async def counted(conn: Conn) -> Principal:
+            principal = await caller(conn)
+            taken.append(exports.take(principal.user_id))  # 429 past the tester's exports at once
+            return principal
+
         # No connection of the request's own (no DbConn, no Caller): the export authenticates on
         # the one it reads with (ingest.export.stream), so exports at once never empty the pool.
-        pieces = spooled(await export.primed(export.stream(state.db, caller, fmt, now=now)))
+        try:
+            made = await export.primed(export.stream(state.db, counted, fmt, now=now))
+        except BaseException:
+            for give_back in taken:
+                give_back()
+            raise
+        pieces = _counted_until_done(spooled(made), taken)
     return Stream(
         pieces,
         media_type=export.MEDIA_TYPES[fmt],
@@ -100,6 +116,30 @@ async def export_data(
             "Cache-Control": "no-store",
         },
     )
+
+
+def _counted_until_done(
+    pieces: AsyncGenerator[bytes, None], taken: list[Callable[[], None]]
+) -> AsyncIterator[bytes]:
+    """``pieces``, giving the export's place back (:class:`api.ratelimit.AtOnce`) when the download
+    ends, fails or is dropped, or when the response is dropped before it began (the generator is
+    then collected without ever running its ``finally``)."""
+
+    def give_back() -> None:
+        for f in taken:
+            f()
+
+    async def served() -> AsyncIterator[bytes]:
+        try:
+            async for piece in pieces:
+                yield piece
+        finally:
+            give_back()
+            await pieces.aclose()
+
+    out = served()
+    weakref.finalize(out, give_back)
+    return out
 
 
 @delete("/v1/me/trips/{trip_id:uuid}", status_code=HTTP_200_OK, tags=["rights"], operation_id="deleteTrip")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterator
@@ -290,3 +291,42 @@ async def test_a_download_dropped_while_the_export_is_made_ends_its_transaction_
     log = app_log.read_text(encoding="utf-8")
     assert '"path":"/v1/me/export"' in log
     assert [line for line in log.splitlines() if '"level":"error"' in line] == []
+
+
+async def test_a_testers_exports_at_once_are_capped_until_one_ends(
+    base_url: str, invite_code: str, app_conn: asyncpg.Connection, settings: Settings
+) -> None:
+    # Each export under way holds a temporary file as large as itself (a CSV of 300,000 fixes: some
+    # 25 MB) until its download ends: a client looping on the request, well within its rate, could
+    # fill the disk. Past `SILLAGE_EXPORTS_PER_TESTER` (2) at once, the next is refused, for that
+    # tester only, until one ends.
+    assert settings.exports_per_tester == 2
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        t, other = await enrol(http, invite_code), await enrol(http, invite_code)
+        await _load_fixes(app_conn, t, 300_000)
+        csv = {"format": "csv"}
+        async with contextlib.AsyncExitStack() as downloads:
+            reading = []  # kept: a reader dropped would close its download
+            for _ in range(2):  # two downloads under way: the phone reads a piece of each, then waits
+                r = await downloads.enter_async_context(
+                    http.stream("GET", "/v1/me/export", params=csv, headers=t.auth)
+                )
+                assert r.status_code == 200
+                reading.append(r.aiter_raw())
+                await anext(reading[-1])
+            refused = await http.get("/v1/me/export", params=csv, headers=t.auth)
+            assert refused.status_code == 429, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert int(refused.headers["retry-after"]) >= 1
+            assert "2 exports of yours under way" in refused.json()["detail"]
+            assert (await http.head("/v1/me/export", headers=t.auth)).status_code == 200  # makes none
+            assert (await http.get("/v1/me/export", params=csv, headers=other.auth)).status_code == 200
+        # Both downloads dropped: once the server has seen it, the tester may export again.
+        status = 429
+        for _ in range(600):  # an upper bound, not a timing assertion
+            async with http.stream("GET", "/v1/me/export", params=csv, headers=t.auth) as again:
+                status = again.status_code  # then dropped at once
+            if status != 429:
+                break
+            await asyncio.sleep(0.05)
+        assert status == 200

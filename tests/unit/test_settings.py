@@ -85,3 +85,10 @@ def test_the_threshold_for_asking_about_a_section_is_a_probability() -> None:
     for raw in ("1.5", "-0.1", "nan", "often"):
         with pytest.raises(ConfigurationError, match="SILLAGE_ASK_BELOW must be a number"):
             load_settings({"SILLAGE_ASK_BELOW": raw})
+
+
+def test_exports_at_once_per_tester_are_read_and_at_least_one() -> None:
+    assert load_settings({}).exports_per_tester == 2
+    assert load_settings({"SILLAGE_EXPORTS_PER_TESTER": "5"}).exports_per_tester == 5
+    with pytest.raises(ConfigurationError):
+        load_settings({"SILLAGE_EXPORTS_PER_TESTER": "0"})
