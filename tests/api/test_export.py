@@ -317,7 +317,10 @@ async def test_as_many_exports_at_once_as_connections_all_answer(
     # Found by a probe: each export held its request's connection while it took another for its
     # snapshot; with as many exports at once as pooled connections, each waited for a second one
     # and every one got 503. The export now authenticates on the connection it reads with.
-    small = msgspec.structs.replace(settings, pool_max_size=2, db_connect_timeout_s=10.0)
+    # (Four exports of one tester at once: past the default cap of two, the others would be 429.)
+    small = msgspec.structs.replace(
+        settings, pool_max_size=2, db_connect_timeout_s=10.0, exports_per_tester=4
+    )
     with serve(create_app(small)) as url:
         async with httpx.AsyncClient(base_url=url, timeout=60) as http:
             t = await enrol(http, invite_code, "coaching")
