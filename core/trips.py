@@ -168,10 +168,11 @@ def trip_id(owner: str, t_start_s: float) -> uuid.UUID:
 
 def section_id(trip: uuid.UUID, start: datetime, end: datetime) -> uuid.UUID:
     """A section's id: its trip's and its own time span. Reprocessing that leaves the section as it
-    was keeps it; one that moves either end gives a new id, so an answer sent with the old one is a
-    404 (the id was the trip's and the section's position: after late fixes added a bike ride before
-    a car ride, the car's id named the bike ride, and "car" confirmed for it was kept as the
-    tester's word)."""
+    was keeps it; one that moves either end gives a new id, and an answer sent with the old one
+    confirms the section that now overlaps most the old one's span (migration 0034), never another
+    by position (the id was the trip's and the section's position: after late fixes added a bike
+    ride before a car ride, the car's id named the bike ride, and "car" confirmed for it was kept as
+    the tester's word)."""
     return uuid.uuid5(trip, f"{start.isoformat()}/{end.isoformat()}")
 
 

@@ -86,7 +86,9 @@ async def confirm_mode(
     audit_share: float = AUDIT_SHARE,
 ) -> trips_db.SectionRow:
     """Set the mode the tester confirms: kept as a label, footprint recomputed at once. The label
-    keeps why the section was to confirm (``ask_below``, ``audit_share``; migration 0028).
+    keeps why the section was to confirm (``ask_below``, ``audit_share``; migration 0028). An id a
+    step has since replaced (the section's ends moved) confirms the section shown now that overlaps
+    its time most (:func:`_superseded`), which is returned: the app learns its current id.
 
     The tester's trips from ``revisit_days`` before the section on are queued for reprocessing, in
     the same transaction, so that their other sections on the same route take the confirmation
@@ -132,13 +134,28 @@ async def _confirm(
     conn: Conn, principal: Principal, section_id: uuid.UUID, m: Mode, *, asking: tuple[float, float]
 ) -> trips_db.SectionRow:
     async with as_user(conn, principal.role):
-        section = await trips_db.section(conn, section_id)
-        if section is None:
-            raise NotFound("no such section")
+        section = await trips_db.section(conn, section_id) or await _superseded(conn, section_id)
         await _keep_confirmations(conn, [(section, m)], asking=asking)
-        updated = await trips_db.section(conn, section_id)
+        updated = await trips_db.section(conn, section.id)
     assert updated is not None
     return updated
+
+
+async def _superseded(conn: Conn, section_id: uuid.UUID) -> trips_db.SectionRow:
+    """The section an answer sent with an id a step has since replaced is about (late fixes moved
+    the section's ends: migration 0034): of the sections shown now, the one that overlaps most the
+    time span the id had. The answer confirms it as it now is, as if sent with its current id: the
+    label covers it, and not the rest of the former span (late fixes that showed a bike ride at
+    the start of what was one car ride leave the bike ride as inferred, not "car"; a label over the
+    former span made it "car" at the next step), nor only that span (once a section had more than
+    doubled, a label over its former span decided nothing). NotFound for an id never had or
+    forgotten, or whose time no section shown now overlaps (a stay, a hidden trip)."""
+    was = await trips_db.superseded_section(conn, section_id)
+    if was is None:
+        raise NotFound("no such section")
+    if was.now is None:
+        raise NotFound("the section was replaced, and no section shown now covers its time")
+    return was.now
 
 
 async def _keep_confirmations(

@@ -122,7 +122,10 @@ TABLES: dict[str, Documented] = {
     "sections": Documented(
         about="The parts of each trip with one transport mode, with the CO2 footprint.",
         columns={
-            "id": "the section's id, kept when the trip is recomputed (labels.csv names it)",
+            "id": (
+                "the section's id, kept when the trip is recomputed unless the section's start or end"
+                " moves (superseded_sections.csv then keeps the former one; labels.csv names it)"
+            ),
             "trip_id": "the trip it belongs to (trips.csv)",
             "seq": "its place in the trip, from 0",
             "started_at": "when the section began",
@@ -264,6 +267,20 @@ TABLES: dict[str, Documented] = {
             "started_at": "when the deleted trip began",
             "ended_at": "when the deleted trip ended",
             "deleted_at": "when you deleted it",
+        },
+    ),
+    "superseded_sections": Documented(
+        about=(
+            "Ids of sections that recomputing replaced because their start or end moved (late"
+            " positions), kept 30 days: an answer the app sends with one confirms the section that"
+            " now covers most of that time."
+        ),
+        columns={
+            "id": "the section's former id",
+            "trip_id": "the id its trip had (trips.csv, while that trip exists)",
+            "started_at": "when the section began, as then computed",
+            "ended_at": "when the section ended, as then computed",
+            "replaced_at": "when recomputing replaced it",
         },
     ),
     "places": Documented(

@@ -161,6 +161,8 @@ async def delete_range(conn: Conn, start: datetime, end: datetime) -> RangeDelet
         count: int = await conn.fetchval(_p(name), start, end)
         return count
 
+    # Not counted, like the sections they were: their ids and times go with the trips.
+    await conn.execute(_p("delete_superseded_overlapping"), start, end)
     return RangeDeleted(
         fixes=await n("delete_fixes"),
         trips=await n("delete_trips_overlapping"),
@@ -245,12 +247,14 @@ class DerivedDeleted(msgspec.Struct, frozen=True, kw_only=True):
 
 async def delete_derived_before(conn: Conn, cutoff: datetime) -> DerivedDeleted:
     """Delete trips (with sections), stays, labels, and hidden and deleted trips' intervals, that
-    ended before ``cutoff``."""
+    ended before ``cutoff``, with the ids of sections a step replaced there (uncounted, like the
+    sections)."""
 
     async def n(name: str) -> int:
         count: int = await conn.fetchval(_p(name), cutoff)
         return count
 
+    await conn.execute(_p("superseded_before"), cutoff)
     return DerivedDeleted(
         trips=await n("trips_before"),
         stays=await n("stays_before"),

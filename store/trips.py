@@ -286,10 +286,20 @@ async def vehicle_profile(conn: Conn) -> VehicleProfile:
         raise ConfigurationError(f"stored vehicle profile is invalid: {exc}") from exc
 
 
+# How long a section's id is kept once a step replaced it (migration 0034): an answer sent with it
+# still lands on its time span. A month covers an app that queued the answer while offline; steps
+# keep ids that did not move, so the table holds only the sections late fixes moved since.
+SUPERSEDED_KEPT_DAYS = 30
+
+
 async def replace_from(conn: Conn, start: datetime, built: Built, *, until: datetime | None = None) -> None:
     """Delete what was derived from ``start`` on (up to ``until``, when a step read only a window
     of the history: what begins after it stays visible until the next step rebuilds it), and
-    store ``built`` in its place."""
+    store ``built`` in its place. The ids of the sections deleted and not stored again are kept
+    (``superseded_sections``) for ``SUPERSEDED_KEPT_DAYS``; older ones are forgotten."""
+    stored = [s.id for t in built.trips for s in t.sections]
+    await conn.execute(_q("forget_superseded"), SUPERSEDED_KEPT_DAYS, stored)
+    await conn.execute(_q("supersede_sections_from"), start, until, stored)
     await conn.execute(_q("delete_trips_from"), start, until)
     await conn.execute(_q("delete_stays_from"), start, until)
     if built.stays:
@@ -392,6 +402,23 @@ async def trip(
 async def section(conn: Conn, section_id: uuid.UUID) -> SectionRow | None:
     r = await conn.fetchrow(_q("get_section"), section_id)
     return None if r is None else _section_row(r)
+
+
+class Superseded(msgspec.Struct, frozen=True, kw_only=True):
+    """A section id a step replaced (migration 0034): of the sections shown now, the one that
+    overlaps most the time span it had (None: none does)."""
+
+    now: SectionRow | None
+
+
+async def superseded_section(conn: Conn, section_id: uuid.UUID) -> Superseded | None:
+    """What became of a superseded section id; None when the tester has no such id (never had, or
+    kept it past ``SUPERSEDED_KEPT_DAYS``). The section shown now is held as :func:`section` holds
+    it."""
+    r = await conn.fetchrow(_q("superseded_section"), section_id)
+    if r is None:
+        return None
+    return Superseded(now=None if r["id"] is None else _section_row(r))
 
 
 async def unconfirmed_sections(conn: Conn, trip_id: uuid.UUID) -> list[SectionRow] | None:

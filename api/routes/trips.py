@@ -76,7 +76,8 @@ async def list_trips(
     to_confirm: Annotated[bool, QueryParameter()] = False,
 ) -> Response[list[TripOut]]:
     """The caller's trips overlapping [from, to) (ISO 8601; default: the last 7 days, or the 7 days
-    before ``to``), newest first.
+    before ``to``), newest first. A time without a UTC offset (``2026-01-13T08:00:00``) is on the
+    deployment's local clock, the coach's calendar, as ``at`` is there: the tester's 08:00.
 
     Each trip has its start and end (time, place), distance, duration and sections with the mode,
     class probabilities, CO2 and a simplified GeoJSON geometry. When ``limit`` cut the list, a
@@ -186,7 +187,15 @@ async def confirm_section(
     principal: Caller,
 ) -> SectionConfirmed:
     """Confirm (or correct) a section's mode. Kept as a label that survives reprocessing; the
-    footprint is recomputed."""
+    footprint is recomputed.
+
+    A section's id goes with its time span: reprocessing that moves either end (late fixes) gives
+    the section a new id. An answer sent with the former one (for 30 days after) is not lost: it
+    confirms the section shown now that overlaps most the time the former id had, as if sent with
+    that section's id, and the answer gives that section (200, with its current ``id`` and
+    ``trip_id``: the app can update its view without listing the trip again). 404 for an id the
+    tester never had, or when no section shown now overlaps its time (the time is now a stay, or
+    the trip is hidden)."""
     s = await trips.confirm_mode(
         conn, principal, section_id, data.mode, ask_below=ask_below(request), audit_share=audit_share(request)
     )

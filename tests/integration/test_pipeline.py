@@ -818,7 +818,8 @@ async def test_a_section_id_never_names_another_section_after_late_fixes(
     # Walk, bike, walk, car; the phone sent the middle later. The car's id was its trip's and its
     # position: once the bike ride was there, the same id named the bike ride, and the app's
     # answer "car" about what it showed was kept as the tester's word for the bike ride. An id
-    # now goes with the section's time span: the old one answers 404.
+    # now goes with the section's time span: the old one confirms the section that now covers
+    # most of that span, the car ride (migration 0034), and nothing else.
     t = await enrol(http, invite_code)
     track = track_from(
         stay(900, at=place(0.0, 0.0), every_s=5),
@@ -846,10 +847,15 @@ async def test_a_section_id_never_names_another_section_after_late_fixes(
         )
     gone = [s for s in before["sections"] if s["id"] not in spans]
     assert gone  # the late fixes moved sections: their old ids are no longer there
-    r = await http.patch(f"/v1/sections/{gone[-1]['id']}", json={"mode": gone[-1]["mode"]}, headers=t.auth)
-    assert r.status_code == 404, r.text
+    car = gone[-1]
+    r = await http.patch(f"/v1/sections/{car['id']}", json={"mode": car["mode"]}, headers=t.auth)
+    assert r.status_code == 200, r.text
+    now_car = now["sections"][-1]
+    assert (now_car["mode"], r.json()["id"]) == (car["mode"], now_car["id"])
+    await pipeline.run_due(db, as_of=after(track, 7200))  # what the answer queued
     (after_answer,) = await trips_of(http, t)
-    assert all(s["mode_source"] != "user" for s in after_answer["sections"])
+    confirmed = [s["id"] for s in after_answer["sections"] if s["mode_source"] == "user"]
+    assert confirmed == [now_car["id"]]
 
 
 async def test_an_answer_says_the_footprint_it_recomputed(

@@ -42,6 +42,10 @@ WITH d AS (DELETE FROM stays WHERE started_at < $2 AND ended_at >= $1 RETURNING 
 -- path between (migration 0014), which may be the very places the tester deleted.
 WITH d AS (DELETE FROM labels WHERE started_at < $2 AND ended_at >= $1 RETURNING 1) SELECT count(*) FROM d;
 
+-- name: delete_superseded_overlapping
+-- The ids of sections a step replaced (migration 0034) go with the trips, like the sections.
+DELETE FROM superseded_sections WHERE started_at < $2 AND ended_at >= $1;
+
 -- name: delete_hidden_within
 -- Only intervals inside the range: a hidden trip cut by it keeps what remains of it hidden.
 WITH d AS (DELETE FROM hidden_trips WHERE started_at >= $1 AND ended_at < $2 RETURNING 1)
@@ -98,6 +102,9 @@ WITH d AS (DELETE FROM stays WHERE ended_at < $1 RETURNING 1) SELECT count(*) FR
 
 -- name: labels_before
 WITH d AS (DELETE FROM labels WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;
+
+-- name: superseded_before
+DELETE FROM superseded_sections WHERE ended_at < $1;
 
 -- name: hidden_before
 WITH d AS (DELETE FROM hidden_trips WHERE ended_at < $1 RETURNING 1) SELECT count(*) FROM d;

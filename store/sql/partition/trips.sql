@@ -65,6 +65,23 @@ DELETE FROM stays WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started
 -- name: delete_trips_from
 DELETE FROM trips WHERE started_at >= $1 AND ($2::timestamptz IS NULL OR started_at < $2);
 
+-- name: forget_superseded
+-- Superseded ids kept more than $1 days, and those a step stores again ($2: the ids of the sections
+-- it stores): migration 0034.
+DELETE FROM superseded_sections
+WHERE replaced_at < now() - make_interval(days => $1) OR id = ANY($2::uuid[]);
+
+-- name: supersede_sections_from
+-- The sections of the trips delete_trips_from deletes ($1, $2) that the step does not store again
+-- ($3: the ids it stores): their ids, trips and time spans, so that an answer sent with one lands on
+-- the time it was about (migration 0034). An id is its trip and span (core.trips.section_id): one
+-- kept already is the same section, replaced again.
+INSERT INTO superseded_sections (id, trip_id, started_at, ended_at)
+SELECT s.id, s.trip_id, s.started_at, s.ended_at
+FROM sections s JOIN trips t ON t.id = s.trip_id
+WHERE t.started_at >= $1 AND ($2::timestamptz IS NULL OR t.started_at < $2) AND s.id <> ALL($3::uuid[])
+ON CONFLICT (id) DO UPDATE SET replaced_at = now();
+
 -- name: context_from
 -- Where a step restarting at $1 reads from: $2 seconds before it (cleaning's choice between
 -- trackers compares windows that reach back there), or earlier to take the $3 fixes before it
@@ -175,6 +192,22 @@ SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupa
 FROM sections s JOIN trips t ON t.id = s.trip_id
 WHERE s.id = $1 AND NOT t.hidden
 FOR SHARE OF t;
+
+-- name: superseded_section
+-- Of the sections shown now (of trips not hidden, as get_section), the one that overlaps most the
+-- time span superseded id $1 had (migration 0034); NULLs when none does. Its trip is held as
+-- get_section holds it. No row for an id the tester never had, or forgot (forget_superseded).
+SELECT s.id, s.trip_id, s.started_at, s.ended_at, s.distance_m, s.mode, s.occupants, s.co2_kg
+FROM superseded_sections o
+LEFT JOIN LATERAL (
+    SELECT s.*
+    FROM sections s JOIN trips t ON t.id = s.trip_id
+    WHERE s.started_at < o.ended_at AND s.ended_at > o.started_at AND NOT t.hidden
+    ORDER BY least(s.ended_at, o.ended_at) - greatest(s.started_at, o.started_at) DESC, s.started_at
+    LIMIT 1
+    FOR SHARE OF t
+) s ON true
+WHERE o.id = $1;
 
 -- name: unconfirmed_sections
 -- The sections of trip $1 the tester has not confirmed, in order: what "looks right" confirms. One
