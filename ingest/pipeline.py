@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import itertools
 import logging
 import math
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -128,8 +130,10 @@ def _compute(
     pieces of one vehicle leg), mix in the tester's history (``recent``: the model's own
     probabilities of their sections before this step, oldest first), build records. ``fixes``
     (with the tracker of each in ``sources``) may begin before ``start``, as context for cleaning
-    only (the choice between trackers, GPS jumps). Also returns the segmentation's
-    ``complete_until_s`` and whether an open tail remains."""
+    only (the choice between trackers, GPS jumps). Without the trips the tester deleted (a thinned
+    read gets past a long stay only with a trip that is kept: else it kept nothing, and the next
+    step did the same). Also returns the segmentation's ``complete_until_s`` and whether an open
+    tail remains."""
     seg = segment(
         Track.from_fixes(fixes, sources),
         params.segmentation,
@@ -169,7 +173,7 @@ def _compute(
         profile=profile,
         registry=registry,
     )
-    return built, seg.complete_until_s, seg.open_tail
+    return without_deleted(built, deleted), seg.complete_until_s, seg.open_tail
 
 
 def _rebuilt_until(built: Built, start: datetime, complete_until: datetime | None) -> datetime:
@@ -191,6 +195,18 @@ def _advanced(built: Built, until_s: float, floor_s: float, *, thinned: bool) ->
     return moved and (not thinned or any(t.started_at.timestamp() >= floor_s for t in built.trips))
 
 
+class _Kept(msgspec.Struct, frozen=True, kw_only=True):
+    """What a step that read thinned fixes keeps (:func:`_thinned`)."""
+
+    built: Built
+    since: datetime  # where what it keeps begins: it replaces what was stored from there
+    complete_until: datetime | None  # the watermark
+    cut_short: bool  # kept only up to the stay the first trip after the long stay arrives at
+    # Where that stay begins (the watermark), when the trip arrives at one: a step restarting there
+    # reads every fix, which must make a stay there too (:meth:`Pipeline._thinned_and_checked`).
+    arrival: datetime | None = None
+
+
 def _thinned(
     built: Built,
     floor: datetime,
@@ -198,9 +214,9 @@ def _thinned(
     *,
     under_way: tuple[datetime, uuid.UUID] | None,
     open_stay: uuid.UUID | None,
-) -> tuple[Built, datetime, datetime | None, bool]:
+) -> _Kept:
     """What a step that thinned its read to get past a stay longer than its window keeps, where
-    that begins, the watermark, and whether the step was cut short there.
+    that begins, the watermark, whether the step was cut short there, and at which arrival.
 
     Never what lies before the long stay (the stay under way at ``floor``, where the change
     began), which steps reading every fix built: when no read got past the stay, the trip before
@@ -211,12 +227,14 @@ def _thinned(
     from one fix in ten). The arrival may still be open where the read ends (``open_stay``, begun
     at ``complete_until``): the watermark is its start too, and the next step gives it that start
     and id (with the watermark just after the trip, the next step, thinned from another start,
-    began that stay elsewhere, under another id: the trip pointed at a stay never stored). Just
-    after the trip when it arrives at no stay. Otherwise it records no progress: the stay's thinned
-    start, seconds late, is none; nor does the watermark go back to it, seconds early, when it is
-    the open arrival the rows kept before it say begins at ``floor`` (``under_way``): thinned from
-    another start, the next step began it at the earlier watermark, under another id, and the trip
-    arriving at it pointed at a stay never stored.
+    began that stay elsewhere, under another id: the trip pointed at a stay never stored). That
+    arrival is a stay of the thinned fixes; whether every fix makes one there too is for the caller
+    to check (:meth:`Pipeline._thinned_and_checked`). Just after the trip when it arrives at no
+    stay. Otherwise it records no progress: the stay's thinned start, seconds late, is none; nor
+    does the watermark go back to it, seconds early, when it is the open arrival the rows kept
+    before it say begins at ``floor`` (``under_way``): thinned from another start, the next step
+    began it at the earlier watermark, under another id, and the trip arriving at it pointed at a
+    stay never stored.
     """
     stays, trips = _under_way(
         [s for s in built.stays if s.ended_at >= floor],
@@ -235,10 +253,12 @@ def _thinned(
                 stays=[s for s in stays if s.started_at <= cut],
                 trips=[t for t in trips if t.started_at < cut],
             )
-            return kept, since, cut, True
+            return _Kept(
+                built=kept, since=since, complete_until=cut, cut_short=True, arrival=cut if arrival else None
+            )
     held = under_way is not None and under_way[0] == floor
     progress = None if complete_until is None else (floor if held else min(complete_until, floor))
-    return Built(stays=stays, trips=trips), since, progress, False
+    return _Kept(built=Built(stays=stays, trips=trips), since=since, complete_until=progress, cut_short=False)
 
 
 async def _rebuilt_from(conn: Conn, start: datetime, floor_s: float) -> float:
@@ -284,6 +304,80 @@ def _under_way(
         )
 
     return [anchored if s is first else s for s in stays], [linked(t) for t in trips]
+
+
+class _Window(msgspec.Struct, frozen=True, kw_only=True):
+    """Fixes a step read (oldest first), the tracker that sent each, and whether more follow."""
+
+    fixes: list[Fix]
+    sources: list[str]
+    truncated: bool
+
+    def seen_at(self, now: datetime) -> datetime:
+        """The time segmentation takes as now: more fixes follow a truncated window, so what ends
+        at its last fix is not closed by a "gap" before ``now``."""
+        return self.fixes[-1].ts if self.truncated else now
+
+
+class _Read(msgspec.Struct, frozen=True, kw_only=True):
+    """A window of fixes and what was built from it (:func:`_compute`, without deleted trips)."""
+
+    window: _Window
+    seen_at: datetime
+    built: Built
+    until_s: float  # segmentation's complete_until_s
+    open_tail: bool
+
+    @property
+    def complete_until(self) -> datetime | None:
+        return datetime.fromtimestamp(self.until_s, UTC) if math.isfinite(self.until_s) else None
+
+
+# What a step builds a window with (:func:`_compute` with all but the fixes and now given).
+Compute = Callable[..., tuple[Built, float, bool]]
+
+
+async def _built_from(compute: Compute, window: _Window, now: datetime) -> _Read:
+    """``window`` and what ``compute`` builds from it (in a thread), taking ``now`` as now unless
+    more fixes follow the window."""
+    seen_at = window.seen_at(now)
+    built, until_s, open_tail = await asyncio.to_thread(
+        compute, fixes=window.fixes, sources=window.sources, now=seen_at
+    )
+    return _Read(window=window, seen_at=seen_at, built=built, until_s=until_s, open_tail=open_tail)
+
+
+def _with_every_fix(thinned: _Window, full: _Window) -> _Window:
+    """The thinned read ``thinned`` with its fixes in the time ``full`` (every fix from some point
+    on, as far as a window reads) spans replaced by ``full``'s: thinned before, every fix there,
+    thinned again after it when the thinned read reaches further. At most two windows of fixes,
+    which the step holds anyway while it compares them."""
+    if not full.fixes:
+        return thinned
+    first, last = full.fixes[0].ts, full.fixes[-1].ts
+    pairs = list(zip(thinned.fixes, thinned.sources, strict=True))
+    before = [p for p in pairs if p[0].ts < first]
+    after = [p for p in pairs if p[0].ts > last]
+    joined = [*before, *zip(full.fixes, full.sources, strict=True), *after]
+    return _Window(
+        fixes=[f for f, _ in joined],
+        sources=[s for _, s in joined],
+        # The last fix is the thinned read's when it reaches past every fix read: its cut is the end.
+        truncated=thinned.truncated if after else full.truncated,
+    )
+
+
+def _begins_a_stay(full: _Window, at: datetime, params: SegmentationParams, now: datetime) -> bool:
+    """Whether every fix from ``at`` on (``full``, read as a step restarting at ``at`` reads it,
+    with the fixes before it as context) makes a stay that begins at ``at``: that step rebuilds the
+    stay with the same start, hence the same id, which the trip kept before it arrives at."""
+    seg = segment(
+        Track.from_fixes(full.fixes, full.sources),
+        params,
+        now_s=full.seen_at(now).timestamp(),
+        start_s=at.timestamp(),
+    )
+    return any(datetime.fromtimestamp(s.t_start_s, UTC) == at for s in seg.stays)
 
 
 def _after_a_gap(
@@ -379,65 +473,53 @@ class Pipeline:
             # A truncated window must end past where the change began (the last watermark, when the
             # step continues a history): else the next step would read the same window again.
             floor_s = max(start, changed_from).timestamp()
-            # Cleaning's choice between two trackers looks at windows that reach back before the
-            # restart point, and its excursion rule at the segment before a jump: read those fixes
-            # too, as context only (else a step restarting mid-window chose otherwise than one
-            # pass over the history, and a jump just after the restart point was kept), however
-            # seldom the tracker logs.
-            read_from = await trips_db.context_from(
-                conn, start, self._context_s, self.params.segmentation.max_outlier_run_fixes + 1
+            # What a read is built with, besides its fixes and the time taken as now.
+            compute = functools.partial(
+                _compute,
+                role,
+                start=start,
+                labels=labels,
+                deleted=deleted,
+                confirmations=confirmations,
+                recent=recent,
+                profile=profile,
+                registry=registry,
+                classifier=self.classifier,
+                network=network,
+                params=self.params,
             )
-            for every_s in (None, *self.params.thinned_reads_s):
-                fixes, sources = await trips_db.fixes_from(
-                    conn, read_from, self.params.max_fixes_per_step, every_s=every_s, buckets_from=start
-                )
-                truncated = len(fixes) >= self.params.max_fixes_per_step
-                # More fixes follow a truncated window: what ends at the cut is not closed by a
-                # "gap" before now.
-                seen_at = fixes[-1].ts if truncated else as_of or now
-                built, until_s, open_tail = await asyncio.to_thread(
-                    _compute,
-                    role,
-                    fixes=fixes,
-                    sources=sources,
-                    start=start,
-                    labels=labels,
-                    deleted=deleted,
-                    confirmations=confirmations,
-                    recent=recent,
-                    profile=profile,
-                    registry=registry,
-                    classifier=self.classifier,
-                    network=network,
-                    params=self.params,
-                    now=seen_at,
-                )
-                # Without the trips the tester deleted: a thinned read gets past a long stay only
-                # with a trip that is kept (else it kept nothing, and the next step did the same).
-                built = without_deleted(built, deleted)
-                # A thinned read advances with a trip from where it rebuilds (_rebuilt_from).
-                advanced = _advanced(
-                    built,
-                    until_s,
-                    floor_s if every_s is None else await _rebuilt_from(conn, start, floor_s),
-                    thinned=every_s is not None,
-                )
-                if not truncated or advanced:
-                    break
-            complete_until = datetime.fromtimestamp(until_s, UTC) if math.isfinite(until_s) else None
+            read, rebuilt_from_s = await self._read(
+                conn, compute, start=start, floor_s=floor_s, now=as_of or now
+            )
+            built, complete_until = read.built, read.complete_until
             cut_short, replaced_from = False, start
-            if every_s is not None:
-                floor = datetime.fromtimestamp(await _rebuilt_from(conn, start, floor_s), UTC)
+            if rebuilt_from_s is not None:  # the step read thinned fixes
+                floor = datetime.fromtimestamp(rebuilt_from_s, UTC)
                 # The stay a windowed step ended in, when it was still open, began at the watermark
                 # (where this step continues) with this id.
                 under_way = await trips_db.stay_under_way(conn, floor, open_id=stay_id(role, floor_s))
-                built, replaced_from, complete_until, cut_short = _thinned(
-                    built,
-                    floor,
-                    complete_until,
-                    under_way=under_way,
-                    open_stay=stay_id(role, until_s) if math.isfinite(until_s) else None,
+                read, kept = await self._thinned_and_checked(
+                    conn, compute, read, role=role, floor=floor, under_way=under_way, now=as_of or now
                 )
+                built, replaced_from, complete_until, cut_short = (
+                    kept.built,
+                    kept.since,
+                    kept.complete_until,
+                    kept.cut_short,
+                )
+            # A thinned read advances with a trip from where it rebuilds.
+            advanced = _advanced(
+                read.built,
+                read.until_s,
+                floor_s if rebuilt_from_s is None else rebuilt_from_s,
+                thinned=rebuilt_from_s is not None,
+            )
+            fixes, seen_at, open_tail, truncated = (
+                read.window.fixes,
+                read.seen_at,
+                read.open_tail,
+                read.window.truncated,
+            )
             windowed = truncated or cut_short
             # A step that read only a window of the history replaces only what it rebuilt: the
             # trips after it stay visible until the next step (else they vanished from the API for
@@ -490,6 +572,95 @@ class Pipeline:
     def _context_s(self) -> float:
         """How far back of a fix cleaning's choice between two trackers reads."""
         return 1.5 * self.params.segmentation.tracker_window_s
+
+    async def _reads_from(self, conn: Conn, at: datetime) -> datetime:
+        """Where a step restarting at ``at`` reads fixes from. Cleaning's choice between two trackers
+        looks at windows that reach back before the restart point, and its excursion rule at the
+        segment before a jump: read those fixes too, as context only (else a step restarting
+        mid-window chose otherwise than one pass over the history, and a jump just after the restart
+        point was kept), however seldom the tracker logs."""
+        return await trips_db.context_from(
+            conn, at, self._context_s, self.params.segmentation.max_outlier_run_fixes + 1
+        )
+
+    async def _read(
+        self, conn: Conn, compute: Compute, *, start: datetime, floor_s: float, now: datetime
+    ) -> tuple[_Read, float | None]:
+        """A step's window from ``start`` on, and what it builds: every fix, else, when they do not
+        reach past where the change began (``floor_s``), one fix per bucket of each of
+        ``thinned_reads_s`` in turn; with where the thinned read rebuilds from (:func:`_rebuilt_from`;
+        None when it read every fix)."""
+        limit = self.params.max_fixes_per_step
+        read_from = await self._reads_from(conn, start)
+        rebuilt_from_s: float | None = None  # the same for every thinned read: asked at the first
+        for every_s in (None, *self.params.thinned_reads_s):
+            fixes, sources = await trips_db.fixes_from(
+                conn, read_from, limit, every_s=every_s, buckets_from=start
+            )
+            window = _Window(fixes=fixes, sources=sources, truncated=len(fixes) >= limit)
+            read = await _built_from(compute, window, now)
+            if every_s is not None and rebuilt_from_s is None:
+                rebuilt_from_s = await _rebuilt_from(conn, start, floor_s)
+            # A thinned read advances with a trip from where it rebuilds.
+            floor = floor_s if rebuilt_from_s is None else rebuilt_from_s
+            if not window.truncated or _advanced(
+                read.built, read.until_s, floor, thinned=every_s is not None
+            ):
+                break
+        return read, rebuilt_from_s
+
+    async def _every_fix_from(self, conn: Conn, at: datetime) -> _Window:
+        """Every fix a step restarting at ``at`` reads: a window, with the context before it."""
+        limit = self.params.max_fixes_per_step
+        fixes, sources = await trips_db.fixes_from(conn, await self._reads_from(conn, at), limit)
+        return _Window(fixes=fixes, sources=sources, truncated=len(fixes) >= limit)
+
+    async def _thinned_and_checked(
+        self,
+        conn: Conn,
+        compute: Compute,
+        read: _Read,
+        *,
+        role: str,
+        floor: datetime,
+        under_way: tuple[datetime, uuid.UUID] | None,
+        now: datetime,
+    ) -> tuple[_Read, _Kept]:
+        """What a step that read thinned fixes keeps (:func:`_thinned`), with the read it keeps it
+        from: ``read``, or ``read`` with every fix from the stay its first trip arrives at on, when
+        every fix makes no stay begin there.
+
+        Thinning is made for stays: one fix in ten makes the same stay of a desk as every fix. The
+        window also ends inside a trip longer than it (or a trip and a stay not yet long enough to
+        be one), read thinned as well to get past it, and one fix in ten can make a stay of a
+        five-minute stop that every fix, with two thrown 120 and 200 m off around it, makes none
+        of. Kept, with the watermark at its start, that stay was where the steps after restarted,
+        reading every fix: they found no stay, replaced it with a trip on from there, and the trip
+        kept before it arrived at a stay no longer stored. So the arrival is checked as the step
+        restarting there will read it, every fix from there on (a window, and its context). When
+        they make no stay begin there, the thinned fixes from there on, as far as that window
+        reaches, are replaced by every fix, the read built again, and its arrival checked in turn:
+        the trip goes on past the stop, as in one pass, to a stay of every fix. Each arrival
+        checked is later than the last (else it is kept unchecked), so the step ends; most steps
+        check one, a long stay's arrival, and keep it.
+        """
+        checked: datetime | None = None
+        while True:
+            kept = _thinned(
+                read.built,
+                floor,
+                read.complete_until,
+                under_way=under_way,
+                open_stay=stay_id(role, read.until_s) if math.isfinite(read.until_s) else None,
+            )
+            at = kept.arrival
+            if at is None or (checked is not None and at <= checked):
+                return read, kept
+            checked = at
+            full = await self._every_fix_from(conn, at)
+            if await asyncio.to_thread(_begins_a_stay, full, at, self.params.segmentation, now):
+                return read, kept
+            read = await _built_from(compute, _with_every_fix(read.window, full), now)
 
     async def _restart_point(
         self, conn: Conn, changed_from: datetime, watermark: datetime | None, *, new_from: datetime
