@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from core.coaching.periods import DEFAULT_TIME_ZONE
+
 # The smallest epsilon a release accepts. Noise is drawn as 32-bit integers (OpenDP's discrete
 # Laplace saturates at +-2**31, and refuses a scale outright below about epsilon 1e-9): at 0.01 a
 # month's CO2 table (sensitivity 99,200 units of 0.01 kg, epsilon/8) gets a scale of 7.9e7 units,
@@ -68,7 +70,7 @@ class ReleaseParams(msgspec.Struct, frozen=True, kw_only=True):
     k: int = 10
     caps: ContributionCaps = ContributionCaps()
     carpool: CarpoolCaps = CarpoolCaps()
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIME_ZONE  # the coach's calendar: a release's week is the coach's week
     grid_cell_m: float = 1000.0
     km_unit: float = 0.1
     co2_unit_kg: float = 0.01
